@@ -1,0 +1,613 @@
+"""Turn a clinic's policy mapping (as read from its YAML file) into a validated ``ClinicPolicy``.
+
+Pure: standard library, zoneinfo and ``holidays`` only; the caller reads the file.
+
+``parse_policy`` checks the whole mapping before giving up, so an admin sees every mistake in one
+go: each ``PolicyError`` names the key at fault (``callbacks.remind_before[1]``, ``team[2].role``)
+and says what is allowed there. Sections left out take the defaults of the dataclasses in
+``clinic.py``; only ``clinic`` (with ``name`` and ``timezone``) is required.
+
+Internally every value goes through a *parser*: a function that returns the validated value or
+raises ``_Bad`` with one or more problems, each a path suffix (relative to the value) and a message.
+Parsers of mappings and lists run their children, prefix the suffixes, and collect every problem.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any, NoReturn, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+import holidays as holidays_lib
+
+from bot.policy.clinic import (
+    ROLES,
+    WEEKDAY_KEYS,
+    WEEKDAY_NAMES,
+    ApprovalPolicy,
+    CallbackPolicy,
+    Clinic,
+    ClinicPolicy,
+    ConfirmBy,
+    DailyWindow,
+    HolidayCalendar,
+    NoShowPolicy,
+    TeamMember,
+)
+
+FILE_PATH = "(file)"  # the path of errors about the file as a whole
+
+DEFAULT_HOURS: Mapping[int, DailyWindow] = {
+    day: DailyWindow(time(9, 0), time(17, 0)) for day in range(5)
+}  # Mon-Fri 09:00-17:00, used when clinic.hours is left out
+DEFAULT_PHONE_REGION = "US"
+SUPERVISING_ROLES = ("supervisor", "admin")
+
+SLACK_ID_PATTERN = re.compile(r"[UW][A-Z0-9]+")
+SCRIPT_NAME_PATTERN = re.compile(r"[a-z_]+")
+_WINDOW = re.compile(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*")
+_DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?", re.IGNORECASE)
+_CONFIRM_BY = re.compile(r"\s*([A-Za-z]+)\s+(\d{1,2}):(\d{2})\s*")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+_SLACK_ID_RULE = 'a Slack user id such as "U0123ABCD" (U or W, then capital letters and digits)'
+_WINDOW_RULE = '"HH:MM-HH:MM" (24-hour clock, opening before closing) such as "09:00-17:00"'
+_DURATION_RULE = 'a duration such as "4h", "90m" or "1h30m", more than zero'
+_CONFIRM_BY_RULE = 'a weekday and a time, such as "friday 17:00" or "fri 17:00"'
+_QUOTE_HINT = "YAML reads unquoted NO, ON, YES and OFF as true/false, so put the code in quotes"
+
+T = TypeVar("T")
+Parser = Callable[[object], T]
+_Problem = tuple[str, str]  # (path suffix such as ".hours.mon" or "[2]", message)
+
+
+# --- public errors ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PolicyError:
+    """One mistake: the key at fault (``team[2].supervisor``) and what to do about it."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+class PolicyInvalid(Exception):
+    """A policy with one or more mistakes; ``errors`` holds every one of them."""
+
+    def __init__(self, errors: Iterable[PolicyError]) -> None:
+        self.errors: list[PolicyError] = list(errors)
+        super().__init__("\n".join(str(error) for error in self.errors))
+
+
+# --- the whole policy ---------------------------------------------------------------------------
+
+
+def parse_policy(data: object) -> ClinicPolicy:
+    """Validate a policy mapping (the YAML schema of the contract) and build the ``ClinicPolicy``.
+
+    Raises ``PolicyInvalid`` carrying every error found, in the order of the file (the checks of
+    approvers against the team come last).
+    """
+    if not isinstance(data, Mapping):
+        message = f"a policy must be a mapping of the sections {_listing(_SECTIONS)}"
+        raise PolicyInvalid([PolicyError(FILE_PATH, f"{message}, not {_kind(data)}")])
+    required = {"clinic": "a mapping with at least the clinic's name and timezone"}
+    values, problems = _read_fields(data, _SECTIONS, required)
+    problems += _approver_problems(data.get("approvals"), data.get("team"))
+    if problems:
+        raise PolicyInvalid(PolicyError(at.removeprefix("."), message) for at, message in problems)
+    return ClinicPolicy(**values)
+
+
+# --- building blocks ----------------------------------------------------------------------------
+
+
+class _Bad(Exception):
+    """Raised by a parser: the problems found in its value, as (path suffix, message) pairs."""
+
+    def __init__(self, *problems: _Problem) -> None:
+        super().__init__(*problems)
+        self.problems: tuple[_Problem, ...] = problems
+
+
+def _fail(message: str) -> NoReturn:
+    raise _Bad(("", message))
+
+
+def _under(prefix: str, problems: Iterable[_Problem]) -> list[_Problem]:
+    return [(prefix + at, message) for at, message in problems]
+
+
+def _kind(value: object) -> str:
+    """How a wrong value is described back to the admin."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (true/false)"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return f'the text "{shown}"'
+    if isinstance(value, datetime):
+        return "a date and time"
+    if isinstance(value, date):
+        return "a date"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "a list"
+    return type(value).__name__
+
+
+def _listing(names: Iterable[str]) -> str:
+    return ", ".join(names)
+
+
+def _closest(word: str, choices: Collection[str]) -> str | None:
+    """The choice the admin most likely meant by ``word``, if any is close enough."""
+    lowered = word.lower()
+    if lowered in choices:
+        return lowered
+    close = difflib.get_close_matches(lowered, choices, n=1, cutoff=0.6)
+    if close:
+        return close[0]
+    prefixed = [c for c in choices if lowered.startswith(c) or c.startswith(lowered)]
+    return prefixed[0] if len(lowered) >= 3 and len(prefixed) == 1 else None
+
+
+def _unknown_key(key: object, allowed: Collection[str]) -> str:
+    guess = _closest(key, allowed) if isinstance(key, str) else None
+    hint = f" did you mean '{guess}'?" if guess else ""
+    return f"unknown key;{hint} allowed here: {_listing(allowed)}"
+
+
+def _read_fields(
+    value: object, parsers: Mapping[str, Parser[Any]], required: Mapping[str, str]
+) -> tuple[dict[str, Any], list[_Problem]]:
+    """Parse the known keys of a mapping; report unknown, missing and bad keys."""
+    if not isinstance(value, Mapping):
+        _fail(f"must be a mapping with the keys {_listing(parsers)}, not {_kind(value)}")
+    values: dict[str, Any] = {}
+    problems: list[_Problem] = []
+    for key, item in value.items():
+        if not isinstance(key, str) or key not in parsers:
+            problems.append((f".{key}", _unknown_key(key, parsers)))
+            continue
+        try:
+            values[key] = parsers[key](item)
+        except _Bad as bad:
+            problems += _under(f".{key}", bad.problems)
+    for key, what in required.items():
+        if key not in value:
+            problems.append((f".{key}", f"missing; required: {what}"))
+    return values, problems
+
+
+def _record(
+    parsers: Mapping[str, Parser[Any]],
+    build: Callable[..., T],
+    required: Mapping[str, str] | None = None,
+) -> Parser[T]:
+    """A parser of a mapping; an optional one left null takes ``build()``'s defaults."""
+
+    def parse(value: object) -> T:
+        if value is None and not required:
+            return build()
+        values, problems = _read_fields(value, parsers, required or {})
+        if problems:
+            raise _Bad(*problems)
+        return build(**values)
+
+    return parse
+
+
+def _list_of(item: Parser[T], what: str) -> Parser[tuple[T, ...]]:
+    def parse(value: object) -> tuple[T, ...]:
+        if not isinstance(value, list):
+            _fail(f"must be a list of {what} (use [] for none), not {_kind(value)}")
+        items: list[T] = []
+        problems: list[_Problem] = []
+        for index, element in enumerate(value):
+            try:
+                items.append(item(element))
+            except _Bad as bad:
+                problems += _under(f"[{index}]", bad.problems)
+        if problems:
+            raise _Bad(*problems)
+        return tuple(items)
+
+    return parse
+
+
+def _nullable(parse: Parser[T]) -> Parser[T | None]:
+    return lambda value: None if value is None else parse(value)
+
+
+# --- scalar parsers -----------------------------------------------------------------------------
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        _fail(f"must be non-empty text, not {_kind(value)}")
+    return value.strip()
+
+
+def _flag(value: object) -> bool:
+    if not isinstance(value, bool):
+        _fail(f"must be true or false, not {_kind(value)}")
+    return value
+
+
+def _whole_number(minimum: int) -> Parser[int]:
+    def parse(value: object) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            _fail(f"must be a whole number of at least {minimum}, not {_kind(value)}")
+        return value
+
+    return parse
+
+
+def _positive_hours(value: object) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        _fail(f"must be a number of business hours greater than 0, not {_kind(value)}")
+    return value
+
+
+def _clock(hours: str, minutes: str, rule: str) -> time:
+    if int(hours) > 23 or int(minutes) > 59:
+        _fail(f"{hours}:{minutes} is not a time of day; use {rule}")
+    return time(int(hours), int(minutes))
+
+
+def _window(value: object) -> DailyWindow:
+    if not isinstance(value, str):
+        _fail(f"must be a time span in quotes, {_WINDOW_RULE}, not {_kind(value)}")
+    match = _WINDOW.fullmatch(value)
+    if match is None:
+        _fail(f'"{value}" is not a time span; use {_WINDOW_RULE}')
+    opens = _clock(match[1], match[2], _WINDOW_RULE)
+    closes = _clock(match[3], match[4], _WINDOW_RULE)
+    if opens >= closes:
+        _fail(f'"{value}" closes before it opens; use {_WINDOW_RULE}')
+    return DailyWindow(opens, closes)
+
+
+def _duration(value: object) -> timedelta:
+    match = _DURATION.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match is None or not (match[1] or match[2]):
+        _fail(f"must be {_DURATION_RULE}, not {_kind(value)}")
+    length = timedelta(hours=int(match[1] or 0), minutes=int(match[2] or 0))
+    if length <= timedelta(0):
+        _fail(f"must be {_DURATION_RULE}, not {_kind(value)}")
+    return length
+
+
+def _confirm_by(value: object) -> ConfirmBy:
+    match = _CONFIRM_BY.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        _fail(f"must be {_CONFIRM_BY_RULE}, not {_kind(value)}")
+    day = match[1].lower()
+    names = WEEKDAY_NAMES if len(day) > 3 else WEEKDAY_KEYS
+    if day not in names:
+        _fail(f'"{match[1]}" is not a weekday; use {_listing(WEEKDAY_NAMES)} (or mon ... sun)')
+    return ConfirmBy(weekday=names.index(day), at=_clock(match[2], match[3], _CONFIRM_BY_RULE))
+
+
+def _timezone(value: object) -> ZoneInfo:
+    if not isinstance(value, str) or not value.strip():
+        _fail(f'must be an IANA time zone name such as "America/New_York", not {_kind(value)}')
+    try:
+        return ZoneInfo(value.strip())
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        pass
+    zones = available_timezones()
+    by_lower = {zone.lower(): zone for zone in zones}
+    guess = by_lower.get(value.strip().lower()) or next(
+        iter(difflib.get_close_matches(value.strip(), zones, n=1)), None
+    )
+    hint = f'did you mean "{guess}"? ' if guess else ""
+    _fail(f'unknown time zone "{value}"; {hint}Use an IANA name such as "America/New_York"')
+
+
+def _slack_id(value: object) -> str:
+    if isinstance(value, str) and SLACK_ID_PATTERN.fullmatch(value):
+        return value
+    if isinstance(value, str) and SLACK_ID_PATTERN.fullmatch(value.strip().upper()):
+        _fail(f'"{value}" is not a Slack user id; did you mean "{value.strip().upper()}"?')
+    _fail(f"must be {_SLACK_ID_RULE}, not {_kind(value)}")
+
+
+def _role(value: object) -> str:
+    if value not in ROLES:
+        _fail(f"must be one of {_listing(ROLES)}, not {_kind(value)}")
+    return value
+
+
+def _code(value: object) -> str:
+    """A country or subdivision code as written (YAML turns some bare codes into booleans)."""
+    if isinstance(value, bool):
+        _fail(f"must be a code such as US or PA, not true/false: {_QUOTE_HINT}")
+    if not isinstance(value, str) or not value.strip():
+        _fail(f"must be a code such as US or PA, not {_kind(value)}")
+    return value.strip()
+
+
+def _closure_date(value: object) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            _fail(f'"{value}" is not a calendar date; use YYYY-MM-DD, e.g. "2026-12-24"')
+    _fail(f'must be a date written YYYY-MM-DD, e.g. "2026-12-24", not {_kind(value)}')
+
+
+# --- clinic -------------------------------------------------------------------------------------
+
+
+def _hours(value: object) -> Mapping[int, DailyWindow]:
+    """``mon: "09:00-17:00"`` ... ; days left out (or null) are closed, but one day must open."""
+    parsers = {key: _nullable(_window) for key in WEEKDAY_KEYS}
+    values, problems = _read_fields(value, parsers, {})
+    if problems:
+        raise _Bad(*problems)
+    hours = {WEEKDAY_KEYS.index(key): window for key, window in values.items() if window}
+    if not hours:
+        _fail(f"the clinic must open on at least one day: give {_WINDOW_RULE} under mon ... sun")
+    return hours
+
+
+def _country(value: object) -> str:
+    """A country the ``holidays`` package knows, as its ISO 3166 alpha-2 code ("usa" -> "US")."""
+    code = _code(value)
+    try:
+        return holidays_lib.country_holidays(code.upper()).country
+    except NotImplementedError:
+        _fail(
+            f'"{code}" is not a country the holidays package knows; use an ISO 3166 code '
+            "such as US, CA or GB"
+        )
+
+
+def _subdivision(country: str, subdivision: str) -> str:
+    """The package's own spelling of a subdivision of ``country`` (matched ignoring case)."""
+    calendar = holidays_lib.country_holidays(country)
+    aliases = getattr(calendar, "subdivisions_aliases", {})
+    for known in (*calendar.subdivisions, *aliases):
+        if known.lower() == subdivision.lower():
+            return known
+    allowed = _listing(calendar.subdivisions) or "none (leave subdivision out)"
+    message = f'"{subdivision}" is not a subdivision of {country}; use one of {allowed}'
+    raise _Bad((".subdivision", message))
+
+
+def _holiday_calendar(
+    country: str | None = None,
+    subdivision: str | None = None,
+    extra: tuple[date, ...] = (),
+) -> HolidayCalendar:
+    if subdivision is not None and country is None:
+        raise _Bad((".subdivision", "needs holidays.country too (e.g. country: US)"))
+    known = _subdivision(country, subdivision) if country and subdivision else None
+    return HolidayCalendar(country=country, subdivision=known, extra=frozenset(extra))
+
+
+def _clinic(**values: Any) -> Clinic:
+    values.setdefault("hours", DEFAULT_HOURS)
+    calendar: HolidayCalendar | None = values.get("holidays")
+    region = calendar.country if calendar and calendar.country else DEFAULT_PHONE_REGION
+    return Clinic(**values, phone_region=region)
+
+
+# --- team and approvals -------------------------------------------------------------------------
+
+_member = _record(
+    {
+        "slack_id": _slack_id,
+        "role": _role,
+        "first_name": _text,
+        "supervisor": _nullable(_slack_id),
+    },
+    TeamMember,
+    required={
+        "slack_id": _SLACK_ID_RULE,
+        "role": f"one of {_listing(ROLES)}",
+        "first_name": "the person's first name",
+    },
+)
+
+
+def _declared_ids(team: object) -> set[str]:
+    """Slack ids the raw team list names, even in entries with mistakes elsewhere."""
+    if not isinstance(team, list):
+        return set()
+    return {
+        entry["slack_id"]
+        for entry in team
+        if isinstance(entry, Mapping) and isinstance(entry.get("slack_id"), str)
+    }
+
+
+def _duplicates(team: list[object]) -> list[_Problem]:
+    """Slack ids listed twice, reported at the later entry (read from the raw entries)."""
+    first_seen: dict[str, int] = {}
+    problems: list[_Problem] = []
+    for index, entry in enumerate(team):
+        slack_id = entry.get("slack_id") if isinstance(entry, Mapping) else None
+        if not isinstance(slack_id, str):
+            continue
+        if slack_id in first_seen:
+            earlier = f"team[{first_seen[slack_id]}]"
+            message = f"{slack_id} is already on the team ({earlier}); list each person once"
+            problems.append((f"[{index}].slack_id", message))
+        first_seen.setdefault(slack_id, index)
+    return problems
+
+
+def _supervisor_problems(
+    members: Sequence[tuple[int, TeamMember]], declared: set[str]
+) -> list[_Problem]:
+    roles = {member.slack_id: member.role for _, member in members}
+    eligible = sorted(i for i, r in roles.items() if r in SUPERVISING_ROLES)
+    rule = "name a team member whose role is supervisor or admin"
+    rule += f" ({_listing(eligible)})" if eligible else " (the team has none yet)"
+    problems: list[_Problem] = []
+    for index, member in members:
+        boss = member.supervisor
+        if boss is None:
+            continue
+        if boss == member.slack_id:
+            problems.append((f"[{index}].supervisor", f"cannot be the person themself; {rule}"))
+        elif boss not in declared:
+            problems.append((f"[{index}].supervisor", f"{boss} is not on the team; {rule}"))
+        elif boss in roles and roles[boss] not in SUPERVISING_ROLES:
+            problems.append((f"[{index}].supervisor", f"{boss} is {roles[boss]}; {rule}"))
+    return problems
+
+
+def _team(value: object) -> tuple[TeamMember, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        _fail(
+            "must be a list of people, each {slack_id, role, first_name} and for clinicians "
+            f"a supervisor (use [] for none), not {_kind(value)}"
+        )
+    members: list[tuple[int, TeamMember]] = []
+    problems: list[_Problem] = []
+    for index, entry in enumerate(value):
+        try:
+            members.append((index, _member(entry)))
+        except _Bad as bad:
+            problems += _under(f"[{index}]", bad.problems)
+    problems += _duplicates(value)
+    problems += _supervisor_problems(members, _declared_ids(value))
+    if problems:
+        raise _Bad(*problems)
+    return tuple(member for _, member in members)
+
+
+def _closure_approver(value: object) -> str:
+    if value == "supervisor":
+        return value
+    if isinstance(value, str) and SLACK_ID_PATTERN.fullmatch(value):
+        return value
+    _fail(
+        'must be "supervisor" (the clinician\'s own supervisor) or the Slack id of a team '
+        f"member, not {_kind(value)}"
+    )
+
+
+def _approver_problems(approvals: object, team: object) -> list[_Problem]:
+    """Approvers that must be on the team and are not (checked on the raw, well-formed ids).
+
+    ``backup`` need not be on the team: a director may stand in for approvals without being one of
+    the clinic's users (the contract's own example names such a backup).
+    """
+    if not isinstance(approvals, Mapping) or not (team is None or isinstance(team, list)):
+        return []
+    declared = _declared_ids(team)
+    listing = _listing(sorted(declared)) if declared else "the team is empty"
+    problems: list[_Problem] = []
+    for key in ("closure_warning", "phone_coaching"):
+        named = approvals.get(key)
+        if isinstance(named, str) and SLACK_ID_PATTERN.fullmatch(named) and named not in declared:
+            problems.append(
+                (
+                    f".approvals.{key}",
+                    f"{named} is not on the team; name a team "
+                    f"member ({listing}) or add them under team",
+                )
+            )
+    return problems
+
+
+def _scripts(value: object) -> Mapping[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        _fail(f"must be a mapping of script name to text (use {{}} for none), not {_kind(value)}")
+    scripts: dict[str, str] = {}
+    problems: list[_Problem] = []
+    for name, text in value.items():
+        if not isinstance(name, str) or not SCRIPT_NAME_PATTERN.fullmatch(name):
+            problems.append((f".{name}", "script names are lower-case letters and _"))
+        elif not isinstance(text, str) or not text.strip():
+            problems.append((f".{name}", f"must be the script's text, not {_kind(text)}"))
+        else:
+            scripts[name] = text
+    if problems:
+        raise _Bad(*problems)
+    return scripts
+
+
+# --- the schema ---------------------------------------------------------------------------------
+
+_SECTIONS: Mapping[str, Parser[Any]] = {
+    "clinic": _record(
+        {
+            "name": _text,
+            "timezone": _timezone,
+            "hours": _hours,
+            "holidays": _record(
+                {
+                    "country": _nullable(_country),
+                    "subdivision": _nullable(_code),
+                    "extra": _list_of(_closure_date, 'dates written YYYY-MM-DD, e.g. "2026-12-24"'),
+                },
+                _holiday_calendar,
+            ),
+            "emergency": _text,
+        },
+        _clinic,
+        required={
+            "name": "the clinic's name (said in voicemails only with the client's consent)",
+            "timezone": 'an IANA time zone name such as "America/New_York"',
+        },
+    ),
+    "callbacks": _record(
+        {
+            "turnaround_business_hours": _nullable(_positive_hours),
+            "operating_hours_only": _flag,
+            "require_voicemail": _flag,
+            "window": _nullable(_window),
+            "remind_before": _list_of(_duration, 'durations such as "4h" or "90m"'),
+        },
+        CallbackPolicy,
+    ),
+    "no_show": _record(
+        {
+            "wait_minutes": _whole_number(1),
+            "closure_warning_after": _whole_number(1),
+            "confirm_by": _confirm_by,
+        },
+        NoShowPolicy,
+    ),
+    "approvals": _record(
+        {
+            "closure_warning": _closure_approver,
+            "phone_coaching": _nullable(_slack_id),
+            "remind_after_business_hours": _positive_hours,
+            "backup": _nullable(_slack_id),
+        },
+        ApprovalPolicy,
+    ),
+    "team": _team,
+    "scripts": _scripts,
+}

@@ -1,0 +1,64 @@
+"""The database engine: SQLite by default, PostgreSQL for clinics that outgrow one machine."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from sqlmodel import create_engine
+
+DEFAULT_DATABASE_URL = "sqlite:///contact-check.db"
+
+
+class DatabaseConfigError(Exception):
+    """DATABASE_URL is unusable; the message says how to fix it."""
+
+
+def make_engine(url: str) -> Engine:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseConfigError(
+            "DATABASE_URL is not a database URL: use sqlite:///path.db or "
+            "postgresql+psycopg://user:password@host/dbname"
+        ) from None
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "begin", _sqlite_begin_immediate)
+        return engine
+    if backend == "postgresql":
+        if parsed.get_driver_name() not in ("psycopg", "psycopg2"):
+            raise DatabaseConfigError(
+                "DATABASE_URL: use the psycopg driver, postgresql+psycopg://… "
+                "(pip install 'contact-check[postgres]')"
+            )
+        try:
+            return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+        except ModuleNotFoundError:
+            raise DatabaseConfigError(
+                "DATABASE_URL names PostgreSQL but its driver is not installed: "
+                "pip install 'contact-check[postgres]'"
+            ) from None
+    raise DatabaseConfigError(
+        f"DATABASE_URL: {backend!r} is not supported; use sqlite:/// or postgresql+psycopg://"
+    )
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy issue BEGIN itself (see _sqlite_begin_immediate).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _sqlite_begin_immediate(connection: Any) -> None:
+    # One writer at a time, decided when the transaction starts: a read-then-write transaction
+    # (the audit chain, outbox claims) can never be overtaken by another writer half way.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")

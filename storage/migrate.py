@@ -1,0 +1,44 @@
+"""Applying the Alembic migrations, as ``serve`` and every command that writes does first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def alembic_config(url: str | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    if url:
+        config.set_main_option("sqlalchemy.url", url)
+    return config
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the database to the newest schema; a no-op when it is already there."""
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def pending(engine: Engine) -> list[str]:
+    """Revisions not yet applied, oldest first."""
+    script = ScriptDirectory.from_config(alembic_config())
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_heads()
+    revisions = [r.revision for r in script.walk_revisions(base="base", head="heads")]
+    revisions.reverse()
+    if not current:
+        return revisions
+    applied: set[str] = set()
+    for head in current:
+        applied.update(r.revision for r in script.iterate_revisions(head, "base"))
+    return [r for r in revisions if r not in applied]

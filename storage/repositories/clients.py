@@ -1,0 +1,203 @@
+"""Clients and their consent: rows in, records out, sealing and unsealing on the way."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+
+from sqlmodel import Session, col, delete, func, select
+
+from bot.policy.model import (
+    ClientRecord,
+    Consent,
+    NumberPermission,
+    Provenance,
+    ThirdParty,
+)
+from storage.sealing import Sealer
+from storage.tables import Client, ConsentNumber, ConsentRow, ThirdPartyRow
+from storage.types import utcnow
+
+
+class ClientRepository:
+    def __init__(self, session: Session, sealer: Sealer):
+        self.session = session
+        self.sealer = sealer
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def row(self, code: str) -> Client | None:
+        return self.session.exec(select(Client).where(Client.code == code)).first()
+
+    def get(self, code: str) -> ClientRecord | None:
+        client = self.row(code)
+        return None if client is None else self._records([client])[0]
+
+    def codes(self) -> set[str]:
+        return set(self.session.exec(select(Client.code)).all())
+
+    def count(self) -> int:
+        return self.session.exec(select(func.count()).select_from(Client)).one()
+
+    def iter_all(self, batch: int = 1000) -> Iterator[ClientRecord]:
+        """Every client in code order, fetched in batches (exports of tens of thousands)."""
+        last = ""
+        while True:
+            rows = self.session.exec(
+                select(Client).where(col(Client.code) > last).order_by(col(Client.code)).limit(batch)
+            ).all()
+            if not rows:
+                return
+            yield from self._records(rows)
+            last = rows[-1].code
+
+    def codes_for_phone(self, e164: str) -> list[str]:
+        """Client codes with this number on file, found through the blind index."""
+        indexes = self.sealer.phone_indexes(e164)
+        return list(
+            self.session.exec(
+                select(Client.code)
+                .join(ConsentNumber, col(ConsentNumber.client_id) == col(Client.id))
+                .where(col(ConsentNumber.number_index).in_(indexes))
+                .distinct()
+            ).all()
+        )
+
+    def _records(self, clients: Iterable[Client]) -> list[ClientRecord]:
+        clients = list(clients)
+        ids = [c.id for c in clients]
+        consents = {
+            c.client_id: c
+            for c in self.session.exec(select(ConsentRow).where(col(ConsentRow.client_id).in_(ids)))
+        }
+        numbers: dict[uuid.UUID, list[ConsentNumber]] = {}
+        for n in self.session.exec(
+            select(ConsentNumber).where(col(ConsentNumber.client_id).in_(ids))
+        ):
+            numbers.setdefault(n.client_id, []).append(n)
+        parties: dict[uuid.UUID, list[ThirdPartyRow]] = {}
+        for p in self.session.exec(
+            select(ThirdPartyRow).where(col(ThirdPartyRow.client_id).in_(ids))
+        ):
+            parties.setdefault(p.client_id, []).append(p)
+        return [
+            self._record(c, consents.get(c.id), numbers.get(c.id, []), parties.get(c.id, []))
+            for c in clients
+        ]
+
+    def _record(self, client: Client, consent: ConsentRow | None,
+                numbers: list[ConsentNumber], parties: list[ThirdPartyRow]) -> ClientRecord:
+        open_ = self.sealer.open
+        record_consent = None
+        if consent is not None:
+            kind_order = {"cell": 0, "home": 1, "work": 2}
+            record_consent = Consent(
+                may_call=consent.may_call,
+                preferred_kind=consent.preferred_kind,  # type: ignore[arg-type]
+                clinic_name_ok=consent.clinic_name_ok,
+                earliest=consent.earliest,
+                latest=consent.latest,
+                numbers=tuple(
+                    NumberPermission(
+                        kind=n.kind,  # type: ignore[arg-type]
+                        number=open_(n, "number"),
+                        may_call=n.may_call,
+                        do_not_call=n.do_not_call,
+                        do_not_call_reason=open_(n, "do_not_call_reason"),
+                        voicemail_ok=n.voicemail_ok,
+                        clinic_name_ok=n.clinic_name_ok,
+                        earliest=n.earliest,
+                        latest=n.latest,
+                    )
+                    for n in sorted(numbers, key=lambda n: kind_order.get(n.kind, 9))
+                ),
+                third_parties=tuple(
+                    ThirdParty(name=open_(p, "name") or "", written_permission=p.written_permission)
+                    for p in parties
+                ),
+                safety_note=open_(consent, "safety_note"),
+                provenance=Provenance(
+                    recorded_by=consent.recorded_by,
+                    recorded_at=consent.recorded_at,
+                    method=consent.method,  # type: ignore[arg-type]
+                    last_verified_at=consent.last_verified_at,
+                ),
+            )
+        return ClientRecord(
+            code=client.code,
+            clinician=client.clinician,
+            preferred_name=open_(client, "preferred_name"),
+            status=client.status,  # type: ignore[arg-type]
+            consent=record_consent,
+            coaching_approved_by=client.coaching_approved_by,
+            coaching_approved_at=client.coaching_approved_at,
+        )
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def save(self, record: ClientRecord, existing: Client | None = None,
+             now: datetime | None = None) -> Client:
+        """Create or update a client by code; replaces the consent when the record carries one."""
+        now = now or utcnow()
+        client = existing if existing is not None else self.row(record.code)
+        if client is None:
+            client = Client(code=record.code, created_at=now)
+        client.clinician = record.clinician
+        client.status = record.status
+        client.updated_at = now
+        self.sealer.seal(client, "preferred_name", record.preferred_name)
+        self.session.add(client)
+        if record.consent is not None:
+            self.save_consent(client, record.consent, now)
+        return client
+
+    def save_consent(self, client: Client, consent: Consent, now: datetime) -> None:
+        provenance = consent.provenance
+        if provenance is None:
+            raise ValueError("a consent is stored only with its provenance")
+        self.session.exec(delete(ConsentNumber).where(col(ConsentNumber.client_id) == client.id))
+        self.session.exec(delete(ThirdPartyRow).where(col(ThirdPartyRow.client_id) == client.id))
+        row = self.session.exec(select(ConsentRow).where(ConsentRow.client_id == client.id)).first()
+        if row is None:
+            row = ConsentRow(client_id=client.id, recorded_by=provenance.recorded_by,
+                             method=provenance.method)
+        row.may_call = consent.may_call
+        row.preferred_kind = consent.preferred_kind
+        row.clinic_name_ok = consent.clinic_name_ok
+        row.earliest = consent.earliest
+        row.latest = consent.latest
+        row.recorded_by = provenance.recorded_by
+        row.recorded_at = provenance.recorded_at
+        row.method = provenance.method
+        row.last_verified_at = provenance.last_verified_at
+        self.sealer.seal(row, "safety_note", consent.safety_note)
+        self.session.add(row)
+        for number in consent.numbers:
+            n = ConsentNumber(
+                client_id=client.id,
+                kind=number.kind,
+                may_call=number.may_call,
+                do_not_call=number.do_not_call,
+                voicemail_ok=number.voicemail_ok,
+                clinic_name_ok=number.clinic_name_ok,
+                earliest=number.earliest,
+                latest=number.latest,
+                number_index=self.sealer.phone_index(number.number) if number.number else None,
+            )
+            self.sealer.seal(n, "number", number.number)
+            self.sealer.seal(n, "do_not_call_reason", number.do_not_call_reason)
+            self.session.add(n)
+        for party in consent.third_parties:
+            p = ThirdPartyRow(client_id=client.id, written_permission=party.written_permission)
+            self.sealer.seal(p, "name", party.name)
+            self.session.add(p)
+
+    def rows_by_code(self, codes: Iterable[str]) -> dict[str, Client]:
+        codes = list(codes)
+        found: dict[str, Client] = {}
+        for start in range(0, len(codes), 500):
+            chunk = codes[start : start + 500]
+            for c in self.session.exec(select(Client).where(col(Client.code).in_(chunk))):
+                found[c.code] = c
+        return found

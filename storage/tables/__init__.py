@@ -1,0 +1,28 @@
+"""Every table of Contact Check. Importing this package registers them all on ``SQLModel.metadata``."""
+
+from storage.tables.appointments import Appointment
+from storage.tables.approvals import Approval
+from storage.tables.audit import AuditEvent
+from storage.tables.callbacks import CallbackDuty
+from storage.tables.clients import Client, ConsentNumber, ConsentRow, ThirdPartyRow
+from storage.tables.events import ProcessedEvent
+from storage.tables.keys import KeyRecord
+from storage.tables.outbox import OutboxMessage
+from storage.tables.runins import RunIn
+from storage.tables.team import TeamMemberRow
+
+__all__ = [
+    "Appointment",
+    "Approval",
+    "AuditEvent",
+    "CallbackDuty",
+    "Client",
+    "ConsentNumber",
+    "ConsentRow",
+    "KeyRecord",
+    "OutboxMessage",
+    "ProcessedEvent",
+    "RunIn",
+    "TeamMemberRow",
+    "ThirdPartyRow",
+]

@@ -1,0 +1,27 @@
+"""Pieces every table shares: a UUID key, UTC timestamps, sealed (encrypted) columns."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import LargeBinary
+from sqlmodel import Field
+
+from storage.types import UTCDateTime, utcnow
+
+
+def uuid_key() -> Any:
+    return Field(default_factory=uuid.uuid4, primary_key=True)
+
+
+def timestamp(*, nullable: bool = False, default_now: bool = False, index: bool = False) -> Any:
+    if default_now:
+        return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=nullable, index=index)
+    return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
+
+
+def sealed() -> Any:
+    """A column holding a value sealed by ``storage.sealing.Sealer`` (never plaintext)."""
+    return Field(default=None, sa_type=LargeBinary, nullable=True)
+

@@ -1,0 +1,543 @@
+"""Validation of the clinic policy mapping: every mistake is reported at its exact key."""
+
+from __future__ import annotations
+
+import copy
+from datetime import date, time, timedelta
+from typing import Any
+
+import pytest
+
+from bot.policy.clinic import (
+    ApprovalPolicy,
+    CallbackPolicy,
+    ConfirmBy,
+    DailyWindow,
+    NoShowPolicy,
+    TeamMember,
+)
+from bot.policy.validation import PolicyError, PolicyInvalid, parse_policy
+
+TEAM = [
+    {"slack_id": "U0JAMIE", "role": "supervisor", "first_name": "Jamie"},
+    {"slack_id": "U0ANA", "role": "clinician", "first_name": "Ana", "supervisor": "U0JAMIE"},
+    {"slack_id": "U0DESK", "role": "front_desk", "first_name": "Sam"},
+    {"slack_id": "W0ADMIN", "role": "admin", "first_name": "Lee"},
+]
+BASE: dict[str, Any] = {
+    "clinic": {"name": "Great Agency", "timezone": "America/New_York"},
+    "team": TEAM,
+}
+
+
+def policy_with(**sections: Any) -> dict[str, Any]:
+    """BASE with whole sections replaced; a ``clinic`` dict is merged into BASE's clinic."""
+    data = copy.deepcopy(BASE)
+    if isinstance(sections.get("clinic"), dict):
+        data["clinic"] = {**data["clinic"], **sections.pop("clinic")}
+    data.update(sections)
+    return data
+
+
+def member(slack_id: str, role: str, **more: Any) -> dict[str, Any]:
+    return {"slack_id": slack_id, "role": role, "first_name": "Pat", **more}
+
+
+def errors_of(data: object) -> list[PolicyError]:
+    with pytest.raises(PolicyInvalid) as caught:
+        parse_policy(data)
+    return caught.value.errors
+
+
+def test_base_policy_is_valid() -> None:
+    policy = parse_policy(policy_with())
+    assert policy.member("U0ANA") == TeamMember("U0ANA", "clinician", "Ana", "U0JAMIE")
+
+
+# (overrides, the one error's path, a fragment of its message naming what is allowed)
+INVALID = {
+    "unknown top-level key": ({"callback": {}}, "callback", "did you mean 'callbacks'?"),
+    "clinic null": (
+        {"clinic": None},
+        "clinic",
+        "must be a mapping with the keys name, timezone",
+    ),
+    "clinic.name empty": ({"clinic": {"name": "  "}}, "clinic.name", "non-empty text"),
+    "clinic.name not text": ({"clinic": {"name": 12}}, "clinic.name", "non-empty text"),
+    "clinic unknown key": ({"clinic": {"time_zone": "UTC"}}, "clinic.time_zone", "'timezone'"),
+    "unknown time zone": (
+        {"clinic": {"timezone": "America/New_Yrok"}},
+        "clinic.timezone",
+        'did you mean "America/New_York"?',
+    ),
+    "time zone not a path": ({"clinic": {"timezone": "../etc"}}, "clinic.timezone", "IANA name"),
+    "time zone not text": ({"clinic": {"timezone": 5}}, "clinic.timezone", "IANA time zone"),
+    "hours not a span": ({"clinic": {"hours": {"mon": "9 to 5"}}}, "clinic.hours.mon", "HH:MM"),
+    "hours closes first": (
+        {"clinic": {"hours": {"mon": "17:00-09:00"}}},
+        "clinic.hours.mon",
+        "closes before it opens",
+    ),
+    "hours empty span": (
+        {"clinic": {"hours": {"tue": "09:00-09:00"}}},
+        "clinic.hours.tue",
+        "HH:MM",
+    ),
+    "hours hour 24": ({"clinic": {"hours": {"wed": "09:00-24:00"}}}, "clinic.hours.wed", "HH:MM"),
+    "hours minute 60": ({"clinic": {"hours": {"thu": "09:60-17:00"}}}, "clinic.hours.thu", "HH:MM"),
+    "hours as number": ({"clinic": {"hours": {"fri": 540}}}, "clinic.hours.fri", "in quotes"),
+    "unknown weekday": (
+        {"clinic": {"hours": {"monday": "09:00-17:00"}}},
+        "clinic.hours.monday",
+        "did you mean 'mon'?",
+    ),
+    "never open": ({"clinic": {"hours": {"sat": None}}}, "clinic.hours", "at least one day"),
+    "hours not a mapping": ({"clinic": {"hours": ["mon"]}}, "clinic.hours", "mon, tue, wed"),
+    "unknown country": (
+        {"clinic": {"holidays": {"country": "XX"}}},
+        "clinic.holidays.country",
+        "such as US, CA or GB",
+    ),
+    "country read as false": (
+        {"clinic": {"holidays": {"country": False}}},
+        "clinic.holidays.country",
+        "in quotes",
+    ),
+    "unknown subdivision": (
+        {"clinic": {"holidays": {"country": "US", "subdivision": "XY"}}},
+        "clinic.holidays.subdivision",
+        "PA",
+    ),
+    "subdivision without country": (
+        {"clinic": {"holidays": {"subdivision": "PA"}}},
+        "clinic.holidays.subdivision",
+        "country",
+    ),
+    "extra date malformed": (
+        {"clinic": {"holidays": {"extra": ["2026-12-24", "24/12/2026"]}}},
+        "clinic.holidays.extra[1]",
+        "YYYY-MM-DD",
+    ),
+    "extra date impossible": (
+        {"clinic": {"holidays": {"extra": ["2026-02-30"]}}},
+        "clinic.holidays.extra[0]",
+        "YYYY-MM-DD",
+    ),
+    "extra not a list": (
+        {"clinic": {"holidays": {"extra": "2026-12-24"}}},
+        "clinic.holidays.extra",
+        "list of dates",
+    ),
+    "emergency not text": ({"clinic": {"emergency": None}}, "clinic.emergency", "non-empty text"),
+    "turnaround zero": (
+        {"callbacks": {"turnaround_business_hours": 0}},
+        "callbacks.turnaround_business_hours",
+        "greater than 0",
+    ),
+    "turnaround text": (
+        {"callbacks": {"turnaround_business_hours": "24"}},
+        "callbacks.turnaround_business_hours",
+        "greater than 0",
+    ),
+    "turnaround infinite": (
+        {"callbacks": {"turnaround_business_hours": float("inf")}},
+        "callbacks.turnaround_business_hours",
+        "greater than 0",
+    ),
+    "flag not boolean": (
+        {"callbacks": {"operating_hours_only": "yes"}},
+        "callbacks.operating_hours_only",
+        "true or false",
+    ),
+    "require_voicemail number": (
+        {"callbacks": {"require_voicemail": 1}},
+        "callbacks.require_voicemail",
+        "true or false",
+    ),
+    "window malformed": ({"callbacks": {"window": "8-9"}}, "callbacks.window", "HH:MM-HH:MM"),
+    "remind_before item": (
+        {"callbacks": {"remind_before": ["4h", "1 hour"]}},
+        "callbacks.remind_before[1]",
+        '"1h30m"',
+    ),
+    "remind_before zero": (
+        {"callbacks": {"remind_before": ["0h"]}},
+        "callbacks.remind_before[0]",
+        "more than zero",
+    ),
+    "remind_before not list": (
+        {"callbacks": {"remind_before": "4h"}},
+        "callbacks.remind_before",
+        "use [] for none",
+    ),
+    "callbacks unknown key": (
+        {"callbacks": {"turnaround": 24}},
+        "callbacks.turnaround",
+        "'turnaround_business_hours'",
+    ),
+    "wait_minutes zero": ({"no_show": {"wait_minutes": 0}}, "no_show.wait_minutes", "at least 1"),
+    "wait_minutes boolean": (
+        {"no_show": {"wait_minutes": True}},
+        "no_show.wait_minutes",
+        "whole number",
+    ),
+    "wait_minutes fraction": (
+        {"no_show": {"wait_minutes": 20.5}},
+        "no_show.wait_minutes",
+        "whole number",
+    ),
+    "closure_warning_after negative": (
+        {"no_show": {"closure_warning_after": -1}},
+        "no_show.closure_warning_after",
+        "at least 1",
+    ),
+    "confirm_by no time": ({"no_show": {"confirm_by": "friday"}}, "no_show.confirm_by", "17:00"),
+    "confirm_by bad day": (
+        {"no_show": {"confirm_by": "someday 17:00"}},
+        "no_show.confirm_by",
+        "monday, tuesday",
+    ),
+    "confirm_by bad time": (
+        {"no_show": {"confirm_by": "fri 25:00"}},
+        "no_show.confirm_by",
+        '"friday 17:00"',
+    ),
+    "no_show typo": ({"no_show": {"wait_minute": 20}}, "no_show.wait_minute", "'wait_minutes'"),
+    "section not a mapping": ({"no_show": [20]}, "no_show", "wait_minutes, closure_warning_after"),
+    "closure approver word": (
+        {"approvals": {"closure_warning": "boss"}},
+        "approvals.closure_warning",
+        '"supervisor"',
+    ),
+    "closure approver off team": (
+        {"approvals": {"closure_warning": "U0NOBODY"}},
+        "approvals.closure_warning",
+        "U0JAMIE",
+    ),
+    "coaching approver off team": (
+        {"approvals": {"phone_coaching": "U0NOBODY"}},
+        "approvals.phone_coaching",
+        "not on the team",
+    ),
+    "coaching approver malformed": (
+        {"approvals": {"phone_coaching": "bedics"}},
+        "approvals.phone_coaching",
+        "Slack user id",
+    ),
+    "backup lower case": (
+        {"approvals": {"backup": "u0director"}},
+        "approvals.backup",
+        'did you mean "U0DIRECTOR"?',
+    ),
+    "approval nudge zero": (
+        {"approvals": {"remind_after_business_hours": 0}},
+        "approvals.remind_after_business_hours",
+        "greater than 0",
+    ),
+    "approval nudge null": (
+        {"approvals": {"remind_after_business_hours": None}},
+        "approvals.remind_after_business_hours",
+        "greater than 0",
+    ),
+    "team not a list": ({"team": {"U0ANA": "clinician"}}, "team", "list of people"),
+    "team entry not mapping": ({"team": ["U0ANA"]}, "team[0]", "slack_id, role, first_name"),
+    "slack id malformed": ({"team": [member("X0ANA", "admin")]}, "team[0].slack_id", "U or W"),
+    "slack id missing": (
+        {"team": [{"role": "admin", "first_name": "Lee"}]},
+        "team[0].slack_id",
+        "missing",
+    ),
+    "unknown role": ({"team": [member("U0ANA", "therapist")]}, "team[0].role", "front_desk"),
+    "first name blank": (
+        {"team": [{"slack_id": "U0LEE", "role": "admin", "first_name": ""}]},
+        "team[0].first_name",
+        "non-empty text",
+    ),
+    "team entry unknown key": (
+        {"team": [member("U0LEE", "admin", name="Lee")]},
+        "team[0].name",
+        "first_name",
+    ),
+    "duplicate slack id": (
+        {"team": [member("U0LEE", "admin"), member("U0LEE", "supervisor")]},
+        "team[1].slack_id",
+        "team[0]",
+    ),
+    "supervisor off team": (
+        {"team": [member("U0JAMIE", "supervisor"), member("U0ANA", "clinician", supervisor="U0X")]},
+        "team[1].supervisor",
+        "U0JAMIE",
+    ),
+    "supervisor wrong role": (
+        {
+            "team": [
+                member("U0DESK", "front_desk"),
+                member("U0ANA", "clinician", supervisor="U0DESK"),
+            ]
+        },
+        "team[1].supervisor",
+        "supervisor or admin",
+    ),
+    "supervisor is self": (
+        {"team": [member("U0JAMIE", "supervisor", supervisor="U0JAMIE")]},
+        "team[0].supervisor",
+        "supervisor or admin",
+    ),
+    "script not text": ({"scripts": {"voicemail": 3}}, "scripts.voicemail", "text"),
+    "script blank": ({"scripts": {"voicemail": " "}}, "scripts.voicemail", "text"),
+    "script name": ({"scripts": {"Voice-Mail": "Hi"}}, "scripts.Voice-Mail", "lower-case"),
+    "scripts not mapping": ({"scripts": ["hi"]}, "scripts", "script name to text"),
+}
+
+
+@pytest.mark.parametrize(("overrides", "path", "fragment"), INVALID.values(), ids=INVALID.keys())
+def test_invalid_value_is_reported_at_its_key(
+    overrides: dict[str, Any], path: str, fragment: str
+) -> None:
+    errors = errors_of(policy_with(**overrides))
+    assert [e.path for e in errors] == [path], errors
+    assert fragment in errors[0].message
+
+
+@pytest.mark.parametrize(
+    ("missing", "path"), [("name", "clinic.name"), ("timezone", "clinic.timezone")]
+)
+def test_clinic_name_and_timezone_are_required(missing: str, path: str) -> None:
+    data = policy_with()
+    del data["clinic"][missing]
+    errors = errors_of(data)
+    assert [(e.path, e.message.split(";")[0]) for e in errors] == [(path, "missing")]
+
+
+def test_policy_without_clinic_is_refused() -> None:
+    assert [e.path for e in errors_of({"team": []})] == ["clinic"]
+
+
+@pytest.mark.parametrize("data", [None, [], "clinic: x", 3])
+def test_top_level_must_be_a_mapping(data: object) -> None:
+    errors = errors_of(data)
+    assert [e.path for e in errors] == ["(file)"]
+    assert "clinic, callbacks, no_show, approvals, team, scripts" in errors[0].message
+
+
+def test_all_errors_are_reported_at_once() -> None:
+    data = {
+        "clinic": {
+            "name": "",
+            "timezone": "Mars/Olympus",
+            "hours": {"mon": "17:00-09:00", "funday": "09:00-10:00"},
+            "holidays": {"country": "XX", "extra": ["tomorrow"]},
+        },
+        "callbacks": {"remind_before": ["4h", "soon", "1h"], "window": "late"},
+        "no_show": {"wait_minutes": 0, "closure_warning_after": 0, "confirm_by": "payday"},
+        "approvals": {"phone_coaching": "U0NOBODY", "closure_warning": 7},
+        "team": [
+            member("U0ANA", "clinician", supervisor="U0DESK"),
+            member("U0DESK", "front_desk"),
+            member("U0ANA", "wizard"),
+        ],
+        "scripts": {"voicemail": None},
+        "extras": True,
+    }
+    assert sorted(e.path for e in errors_of(data)) == sorted(
+        [
+            "clinic.name",
+            "clinic.timezone",
+            "clinic.hours.mon",
+            "clinic.hours.funday",
+            "clinic.holidays.country",
+            "clinic.holidays.extra[0]",
+            "callbacks.remind_before[1]",
+            "callbacks.window",
+            "no_show.wait_minutes",
+            "no_show.closure_warning_after",
+            "no_show.confirm_by",
+            "approvals.closure_warning",
+            "approvals.phone_coaching",
+            "team[2].role",
+            "team[2].slack_id",
+            "team[0].supervisor",
+            "scripts.voicemail",
+            "extras",
+        ]
+    )
+
+
+def test_errors_print_one_per_line_as_path_and_message() -> None:
+    error = PolicyError("team[2].supervisor", "U0X is not on the team")
+    assert str(error) == "team[2].supervisor: U0X is not on the team"
+    invalid = PolicyInvalid([error, PolicyError("clinic.name", "missing")])
+    assert str(invalid).splitlines() == [
+        "team[2].supervisor: U0X is not on the team",
+        "clinic.name: missing",
+    ]
+
+
+def test_left_out_sections_take_the_dataclass_defaults() -> None:
+    policy = parse_policy({"clinic": {"name": "Great Agency", "timezone": "America/Chicago"}})
+    assert policy.callbacks == CallbackPolicy()
+    assert policy.no_show == NoShowPolicy()
+    assert policy.approvals == ApprovalPolicy()
+    assert policy.team == ()
+    assert policy.scripts == {}
+    assert policy.clinic.hours == {d: DailyWindow(time(9), time(17)) for d in range(5)}
+    assert policy.clinic.holidays.country is None
+    assert policy.clinic.phone_region == "US"
+    assert str(policy.clinic.timezone) == "America/Chicago"
+
+
+def test_null_sections_take_the_defaults_too() -> None:
+    data = policy_with(callbacks=None, no_show=None, approvals=None, team=None, scripts=None)
+    policy = parse_policy(data)
+    assert (policy.callbacks, policy.no_show, policy.team) == (CallbackPolicy(), NoShowPolicy(), ())
+
+
+def test_given_values_are_used() -> None:
+    policy = parse_policy(
+        policy_with(
+            clinic={
+                "hours": {"tue": "08:30-12:00", "sat": "10:00-14:00"},
+                "emergency": "Dial 999.",
+            },
+            callbacks={
+                "turnaround_business_hours": 8.5,
+                "operating_hours_only": False,
+                "require_voicemail": True,
+                "window": "08:00-09:00",
+                "remind_before": ["1h30m", "90m", "15m"],
+            },
+            no_show={"wait_minutes": 15, "closure_warning_after": 3, "confirm_by": "Thu 9:30"},
+            approvals={
+                "closure_warning": "W0ADMIN",
+                "phone_coaching": "U0JAMIE",
+                "remind_after_business_hours": 2,
+                "backup": "U0JAMIE",
+            },
+            scripts={"voicemail": "Hello."},
+        )
+    )
+    assert policy.clinic.hours == {
+        1: DailyWindow(time(8, 30), time(12)),
+        5: DailyWindow(time(10), time(14)),
+    }
+    assert policy.clinic.emergency == "Dial 999."
+    assert policy.callbacks == CallbackPolicy(
+        turnaround_business_hours=8.5,
+        operating_hours_only=False,
+        require_voicemail=True,
+        window=DailyWindow(time(8), time(9)),
+        remind_before=(timedelta(minutes=90), timedelta(minutes=90), timedelta(minutes=15)),
+    )
+    assert policy.no_show == NoShowPolicy(15, 3, ConfirmBy(weekday=3, at=time(9, 30)))
+    assert policy.approvals == ApprovalPolicy("W0ADMIN", "U0JAMIE", 2, "U0JAMIE")
+    assert policy.scripts == {"voicemail": "Hello."}
+
+
+def test_turnaround_may_be_null() -> None:
+    policy = parse_policy(policy_with(callbacks={"turnaround_business_hours": None}))
+    assert policy.callbacks.turnaround_business_hours is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("4h", timedelta(hours=4)),
+        ("90m", timedelta(minutes=90)),
+        ("1h30m", timedelta(hours=1, minutes=30)),
+        ("0h5m", timedelta(minutes=5)),
+        (" 2H ", timedelta(hours=2)),
+    ],
+)
+def test_remind_before_durations(text: str, expected: timedelta) -> None:
+    policy = parse_policy(policy_with(callbacks={"remind_before": [text]}))
+    assert policy.callbacks.remind_before == (expected,)
+
+
+@pytest.mark.parametrize("text", ["4", "h", "m", "-1h", "1.5h", "30m1h", "1h 30m", "0m", ""])
+def test_malformed_durations_are_refused(text: str) -> None:
+    errors = errors_of(policy_with(callbacks={"remind_before": [text]}))
+    assert [e.path for e in errors] == ["callbacks.remind_before[0]"]
+
+
+def test_empty_remind_before_means_no_early_reminders() -> None:
+    policy = parse_policy(policy_with(callbacks={"remind_before": []}))
+    assert policy.callbacks.remind_before == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "weekday", "at"),
+    [
+        ("friday 17:00", 4, time(17)),
+        ("Fri 17:00", 4, time(17)),
+        ("MONDAY 08:05", 0, time(8, 5)),
+        ("sun 0:00", 6, time(0)),
+    ],
+)
+def test_confirm_by_accepts_full_and_short_weekdays(text: str, weekday: int, at: time) -> None:
+    policy = parse_policy(policy_with(no_show={"confirm_by": text}))
+    assert policy.no_show.confirm_by == ConfirmBy(weekday=weekday, at=at)
+
+
+@pytest.mark.parametrize("text", ["fr 17:00", "fridays 17:00", "friday 5pm", "17:00 friday"])
+def test_malformed_confirm_by_is_refused(text: str) -> None:
+    assert [e.path for e in errors_of(policy_with(no_show={"confirm_by": text}))] == [
+        "no_show.confirm_by"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("holidays", "country", "subdivision", "region"),
+    [
+        ({"country": "US", "subdivision": "PA"}, "US", "PA", "US"),
+        ({"country": "us", "subdivision": "pa"}, "US", "PA", "US"),
+        ({"country": "USA"}, "US", None, "US"),
+        ({"country": "GB", "subdivision": "England"}, "GB", "England", "GB"),
+        ({"country": "CA", "subdivision": "ON"}, "CA", "ON", "CA"),
+        ({"country": None}, None, None, "US"),
+    ],
+)
+def test_holiday_country_sets_the_calendar_and_phone_region(
+    holidays: dict[str, Any], country: str | None, subdivision: str | None, region: str
+) -> None:
+    clinic = parse_policy(policy_with(clinic={"holidays": holidays})).clinic
+    assert (clinic.holidays.country, clinic.holidays.subdivision) == (country, subdivision)
+    assert clinic.phone_region == region
+
+
+def test_holiday_calendar_closes_public_holidays_and_extra_dates() -> None:
+    holidays = {"country": "US", "extra": ["2026-12-24", date(2026, 12, 31)]}
+    calendar = parse_policy(policy_with(clinic={"holidays": holidays})).clinic.holidays
+    assert calendar.extra == {date(2026, 12, 24), date(2026, 12, 31)}
+    assert calendar.is_closed(date(2026, 7, 3))  # Independence Day observed
+    assert not calendar.is_closed(date(2026, 7, 6))
+
+
+def test_null_days_are_closed() -> None:
+    hours = {"mon": "09:00-17:00", "tue": None}
+    assert parse_policy(policy_with(clinic={"hours": hours})).clinic.hours == {
+        0: DailyWindow(time(9), time(17))
+    }
+
+
+def test_backup_need_not_be_on_the_team() -> None:
+    # The contract's own example names U0DIRECTOR as backup without listing them on the team.
+    policy = parse_policy(policy_with(approvals={"backup": "U0DIRECTOR"}))
+    assert policy.approvals.backup == "U0DIRECTOR"
+
+
+def test_approvers_are_checked_against_an_empty_team() -> None:
+    errors = errors_of({**policy_with(team=[]), "approvals": {"phone_coaching": "U0BEDICS"}})
+    assert [(e.path, "team is empty" in e.message) for e in errors] == [
+        ("approvals.phone_coaching", True)
+    ]
+
+
+def test_admin_may_supervise() -> None:
+    team = [member("U0LEE", "admin"), member("U0ANA", "clinician", supervisor="U0LEE")]
+    assert parse_policy(policy_with(team=team)).member("U0ANA").supervisor == "U0LEE"
+
+
+def test_a_broken_team_entry_still_counts_as_declared() -> None:
+    # U0JAMIE's entry has a bad role; Ana's reference to U0JAMIE is not reported a second time.
+    team = [member("U0JAMIE", "boss"), member("U0ANA", "clinician", supervisor="U0JAMIE")]
+    assert [e.path for e in errors_of(policy_with(team=team))] == ["team[0].role"]
