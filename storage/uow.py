@@ -11,6 +11,7 @@ from storage.audit import AuditLog
 from storage.crypto import Keyring
 from storage.repositories.appointments import AppointmentRepository
 from storage.repositories.clients import ClientRepository
+from storage.repositories.runins import RunInRepository
 from storage.sealing import Sealer
 
 
@@ -37,6 +38,7 @@ class UnitOfWork:
         self.clients = ClientRepository(self.session, self.sealer)
         self.appointments = AppointmentRepository(self.session)
         self.audit = AuditLog(self.session)
+        self.runins = RunInRepository(self.session, self.sealer)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

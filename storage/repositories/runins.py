@@ -1,0 +1,107 @@
+"""Run-ins: encounters with a client outside the office, sealed on the way in, opened on the way out."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from storage.sealing import Sealer
+from storage.tables import Client, RunIn
+
+
+@dataclass(frozen=True)
+class RunInRecord:
+    """One documented run-in, decrypted: for the treating team's eyes only (modals, ephemerals)."""
+
+    id: uuid.UUID
+    client_code: str
+    clinician: str
+    occurred_at: datetime
+    place: str
+    initiated_by: str  # "client" or "clinician"
+    summary: str | None
+    revisit: str | None
+    created_by: str
+    created_at: datetime
+    followed_up_at: datetime | None
+
+
+class RunInRepository:
+    def __init__(self, session: Session, sealer: Sealer):
+        self.session = session
+        self.sealer = sealer
+
+    def add(self, client: Client, *, clinician: str, occurred_at: datetime, place: str,
+            initiated_by: str, summary: str | None, revisit: str | None, created_by: str,
+            now: datetime) -> RunIn:
+        row = RunIn(client_id=client.id, clinician=clinician, occurred_at=occurred_at,
+                    initiated_by=initiated_by, created_by=created_by, created_at=now)
+        self.sealer.seal(row, "place", place)
+        self.sealer.seal(row, "summary", summary)
+        self.sealer.seal(row, "revisit", revisit)
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def row(self, run_in_id: uuid.UUID) -> RunIn | None:
+        return self.session.get(RunIn, run_in_id)
+
+    def get(self, run_in_id: uuid.UUID) -> RunInRecord | None:
+        row = self.row(run_in_id)
+        if row is None:
+            return None
+        client = self.session.get(Client, row.client_id)
+        return self._record(row, client.code if client else "")
+
+    def for_client(self, client: Client) -> list[RunInRecord]:
+        """The client's run-ins, newest first."""
+        rows = self.session.exec(
+            select(RunIn).where(RunIn.client_id == client.id)
+            .order_by(col(RunIn.occurred_at).desc())
+        ).all()
+        return [self._record(r, client.code) for r in rows]
+
+    def open_rows(self, limit: int = 1000) -> Sequence[RunIn]:
+        """Run-ins not yet revisited with the client, oldest first."""
+        return self.session.exec(
+            select(RunIn).where(col(RunIn.followed_up_at).is_(None))
+            .order_by(col(RunIn.created_at)).limit(limit)
+        ).all()
+
+    def open_for_clinician(self, clinician: str) -> list[tuple[RunIn, str]]:
+        """(run-in, client code) not yet revisited, for one clinician, oldest first. No decryption."""
+        rows = self.session.exec(
+            select(RunIn, Client.code)
+            .join(Client, col(Client.id) == col(RunIn.client_id))
+            .where(col(RunIn.followed_up_at).is_(None), RunIn.clinician == clinician)
+            .order_by(col(RunIn.occurred_at))
+        ).all()
+        return [(r, code) for r, code in rows]
+
+    def mark_followed_up(self, row: RunIn, at: datetime) -> bool:
+        """Record that the run-in was revisited; False when it already was (nothing changes)."""
+        if row.followed_up_at is not None:
+            return False
+        row.followed_up_at = at
+        self.session.add(row)
+        return True
+
+    def _record(self, row: RunIn, client_code: str) -> RunInRecord:
+        open_ = self.sealer.open
+        return RunInRecord(
+            id=row.id,
+            client_code=client_code,
+            clinician=row.clinician,
+            occurred_at=row.occurred_at,
+            place=open_(row, "place") or "",
+            initiated_by=row.initiated_by,
+            summary=open_(row, "summary"),
+            revisit=open_(row, "revisit"),
+            created_by=row.created_by,
+            created_at=row.created_at,
+            followed_up_at=row.followed_up_at,
+        )
