@@ -1,0 +1,491 @@
+"""A stand-in for Slack on this machine: its Web API and response URLs, and signed requests in.
+
+The sandbox runs the real bot against it, and the tests use it to fake Slack at the HTTP boundary.
+It answers on 127.0.0.1 only and keeps everything in memory:
+
+- ``SlackStandIn`` is the Slack side the bot talks to: ``chat.postMessage``, ``chat.update``,
+  ``chat.postEphemeral``, ``conversations.open``, ``conversations.history``, ``views.open``,
+  ``views.update``, ``views.push``, ``views.publish``, ``users.info``, ``auth.test`` and every
+  ``response_url`` it hands out. Each call is recorded. Failures can be scripted: a 429 with
+  ``Retry-After``, a 5xx, or an ``ok: false`` error; ``rate_limit_per_second`` makes
+  ``chat.postMessage`` answer 429 beyond that many messages in any rolling second, as Slack does.
+- ``SlackRequests`` is the Slack side that talks to the bot: slash commands, button clicks and
+  modal submissions, as bodies and headers signed the way Slack signs them (v0, HMAC-SHA256).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+_JSON_FIELDS = ("blocks", "attachments", "metadata", "view", "users")
+_TEAM_ID = "T0STANDIN"
+_APP_ID = "A0STANDIN"
+_BOT_USER = "U0CONTACTCHECK"
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    """One request the bot made to the stand-in's Web API."""
+
+    method: str
+    params: dict[str, Any]
+    at: float  # time.monotonic() when it arrived
+    status: int  # the HTTP status the stand-in answered
+    error: str | None = None  # Slack's ``error`` when it answered ``ok: false``
+
+
+@dataclass
+class _Failure:
+    status: int
+    retry_after: int
+    error: str | None
+    times: int
+
+
+@dataclass
+class _State:
+    calls: list[ApiCall] = field(default_factory=list)
+    responses: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    channels: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    views: list[dict[str, Any]] = field(default_factory=list)
+    home: dict[str, dict[str, Any]] = field(default_factory=dict)
+    failures: dict[str, deque[_Failure]] = field(default_factory=dict)
+    recent_posts: deque[float] = field(default_factory=deque)
+
+
+class SlackStandIn:
+    """Slack's Web API and response URLs on 127.0.0.1, recording every call."""
+
+    def __init__(self, *, users: Mapping[str, Mapping[str, Any]] | None = None):
+        self.rate_limit_per_second: float | None = None
+        self.on_call: Callable[[ApiCall], None] | None = None
+        self.users: dict[str, dict[str, Any]] = {k: dict(v) for k, v in (users or {}).items()}
+        self._state = _State()
+        self._lock = threading.RLock()
+        self._ts = itertools.count(1)
+        self._ids = itertools.count(1)
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- life cycle ----------------------------------------------------------------------------
+
+    def start(self) -> SlackStandIn:
+        handler = type("_Handler", (_Handler,), {"standin": self})
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="slack-standin", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> SlackStandIn:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the stand-in is not started")
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/"
+
+    @property
+    def api_url(self) -> str:
+        """What ``SLACK_API_URL`` (slack_sdk's ``base_url``) should be to talk to this stand-in."""
+        return self.base_url + "api/"
+
+    # -- what the tests and the sandbox read ---------------------------------------------------
+
+    def new_response_url(self) -> str:
+        """A fresh response URL, like the one Slack puts in each command and action."""
+        key = f"R{next(self._ids):06d}"
+        with self._lock:
+            self._state.responses[key] = []
+        return f"{self.base_url}response/{key}"
+
+    @property
+    def calls(self) -> list[ApiCall]:
+        with self._lock:
+            return list(self._state.calls)
+
+    def calls_to(self, method: str) -> list[ApiCall]:
+        return [c for c in self.calls if c.method == method]
+
+    def responses(self, url: str) -> list[dict[str, Any]]:
+        """The bodies the bot posted to one response URL, in order."""
+        key = urlsplit(url).path.rsplit("/", 1)[-1]
+        with self._lock:
+            return list(self._state.responses.get(key, []))
+
+    def messages(self, channel: str) -> list[dict[str, Any]]:
+        """Messages in a channel as they stand now (updates applied). A user id means their DM."""
+        with self._lock:
+            return [dict(m) for m in self._state.channels.get(_channel_id(channel), [])]
+
+    def dm_channel(self, user_id: str) -> str:
+        return _channel_id(user_id)
+
+    @property
+    def views(self) -> list[dict[str, Any]]:
+        """Modals opened, pushed or updated, in order."""
+        with self._lock:
+            return list(self._state.views)
+
+    def home(self, user_id: str) -> dict[str, Any] | None:
+        """The App Home view last published for a user."""
+        with self._lock:
+            return self._state.home.get(user_id)
+
+    def reset(self) -> None:
+        """Forget every call, message and view (scripted failures too)."""
+        with self._lock:
+            self._state = _State()
+
+    # -- scripting failures --------------------------------------------------------------------
+
+    def fail(self, method: str, *, status: int = 429, times: int = 1, retry_after: int = 1,
+             error: str | None = None) -> None:
+        """Make the next ``times`` calls to ``method`` fail.
+
+        ``status`` 429 answers with ``Retry-After: retry_after``; another status (e.g. 503) is a
+        server error; ``error`` instead answers 200 with ``{"ok": false, "error": error}``.
+        """
+        failure = _Failure(status=200 if error else status, retry_after=retry_after, error=error,
+                           times=times)
+        with self._lock:
+            self._state.failures.setdefault(method, deque()).append(failure)
+
+    # -- answering -----------------------------------------------------------------------------
+
+    def _record(self, call: ApiCall) -> None:
+        with self._lock:
+            self._state.calls.append(call)
+        if self.on_call is not None:
+            self.on_call(call)
+
+    def _scripted_failure(self, method: str) -> _Failure | None:
+        with self._lock:
+            queue = self._state.failures.get(method)
+            if not queue:
+                return None
+            failure = queue[0]
+            failure.times -= 1
+            if failure.times <= 0:
+                queue.popleft()
+            return failure
+
+    def _rate_limited(self, method: str, now: float) -> bool:
+        if method != "chat.postMessage" or not self.rate_limit_per_second:
+            return False
+        with self._lock:
+            recent = self._state.recent_posts
+            while recent and now - recent[0] >= 1.0:
+                recent.popleft()
+            if len(recent) >= self.rate_limit_per_second:
+                return True
+            recent.append(now)
+            return False
+
+    def answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, str], dict[str, Any]]:
+        now = time.monotonic()
+        failure = self._scripted_failure(method)
+        if failure is None and self._rate_limited(method, now):
+            failure = _Failure(status=429, retry_after=1, error=None, times=1)
+        if failure is not None and failure.error is None:
+            self._record(ApiCall(method, params, now, failure.status, "ratelimited"
+                                 if failure.status == 429 else "server_error"))
+            headers = {"Retry-After": str(failure.retry_after)} if failure.status == 429 else {}
+            return failure.status, headers, {"ok": False, "error": "ratelimited"
+                                             if failure.status == 429 else "internal_error"}
+        if failure is not None:
+            self._record(ApiCall(method, params, now, 200, failure.error))
+            return 200, {}, {"ok": False, "error": failure.error}
+        body = self._handle(method, params)
+        self._record(ApiCall(method, params, now, 200, None if body.get("ok") else body.get("error")))
+        return 200, {}, body
+
+    def _handle(self, method: str, p: dict[str, Any]) -> dict[str, Any]:
+        handler = _METHODS.get(method)
+        if handler is None:
+            return {"ok": False, "error": "unknown_method"}
+        with self._lock:
+            return handler(self, p)
+
+    def _next_ts(self) -> str:
+        return f"{int(time.time())}.{next(self._ts):06d}"
+
+    def _post(self, p: dict[str, Any]) -> dict[str, Any]:
+        channel = p.get("channel")
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        if not (p.get("text") or p.get("blocks")):
+            return {"ok": False, "error": "no_text"}
+        channel = _channel_id(channel)
+        message = {
+            "type": "message", "ts": self._next_ts(), "channel": channel, "user": _BOT_USER,
+            "text": p.get("text", ""), "blocks": p.get("blocks") or [],
+        }
+        if p.get("metadata"):
+            message["metadata"] = p["metadata"]
+        if p.get("thread_ts"):
+            message["thread_ts"] = p["thread_ts"]
+        self._state.channels.setdefault(channel, []).append(message)
+        return {"ok": True, "channel": channel, "ts": message["ts"], "message": message}
+
+    def _update(self, p: dict[str, Any]) -> dict[str, Any]:
+        channel = _channel_id(p.get("channel", ""))
+        for message in self._state.channels.get(channel, []):
+            if message["ts"] == p.get("ts"):
+                for key in ("text", "blocks", "metadata"):
+                    if key in p:
+                        message[key] = p[key]
+                message["edited"] = {"user": _BOT_USER, "ts": self._next_ts()}
+                return {"ok": True, "channel": channel, "ts": message["ts"], "text": message["text"]}
+        return {"ok": False, "error": "message_not_found"}
+
+    def _ephemeral(self, p: dict[str, Any]) -> dict[str, Any]:
+        if not p.get("user"):
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "message_ts": self._next_ts()}
+
+    def _open_conversation(self, p: dict[str, Any]) -> dict[str, Any]:
+        users = p.get("users")
+        if isinstance(users, list):
+            users = ",".join(users)
+        if not users or "," in str(users):
+            return {"ok": False, "error": "users_list_not_supplied"}
+        return {"ok": True, "channel": {"id": _channel_id(str(users))}}
+
+    def _history(self, p: dict[str, Any]) -> dict[str, Any]:
+        messages = list(reversed(self._state.channels.get(_channel_id(p.get("channel", "")), [])))
+        oldest = float(p.get("oldest") or 0)
+        messages = [m for m in messages if float(m["ts"]) >= oldest]
+        if str(p.get("include_all_metadata", "")).lower() not in ("1", "true"):
+            messages = [{k: v for k, v in m.items() if k != "metadata"} for m in messages]
+        limit = int(p.get("limit") or 100)
+        return {"ok": True, "messages": messages[:limit], "has_more": len(messages) > limit}
+
+    def _view(self, p: dict[str, Any], how: str) -> dict[str, Any]:
+        view = p.get("view")
+        if not isinstance(view, dict):
+            return {"ok": False, "error": "invalid_arguments"}
+        if how in ("open", "push") and not p.get("trigger_id"):
+            return {"ok": False, "error": "invalid_trigger_id"}
+        stored = {**view, "id": p.get("view_id") or f"V{next(self._ids):06d}"}
+        self._state.views.append({"how": how, **stored})
+        return {"ok": True, "view": stored}
+
+    def _publish(self, p: dict[str, Any]) -> dict[str, Any]:
+        view, user = p.get("view"), p.get("user_id")
+        if not isinstance(view, dict) or not user:
+            return {"ok": False, "error": "invalid_arguments"}
+        self._state.home[str(user)] = view
+        return {"ok": True, "view": {**view, "id": f"V{next(self._ids):06d}"}}
+
+    def _user_info(self, p: dict[str, Any]) -> dict[str, Any]:
+        user = self.users.get(str(p.get("user")))
+        if user is None:
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "user": {"id": p.get("user"), **user}}
+
+    def _auth_test(self, _p: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "team_id": _TEAM_ID, "user_id": _BOT_USER, "bot_id": "B0STANDIN",
+                "url": self.base_url, "team": "Stand-in"}
+
+    def _respond(self, key: str, body: dict[str, Any]) -> bool:
+        with self._lock:
+            if key not in self._state.responses:
+                return False
+            self._state.responses[key].append(body)
+        self._record(ApiCall("response_url", {"key": key, **body}, time.monotonic(), 200))
+        return True
+
+
+_METHODS: dict[str, Callable[[SlackStandIn, dict[str, Any]], dict[str, Any]]] = {
+    "chat.postMessage": SlackStandIn._post,
+    "chat.update": SlackStandIn._update,
+    "chat.postEphemeral": SlackStandIn._ephemeral,
+    "conversations.open": SlackStandIn._open_conversation,
+    "conversations.history": SlackStandIn._history,
+    "views.open": lambda s, p: s._view(p, "open"),
+    "views.push": lambda s, p: s._view(p, "push"),
+    "views.update": lambda s, p: s._view(p, "update"),
+    "views.publish": SlackStandIn._publish,
+    "users.info": SlackStandIn._user_info,
+    "auth.test": SlackStandIn._auth_test,
+}
+
+
+def _channel_id(channel: str) -> str:
+    """Posting to a user id posts in the DM with them, as Slack does."""
+    return "D" + channel[1:] if channel[:1] in ("U", "W") else channel
+
+
+class _Handler(BaseHTTPRequestHandler):
+    standin: SlackStandIn
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base's name
+        """Quiet: the stand-in records calls instead of printing them."""
+
+    def do_GET(self) -> None:
+        self._serve(dict(parse_qsl(urlsplit(self.path).query)))
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        self._serve(_decode_body(raw, self.headers.get("Content-Type", "")))
+
+    def _serve(self, params: dict[str, Any]) -> None:
+        path = urlsplit(self.path).path
+        if path.startswith("/response/"):
+            ok = self.standin._respond(path.rsplit("/", 1)[-1], params)
+            self._send(HTTPStatus.OK if ok else HTTPStatus.NOT_FOUND, {}, b"ok" if ok else b"")
+            return
+        if not path.startswith("/api/"):
+            self._send(HTTPStatus.NOT_FOUND, {}, b"")
+            return
+        method = path[len("/api/"):]
+        auth = self.headers.get("Authorization", "")
+        if method != "api.test" and not auth.startswith("Bearer xox"):
+            self._send_json(200, {}, {"ok": False, "error": "not_authed"})
+            return
+        params = {**dict(parse_qsl(urlsplit(self.path).query)), **params}
+        status, headers, body = self.standin.answer(method, params)
+        self._send_json(status, headers, body)
+
+    def _send_json(self, status: int, headers: dict[str, str], body: dict[str, Any]) -> None:
+        self._send(status, {"Content-Type": "application/json; charset=utf-8", **headers},
+                   json.dumps(body).encode())
+
+    def _send(self, status: int, headers: dict[str, str], payload: bytes) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+
+def _decode_body(raw: bytes, content_type: str) -> dict[str, Any]:
+    text = raw.decode("utf-8", errors="replace")
+    if "json" in content_type:
+        try:
+            data = json.loads(text or "{}")
+        except json.JSONDecodeError:
+            return {}
+        return data if isinstance(data, dict) else {}
+    params: dict[str, Any] = dict(parse_qsl(text, keep_blank_values=True))
+    for name in _JSON_FIELDS:
+        value = params.get(name)
+        if isinstance(value, str) and value[:1] in ("[", "{"):
+            try:
+                params[name] = json.loads(value)
+            except json.JSONDecodeError:
+                pass
+    return params
+
+
+# --- requests into the bot, signed as Slack signs them -----------------------------------------
+
+
+def sign(body: bytes, secret: str, timestamp: int | None = None) -> dict[str, str]:
+    """The headers Slack sends with ``body``: v0 signature over ``v0:timestamp:body``."""
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    base = b"v0:" + ts.encode() + b":" + body
+    digest = hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
+
+
+Signed = tuple[bytes, dict[str, str]]
+
+
+class SlackRequests:
+    """Builds the requests Slack sends to the bot, signed with the app's signing secret."""
+
+    FORM = "application/x-www-form-urlencoded"
+
+    def __init__(self, signing_secret: str, *, team_id: str = _TEAM_ID,
+                 command: str = "/contact-check"):
+        self.secret = signing_secret
+        self.team_id = team_id
+        self.command = command
+        self._triggers = itertools.count(1)
+
+    def _signed(self, body: bytes, timestamp: int | None) -> Signed:
+        return body, {"Content-Type": self.FORM, **sign(body, self.secret, timestamp)}
+
+    def trigger_id(self) -> str:
+        return f"{next(self._triggers)}.{int(time.time())}.standin"
+
+    def slash_command(self, user_id: str, text: str, *, response_url: str = "",
+                      channel_id: str = "C0GENERAL", timestamp: int | None = None) -> Signed:
+        form = {
+            "token": "standin", "team_id": self.team_id, "team_domain": "standin",
+            "channel_id": channel_id, "channel_name": "general", "user_id": user_id,
+            "user_name": user_id.lower(), "command": self.command, "text": text,
+            "api_app_id": _APP_ID, "response_url": response_url, "trigger_id": self.trigger_id(),
+        }
+        return self._signed(urlencode(form).encode(), timestamp)
+
+    def interaction(self, payload: Mapping[str, Any], timestamp: int | None = None) -> Signed:
+        body = urlencode({"payload": json.dumps(payload, separators=(",", ":"))}).encode()
+        return self._signed(body, timestamp)
+
+    def block_action(self, user_id: str, action_id: str, value: str = "", *,
+                     block_id: str = "actions", message: Mapping[str, Any] | None = None,
+                     channel_id: str | None = None, view: Mapping[str, Any] | None = None,
+                     response_url: str = "", timestamp: int | None = None) -> Signed:
+        """A button click, in a message (give ``message`` and ``channel_id``) or in a view."""
+        payload: dict[str, Any] = {
+            "type": "block_actions", "user": {"id": user_id, "team_id": self.team_id},
+            "api_app_id": _APP_ID, "team": {"id": self.team_id}, "trigger_id": self.trigger_id(),
+            "actions": [{"type": "button", "action_id": action_id, "block_id": block_id,
+                         "value": value, "action_ts": f"{time.time():.6f}"}],
+        }
+        if view is not None:
+            payload["container"] = {"type": "view", "view_id": view.get("id", "")}
+            payload["view"] = dict(view)
+        else:
+            ts = (message or {}).get("ts", "")
+            channel = channel_id or (message or {}).get("channel", "")
+            payload["container"] = {"type": "message", "message_ts": ts, "channel_id": channel,
+                                    "is_ephemeral": False}
+            payload["channel"] = {"id": channel}
+            payload["message"] = dict(message or {})
+            payload["response_url"] = response_url
+        return self.interaction(payload, timestamp)
+
+    def view_submission(self, user_id: str, view: Mapping[str, Any],
+                        values: Mapping[str, Mapping[str, Mapping[str, Any]]], *,
+                        timestamp: int | None = None) -> Signed:
+        """Submitting a modal; ``values`` is Slack's ``state.values`` (block → action → value)."""
+        submitted = {**view, "id": view.get("id") or "V0SUBMITTED",
+                     "state": {"values": {b: dict(a) for b, a in values.items()}}}
+        payload = {
+            "type": "view_submission", "user": {"id": user_id, "team_id": self.team_id},
+            "api_app_id": _APP_ID, "team": {"id": self.team_id}, "trigger_id": self.trigger_id(),
+            "view": submitted,
+        }
+        return self.interaction(payload, timestamp)
