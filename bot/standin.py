@@ -86,7 +86,8 @@ class SlackStandIn:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="slack-standin", daemon=True
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+            name="slack-standin", daemon=True,
         )
         self._thread.start()
         return self
