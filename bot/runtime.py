@@ -1,0 +1,131 @@
+"""Building what a running bot needs from its settings, refusing anything unusable at start.
+
+``build_deps`` checks the keys, loads the clinic policy, opens the database, applies pending
+migrations, checks the keys against the ones the data was sealed with, and records the policy's
+team. Every failure is a ``ConfigError`` naming the variable (or file) to fix.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session, select
+
+from bot.clock import Clock, SystemClock
+from bot.config import ConfigError, Settings
+from bot.deps import Deps
+from bot.policy.clinic import ClinicPolicy
+from bot.policy.validation import PolicyInvalid
+from bot.policy_file import load_policy
+from storage.audit import AuditLog
+from storage.crypto import KeyConfigError, Keyring
+from storage.db import DatabaseConfigError, make_engine
+from storage.keycheck import ensure_keys
+from storage.migrate import upgrade
+from storage.tables import TeamMemberRow
+from storage.uow import Store
+
+POLICY_VARIABLE = "CONTACT_CHECK_POLICY"
+SYSTEM_ACTOR = "system"
+
+
+def load_keyring(settings: Settings) -> Keyring:
+    try:
+        return Keyring.from_env(settings.contact_check_keys)
+    except KeyConfigError as error:
+        raise ConfigError([str(error)]) from None
+
+
+def load_clinic_policy(settings: Settings) -> ClinicPolicy:
+    path = settings.contact_check_policy
+    try:
+        return load_policy(path)
+    except PolicyInvalid as invalid:
+        where = f"{POLICY_VARIABLE} ({path})" if path else "the built-in policy"
+        raise ConfigError(
+            [f"{where} has {len(invalid.errors)} error(s); check it with "
+             f"`python -m bot check-policy {path or 'FILE'}`:"]
+            + [f"  {error}" for error in invalid.errors]
+        ) from None
+
+
+def open_database(settings: Settings) -> Engine:
+    """The engine for DATABASE_URL with every pending migration applied."""
+    try:
+        engine = make_engine(settings.database_url)
+    except DatabaseConfigError as error:
+        raise ConfigError([str(error)]) from None
+    try:
+        upgrade(engine)
+    except SQLAlchemyError as error:
+        engine.dispose()
+        shown = make_url(settings.database_url).render_as_string(hide_password=True)
+        raise ConfigError([
+            f"DATABASE_URL: cannot open or migrate the database at {shown} "
+            f"({type(getattr(error, "orig", None) or error).__name__}); check that the server runs, the database "
+            "exists and the user may create tables"
+        ]) from None
+    return engine
+
+
+def build_deps(settings: Settings, clock: Clock | None = None) -> Deps:
+    """Everything a handler, job or command needs, checked; raises ConfigError."""
+    keyring = load_keyring(settings)
+    policy = load_clinic_policy(settings)
+    engine = open_database(settings)
+    clock = clock or SystemClock()
+    store = Store(engine, keyring)
+    try:
+        with store.unit_of_work() as uow:
+            ensure_keys(uow.session, uow.sealer)
+            sync_team(uow.session, uow.audit, policy, clock.now())
+            uow.commit()
+    except KeyConfigError as error:
+        engine.dispose()
+        raise ConfigError([str(error)]) from None
+    return Deps(
+        store=store,
+        policy=policy,
+        clock=clock,
+        bot_token=settings.slack_bot_token or "",
+        slack_api_url=settings.slack_api_url,
+        send_rate=settings.contact_check_send_rate,
+    )
+
+
+def sync_team(session: Session, audit: AuditLog, policy: ClinicPolicy, now: datetime) -> bool:
+    """Make ``team_members`` match the policy's team; people no longer listed become inactive.
+
+    Appends one ``team.synced`` audit event when anything changed; True when it did.
+    """
+    rows = {row.slack_id: row for row in session.exec(select(TeamMemberRow)).all()}
+    added, changed, removed = [], [], []
+    for member in policy.team:
+        row = rows.pop(member.slack_id, None)
+        wanted = (member.role, member.first_name, member.supervisor, True)
+        if row is None:
+            row = TeamMemberRow(slack_id=member.slack_id, role=member.role,
+                                first_name=member.first_name, updated_at=now)
+            added.append(member.slack_id)
+        elif (row.role, row.first_name, row.supervisor, row.active) != wanted:
+            changed.append(member.slack_id)
+        else:
+            continue
+        row.role, row.first_name, row.supervisor, row.active = wanted
+        row.updated_at = now
+        session.add(row)
+    for row in rows.values():
+        if row.active:
+            row.active = False
+            row.updated_at = now
+            session.add(row)
+            removed.append(row.slack_id)
+    if not (added or changed or removed):
+        return False
+    session.flush()
+    audit.append(SYSTEM_ACTOR, "team.synced", None,
+                 {"added": added, "changed": changed, "removed": removed}, at=now)
+    return True
