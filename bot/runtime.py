@@ -63,10 +63,10 @@ def open_database(settings: Settings) -> Engine:
     except SQLAlchemyError as error:
         engine.dispose()
         shown = make_url(settings.database_url).render_as_string(hide_password=True)
+        cause = type(getattr(error, "orig", None) or error).__name__
         raise ConfigError([
-            f"DATABASE_URL: cannot open or migrate the database at {shown} "
-            f"({type(getattr(error, "orig", None) or error).__name__}); check that the server runs, the database "
-            "exists and the user may create tables"
+            f"DATABASE_URL: cannot open or migrate the database at {shown} ({cause}); check "
+            "that the server runs, the database exists and the user may create tables"
         ]) from None
     return engine
 
