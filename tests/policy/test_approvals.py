@@ -1,0 +1,302 @@
+"""Approvals policy: routing, who may decide, nudge and hand-over times, the closure deadline."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.policy.approvals import (
+    CLOSURE_WARNING,
+    PHONE_COACHING,
+    Step,
+    closure_deadline,
+    deciders,
+    due_step,
+    hand_over_at,
+    may_decide,
+    nudge_at,
+    route,
+)
+from bot.policy.clinic import ClinicPolicy
+from bot.policy.validation import parse_policy
+
+NY = ZoneInfo("America/New_York")
+LONDON = ZoneInfo("Europe/London")
+
+TEAM = [
+    {"slack_id": "U0JAMIE", "role": "supervisor", "first_name": "Jamie"},
+    {"slack_id": "U0BEDICS", "role": "supervisor", "first_name": "Bedics"},
+    {"slack_id": "U0ANA", "role": "clinician", "first_name": "Ana", "supervisor": "U0JAMIE"},
+    {"slack_id": "U0BO", "role": "clinician", "first_name": "Bo"},
+    {"slack_id": "U0DIRECTOR", "role": "admin", "first_name": "Dana"},
+]
+
+
+def make_policy(
+    approvals: dict[str, Any] | None = None,
+    *,
+    timezone: str = "America/New_York",
+    country: str = "US",
+    extra: list[str] | None = None,
+    confirm_by: str = "friday 17:00",
+) -> ClinicPolicy:
+    return parse_policy(
+        {
+            "clinic": {
+                "name": "Great Agency",
+                "timezone": timezone,
+                "holidays": {"country": country, "extra": extra or []},
+            },
+            "no_show": {"confirm_by": confirm_by},
+            "approvals": approvals
+            if approvals is not None
+            else {
+                "closure_warning": "supervisor",
+                "phone_coaching": "U0BEDICS",
+                "remind_after_business_hours": 4,
+                "backup": "U0DIRECTOR",
+            },
+            "team": TEAM,
+        }
+    )
+
+
+def ny(*args: int) -> datetime:
+    return datetime(*args, tzinfo=NY)
+
+
+# --- routing -----------------------------------------------------------------------------------
+
+
+ROUTES = {
+    "own supervisor": (
+        {"closure_warning": "supervisor", "backup": "U0DIRECTOR"},
+        CLOSURE_WARNING,
+        "U0ANA",
+        ("U0JAMIE", "U0DIRECTOR"),
+    ),
+    "named closure approver": (
+        {"closure_warning": "U0BEDICS", "backup": "U0DIRECTOR"},
+        CLOSURE_WARNING,
+        "U0ANA",
+        ("U0BEDICS", "U0DIRECTOR"),
+    ),
+    "no supervisor falls back to the backup": (
+        {"closure_warning": "supervisor", "backup": "U0DIRECTOR"},
+        CLOSURE_WARNING,
+        "U0BO",
+        ("U0DIRECTOR", None),
+    ),
+    "clinician not on the team falls back to the backup": (
+        {"closure_warning": "supervisor", "backup": "U0DIRECTOR"},
+        CLOSURE_WARNING,
+        "U0GONE",
+        ("U0DIRECTOR", None),
+    ),
+    "no supervisor and no backup: nobody": (
+        {"closure_warning": "supervisor"},
+        CLOSURE_WARNING,
+        "U0BO",
+        (None, None),
+    ),
+    "coaching approver": (
+        {"phone_coaching": "U0BEDICS", "backup": "U0DIRECTOR"},
+        PHONE_COACHING,
+        "U0ANA",
+        ("U0BEDICS", "U0DIRECTOR"),
+    ),
+    "no coaching approver named": ({"backup": "U0DIRECTOR"}, PHONE_COACHING, "U0ANA", (None, None)),
+    "backup equal to the approver is no backup": (
+        {"phone_coaching": "U0DIRECTOR", "backup": "U0DIRECTOR"},
+        PHONE_COACHING,
+        "U0ANA",
+        ("U0DIRECTOR", None),
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("approvals", "kind", "clinician", "expected"), ROUTES.values(), ids=ROUTES
+)
+def test_route(approvals: dict[str, Any], kind: str, clinician: str, expected: tuple) -> None:
+    routing = route(make_policy(approvals), kind, clinician=clinician)
+    assert (routing.approver, routing.backup) == expected
+    assert routing.possible == (expected[0] is not None)
+    assert routing.reasons
+
+
+def test_route_says_what_to_fix_when_nobody_can_be_asked() -> None:
+    policy = make_policy({"closure_warning": "supervisor"})
+    closure = route(policy, CLOSURE_WARNING, clinician="U0BO")
+    assert "approvals.backup" in closure.reasons[0] and "<@U0BO>" in closure.reasons[0]
+    coaching = route(make_policy({}), PHONE_COACHING, clinician="U0ANA")
+    assert "approvals.phone_coaching" in coaching.reasons[0]
+
+
+def test_route_refuses_an_unknown_kind() -> None:
+    with pytest.raises(ValueError, match="unknown approval kind"):
+        route(make_policy(), "vacation", clinician="U0ANA")
+
+
+# --- who may decide ----------------------------------------------------------------------------
+
+DECIDE = {
+    "approver": ("U0JAMIE", False, True),
+    "approver after hand-over": ("U0JAMIE", True, True),
+    "backup before hand-over": ("U0DIRECTOR", False, False),
+    "backup after hand-over": ("U0DIRECTOR", True, True),
+    "someone else": ("U0ANA", False, False),
+    "someone else after hand-over": ("U0ANA", True, False),
+}
+
+
+@pytest.mark.parametrize(("user", "handed_over", "allowed"), DECIDE.values(), ids=DECIDE)
+def test_may_decide(user: str, handed_over: bool, allowed: bool) -> None:
+    permission = may_decide(user, approver="U0JAMIE", backup="U0DIRECTOR", handed_over=handed_over)
+    assert permission.allowed is allowed
+    assert permission.deciders == (
+        ("U0JAMIE", "U0DIRECTOR") if handed_over else ("U0JAMIE",)
+    )
+
+
+def test_backup_is_told_they_decide_only_after_the_hand_over() -> None:
+    permission = may_decide(
+        "U0DIRECTOR", approver="U0JAMIE", backup="U0DIRECTOR", handed_over=False
+    )
+    assert "handed over" in permission.reason
+
+
+def test_without_a_backup_only_the_approver_decides() -> None:
+    assert deciders("U0JAMIE", None, handed_over=True) == ("U0JAMIE",)
+
+
+# --- nudge and hand-over -----------------------------------------------------------------------
+
+# requested at (New York) -> (nudge at, hand over at), New York wall time; 4 business hours each
+TIMES = {
+    "inside hours": (ny(2026, 11, 24, 10), ny(2026, 11, 24, 14), ny(2026, 11, 25, 10)),
+    "over Thanksgiving": (ny(2026, 11, 25, 15), ny(2026, 11, 27, 11), ny(2026, 11, 27, 15)),
+    "over the weekend": (ny(2026, 11, 27, 16), ny(2026, 11, 30, 12), ny(2026, 11, 30, 16)),
+    "requested on a Saturday": (ny(2026, 11, 28, 11), ny(2026, 11, 30, 13), ny(2026, 11, 30, 17)),
+    "requested at night": (ny(2026, 11, 24, 22), ny(2026, 11, 25, 13), ny(2026, 11, 25, 17)),
+    "over the autumn DST change": (ny(2026, 10, 30, 15), ny(2026, 11, 2, 11), ny(2026, 11, 2, 15)),
+    "over the spring DST change": (ny(2026, 3, 6, 16), ny(2026, 3, 9, 12), ny(2026, 3, 9, 16)),
+    "over the clinic's extra closure": (
+        ny(2026, 12, 23, 16),
+        ny(2026, 12, 28, 12),  # Dec 24 extra closure, Dec 25 Christmas, then the weekend
+        ny(2026, 12, 28, 16),
+    ),
+}
+
+
+@pytest.mark.parametrize(("requested", "nudge", "hand_over"), TIMES.values(), ids=TIMES)
+def test_nudge_and_hand_over_times(
+    requested: datetime, nudge: datetime, hand_over: datetime
+) -> None:
+    policy = make_policy(extra=["2026-12-24"])
+    assert nudge_at(policy, requested) == nudge.astimezone(UTC)
+    assert hand_over_at(policy, requested) == hand_over.astimezone(UTC)
+    assert nudge_at(policy, requested).tzinfo == UTC
+
+
+def test_nudge_after_half_an_hour_of_business_time() -> None:
+    policy = make_policy({"remind_after_business_hours": 0.5, "backup": "U0DIRECTOR"})
+    assert nudge_at(policy, ny(2026, 11, 24, 16, 45)) == ny(2026, 11, 25, 9, 15).astimezone(UTC)
+
+
+REQUESTED = ny(2026, 11, 24, 10)
+# now (New York), backup?, nudged?, handed over? -> step due
+STEPS = {
+    "just asked": (ny(2026, 11, 24, 10), True, False, False, None),
+    "a minute before the nudge": (ny(2026, 11, 24, 13, 59), True, False, False, None),
+    "at the nudge": (ny(2026, 11, 24, 14), True, False, False, Step.NUDGE),
+    "nudged already": (ny(2026, 11, 24, 16), True, True, False, None),
+    "evening does not count": (ny(2026, 11, 24, 23), True, True, False, None),
+    "at the hand-over": (ny(2026, 11, 25, 10), True, True, False, Step.HAND_OVER),
+    "hand-over overdue, never nudged": (ny(2026, 11, 27, 10), True, False, False, Step.HAND_OVER),
+    "handed over already": (ny(2026, 11, 30, 10), True, True, True, None),
+    "no backup: nudge only": (ny(2026, 11, 25, 10), False, False, False, Step.NUDGE),
+    "no backup, nudged: nothing more": (ny(2026, 11, 30, 10), False, True, False, None),
+}
+
+
+@pytest.mark.parametrize(
+    ("now", "backup", "nudged", "handed_over", "step"), STEPS.values(), ids=STEPS
+)
+def test_due_step(now: datetime, backup: bool, nudged: bool, handed_over: bool, step: Step) -> None:
+    due = due_step(
+        make_policy(),
+        requested_at=REQUESTED,
+        backup="U0DIRECTOR" if backup else None,
+        nudged=nudged,
+        handed_over=handed_over,
+        now=now,
+    )
+    assert due == step
+
+
+def test_naive_times_are_refused() -> None:
+    with pytest.raises(ValueError, match="aware"):
+        nudge_at(make_policy(), datetime(2026, 11, 24, 10))  # noqa: DTZ001
+    with pytest.raises(ValueError, match="aware"):
+        closure_deadline(make_policy(), datetime(2026, 11, 24, 10))  # noqa: DTZ001
+
+
+# --- the closure-warning deadline --------------------------------------------------------------
+
+# approved at -> the deadline, both as clinic wall time; "friday 17:00" unless the id says other
+DEADLINES = {
+    "Tuesday: this Friday": (ny(2026, 11, 24, 10), ny(2026, 11, 27, 17)),
+    "Thursday late evening: tomorrow": (ny(2026, 11, 19, 23, 30), ny(2026, 11, 20, 17)),
+    "Friday morning: never the same day": (ny(2026, 11, 27, 10), ny(2026, 12, 4, 17)),
+    "Friday after five: next Friday": (ny(2026, 11, 27, 18), ny(2026, 12, 4, 17)),
+    "Saturday: next Friday": (ny(2026, 11, 28, 9), ny(2026, 12, 4, 17)),
+    "Christmas Friday moves to Monday": (ny(2026, 12, 21, 10), ny(2026, 12, 28, 17)),
+    "New Year's Day Friday moves to Monday": (ny(2026, 12, 28, 10), ny(2027, 1, 4, 17)),
+    "before the autumn DST change (EDT)": (ny(2026, 10, 27, 10), ny(2026, 10, 30, 17)),
+    "after the autumn DST change (EST)": (ny(2026, 11, 2, 10), ny(2026, 11, 6, 17)),
+    "before the spring DST change (EST)": (ny(2026, 3, 2, 10), ny(2026, 3, 6, 17)),
+    "after the spring DST change (EDT)": (ny(2026, 3, 9, 10), ny(2026, 3, 13, 17)),
+}
+
+
+@pytest.mark.parametrize(("approved", "deadline"), DEADLINES.values(), ids=DEADLINES)
+def test_closure_deadline(approved: datetime, deadline: datetime) -> None:
+    at = closure_deadline(make_policy(), approved)
+    assert at == deadline.astimezone(UTC)
+    assert at.tzinfo == UTC
+
+
+def test_deadline_utc_offsets_follow_dst() -> None:
+    policy = make_policy()
+    assert closure_deadline(policy, ny(2026, 10, 27, 10)) == datetime(2026, 10, 30, 21, tzinfo=UTC)
+    assert closure_deadline(policy, ny(2026, 11, 2, 10)) == datetime(2026, 11, 6, 22, tzinfo=UTC)
+
+
+def test_deadline_skips_an_extra_closure() -> None:
+    policy = make_policy(extra=["2026-11-27"])
+    assert closure_deadline(policy, ny(2026, 11, 24, 10)) == ny(2026, 11, 30, 17).astimezone(UTC)
+
+
+def test_deadline_in_london_skips_the_boxing_day_substitute() -> None:
+    # Christmas is a Friday, Boxing Day a Saturday, so Monday 28 December is its bank holiday.
+    policy = make_policy(timezone="Europe/London", country="GB")
+    approved = datetime(2026, 12, 21, 10, tzinfo=LONDON)
+    assert closure_deadline(policy, approved) == datetime(2026, 12, 29, 17, tzinfo=UTC)
+
+
+def test_deadline_time_skipped_by_dst_reads_as_the_moment_of_the_change() -> None:
+    # Sunday 2026-03-08 02:30 does not exist in New York; the clinic never opens on Sundays,
+    # so the day is kept and the time becomes 03:00 EDT.
+    policy = make_policy(confirm_by="sunday 02:30")
+    assert closure_deadline(policy, ny(2026, 3, 4, 10)) == datetime(2026, 3, 8, 7, tzinfo=UTC)
+
+
+def test_deadline_in_another_time_zone_uses_that_clinics_date() -> None:
+    # 23:30 Thursday in New York is already Friday in London: a London clinic says next Friday.
+    policy = make_policy(timezone="Europe/London", country="GB")
+    approved = ny(2026, 11, 19, 23, 30)
+    assert closure_deadline(policy, approved) == datetime(2026, 11, 27, 17, tzinfo=UTC)
