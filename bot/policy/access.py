@@ -1,0 +1,129 @@
+"""Who sees what: pure decisions about a Slack user, the clinic's team and one client.
+
+- **details** (names, phone numbers, do-not-call reasons, notes, the safety note): the client's
+  clinician, that clinician's supervisor, and admins.
+- **logistics** (the verdict, the number to dial, which kinds never to use, voicemail and
+  clinic-name answers, the logistics scripts with a ``[first name]`` prompt; no reasons, no
+  notes): front desk; and clinicians and supervisors for a client no clinician is assigned to
+  (or an unknown code), so a potential client's call can be returned.
+- **none**: anyone else on the team for another clinician's client (a polite refusal), and
+  everyone not on the team (``help`` and a polite refusal for everything else).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.policy.clinic import ClinicPolicy, TeamMember
+from bot.policy.model import ClientRecord
+
+
+class Level(StrEnum):
+    DETAILS = "details"
+    LOGISTICS = "logistics"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class Access:
+    """A decision with its reason (for the refusal text and the audit log)."""
+
+    level: Level
+    reason: str
+
+    @property
+    def allowed(self) -> bool:
+        return self.level is not Level.NONE
+
+    @property
+    def details(self) -> bool:
+        return self.level is Level.DETAILS
+
+
+NOT_ON_TEAM = (
+    "Sorry, Contact Check is only for the clinic's team, and you are not on it. If you should "
+    "be, ask the clinic's admin to add you to the team in the clinic's policy."
+)
+
+
+def is_on_team(policy: ClinicPolicy, user_id: str) -> bool:
+    return policy.member(user_id) is not None
+
+
+def treating_team(policy: ClinicPolicy, client: ClientRecord) -> frozenset[str]:
+    """Slack ids that see the client's details besides admins: clinician and their supervisor."""
+    if client.clinician is None:
+        return frozenset()
+    ids = {client.clinician}
+    clinician = policy.member(client.clinician)
+    if clinician is not None and clinician.supervisor:
+        ids.add(clinician.supervisor)
+    return frozenset(ids)
+
+
+def card_access(policy: ClinicPolicy, user_id: str, client: ClientRecord | None) -> Access:
+    """How much of ``client``'s card (None: unknown code) ``user_id`` may see."""
+    member = policy.member(user_id)
+    if member is None:
+        return Access(Level.NONE, NOT_ON_TEAM)
+    if member.role == "admin":
+        return Access(Level.DETAILS, "admin")
+    if client is not None and user_id in treating_team(policy, client):
+        role = "clinician" if client.clinician == user_id else "supervisor"
+        return Access(Level.DETAILS, f"treating {role}")
+    if member.role == "front_desk":
+        return Access(Level.LOGISTICS, "front desk")
+    if client is None or client.clinician is None:
+        return Access(Level.LOGISTICS, "no clinician assigned")
+    return Access(Level.NONE, _not_treating(policy, client))
+
+
+def consent_access(policy: ClinicPolicy, user_id: str, client: ClientRecord | None) -> Access:
+    """May ``user_id`` record ``client``'s consent, and see what is on file in the modal?
+
+    Every role may record consent (front desk at intake). Consent already on file shows
+    details, so editing it takes the details level; with none on file (a new client, or a
+    client whose consent was never recorded) anyone on the team may record it.
+    """
+    member = policy.member(user_id)
+    if member is None:
+        return Access(Level.NONE, NOT_ON_TEAM)
+    access = card_access(policy, user_id, client)
+    if access.details:
+        return access
+    if client is None or client.consent is None:
+        return Access(Level.LOGISTICS, f"{member.role.replace('_', ' ')} recording new consent")
+    return Access(
+        Level.NONE,
+        f"Consent is already on file for {client.code}, and only {_who_edits(policy, client)} "
+        "may see or change it.",
+    )
+
+
+def may_be_treating_clinician(policy: ClinicPolicy, user_id: str) -> TeamMember | None:
+    """The team member when ``user_id`` may be named a client's clinician (a clinician)."""
+    member = policy.member(user_id)
+    return member if member is not None and member.role in ("clinician", "supervisor") else None
+
+
+def _not_treating(policy: ClinicPolicy, client: ClientRecord) -> str:
+    return (
+        f"Sorry, {client.code} is not one of your clients, so their contact details are not "
+        f"shown to you. {_sentence_start(_who_edits(policy, client))} can see them."
+    )
+
+
+def _who_edits(policy: ClinicPolicy, client: ClientRecord) -> str:
+    names = []
+    if client.clinician:
+        names.append(f"<@{client.clinician}> (their clinician)")
+        clinician = policy.member(client.clinician)
+        if clinician is not None and clinician.supervisor:
+            names.append(f"<@{clinician.supervisor}> (the supervisor)")
+    names.append("an admin")
+    return ", ".join(names[:-1]) + (" or " if len(names) > 1 else "") + names[-1]
+
+
+def _sentence_start(text: str) -> str:
+    return text[:1].upper() + text[1:]

@@ -1,0 +1,80 @@
+"""Who sees what on a client's card and in the consent modal."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.policy.access import Level, card_access, consent_access, is_on_team, treating_team
+from bot.policy.clinic import Clinic, ClinicPolicy, TeamMember
+from bot.policy.model import ClientRecord, Consent
+
+POLICY = ClinicPolicy(
+    clinic=Clinic(name="Great Agency", timezone=ZoneInfo("America/New_York"), hours={}),
+    team=(
+        TeamMember("U0JAMIE", "supervisor", "Jamie"),
+        TeamMember("U0BEDICS", "supervisor", "Bedics"),
+        TeamMember("U0ANA", "clinician", "Ana", supervisor="U0JAMIE"),
+        TeamMember("U0BEN", "clinician", "Ben", supervisor="U0BEDICS"),
+        TeamMember("U0DESK", "front_desk", "Sam"),
+        TeamMember("U0ADMIN", "admin", "Lee"),
+    ),
+)
+ANAS = ClientRecord("C-1042", "U0ANA", consent=Consent(may_call=True))
+ANAS_NO_CONSENT = ClientRecord("C-1043", "U0ANA")
+UNASSIGNED = ClientRecord("C-2000", None)
+
+CARD = [
+    ("U0ANA", ANAS, Level.DETAILS),  # the clinician
+    ("U0JAMIE", ANAS, Level.DETAILS),  # the clinician's supervisor
+    ("U0ADMIN", ANAS, Level.DETAILS),
+    ("U0DESK", ANAS, Level.LOGISTICS),
+    ("U0BEN", ANAS, Level.NONE),  # another clinician
+    ("U0BEDICS", ANAS, Level.NONE),  # another supervisor
+    ("U0STRANGER", ANAS, Level.NONE),
+    ("U0BEN", UNASSIGNED, Level.LOGISTICS),
+    ("U0BEN", None, Level.LOGISTICS),  # unknown code: a potential client
+    ("U0DESK", None, Level.LOGISTICS),
+    ("U0ADMIN", None, Level.DETAILS),
+    ("U0STRANGER", None, Level.NONE),
+    ("U0STRANGER", UNASSIGNED, Level.NONE),
+]
+
+
+@pytest.mark.parametrize(("user", "client", "level"), CARD)
+def test_card_access(user, client, level):
+    assert card_access(POLICY, user, client).level is level
+
+
+def test_refusals_are_polite_and_say_who_can_help():
+    other = card_access(POLICY, "U0BEN", ANAS)
+    assert other.reason.startswith("Sorry, C-1042 is not one of your clients")
+    assert "<@U0ANA> (their clinician)" in other.reason
+    assert "<@U0JAMIE> (the supervisor)" in other.reason
+    stranger = card_access(POLICY, "U0STRANGER", ANAS)
+    assert stranger.reason.startswith("Sorry") and "admin" in stranger.reason
+
+
+CONSENT = [
+    ("U0ANA", ANAS, Level.DETAILS),
+    ("U0JAMIE", ANAS, Level.DETAILS),
+    ("U0ADMIN", ANAS, Level.DETAILS),
+    ("U0DESK", ANAS, Level.NONE),  # consent on file: its details are not the front desk's
+    ("U0BEN", ANAS, Level.NONE),
+    ("U0DESK", None, Level.LOGISTICS),  # front desk at intake: a new client
+    ("U0DESK", ANAS_NO_CONSENT, Level.LOGISTICS),
+    ("U0BEN", ANAS_NO_CONSENT, Level.LOGISTICS),
+    ("U0STRANGER", None, Level.NONE),
+]
+
+
+@pytest.mark.parametrize(("user", "client", "level"), CONSENT)
+def test_consent_access(user, client, level):
+    assert consent_access(POLICY, user, client).level is level
+
+
+def test_team_membership_and_treating_team():
+    assert is_on_team(POLICY, "U0DESK") and not is_on_team(POLICY, "U0STRANGER")
+    assert treating_team(POLICY, ANAS) == {"U0ANA", "U0JAMIE"}
+    assert treating_team(POLICY, UNASSIGNED) == frozenset()
