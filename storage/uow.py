@@ -10,7 +10,9 @@ from sqlmodel import Session
 from storage.audit import AuditLog
 from storage.crypto import Keyring
 from storage.repositories.appointments import AppointmentRepository
+from storage.repositories.callbacks import CallbackRepository
 from storage.repositories.clients import ClientRepository
+from storage.repositories.outbox import OutboxRepository
 from storage.repositories.runins import RunInRepository
 from storage.sealing import Sealer
 
@@ -37,6 +39,8 @@ class UnitOfWork:
         self.session = Session(self.store.engine, expire_on_commit=False)
         self.clients = ClientRepository(self.session, self.sealer)
         self.appointments = AppointmentRepository(self.session)
+        self.callbacks = CallbackRepository(self.session, self.sealer)
+        self.outbox = OutboxRepository(self.session)
         self.audit = AuditLog(self.session)
         self.runins = RunInRepository(self.session, self.sealer)
         return self
