@@ -1,0 +1,318 @@
+"""Run-ins: documenting an encounter with a client outside the office, and revisiting it.
+
+The clinic's guidance: let the client lead, keep it light, document it, and at the next session ask
+the client how the encounter was for them. So a documented run-in is sealed (place, what was said,
+what to revisit), audited with ids only, and followed by a reminder to the clinician just before the
+client's next appointment.
+
+Why the reminder goes through the outbox, kind ``runin_followup``: it is a message due at a known
+time, and the outbox already gives the durable, deduplicated, paced, re-checked-at-send-time
+delivery every other reminder gets. The no-show chase is the wrong home: it fires only when the
+client does *not* come, and the reminder is wanted precisely when they do. Because the next
+appointment may not exist yet when the run-in is documented (or may be cancelled, or missed),
+``sweep_followups`` looks again on every jobs tick: it queues the reminder for the client's next
+scheduled appointment, moves it on after a no-show or cancellation, and closes the run-in once the
+client has arrived for an appointment the reminder was sent for. Each reminder's dedupe key is
+(run-in, appointment), so sweeping any number of times queues each reminder once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlmodel import col, select
+
+from bot.policy.clinic import ClinicPolicy
+from bot.policy.model import CLIENT_CODE_RULE, is_client_code
+from storage.repositories.runins import RunInRecord
+from storage.tables import Appointment, Client, OutboxMessage, RunIn
+from storage.uow import UnitOfWork
+
+FOLLOWUP_KIND = "runin_followup"
+FOLLOWUP_PRIORITY = 4  # after chases (1) and approvals (3), before call-back reminders (5)
+FOLLOWUP_LEAD = timedelta(minutes=10)  # in the clinician's hands before the session starts
+SUBJECT_KIND = "run_in"
+
+INITIATORS = {"client": "The client greeted me first", "clinician": "I greeted the client first"}
+PLACE_MAX = 200
+TEXT_MAX = 1000
+FUTURE_TOLERANCE = timedelta(minutes=5)
+UNMARKED_GRACE = timedelta(days=1)  # an appointment never marked arrived: move to the next one
+
+_IN_FLIGHT_DONE = ("sent", "cancelled", "failed")
+
+
+class RunInRefused(Exception):
+    """The person may not document a run-in for this client; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class RunInForm:
+    """The modal's values as typed: the service validates every one."""
+
+    date: str  # YYYY-MM-DD, clinic time zone
+    time: str  # HH:MM, clinic time zone
+    place: str
+    initiated_by: str  # "client" or "clinician"
+    summary: str = ""
+    revisit: str = ""
+
+
+@dataclass(frozen=True)
+class RunInDraft:
+    """What the modal opens with: the client code and the clinic-local date and time of now."""
+
+    client_code: str
+    date: str
+    time: str
+
+
+@dataclass(frozen=True)
+class RunInSaved:
+    run_in_id: uuid.UUID | None
+    client_code: str
+    occurred_at: datetime | None = None
+    initiated_by: str = "client"
+    followup_at: datetime | None = None
+    errors: dict[str, str] = field(default_factory=dict)  # form field -> what to fix
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+# --- who may document ----------------------------------------------------------------------------
+
+
+def _authorise(policy: ClinicPolicy, actor: str, client: Client | None, code: str) -> Client:
+    """The treating team documents run-ins: the client's clinician, their supervisor, admins."""
+    member = policy.member(actor)
+    if member is None:
+        raise RunInRefused(
+            "Only members of the clinic's team can use Contact Check. "
+            "Ask your clinic admin to add you to the team in the policy file."
+        )
+    if not is_client_code(code):
+        raise RunInRefused(f"`{code[:40]}` is not a client code ({CLIENT_CODE_RULE}). "
+                           "Try `/contact-check runin C-1042`.")
+    if client is None:
+        raise RunInRefused(f"There is no client `{code}` on file. Check the code, or ask your "
+                           "clinic admin to import the client first.")
+    if member.role == "admin" or actor == client.clinician:
+        return client
+    treating = policy.member(client.clinician) if client.clinician else None
+    if treating is not None and treating.supervisor == actor:
+        return client
+    raise RunInRefused(
+        f"Run-ins with `{code}` are documented by the client's treating team (their clinician, "
+        "the clinician's supervisor, or an admin). If you ran into this client, tell their "
+        "clinician, without details, in person."
+    )
+
+
+def start_runin(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str, client_code: str,
+                now: datetime) -> RunInDraft:
+    """Check the person may document a run-in with this client; the modal's starting values."""
+    client = uow.clients.row(client_code) if is_client_code(client_code) else None
+    _authorise(policy, actor, client, client_code)
+    local = now.astimezone(policy.clinic.timezone)
+    return RunInDraft(client_code=client_code, date=f"{local:%Y-%m-%d}", time=f"{local:%H:%M}")
+
+
+# --- recording -----------------------------------------------------------------------------------
+
+
+def _clean(text: str | None) -> str:
+    return " ".join((text or "").split()) if text else ""
+
+
+def _validate(policy: ClinicPolicy, form: RunInForm, now: datetime) -> tuple[datetime | None,
+                                                                            dict[str, str]]:
+    errors: dict[str, str] = {}
+    day: date | None = None
+    wall: time | None = None
+    try:
+        day = date.fromisoformat((form.date or "").strip())
+    except ValueError:
+        errors["date"] = "Give the date as YYYY-MM-DD, for example 2026-11-21."
+    try:
+        raw = (form.time or "").strip()
+        if len(raw) != 5 or raw[2] != ":":
+            raise ValueError(raw)
+        wall = time.fromisoformat(raw)
+    except ValueError:
+        errors["time"] = "Give the time as HH:MM (24-hour clock), for example 14:30."
+    occurred: datetime | None = None
+    if day is not None and wall is not None:
+        occurred = datetime.combine(day, wall, tzinfo=policy.clinic.timezone).astimezone(UTC)
+        if occurred > now + FUTURE_TOLERANCE:
+            errors["date"] = "That is in the future: document a run-in after it happened."
+    place = _clean(form.place)
+    if not place:
+        errors["place"] = "Say where it happened, briefly (for example: grocery store)."
+    elif len(place) > PLACE_MAX:
+        errors["place"] = f"Keep the place short: at most {PLACE_MAX} characters."
+    if form.initiated_by not in INITIATORS:
+        errors["initiated_by"] = "Choose who greeted first."
+    for name in ("summary", "revisit"):
+        if len((getattr(form, name) or "").strip()) > TEXT_MAX:
+            errors[name] = f"Keep it light: at most {TEXT_MAX} characters."
+    return occurred, errors
+
+
+def record_runin(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str, client_code: str,
+                 form: RunInForm, now: datetime) -> RunInSaved:
+    """Validate and store a run-in (sealed, audited) and queue the follow-up reminder; commits.
+
+    Invalid forms store nothing and come back with ``errors`` keyed by form field.
+    """
+    client = uow.clients.row(client_code) if is_client_code(client_code) else None
+    client = _authorise(policy, actor, client, client_code)
+    occurred, errors = _validate(policy, form, now)
+    if errors or occurred is None:
+        return RunInSaved(run_in_id=None, client_code=client_code, errors=errors)
+    clinician = client.clinician or actor
+    row = uow.runins.add(
+        client, clinician=clinician, occurred_at=occurred, place=_clean(form.place),
+        initiated_by=form.initiated_by, summary=(form.summary or "").strip() or None,
+        revisit=(form.revisit or "").strip() or None, created_by=actor, now=now,
+    )
+    uow.audit.append(actor, "runin.recorded", client_code,
+                     {"run_in": str(row.id), "initiated_by": form.initiated_by}, at=now)
+    queued = schedule_followup(uow, row, client, now)
+    uow.commit()
+    return RunInSaved(run_in_id=row.id, client_code=client_code, occurred_at=occurred,
+                      initiated_by=form.initiated_by,
+                      followup_at=queued.due_at if queued is not None else None)
+
+
+def read_runin(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str, run_in_id: uuid.UUID,
+               now: datetime) -> RunInRecord:
+    """The decrypted run-in for the treating team (a modal); the read is audited; commits."""
+    row = uow.runins.row(run_in_id)
+    if row is None:
+        raise RunInRefused("That run-in is no longer on file.")
+    client = uow.session.get(Client, row.client_id)
+    _authorise(policy, actor, client, client.code if client else "")
+    record = uow.runins.get(run_in_id)
+    uow.audit.append(actor, "runin.viewed", record.client_code if record else None,
+                     {"run_in": str(run_in_id)}, at=now)
+    uow.commit()
+    if record is None:
+        raise RunInRefused("That run-in is no longer on file.")
+    return record
+
+
+def mark_followed_up(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str, run_in_id: uuid.UUID,
+                     now: datetime) -> tuple[str, bool]:
+    """The clinician asked the client about the run-in: (client code, changed?); commits."""
+    row = uow.runins.row(run_in_id)
+    if row is None:
+        raise RunInRefused("That run-in is no longer on file.")
+    client = uow.session.get(Client, row.client_id)
+    client = _authorise(policy, actor, client, client.code if client else "")
+    changed = uow.runins.mark_followed_up(row, now)
+    if changed:
+        uow.audit.append(actor, "runin.followed_up", client.code, {"run_in": str(row.id)}, at=now)
+        uow.outbox.cancel(SUBJECT_KIND, row.id, kinds=[FOLLOWUP_KIND])
+    uow.commit()
+    return client.code, changed
+
+
+# --- the follow-up reminder ----------------------------------------------------------------------
+
+
+def _latest_reminder(uow: UnitOfWork, run_in: RunIn) -> OutboxMessage | None:
+    return uow.session.exec(
+        select(OutboxMessage).where(
+            OutboxMessage.kind == FOLLOWUP_KIND,
+            OutboxMessage.subject_kind == SUBJECT_KIND,
+            OutboxMessage.subject_id == run_in.id,
+        ).order_by(col(OutboxMessage.created_at).desc(), col(OutboxMessage.due_at).desc())
+    ).first()
+
+
+def _next_appointment(uow: UnitOfWork, run_in: RunIn, after: datetime) -> Appointment | None:
+    return uow.session.exec(
+        select(Appointment).where(
+            Appointment.client_id == run_in.client_id,
+            Appointment.status == "scheduled",
+            col(Appointment.start_at) > after,
+        ).order_by(col(Appointment.start_at))
+    ).first()
+
+
+def schedule_followup(uow: UnitOfWork, run_in: RunIn, client: Client,
+                      now: datetime) -> OutboxMessage | None:
+    """Queue (or move on, or close) the reminder for one open run-in; the queued row or None.
+
+    Does not commit: it runs inside the caller's unit of work.
+    """
+    if run_in.followed_up_at is not None:
+        return None
+    after = max(run_in.created_at, now - timedelta(minutes=1))
+    latest = _latest_reminder(uow, run_in)
+    if latest is not None:
+        if latest.status not in _IN_FLIGHT_DONE:
+            return latest  # still to be sent; the send-time check looks again
+        appointment = _appointment_of(uow, latest)
+        if latest.status == "sent" and appointment is not None:
+            if appointment.status == "arrived":
+                uow.runins.mark_followed_up(run_in, now)
+                uow.audit.append("contact-check", "runin.followed_up", client.code,
+                                 {"run_in": str(run_in.id), "at_appointment": str(appointment.id)},
+                                 at=now)
+                return None
+            if appointment.status == "scheduled" and now < appointment.start_at + UNMARKED_GRACE:
+                return None  # the session has not been marked yet
+        if appointment is not None:
+            after = max(after, appointment.start_at)
+    appointment = _next_appointment(uow, run_in, after)
+    if appointment is None:
+        return None
+    due = max(appointment.start_at - FOLLOWUP_LEAD, now)
+    return uow.outbox.enqueue(
+        FOLLOWUP_KIND, run_in.clinician, due,
+        {"client_code": client.code, "run_in_id": str(run_in.id),
+         "appointment_id": str(appointment.id), "start_at": appointment.start_at.isoformat(),
+         "occurred_at": run_in.occurred_at.isoformat()},
+        priority=FOLLOWUP_PRIORITY, subject_kind=SUBJECT_KIND, subject_id=run_in.id,
+        dedupe_key=f"{FOLLOWUP_KIND}:{run_in.id}:{appointment.id}",
+    )
+
+
+def _appointment_of(uow: UnitOfWork, message: OutboxMessage) -> Appointment | None:
+    try:
+        return uow.session.get(Appointment, uuid.UUID(str(message.payload.get("appointment_id"))))
+    except ValueError:
+        return None
+
+
+def sweep_followups(uow: UnitOfWork, now: datetime, limit: int = 1000) -> int:
+    """Bring every open run-in's reminder up to date (a jobs tick); the number queued. Commits."""
+    queued = 0
+    for run_in in uow.runins.open_rows(limit):
+        client = uow.session.get(Client, run_in.client_id)
+        if client is None:
+            continue
+        before = _latest_reminder(uow, run_in)
+        row = schedule_followup(uow, run_in, client, now)
+        if row is not None and (before is None or row.id != before.id):
+            queued += 1
+    uow.commit()
+    return queued
+
+
+def followup_still_wanted(uow: UnitOfWork, message: OutboxMessage, now: datetime) -> str | None:
+    """The send-time re-check: None to send, else why the reminder is no longer wanted."""
+    run_in = uow.runins.row(uuid.UUID(str(message.payload.get("run_in_id"))))
+    if run_in is None:
+        return "the run-in is no longer on file"
+    if run_in.followed_up_at is not None:
+        return "the run-in was already revisited"
+    appointment = _appointment_of(uow, message)
+    if appointment is None or appointment.status in ("cancelled", "no_show"):
+        return "the appointment is no longer happening"
+    return None
