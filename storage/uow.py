@@ -10,6 +10,7 @@ from sqlmodel import Session
 from storage.audit import AuditLog
 from storage.crypto import Keyring
 from storage.repositories.appointments import AppointmentRepository
+from storage.repositories.approvals import ApprovalRepository
 from storage.repositories.callbacks import CallbackRepository
 from storage.repositories.clients import ClientRepository
 from storage.repositories.outbox import OutboxRepository
@@ -42,6 +43,7 @@ class UnitOfWork:
         self.callbacks = CallbackRepository(self.session, self.sealer)
         self.outbox = OutboxRepository(self.session)
         self.audit = AuditLog(self.session)
+        self.approvals = ApprovalRepository(self.session, self.sealer)
         self.runins = RunInRepository(self.session, self.sealer)
         return self
 

@@ -1,0 +1,147 @@
+"""Approval requests: stored, found, and decided with conditional updates so the first one wins.
+
+Every state change is one ``UPDATE … WHERE`` that names the state it expects (``status =
+'pending'``, ``nudged_at IS NULL``…) and reports whether it changed a row. Two deciders racing —
+two threads, two processes, two PostgreSQL connections — both run the update; the database lets
+exactly one of them match, and the other learns it lost from the row count, whatever its earlier
+read said.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, or_, update
+from sqlmodel import Session, col, select
+
+from storage.sealing import Sealer
+from storage.tables import Approval, Client
+
+PENDING, APPROVED, DENIED = "pending", "approved", "denied"
+DECISIONS = (APPROVED, DENIED)
+
+
+class ApprovalRepository:
+    def __init__(self, session: Session, sealer: Sealer):
+        self.session = session
+        self.sealer = sealer
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def add(self, approval: Approval) -> Approval:
+        self.session.add(approval)
+        self.session.flush()
+        return approval
+
+    def lock_client(self, client_id: uuid.UUID) -> None:
+        """Serialise requests about one client (a row lock on PostgreSQL; SQLite has one writer).
+
+        Held to the end of the transaction, so "is one already pending?" and the insert that
+        follows cannot interleave with another request for the same client.
+        """
+        self.session.exec(select(Client.id).where(Client.id == client_id).with_for_update())
+
+    def decide(self, approval_id: uuid.UUID, status: str, decided_by: str, decided_at: datetime,
+               reason: str | None = None) -> bool:
+        """Record the decision if the request is still pending; True when this call decided it."""
+        if status not in DECISIONS:
+            raise ValueError(f"a decision is one of {', '.join(DECISIONS)}, not {status!r}")
+        values: dict[str, object] = {
+            "status": status, "decided_by": decided_by, "decided_at": decided_at,
+        }
+        if reason is not None:
+            values["reason_enc"] = self._sealed_reason(approval_id, reason)
+        return self._change(
+            approval_id, col(Approval.status) == PENDING, values
+        )
+
+    def mark_nudged(self, approval_id: uuid.UUID, at: datetime) -> bool:
+        """Record the nudge once; False when it was already nudged or decided meanwhile."""
+        return self._change(
+            approval_id,
+            and_(col(Approval.status) == PENDING, col(Approval.nudged_at).is_(None)),
+            {"nudged_at": at},
+        )
+
+    def mark_handed_over(self, approval_id: uuid.UUID, at: datetime) -> bool:
+        """Hand the request to its backup once; False when already handed over or decided."""
+        return self._change(
+            approval_id,
+            and_(
+                col(Approval.status) == PENDING,
+                col(Approval.handed_over_at).is_(None),
+                col(Approval.backup).is_not(None),
+            ),
+            {"handed_over_at": at},
+        )
+
+    def _change(self, approval_id: uuid.UUID, expected: object, values: dict[str, object]) -> bool:
+        result = self.session.exec(  # type: ignore[call-overload]
+            update(Approval)
+            .where(col(Approval.id) == approval_id, expected)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        changed = bool(result.rowcount)
+        row = self.session.get(Approval, approval_id)
+        if row is not None:
+            self.session.refresh(row)
+        return changed
+
+    def _sealed_reason(self, approval_id: uuid.UUID, reason: str) -> bytes:
+        # Sealed against the row's id like every sealed column, without touching the loaded row
+        # (a dirty row would be flushed unconditionally, defeating the conditional update).
+        carrier = Approval(id=approval_id, kind="", client_id=approval_id, requester="",
+                           approver="")
+        self.sealer.seal(carrier, "reason", reason)
+        assert carrier.reason_enc is not None
+        return carrier.reason_enc
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def get(self, approval_id: uuid.UUID) -> Approval | None:
+        return self.session.get(Approval, approval_id)
+
+    def reason(self, approval: Approval) -> str | None:
+        return self.sealer.open(approval, "reason")
+
+    def pending_for_client(self, client_id: uuid.UUID, kind: str) -> Approval | None:
+        return self.session.exec(
+            select(Approval)
+            .where(Approval.client_id == client_id, Approval.kind == kind,
+                   Approval.status == PENDING)
+            .order_by(col(Approval.created_at))
+        ).first()
+
+    def latest_for_client(self, client_id: uuid.UUID, kind: str) -> Approval | None:
+        return self.session.exec(
+            select(Approval)
+            .where(Approval.client_id == client_id, Approval.kind == kind)
+            .order_by(col(Approval.created_at).desc())
+        ).first()
+
+    def pending(self, kinds: Sequence[str] | None = None) -> list[Approval]:
+        """Every undecided request, oldest first (the nudge job walks them)."""
+        query = select(Approval).where(Approval.status == PENDING)
+        if kinds is not None:
+            query = query.where(col(Approval.kind).in_(list(kinds)))
+        return list(self.session.exec(query.order_by(col(Approval.created_at))).all())
+
+    def awaiting(self, user: str) -> list[Approval]:
+        """Requests ``user`` may decide now: theirs, and those handed over to them as backup."""
+        return list(
+            self.session.exec(
+                select(Approval)
+                .where(
+                    Approval.status == PENDING,
+                    or_(
+                        col(Approval.approver) == user,
+                        and_(col(Approval.backup) == user,
+                             col(Approval.handed_over_at).is_not(None)),
+                    ),
+                )
+                .order_by(col(Approval.created_at))
+            ).all()
+        )
