@@ -64,6 +64,14 @@ class ClientRepository:
             ).all()
         )
 
+    def records(self, clients: Iterable[Client]) -> list[ClientRecord]:
+        """The records of already loaded client rows (decrypted), in the same order."""
+        clients = list(clients)
+        out: list[ClientRecord] = []
+        for start in range(0, len(clients), 500):
+            out.extend(self._records(clients[start : start + 500]))
+        return out
+
     def _records(self, clients: Iterable[Client]) -> list[ClientRecord]:
         clients = list(clients)
         ids = [c.id for c in clients]

@@ -1,0 +1,260 @@
+"""The command line: ``python -m bot COMMAND`` (also installed as ``contact-check``).
+
+Exit codes: 0 success; 2 bad input or configuration, with a message on stderr naming what to fix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.deps import Deps
+from bot.policy.model import ImportErrors
+from bot.policy_file import check_policy_file
+from storage.crypto import DecryptionError, KeyConfigError, generate_key
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+
+
+class BadInput(Exception):
+    """Something the person running the command must fix; the message says what."""
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _deps(settings: Settings | None = None) -> Deps:
+    from bot.runtime import build_deps
+
+    return build_deps(settings or load_settings())
+
+
+def _read_csv(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        raise BadInput(f"{path}: no such file; check the path") from None
+    except IsADirectoryError:
+        raise BadInput(f"{path} is a directory; give the path of the CSV file") from None
+    except UnicodeDecodeError as error:
+        raise BadInput(f"{path} is not UTF-8 text (bad byte at offset {error.start}); "
+                       "save it as CSV UTF-8") from None
+    except OSError as error:
+        raise BadInput(f"cannot read {path}: {error.strerror or error}") from None
+
+
+# -- commands --------------------------------------------------------------------------------------
+
+
+def cmd_keygen(_args: argparse.Namespace) -> int:
+    print(generate_key())
+    return EXIT_OK
+
+
+def cmd_check_policy(args: argparse.Namespace) -> int:
+    errors = check_policy_file(args.file)
+    if errors:
+        print(f"{args.file}: {len(errors)} error(s):", file=sys.stderr)
+        for error in errors:
+            print(f"  {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    from bot.policy_file import load_policy
+
+    policy = load_policy(args.file)
+    print(f"{args.file}: OK ({policy.clinic.name}, {policy.clinic.timezone.key}, "
+          f"{len(policy.team)} team member(s))")
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    mode = settings.serve_mode(args.mode)
+    settings.require_slack(mode)
+    port = args.port if args.port is not None else settings.port
+    deps = _deps(settings)
+    from bot import server
+
+    server.serve(deps, settings, mode=mode, port=port)
+    return EXIT_OK
+
+
+def cmd_sandbox(_args: argparse.Namespace) -> int:
+    from bot import sandbox
+
+    result = sandbox.main()
+    return int(result or 0)
+
+
+def cmd_rotate_keys(_args: argparse.Namespace) -> int:
+    from bot.services.keys import rotate_keys
+
+    deps = _deps()
+    with deps.store.unit_of_work() as uow:
+        report = rotate_keys(uow, actor=_actor(), now=deps.clock.now())
+        uow.commit()
+    print(f"Re-encrypted {report.resealed} value(s) in {report.rows} row(s) under key "
+          f"{report.primary_key_id}; recomputed {report.indexes} lookup index(es).")
+    if report.retired_key_ids:
+        print("Nothing is encrypted under key id(s) "
+              f"{', '.join(report.retired_key_ids)} any more: you may now remove the older "
+              "key(s) from CONTACT_CHECK_KEYS, keeping only the first.")
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from bot.services import imports
+
+    text = _read_csv(args.file)
+    deps = _deps()
+    source = Path(args.file).name
+    if args.what == "clients":
+        rows = imports.read_clients_csv(text, deps.policy)
+        run: Callable[..., imports.ImportReport] = imports.import_clients
+    else:
+        rows = imports.read_appointments_csv(text, deps.policy)  # type: ignore[assignment]
+        run = imports.import_appointments
+    with deps.store.unit_of_work() as uow:
+        report = run(uow, deps.policy, rows, actor=_actor(), source=source,
+                     now=deps.clock.now())
+        uow.commit()
+    for warning in report.warnings:
+        print(f"{args.file}: note: {warning}", file=sys.stderr)
+    print(f"{args.file}: imported {report.total} {args.what}: {report.created} new, "
+          f"{report.updated} updated, {report.unchanged} unchanged.")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from bot.services.imports import export_clients
+
+    deps = _deps()
+    with deps.store.unit_of_work() as uow:
+        text, count = export_clients(uow, actor=_actor(), now=deps.clock.now())
+        _write_private(args.file, text)
+        uow.commit()
+    print(f"{args.file}: wrote {count} client(s). The file holds client details in clear: "
+          "keep it where only the clinic's admins can read it.")
+    return EXIT_OK
+
+
+def _write_private(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` readable by its owner only (it holds client details)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+    except OSError as error:
+        raise BadInput(f"cannot write {path}: {error.strerror or error}") from None
+
+
+def cmd_verify_audit(_args: argparse.Namespace) -> int:
+    from storage.audit import verify_chain
+
+    deps = _deps()
+    with deps.store.unit_of_work() as uow:
+        report = verify_chain(uow.session)
+    if report.ok:
+        print(f"Audit trail intact: {report.events} event(s), head {report.head}.")
+        return EXIT_OK
+    print(f"Audit trail BROKEN ({report.events} event(s) checked):", file=sys.stderr)
+    for problem in report.problems:
+        print(f"  {problem}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+# -- parsing -------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="Contact Check: a Slack bot that puts a mental-health clinic's client-contact "
+                    "rules where the team works. Configuration comes from the environment; see "
+                    "README.md.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the bot (Socket Mode when SLACK_APP_TOKEN is "
+                                              "set, else HTTP); applies pending migrations first")
+    mode = serve.add_mutually_exclusive_group()
+    mode.add_argument("--http", dest="mode", action="store_const", const="http",
+                      help="serve Slack's HTTP requests on --port")
+    mode.add_argument("--socket", dest="mode", action="store_const", const="socket",
+                      help="connect to Slack over Socket Mode (needs SLACK_APP_TOKEN)")
+    serve.add_argument("--port", type=_port, default=None,
+                       help="HTTP port (default $PORT, else 3000)")
+    serve.set_defaults(run=cmd_serve, mode=None)
+
+    commands.add_parser(
+        "sandbox", help="the whole bot with no Slack workspace: a terminal session against a "
+                        "built-in stand-in for Slack, with a sample clinic",
+    ).set_defaults(run=cmd_sandbox)
+    commands.add_parser("keygen", help="print a new encryption key").set_defaults(run=cmd_keygen)
+    commands.add_parser(
+        "rotate-keys", help="re-encrypt every stored secret under the first key of "
+                            "CONTACT_CHECK_KEYS",
+    ).set_defaults(run=cmd_rotate_keys)
+
+    check = commands.add_parser("check-policy", help="validate a clinic policy file (YAML)")
+    check.add_argument("file", metavar="FILE")
+    check.set_defaults(run=cmd_check_policy)
+
+    imp = commands.add_parser("import", help="import clients or appointments from CSV; all rows "
+                                             "or none")
+    imp.add_argument("what", choices=["clients", "appointments"])
+    imp.add_argument("file", metavar="FILE.csv")
+    imp.set_defaults(run=cmd_import)
+
+    exp = commands.add_parser("export", help="write every client record to CSV in the import "
+                                             "format (decrypted)")
+    exp.add_argument("what", choices=["clients"])
+    exp.add_argument("file", metavar="FILE.csv")
+    exp.set_defaults(run=cmd_export)
+
+    commands.add_parser(
+        "verify-audit", help="check the audit trail's hash chain: exit 0 intact, 2 broken",
+    ).set_defaults(run=cmd_verify_audit)
+    return parser
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a TCP port number (1 to 65535)")
+    return int(text)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except ConfigError as error:
+        _fail(["Configuration problem:", *(f"  {p}" for p in error.problems)])
+    except ImportErrors as errors:
+        _fail([f"{args.file}: nothing imported; {len(errors.problems)} problem(s) to fix:",
+               *(f"  {p}" for p in errors.problems)])
+    except (KeyConfigError, BadInput) as error:
+        _fail([str(error)])
+    except DecryptionError as error:
+        _fail([f"A stored value cannot be decrypted ({error}); nothing was changed. Check that "
+               "CONTACT_CHECK_KEYS holds every key the data was encrypted with."])
+    return EXIT_BAD_INPUT
+
+
+def _fail(lines: list[str]) -> None:
+    for line in lines:
+        print(line, file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

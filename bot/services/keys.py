@@ -1,0 +1,97 @@
+"""Key rotation: every sealed value re-encrypted under the first key of CONTACT_CHECK_KEYS.
+
+One pass, one transaction (the caller's unit of work): each field listed in
+``storage.sealing.SEALED_FIELDS`` that is sealed under another key is opened and sealed again under
+the first; every blind index is recomputed under the first key; the key records are reduced to the
+first key alone (its canary proving it), so older keys can then be removed from the variable.
+A value that cannot be opened (a key missing from the variable, a tampered value) stops the
+rotation with nothing changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import SQLModel, col, delete, select
+
+import storage.tables as tables
+from storage.keycheck import ensure_keys
+from storage.sealing import SEALED_FIELDS
+from storage.tables import KeyRecord
+from storage.uow import UnitOfWork
+
+# Blind-index columns and the sealed field each indexes (purpose "phone").
+PHONE_INDEXES: dict[str, tuple[str, str]] = {
+    "consent_numbers": ("number", "number_index"),
+    "callback_duties": ("caller_phone", "caller_phone_index"),
+}
+_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class RotationReport:
+    primary_key_id: str
+    rows: int  # rows holding sealed fields examined
+    resealed: int  # values re-encrypted
+    indexes: int  # blind indexes recomputed
+    retired_key_ids: tuple[str, ...]  # key records removed: no data is sealed under them now
+
+
+def sealed_tables() -> dict[str, type[SQLModel]]:
+    """The table class of every table in SEALED_FIELDS; an unknown table is a programming error."""
+    classes = {
+        getattr(cls, "__tablename__", None): cls
+        for cls in (getattr(tables, name) for name in tables.__all__)
+    }
+    missing = [name for name in SEALED_FIELDS if name not in classes]
+    if missing:
+        raise LookupError(f"SEALED_FIELDS names tables storage.tables does not export: {missing}")
+    return {name: classes[name] for name in SEALED_FIELDS}
+
+
+def rotate_keys(uow: UnitOfWork, *, actor: str, now: datetime) -> RotationReport:
+    """Re-seal everything under the first key, in ``uow``; the caller commits."""
+    sealer = uow.sealer
+    session = uow.session
+    ensure_keys(session, sealer)
+    rows = resealed = indexes = 0
+    for name, table in sealed_tables().items():
+        if table is KeyRecord:
+            continue  # each canary stays sealed under its own key; old records are retired below
+        fields = SEALED_FIELDS[name]
+        index = PHONE_INDEXES.get(name)
+        last = None
+        while True:
+            query = select(table).order_by(col(table.id)).limit(_BATCH)  # type: ignore[attr-defined]
+            if last is not None:
+                query = query.where(col(table.id) > last)  # type: ignore[attr-defined]
+            batch = session.exec(query).all()
+            if not batch:
+                break
+            for row in batch:
+                rows += 1
+                resealed += sum(sealer.reseal(row, f) for f in fields)
+                if index is not None:
+                    field, column = index
+                    value = sealer.open(row, field)
+                    wanted = None if value is None else sealer.phone_index(value)
+                    if getattr(row, column) != wanted:
+                        setattr(row, column, wanted)
+                        indexes += 1
+                session.add(row)
+            last = batch[-1].id  # type: ignore[attr-defined]
+            session.flush()
+            session.expunge_all()
+    primary = sealer.keyring.primary_id
+    retired = tuple(sorted(
+        r.key_id for r in session.exec(select(KeyRecord)).all() if r.key_id != primary
+    ))
+    if retired:
+        session.exec(delete(KeyRecord).where(col(KeyRecord.key_id).in_(retired)))
+    session.flush()
+    uow.audit.append(actor, "keys.rotated", None,
+                     {"primary_key_id": primary, "rows": rows, "resealed": resealed,
+                      "indexes": indexes, "retired_key_ids": list(retired)}, at=now)
+    return RotationReport(primary_key_id=primary, rows=rows, resealed=resealed, indexes=indexes,
+                          retired_key_ids=retired)
