@@ -8,4 +8,5 @@ RUNIN_VIEW = "runin_view"  # button on the follow-up reminder: open the details 
 RUNIN_DONE = "runin_done"  # button on the follow-up reminder: the clinician asked the client
 
 # App Home
+HOME_VIEW = "home"  # callback id of the Home tab view
 HOME_PENDING_REFRESH = "home_refresh"  # button on Home: rebuild it now

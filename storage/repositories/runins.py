@@ -72,16 +72,6 @@ class RunInRepository:
             .order_by(col(RunIn.created_at)).limit(limit)
         ).all()
 
-    def open_for_clinician(self, clinician: str) -> list[tuple[RunIn, str]]:
-        """(run-in, client code) not yet revisited, for one clinician, oldest first. No decryption."""
-        rows = self.session.exec(
-            select(RunIn, Client.code)
-            .join(Client, col(Client.id) == col(RunIn.client_id))
-            .where(col(RunIn.followed_up_at).is_(None), RunIn.clinician == clinician)
-            .order_by(col(RunIn.occurred_at))
-        ).all()
-        return [(r, code) for r, code in rows]
-
     def mark_followed_up(self, row: RunIn, at: datetime) -> bool:
         """Record that the run-in was revisited; False when it already was (nothing changes)."""
         if row.followed_up_at is not None:
