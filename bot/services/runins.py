@@ -26,6 +26,7 @@ from sqlmodel import col, select
 
 from bot.policy.clinic import ClinicPolicy
 from bot.policy.model import CLIENT_CODE_RULE, is_client_code
+from bot.services.deliveries import Delivery, Rendered, register
 from storage.repositories.runins import RunInRecord
 from storage.tables import Appointment, Client, OutboxMessage, RunIn
 from storage.uow import UnitOfWork
@@ -316,3 +317,17 @@ def followup_still_wanted(uow: UnitOfWork, message: OutboxMessage, now: datetime
     if appointment is None or appointment.status in ("cancelled", "no_show"):
         return "the appointment is no longer happening"
     return None
+
+
+def _render_followup(uow: UnitOfWork, policy: ClinicPolicy, message: OutboxMessage,
+                     now: datetime) -> Rendered:
+    from bot.views.runin_modal import runin_followup_message
+
+    p = message.payload
+    text, blocks = runin_followup_message(
+        str(p["client_code"]), str(p["run_in_id"]), datetime.fromisoformat(p["occurred_at"]),
+        datetime.fromisoformat(p["start_at"]), policy.clinic.timezone)
+    return Rendered(text=text, blocks=blocks)
+
+
+register(FOLLOWUP_KIND, Delivery(render=_render_followup, still_wanted=followup_still_wanted))

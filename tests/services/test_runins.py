@@ -236,3 +236,20 @@ def test_a_cancelled_appointment_is_not_reminded(store: Store, clock: ManualCloc
         message = uow.session.exec(select(OutboxMessage)).one()
         assert runins.followup_still_wanted(uow, message, clock.now()) == (
             "the appointment is no longer happening")
+
+
+def test_the_reminder_is_a_registered_delivery_that_renders_codes_and_times(
+        store: Store, clock: ManualClock) -> None:
+    from bot.services.deliveries import DELIVERIES, DELIVERY_MODULES
+
+    assert "bot.services.runins" in DELIVERY_MODULES  # the dispatcher loads it
+    delivery = DELIVERIES[runins.FOLLOWUP_KIND]
+    _client(store)
+    _appointment(store, datetime(2026, 11, 25, 19, 0, tzinfo=UTC))
+    _record(store, clock)
+    with store.unit_of_work() as uow:
+        message = uow.session.exec(select(OutboxMessage)).one()
+        assert delivery.still_wanted(uow, message, clock.now()) is None
+        rendered = delivery.render(uow, POLICY, message, clock.now())
+    assert "C-1042 has an appointment at Wed 25 Nov 14:00" in rendered.text
+    assert "Canary" not in str(rendered)
