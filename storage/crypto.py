@@ -81,7 +81,7 @@ def parse_keys(value: str | None) -> list[bytes]:
     for position, text in enumerate(value.split(","), start=1):
         text = text.strip()
         try:
-            raw = base64.urlsafe_b64decode(text.encode("ascii"))
+            raw = base64.b64decode(text.encode("ascii"), altchars=b"-_", validate=True)
         except (binascii.Error, UnicodeEncodeError, ValueError):
             raw = b""
         if len(raw) != 32:

@@ -26,7 +26,9 @@ from storage.migrate import upgrade
 from storage.uow import Store
 
 POSTGRES_ENV = "CONTACT_CHECK_TEST_POSTGRES_URL"
-_TEMPLATE_DB = "cc_test_template"
+# One template per test session, so sessions run side by side on one server do not drop each
+# other's template.
+_TEMPLATE_DB = f"cc_test_template_{os.getpid()}"
 
 
 def _postgres_admin_url() -> str | None:
@@ -43,10 +45,11 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def _postgres_template() -> str | None:
+def _postgres_template() -> Iterator[str | None]:
     admin = _postgres_admin_url()
     if admin is None:
-        return None
+        yield None
+        return
     engine = make_engine(admin).execution_options(isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{_TEMPLATE_DB}" WITH (FORCE)'))
@@ -56,7 +59,8 @@ def _postgres_template() -> str | None:
     template_engine = make_engine(url)
     upgrade(template_engine)
     template_engine.dispose()
-    return admin
+    yield admin
+    drop_postgres_database(admin, _TEMPLATE_DB)
 
 
 def new_postgres_database(admin: str) -> tuple[str, str]:
