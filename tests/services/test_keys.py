@@ -1,0 +1,151 @@
+"""rotate-keys: everything re-sealed under the first key in one pass, nothing lost."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import select
+
+from bot.services.keys import rotate_keys, sealed_tables
+from storage.audit import verify_chain
+from storage.crypto import DecryptionError, KeyConfigError, Keyring, generate_key
+from storage.keycheck import ensure_keys
+from storage.sealing import SEALED_FIELDS
+from storage.tables import AuditEvent, CallbackDuty, Client, KeyRecord
+from storage.uow import Store
+from tests.storage.seeding import seed_every_sealed_field
+
+NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+
+
+def _store(engine: Engine, keys: str) -> Store:
+    return Store(engine, Keyring.from_env(keys))
+
+
+def _seed(store: Store, codes: tuple[str, ...] = ("C-1", "C-2")) -> dict[str, dict[str, str]]:
+    with store.unit_of_work() as uow:
+        ensure_keys(uow.session, uow.sealer)
+        seeded = {code: seed_every_sealed_field(uow, code) for code in codes}
+        uow.commit()
+    return seeded
+
+
+def _opened(store: Store) -> dict[str, list[tuple[str | None, str]]]:
+    """Every sealed value in the database, opened, with the key id that sealed it."""
+    found: dict[str, list[tuple[str | None, str]]] = {}
+    with store.unit_of_work() as uow:
+        for name, table in sealed_tables().items():
+            for row in uow.session.exec(select(table)).all():
+                for field in SEALED_FIELDS[name]:
+                    blob = getattr(row, f"{field}_enc")
+                    if blob is not None:
+                        found.setdefault(f"{name}.{field}", []).append(
+                            (uow.sealer.open(row, field), Keyring.key_id_of(bytes(blob))))
+    return found
+
+
+def _values(opened: dict[str, list[tuple[str | None, str]]]) -> dict[str, list[str | None]]:
+    return {name: sorted(v for v, _ in pairs) for name, pairs in opened.items()}
+
+
+def test_every_sealed_table_is_known() -> None:
+    assert set(sealed_tables()) == set(SEALED_FIELDS)
+
+
+def test_rotation_reseals_everything_under_the_first_key(engine: Engine) -> None:
+    old, new = generate_key(), generate_key()
+    seeded = _seed(_store(engine, old))
+    before = _values(_opened(_store(engine, old)))
+    both = _store(engine, f"{new},{old}")
+    with both.unit_of_work() as uow:
+        report = rotate_keys(uow, actor="cli:admin", now=NOW)
+        uow.commit()
+    canaries = sum(len(v) for k, v in before.items() if not k.startswith("encryption_keys."))
+    assert report.resealed == canaries
+    assert report.retired_key_ids == (Keyring.from_env(old).primary_id,)
+    assert report.primary_key_id == Keyring.from_env(new).primary_id
+
+    only_new = _store(engine, new)  # the old key can now be dropped
+    with only_new.unit_of_work() as uow:
+        ensure_keys(uow.session, uow.sealer)
+        assert [r.key_id for r in uow.session.exec(select(KeyRecord)).all()] == [
+            report.primary_key_id]
+    after = _opened(only_new)
+    assert _values(after) == before  # nothing lost
+    assert {key_id for pairs in after.values() for _, key_id in pairs} == {report.primary_key_id}
+    with only_new.unit_of_work() as uow:  # blind indexes follow the new key
+        for code, canaries in seeded.items():
+            assert uow.clients.codes_for_phone(canaries["consent_numbers.number"]) == [code]
+            assert len(uow.callbacks.open_for_phone(canaries["callback_duties.caller_phone"])) == 1
+        assert len(uow.session.exec(select(Client)).all()) == 2
+        assert verify_chain(uow.session).ok
+    with _store(engine, old).unit_of_work() as uow, pytest.raises(KeyConfigError):
+        ensure_keys(uow.session, uow.sealer)
+
+
+def test_rotating_again_changes_nothing(engine: Engine) -> None:
+    key = generate_key()
+    _seed(_store(engine, key), ("C-1",))
+    store = _store(engine, key)
+    with store.unit_of_work() as uow:
+        report = rotate_keys(uow, actor="cli:admin", now=NOW)
+        uow.commit()
+    assert (report.resealed, report.indexes, report.retired_key_ids) == (0, 0, ())
+    assert report.rows > 0
+
+
+def test_rotation_is_audited(engine: Engine) -> None:
+    old, new = generate_key(), generate_key()
+    _seed(_store(engine, old), ("C-1",))
+    store = _store(engine, f"{new},{old}")
+    with store.unit_of_work() as uow:
+        report = rotate_keys(uow, actor="cli:admin", now=NOW)
+        uow.commit()
+    with store.unit_of_work() as uow:
+        event = uow.session.exec(select(AuditEvent).where(AuditEvent.action == "keys.rotated")
+                                 ).one()
+        assert (event.actor, event.at) == ("cli:admin", NOW)
+        assert event.details["resealed"] == report.resealed
+        assert event.details["retired_key_ids"] == list(report.retired_key_ids)
+
+
+def test_rotation_without_the_old_key_is_refused(engine: Engine) -> None:
+    old = generate_key()
+    _seed(_store(engine, old), ("C-1",))
+    with _store(engine, generate_key()).unit_of_work() as uow, pytest.raises(KeyConfigError):
+        rotate_keys(uow, actor="cli:admin", now=NOW)
+
+
+def test_a_value_that_cannot_be_opened_stops_the_rotation_with_nothing_changed(
+        engine: Engine) -> None:
+    old, new = generate_key(), generate_key()
+    _seed(_store(engine, old), ("C-1", "C-2"))
+    stranger = Keyring.from_env(generate_key())  # sealed data no record knows about
+    with _store(engine, old).unit_of_work() as uow:
+        duty = uow.session.exec(select(CallbackDuty)).first()
+        duty.caller_phone_enc = stranger.seal("+12155550100", b"callback_duties.caller_phone:"
+                                              + str(duty.id).encode())
+        uow.session.add(duty)
+        uow.commit()
+    before = _opened_tolerant(_store(engine, old))
+    with _store(engine, f"{new},{old}").unit_of_work() as uow, pytest.raises(DecryptionError):
+        rotate_keys(uow, actor="cli:admin", now=NOW)
+    assert _opened_tolerant(_store(engine, old)) == before
+    with _store(engine, old).unit_of_work() as uow:
+        assert len(uow.session.exec(select(KeyRecord)).all()) == 1
+
+
+def _opened_tolerant(store: Store) -> dict[str, list[str]]:
+    """Key ids of every sealed value (opening not needed): what a rotation would change."""
+    found: dict[str, list[str]] = {}
+    with store.unit_of_work() as uow:
+        for name, table in sealed_tables().items():
+            for row in uow.session.exec(select(table)).all():
+                for field in SEALED_FIELDS[name]:
+                    blob = getattr(row, f"{field}_enc")
+                    if blob is not None:
+                        found.setdefault(f"{name}.{field}", []).append(
+                            Keyring.key_id_of(bytes(blob)))
+    return {k: sorted(v) for k, v in found.items()}
