@@ -65,6 +65,7 @@ class Clinic:
     holidays: HolidayCalendar = field(default_factory=HolidayCalendar)
     emergency: str = "If this is an emergency, hang up and dial 911."
     phone_region: str = "US"  # default region for numbers written without +country
+    phone: str | None = None  # E.164: the callback number the scripts give; None: a prompt
 
     def hours_on(self, day: date) -> DailyWindow | None:
         """The clinic's opening hours on a local date, None when closed (weekend, holiday)."""

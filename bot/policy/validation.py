@@ -24,6 +24,7 @@ from typing import Any, NoReturn, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import holidays as holidays_lib
+import phonenumbers
 
 from bot.policy.clinic import (
     ROLES,
@@ -412,7 +413,29 @@ def _clinic(**values: Any) -> Clinic:
     values.setdefault("hours", DEFAULT_HOURS)
     calendar: HolidayCalendar | None = values.get("holidays")
     region = calendar.country if calendar and calendar.country else DEFAULT_PHONE_REGION
+    if values.get("phone") is not None:
+        values["phone"] = _phone_in(values["phone"], region)
     return Clinic(**values, phone_region=region)
+
+
+def _phone_text(value: object) -> str:
+    if not isinstance(value, str | int) or isinstance(value, bool) or not str(value).strip():
+        _fail('must be the clinic\'s phone number in quotes, such as "+12155550100" or '
+              f'"(215) 555-0100", not {_kind(value)}')
+    return str(value).strip()
+
+
+def _phone_in(text: str, region: str) -> str:
+    """The clinic's number in E.164; written without +country it is read in ``region``."""
+    try:
+        number = phonenumbers.parse(text, region if region in phonenumbers.SUPPORTED_REGIONS
+                                    else DEFAULT_PHONE_REGION)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_possible_number(number) or number.extension:
+        raise _Bad((".phone", f'"{text}" is not a phone number; give the area code, or '
+                              "+country code for a number abroad (no extension)"))
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 # --- team and approvals -------------------------------------------------------------------------
@@ -574,6 +597,7 @@ _SECTIONS: Mapping[str, Parser[Any]] = {
                 _holiday_calendar,
             ),
             "emergency": _text,
+            "phone": _nullable(_phone_text),
         },
         _clinic,
         required={

@@ -541,3 +541,26 @@ def test_a_broken_team_entry_still_counts_as_declared() -> None:
     # U0JAMIE's entry has a bad role; Ana's reference to U0JAMIE is not reported a second time.
     team = [member("U0JAMIE", "boss"), member("U0ANA", "clinician", supervisor="U0JAMIE")]
     assert [e.path for e in errors_of(policy_with(team=team))] == ["team[0].role"]
+
+
+@pytest.mark.parametrize(
+    ("holidays", "phone", "e164"),
+    [
+        ({"country": "US"}, "+12155550100", "+12155550100"),
+        ({"country": "US"}, "(215) 555-0100", "+12155550100"),
+        ({"country": "GB"}, "020 7946 0000", "+442079460000"),
+        ({"country": "US"}, None, None),
+    ],
+)
+def test_clinic_phone_is_optional_and_read_in_the_holiday_country(
+    holidays: dict[str, Any], phone: str | None, e164: str | None
+) -> None:
+    clinic = parse_policy(policy_with(clinic={"holidays": holidays, "phone": phone})).clinic
+    assert clinic.phone == e164
+
+
+@pytest.mark.parametrize("phone", ["12", "call us", "+1 215 555 0100 ext. 4", True, ""])
+def test_bad_clinic_phone_is_reported_at_its_key(phone: object) -> None:
+    errors = errors_of(policy_with(clinic={"phone": phone}))
+    assert [e.path for e in errors] == ["clinic.phone"]
+    assert "phone number" in errors[0].message

@@ -1,0 +1,156 @@
+"""Serving the Slack app: HTTP through waitress (a production WSGI server), or Socket Mode.
+
+HTTP mode answers ``POST /slack/events`` (Bolt verifies Slack's v0 signature and its 5-minute
+window: anything unsigned, mis-signed or stale gets 401 and reaches no handler) and
+``GET /healthz``. Socket Mode receives Slack's requests over the app-level token's WebSocket and
+still answers ``GET /healthz`` on the port, for the host's health checks.
+
+``/healthz`` is 200 ``{"status": "ok", ...}`` when the database answers and the reminder
+dispatcher runs, else 503 with what is wrong. The dispatcher is any object with ``start()``,
+``stop()`` and ``is_alive()``; ``serve`` starts it before accepting requests and stops it last.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from sqlalchemy import text
+from waitress.server import create_server
+
+from bot.config import ServeMode, Settings
+from bot.deps import Deps
+
+log = logging.getLogger("contact_check.server")
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+HTTP_THREADS = 16
+
+StartResponse = Callable[..., Any]
+
+
+class Worker(Protocol):
+    """A background worker the health check watches (the reminder dispatcher)."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def is_alive(self) -> bool: ...
+
+
+def health(deps: Deps, dispatcher_alive: Callable[[], bool] | None) -> tuple[int, dict[str, Any]]:
+    """(HTTP status, body) of ``/healthz``: the database answers and the dispatcher runs."""
+    checks: dict[str, str] = {}
+    try:
+        with deps.store.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as error:  # any failure to answer is "not ok"; its text may hold a URL
+        checks["database"] = f"failing ({type(error).__name__})"
+    if dispatcher_alive is None:
+        checks["dispatcher"] = "not running"
+    else:
+        try:
+            checks["dispatcher"] = "ok" if dispatcher_alive() else "not running"
+        except Exception as error:
+            checks["dispatcher"] = f"failing ({type(error).__name__})"
+    ok = all(value == "ok" for value in checks.values())
+    return (200 if ok else 503), {"status": "ok" if ok else "unavailable", **checks}
+
+
+def wsgi_app(bolt_app: App | None, deps: Deps,
+             dispatcher_alive: Callable[[], bool] | None) -> Callable[..., Iterable[bytes]]:
+    """The WSGI application: Slack's requests to Bolt (when given), the health check, else 404."""
+    slack = SlackRequestHandler(bolt_app) if bolt_app is not None else None
+
+    def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD", "GET")
+        if path == EVENTS_PATH and slack is not None:
+            if method != "POST":
+                return _json(start_response, 405, {"error": "POST only"}, [("Allow", "POST")])
+            return slack(environ, start_response)
+        if path == HEALTH_PATH:
+            if method not in ("GET", "HEAD"):
+                return _json(start_response, 405, {"error": "GET only"}, [("Allow", "GET")])
+            status, body = health(deps, dispatcher_alive)
+            return _json(start_response, status, body)
+        return _json(start_response, 404, {"error": "not found"})
+
+    return application
+
+
+def _json(start_response: StartResponse, status: int, body: dict[str, Any],
+          headers: list[tuple[str, str]] | None = None) -> list[bytes]:
+    payload = json.dumps(body).encode()
+    reason = {200: "OK", 404: "Not Found", 405: "Method Not Allowed",
+              503: "Service Unavailable"}[status]
+    start_response(f"{status} {reason}", [("Content-Type", "application/json"),
+                                          ("Content-Length", str(len(payload))),
+                                          *(headers or [])])
+    return [payload]
+
+
+def make_http_server(bolt_app: App | None, deps: Deps, *, host: str = "0.0.0.0",  # noqa: S104
+                     port: int = 3000, dispatcher_alive: Callable[[], bool] | None = None,
+                     threads: int = HTTP_THREADS) -> Any:
+    """A waitress server (not yet running): ``.run()`` serves, ``.close()`` stops,
+    ``.effective_port`` is the port bound (give ``port=0`` for any free one)."""
+    return create_server(
+        wsgi_app(bolt_app, deps, dispatcher_alive),
+        host=host,
+        port=port,
+        threads=threads,
+        ident="contact-check",
+        clear_untrusted_proxy_headers=True,
+    )
+
+
+def serve(deps: Deps, settings: Settings, mode: ServeMode, port: int, *,
+          dispatcher: Worker | None = None, host: str = "0.0.0.0") -> None:  # noqa: S104
+    """Run the bot until SIGTERM or Ctrl-C."""
+    from bot.app import create_app
+
+    bolt_app = create_app(deps, signing_secret=settings.slack_signing_secret or "",
+                          token=settings.slack_bot_token or "")
+    alive = dispatcher.is_alive if dispatcher is not None else None
+    socket_handler = None
+    if mode == "socket":
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        socket_handler = SocketModeHandler(bolt_app, settings.slack_app_token)
+        server = make_http_server(None, deps, host=host, port=port, dispatcher_alive=alive)
+    else:
+        server = make_http_server(bolt_app, deps, host=host, port=port, dispatcher_alive=alive)
+    stopping = threading.Event()
+
+    def stop(*_: object) -> None:
+        if not stopping.is_set():
+            stopping.set()
+            server.close()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, stop)
+    if dispatcher is not None:
+        dispatcher.start()
+    try:
+        if socket_handler is not None:
+            socket_handler.connect()
+        log.info("serving %s mode; HTTP on port %s", mode, server.effective_port)
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop()
+        if socket_handler is not None:
+            socket_handler.close()
+        if dispatcher is not None:
+            dispatcher.stop()

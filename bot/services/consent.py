@@ -1,0 +1,83 @@
+"""Recording a client's contact consent from the consent modal.
+
+Who may: anyone on the clinic's team (clinicians, supervisors, front desk at intake, admins),
+for a client with no consent on file; consent already on file only by the client's clinician,
+their supervisor or an admin (``bot.policy.access.consent_access``, checked again on submit).
+The consent is stored sealed with its provenance (who, when, "modal", confirmed with the
+client now) and audited (ids and non-identifying facts only), all in one unit of work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from bot.policy.access import consent_access
+from bot.policy.clinic import ClinicPolicy
+from bot.policy.model import ClientRecord, ClientStatus, Consent, Provenance
+from storage.uow import Store
+
+
+class ConsentRefused(Exception):
+    """The submitter may not record this client's consent; the message says why."""
+
+
+@dataclass(frozen=True)
+class ConsentDraft:
+    """A valid modal submission: everything but the provenance, which ``record_consent`` adds."""
+
+    clinician: str | None
+    preferred_name: str | None
+    status: ClientStatus
+    consent: Consent
+
+
+@dataclass(frozen=True)
+class Recorded:
+    code: str
+    new_client: bool
+
+
+def load_for_modal(store: Store, code: str) -> ClientRecord | None:
+    """The client as on file (None: not yet a client); reading it is not a disclosure."""
+    with store.unit_of_work() as uow:
+        return uow.clients.get(code)
+
+
+def record_consent(store: Store, policy: ClinicPolicy, *, code: str, draft: ConsentDraft,
+                   actor: str, now: datetime) -> Recorded:
+    """Save ``draft`` as ``code``'s consent; raises ``ConsentRefused`` and saves nothing."""
+    with store.unit_of_work() as uow:
+        existing = uow.clients.get(code)
+        access = consent_access(policy, actor, existing)
+        if not access.allowed:
+            raise ConsentRefused(access.reason)
+        consent = replace(
+            draft.consent,
+            provenance=Provenance(recorded_by=actor, recorded_at=now, method="modal",
+                                  last_verified_at=now),
+        )
+        clinician = draft.clinician or (existing.clinician if existing else None)
+        record = ClientRecord(
+            code=code,
+            clinician=clinician,
+            preferred_name=draft.preferred_name,
+            status=draft.status,
+            consent=consent,
+        )
+        uow.clients.save(record, now=now)
+        uow.audit.append(
+            actor,
+            "consent.recorded",
+            code,
+            {
+                "new_client": existing is None,
+                "level": access.level.value,
+                "may_call": consent.may_call,
+                "numbers": sorted(n.kind for n in consent.numbers),
+                "clinician": clinician,
+            },
+            at=now,
+        )
+        uow.commit()
+    return Recorded(code=code, new_client=existing is None)

@@ -1,0 +1,97 @@
+"""Button clicks. ``ACTION_HANDLERS`` maps an action id (``bot.views.ids``) to a handler.
+
+A handler is ``handle(ctx: ActionContext) -> None``; it must ``ctx.ack()`` first (Bolt answers
+Slack then) and reply with ``ctx.respond`` (ephemeral, through the response_url) or a Web API
+call. To add one, add ``ids.YOUR_ACTION: your_function`` to ``ACTION_HANDLERS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot.deps import Deps
+from bot.policy.access import Level, consent_access
+from bot.policy.model import is_client_code
+from bot.services import consent as consent_service
+from bot.services.guidance import client_card
+from bot.views import ids
+from bot.views.card import card_message
+from bot.views.consent_modal import consent_modal
+from bot.views.errors import refusal
+
+
+@dataclass
+class ActionContext:
+    deps: Deps
+    user_id: str
+    action: dict[str, Any]
+    body: dict[str, Any]
+    client: WebClient
+    ack: Ack
+    respond: Respond
+
+    @property
+    def value(self) -> str:
+        return str(self.action.get("value") or "")
+
+    def reply(self, message: dict[str, Any]) -> None:
+        """An ephemeral reply to the clicker, leaving the clicked message as it is."""
+        self.respond(**message, response_type="ephemeral", replace_original=False)
+
+
+ActionHandler = Callable[[ActionContext], None]
+
+
+def show_card(ctx: ActionContext) -> None:
+    """``CARD_SHOW_DETAILS`` (value: a client code): the card, as ``/contact-check CODE``."""
+    ctx.ack()
+    if not is_client_code(ctx.value):
+        return
+    deps = ctx.deps
+    card = client_card(deps.store, deps.policy, code=ctx.value, viewer=ctx.user_id,
+                       now=deps.clock.now())
+    ctx.reply(card_message(card, deps.policy) if card.access.allowed
+              else refusal(card.access.reason))
+
+
+def open_consent(ctx: ActionContext) -> None:
+    """``CARD_RECORD_CONSENT`` (value: a client code): the consent modal."""
+    ctx.ack()
+    if not is_client_code(ctx.value):
+        return
+    deps = ctx.deps
+    client = consent_service.load_for_modal(deps.store, ctx.value)
+    access = consent_access(deps.policy, ctx.user_id, client)
+    if not access.allowed:
+        ctx.reply(refusal(access.reason))
+        return
+    shown = client if access.level is Level.DETAILS else None
+    ctx.client.views_open(trigger_id=ctx.body.get("trigger_id", ""),
+                          view=consent_modal(ctx.value, shown, deps.policy, recorder=ctx.user_id))
+
+
+ACTION_HANDLERS: dict[str, ActionHandler] = {
+    ids.CARD_SHOW_DETAILS: show_card,
+    ids.CARD_RECORD_CONSENT: open_consent,
+}
+
+
+def register(app: App, deps: Deps) -> None:
+    for action_id, handler in ACTION_HANDLERS.items():
+        app.action(action_id)(_listener(deps, handler))
+
+
+def _listener(deps: Deps, handler: ActionHandler) -> Callable[..., None]:
+    def listener(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+                 respond: Respond) -> None:
+        user_id = (body.get("user") or {}).get("id", "")
+        handler(ActionContext(deps=deps, user_id=user_id, action=action, body=body,
+                              client=client, ack=ack, respond=respond))
+
+    listener.__name__ = f"action_{handler.__name__}"
+    return listener

@@ -1,0 +1,137 @@
+"""The bot served over real HTTP (waitress on 127.0.0.1) against the Slack stand-in."""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import time
+from typing import Any
+
+import pytest
+
+from bot.app import create_app
+from bot.clock import ManualClock
+from bot.deps import Deps
+from bot.policy.clinic import ClinicPolicy
+from bot.policy.model import ClientRecord, Consent, NumberPermission, Provenance, ThirdParty
+from bot.policy.validation import parse_policy
+from bot.server import make_http_server
+from bot.standin import SlackRequests, SlackStandIn
+from storage.uow import Store
+
+SIGNING_SECRET = "test-signing-secret-8f2a"  # noqa: S105 - a test value
+TOKEN = "xoxb-test-token"  # noqa: S105
+
+POLICY_DATA: dict[str, Any] = {
+    "clinic": {"name": "Great Agency", "timezone": "America/New_York",
+               "holidays": {"country": "US"}, "phone": "+12155550100"},
+    "approvals": {"phone_coaching": "U0BEDICS", "backup": "U0DIRECTOR"},
+    "team": [
+        {"slack_id": "U0JAMIE", "role": "supervisor", "first_name": "Jamie"},
+        {"slack_id": "U0BEDICS", "role": "supervisor", "first_name": "Bedics"},
+        {"slack_id": "U0ANA", "role": "clinician", "first_name": "Ana", "supervisor": "U0JAMIE"},
+        {"slack_id": "U0BEN", "role": "clinician", "first_name": "Ben", "supervisor": "U0BEDICS"},
+        {"slack_id": "U0DESK", "role": "front_desk", "first_name": "Sam"},
+        {"slack_id": "U0ADMIN", "role": "admin", "first_name": "Lee"},
+    ],
+}
+
+
+def contract_policy() -> ClinicPolicy:
+    return parse_policy(POLICY_DATA)
+
+
+def maria(clock: ManualClock) -> ClientRecord:
+    """C-1042, Ana's client: cell preferred and allowed 09:00-20:00, home do-not-call."""
+    return ClientRecord(
+        code="C-1042",
+        clinician="U0ANA",
+        preferred_name="Maria",
+        consent=Consent(
+            may_call=True,
+            preferred_kind="cell",
+            clinic_name_ok=False,
+            earliest=time(9, 0),
+            latest=time(20, 0),
+            numbers=(
+                NumberPermission("cell", "+12155550142", voicemail_ok=True),
+                NumberPermission("home", "+12155550199", may_call=False, do_not_call=True,
+                                 do_not_call_reason="Partner does not know about therapy"),
+            ),
+            third_parties=(ThirdParty("Rosa", written_permission=True),),
+            safety_note="Do not call after 20:00; partner checks the phone",
+            provenance=Provenance("import:clients.csv", clock.now(), "import"),
+        ),
+    )
+
+
+def add_client(store: Store, record: ClientRecord, clock: ManualClock) -> None:
+    with store.unit_of_work() as uow:
+        uow.clients.save(record, now=clock.now())
+        uow.commit()
+
+
+@dataclass
+class Reply:
+    status: int
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def http(method: str, url: str, body: bytes | None = None,
+         headers: dict[str, str] | None = None) -> Reply:
+    request = urllib.request.Request(url, data=body, headers=headers or {}, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - local URL
+            return Reply(answer.status, answer.read())
+    except urllib.error.HTTPError as error:
+        return Reply(error.code, error.read())
+
+
+@dataclass
+class Bot:
+    url: str
+    slack: SlackStandIn
+    signer: SlackRequests
+    deps: Deps
+
+    def post(self, signed: tuple[bytes, dict[str, str]]) -> Reply:
+        body, headers = signed
+        return http("POST", self.url + "/slack/events", body, headers)
+
+    def command(self, user: str, text: str, **kwargs: Any) -> Reply:
+        response_url = kwargs.pop("response_url", None) or self.slack.new_response_url()
+        return self.post(self.signer.slash_command(user, text, response_url=response_url,
+                                                   **kwargs))
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackStandIn]:
+    with SlackStandIn() as stand_in:
+        yield stand_in
+
+
+@pytest.fixture
+def deps(store: Store, clock: ManualClock, slack: SlackStandIn) -> Deps:
+    return Deps(store=store, policy=contract_policy(), clock=clock, bot_token=TOKEN,
+                slack_api_url=slack.api_url)
+
+
+@pytest.fixture
+def bot(deps: Deps, slack: SlackStandIn) -> Iterator[Bot]:
+    app = create_app(deps, signing_secret=SIGNING_SECRET, token=TOKEN)
+    server = make_http_server(app, deps, host="127.0.0.1", port=0, dispatcher_alive=lambda: True)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield Bot(f"http://127.0.0.1:{server.effective_port}", slack,
+                  SlackRequests(SIGNING_SECRET), deps)
+    finally:
+        server.close()
+        thread.join(timeout=5)
