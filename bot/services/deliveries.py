@@ -44,6 +44,7 @@ DELIVERY_MODULES: tuple[str, ...] = (
     "bot.services.deliveries",
     "bot.services.callbacks",
     "bot.services.appointments",
+    "bot.services.approvals",
 )
 
 

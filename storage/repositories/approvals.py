@@ -13,11 +13,11 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, update
 from sqlmodel import Session, col, select
 
 from storage.sealing import Sealer
-from storage.tables import Approval, Client
+from storage.tables import Appointment, Approval, Client
 
 PENDING, APPROVED, DENIED = "pending", "approved", "denied"
 DECISIONS = (APPROVED, DENIED)
@@ -77,6 +77,20 @@ class ApprovalRepository:
             {"handed_over_at": at},
         )
 
+    def record_coaching(self, client_id: uuid.UUID, approved_by: str,
+                        approved_at: datetime) -> None:
+        """Mark DBT phone coaching approved on the client (the guidance card reads it)."""
+        self.session.exec(  # type: ignore[call-overload]
+            update(Client)
+            .where(col(Client.id) == client_id)
+            .values(coaching_approved_by=approved_by, coaching_approved_at=approved_at,
+                    updated_at=approved_at)
+            .execution_options(synchronize_session=False)
+        )
+        client = self.session.get(Client, client_id)
+        if client is not None:
+            self.session.refresh(client)
+
     def _change(self, approval_id: uuid.UUID, expected: object, values: dict[str, object]) -> bool:
         result = self.session.exec(  # type: ignore[call-overload]
             update(Approval)
@@ -129,19 +143,12 @@ class ApprovalRepository:
             query = query.where(col(Approval.kind).in_(list(kinds)))
         return list(self.session.exec(query.order_by(col(Approval.created_at))).all())
 
-    def awaiting(self, user: str) -> list[Approval]:
-        """Requests ``user`` may decide now: theirs, and those handed over to them as backup."""
-        return list(
-            self.session.exec(
-                select(Approval)
-                .where(
-                    Approval.status == PENDING,
-                    or_(
-                        col(Approval.approver) == user,
-                        and_(col(Approval.backup) == user,
-                             col(Approval.handed_over_at).is_not(None)),
-                    ),
-                )
-                .order_by(col(Approval.created_at))
-            ).all()
-        )
+    def client_came_since(self, client_id: uuid.UUID, since: datetime) -> bool:
+        """Whether the client was marked arrived at an appointment starting at/after ``since``."""
+        return self.session.exec(
+            select(Appointment.id).where(
+                Appointment.client_id == client_id,
+                Appointment.status == "arrived",
+                col(Appointment.start_at) >= since,
+            )
+        ).first() is not None

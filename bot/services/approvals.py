@@ -1,0 +1,593 @@
+"""Approvals: closure warnings and DBT phone coaching, asked of the named person and decided once.
+
+Use cases (each in the caller's unit of work; the caller commits):
+
+- ``request_closure_warning``: called by the no-show use case when a client reaches
+  ``closure_warning_after`` consecutive no-shows (or by a clinician);
+- ``request_coaching``: ``/contact-check coaching CODE``;
+- ``decide``: an Approve / Deny click, or the deny-reason modal's submission;
+- ``show_reason``: the "Show reason" button of a denial;
+- ``nudge_and_hand_over``: the job that nudges undecided approvers and hands over to the backup.
+
+Messages go through the outbox (kinds registered at the bottom of this module), so a request, a
+decision and the DMs about it are one transaction: all of it happens, or none.
+
+The first decision wins: ``ApprovalRepository.decide`` is a conditional update, and whoever's
+update matched decided; everyone else (double clicks, a second decider, a retry) is told who
+decided and when. Every request, click (accepted or refused), nudge, hand-over and decision is an
+audit event.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from bot.policy import scripts
+from bot.policy.access import treating_team
+from bot.policy.approvals import (
+    CLOSURE_WARNING,
+    PHONE_COACHING,
+    Step,
+    closure_deadline,
+    due_step,
+    hand_over_at,
+    may_decide,
+    route,
+)
+from bot.policy.clinic import ClinicPolicy
+from bot.policy.validation import SLACK_ID_PATTERN
+from bot.services.deliveries import APPROVAL_PRIORITY, Delivery, Rendered, register
+from bot.views import approvals as views
+from storage.repositories.approvals import APPROVED, DENIED, PENDING
+from storage.repositories.outbox import CANCELLED, SENT
+from storage.tables import Approval, OutboxMessage
+from storage.uow import UnitOfWork
+
+SUBJECT = "approval"
+
+# outbox kinds
+REQUEST = "approval_request"  # to the approver, and to the backup after a hand-over
+NUDGE = "approval_nudge"  # to the approver
+HANDED_OVER = "approval_handed_over"  # to the requester
+DECIDED = "approval_decided"  # chat.update of a request message
+OUTCOME = "approval_outcome"  # to the requester and the clinician
+CLOSURE_DEADLINE = "closure_deadline"  # to the clinician at the closure-warning deadline
+KINDS = (REQUEST, NUDGE, HANDED_OVER, DECIDED, OUTCOME, CLOSURE_DEADLINE)
+
+APPROVE, DENY = "approve", "deny"
+_CLOSED_STATUSES = ("closed", "former")
+
+
+class Outcome(StrEnum):
+    REQUESTED = "requested"
+    ALREADY_PENDING = "already_pending"
+    ALREADY_APPROVED = "already_approved"
+    REFUSED = "refused"  # nothing stored; ``reply`` says why and what to fix
+
+
+@dataclass(frozen=True)
+class RequestResult:
+    outcome: Outcome
+    reply: str  # for the requester (ephemeral)
+    approval_id: uuid.UUID | None = None
+    approver: str | None = None
+
+
+class Decision(StrEnum):
+    DECIDED = "decided"
+    REASON_NEEDED = "reason_needed"  # a Deny click by someone allowed: open ``modal``
+    NOT_ALLOWED = "not_allowed"
+    ALREADY_DECIDED = "already_decided"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class DecideResult:
+    outcome: Decision
+    reply: str  # for the clicker (ephemeral), or the modal's error when a reason is missing
+    modal: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class ReasonResult:
+    allowed: bool
+    reply: str
+    modal: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class JobReport:
+    nudged: int = 0
+    handed_over: int = 0
+
+
+# --- requests ----------------------------------------------------------------------------------
+
+
+def request_closure_warning(
+    uow: UnitOfWork,
+    policy: ClinicPolicy,
+    *,
+    client_code: str,
+    clinician: str | None,
+    requested_by: str,
+    no_show_dates: Sequence[date | datetime],
+    now: datetime,
+) -> RequestResult:
+    """Ask the closure-warning approver; one pending request per client at a time.
+
+    ``no_show_dates``: the missed appointments (dates, or aware start times read in clinic time).
+    An approved warning whose deadline has not passed yet is not asked again.
+    """
+    client = uow.clients.row(client_code)
+    if client is None:
+        return _refused(uow, requested_by, CLOSURE_WARNING, client_code, now,
+                        f"There is no client with the code {client_code}.", "unknown client")
+    uow.approvals.lock_client(client.id)
+    latest = uow.approvals.latest_for_client(client.id, CLOSURE_WARNING)
+    if latest is not None and latest.status == APPROVED:
+        deadline = _deadline_of(latest)
+        if deadline is not None and deadline > now:
+            summary = summarise(latest)
+            return RequestResult(
+                Outcome.ALREADY_APPROVED,
+                views.already_decided_reply(summary, _decision(latest), policy),
+                latest.id,
+                latest.approver,
+            )
+    days = tuple(_local_date(policy, d) for d in no_show_dates)
+    return _request(uow, policy, kind=CLOSURE_WARNING, client_id=client.id,
+                    client_code=client.code, clinician=clinician or client.clinician,
+                    requested_by=requested_by, now=now,
+                    details={"no_show_dates": [d.isoformat() for d in days]})
+
+
+def request_coaching(
+    uow: UnitOfWork, policy: ClinicPolicy, *, client_code: str, requested_by: str, now: datetime
+) -> RequestResult:
+    """``coaching CODE``: ask the DBT phone-coaching approver, for the client's treating team."""
+    record = uow.clients.get(client_code)
+    if record is None:
+        return _refused(
+            uow, requested_by, PHONE_COACHING, client_code, now,
+            f"There is no client with the code {client_code}. Check the code, or ask the admin "
+            "to import the client first.",
+            "unknown client",
+        )
+    member = policy.member(requested_by)
+    if member is None or (
+        member.role != "admin" and requested_by not in treating_team(policy, record)
+    ):
+        clinician = f"<@{record.clinician}>" if record.clinician else "the client's clinician"
+        return _refused(
+            uow, requested_by, PHONE_COACHING, client_code, now,
+            f"Only {clinician}, their supervisor or an admin can ask for DBT phone coaching "
+            f"for {client_code}.",
+            "not on the treating team",
+        )
+    if record.coaching_approved_by is not None and record.coaching_approved_at is not None:
+        when = scripts.clinic_time_text(policy, record.coaching_approved_at)
+        return RequestResult(
+            Outcome.ALREADY_APPROVED,
+            f"DBT phone coaching for {client_code} is already approved: by "
+            f"<@{record.coaching_approved_by}> on {when}.",
+        )
+    client = uow.clients.row(client_code)
+    assert client is not None
+    uow.approvals.lock_client(client.id)
+    return _request(uow, policy, kind=PHONE_COACHING, client_id=client.id, client_code=client.code,
+                    clinician=client.clinician, requested_by=requested_by, now=now, details={})
+
+
+def _request(uow: UnitOfWork, policy: ClinicPolicy, *, kind: str, client_id: uuid.UUID,
+             client_code: str, clinician: str | None, requested_by: str, now: datetime,
+             details: dict[str, Any]) -> RequestResult:
+    existing = uow.approvals.pending_for_client(client_id, kind)
+    if existing is not None:
+        uow.audit.append(requested_by, "approval.request_repeated", client_code,
+                         {"approval_id": str(existing.id), "kind": kind}, at=now)
+        return RequestResult(
+            Outcome.ALREADY_PENDING,
+            views.requested_reply(summarise(existing), already_pending=True),
+            existing.id,
+            existing.approver,
+        )
+    routing = route(policy, kind, clinician=clinician)
+    if routing.approver is None:
+        return _refused(uow, requested_by, kind, client_code, now, routing.reasons[0],
+                        "no approver")
+    approval = uow.approvals.add(
+        Approval(
+            kind=kind,
+            client_id=client_id,
+            requester=requested_by,
+            approver=routing.approver,
+            backup=routing.backup,
+            details={"client_code": client_code, "clinician": clinician, **details},
+            created_at=now,
+        )
+    )
+    _send_request(uow, approval, approval.approver, now)
+    uow.audit.append(
+        requested_by, "approval.requested", client_code,
+        {"approval_id": str(approval.id), "kind": kind, "approver": approval.approver,
+         "backup": approval.backup, "why": routing.reasons[0]},
+        at=now,
+    )
+    return RequestResult(
+        Outcome.REQUESTED,
+        views.requested_reply(summarise(approval), already_pending=False),
+        approval.id,
+        approval.approver,
+    )
+
+
+def _refused(uow: UnitOfWork, actor: str, kind: str, client_code: str, now: datetime,
+             reply: str, why: str) -> RequestResult:
+    uow.audit.append(actor, "approval.request_refused", client_code, {"kind": kind, "why": why},
+                     at=now)
+    return RequestResult(Outcome.REFUSED, reply)
+
+
+def _send_request(uow: UnitOfWork, approval: Approval, recipient: str, now: datetime,
+                  handed_over_from: str | None = None) -> None:
+    payload: dict[str, Any] = {"approval_id": str(approval.id)}
+    if handed_over_from is not None:
+        payload["handed_over_from"] = handed_over_from
+    _enqueue(uow, approval, REQUEST, recipient, now, payload, f"request:{recipient}")
+
+
+def _enqueue(uow: UnitOfWork, approval: Approval, kind: str, recipient: str, due_at: datetime,
+             payload: dict[str, Any], key: str) -> OutboxMessage:
+    return uow.outbox.enqueue(
+        kind, recipient, due_at, {"approval_id": str(approval.id), **payload},
+        priority=APPROVAL_PRIORITY, subject_kind=SUBJECT, subject_id=approval.id,
+        dedupe_key=f"approval:{approval.id}:{key}",
+    )
+
+
+# --- the decision ------------------------------------------------------------------------------
+
+
+def decide(
+    uow: UnitOfWork,
+    policy: ClinicPolicy,
+    *,
+    approval_id: str | uuid.UUID,
+    user: str,
+    decision: str,
+    now: datetime,
+    reason: str | None = None,
+) -> DecideResult:
+    """An Approve / Deny click (``reason`` None) or the deny modal's submission (with ``reason``).
+
+    A Deny click by someone allowed changes nothing yet: it answers ``REASON_NEEDED`` with the
+    modal, and the decision is made (or lost to a faster one) when the reason is submitted.
+    """
+    if decision not in (APPROVE, DENY):
+        raise ValueError(f"decision is {APPROVE!r} or {DENY!r}, not {decision!r}")
+    approval = _load(uow, approval_id)
+    via = "modal" if reason is not None else "button"
+    if approval is None:
+        uow.audit.append(user, "approval.click", None,
+                         {"approval_id": str(approval_id), "action": decision, "via": via,
+                          "accepted": False, "why": "unknown request"}, at=now)
+        return DecideResult(Decision.UNKNOWN, "This request is no longer on file.")
+    summary = summarise(approval)
+    code = summary.client_code
+
+    def click(accepted: bool, why: str) -> None:
+        uow.audit.append(user, "approval.click", code,
+                         {"approval_id": str(approval.id), "action": decision, "via": via,
+                          "accepted": accepted, "why": why}, at=now)
+
+    if approval.status != PENDING:
+        click(False, "already decided")
+        return _already_decided(approval, policy)
+    permission = may_decide(user, approver=approval.approver, backup=approval.backup,
+                            handed_over=approval.handed_over_at is not None)
+    if not permission.allowed:
+        click(False, permission.reason)
+        return DecideResult(Decision.NOT_ALLOWED,
+                            views.not_allowed_reply(summary, permission.deciders))
+    if decision == DENY and not (reason or "").strip():
+        click(True, "reason asked" if reason is None else "empty reason")
+        return DecideResult(Decision.REASON_NEEDED, "Say why the request is denied.",
+                            views.deny_modal(summary))
+    status = APPROVED if decision == APPROVE else DENIED
+    if not uow.approvals.decide(approval.id, status, user, now,
+                                (reason or "").strip() if status == DENIED else None):
+        click(False, "already decided")
+        return _already_decided(approval, policy)
+    click(True, permission.reason)
+    uow.audit.append(user, "approval.decided", code,
+                     {"approval_id": str(approval.id), "kind": approval.kind, "status": status,
+                      "reason_given": status == DENIED}, at=now)
+    _after_decision(uow, policy, approval, now)
+    return DecideResult(Decision.DECIDED,
+                        views.decided_reply(summary, _decision(approval), policy))
+
+
+def _already_decided(approval: Approval, policy: ClinicPolicy) -> DecideResult:
+    return DecideResult(
+        Decision.ALREADY_DECIDED,
+        views.already_decided_reply(summarise(approval), _decision(approval), policy),
+    )
+
+
+def _after_decision(uow: UnitOfWork, policy: ClinicPolicy, approval: Approval,
+                    now: datetime) -> None:
+    """The consequences of the decision that won: messages, the deadline, the coaching mark."""
+    uow.outbox.cancel(SUBJECT, approval.id, kinds=[REQUEST, NUDGE, HANDED_OVER],
+                      reason="decided")
+    for request in uow.outbox.for_subject(SUBJECT, approval.id, kinds=[REQUEST]):
+        if request.status != CANCELLED:
+            _enqueue(uow, approval, DECIDED, request.recipient, now,
+                     {"request_message_id": str(request.id)}, f"decided:{request.id}")
+    clinician = approval.details.get("clinician")
+    if approval.status == APPROVED and approval.kind == CLOSURE_WARNING:
+        deadline = closure_deadline(policy, now)
+        approval.details = {**approval.details, "deadline": deadline.isoformat()}
+        uow.session.add(approval)
+        if clinician:
+            _enqueue(uow, approval, CLOSURE_DEADLINE, clinician, deadline,
+                     {"deadline": deadline.isoformat()}, "deadline")
+    if approval.status == APPROVED and approval.kind == PHONE_COACHING:
+        assert approval.decided_by is not None and approval.decided_at is not None
+        uow.approvals.record_coaching(approval.client_id, approval.decided_by, approval.decided_at)
+    recipients = [r for r in (clinician, approval.requester) if r and _is_slack_id(r)]
+    for recipient in dict.fromkeys(recipients):
+        _enqueue(uow, approval, OUTCOME, recipient, now, {}, f"outcome:{recipient}")
+    uow.session.flush()
+
+
+# --- the reason of a denial --------------------------------------------------------------------
+
+
+def show_reason(uow: UnitOfWork, policy: ClinicPolicy, *, approval_id: str | uuid.UUID,
+                user: str, now: datetime) -> ReasonResult:
+    """The decider's reason, in a modal, for the treating team, the requester and the deciders."""
+    approval = _load(uow, approval_id)
+    if approval is None or approval.status == PENDING:
+        return ReasonResult(False, "This request has no decision on file.")
+    summary = summarise(approval)
+    member = policy.member(user)
+    record = uow.clients.get(summary.client_code)
+    allowed = member is not None and (
+        member.role == "admin"
+        or user in {approval.requester, approval.approver, approval.decided_by}
+        or (record is not None and user in treating_team(policy, record))
+    )
+    uow.audit.append(user, "approval.reason_viewed" if allowed else "approval.reason_refused",
+                     summary.client_code, {"approval_id": str(approval.id)}, at=now)
+    if not allowed:
+        return ReasonResult(False, "Only the client's treating team and the deciders can see "
+                                   "the reason for this decision.")
+    return ReasonResult(True, "", views.reason_modal(summary, _decision(approval), policy,
+                                                     uow.approvals.reason(approval)))
+
+
+# --- nobody decides ----------------------------------------------------------------------------
+
+
+def nudge_and_hand_over(uow: UnitOfWork, policy: ClinicPolicy, now: datetime) -> JobReport:
+    """Nudge approvers who have waited too long; hand requests waiting twice as long to the backup.
+
+    Each step is a conditional update, so two jobs running at once act once.
+    """
+    nudged = handed = 0
+    for approval in uow.approvals.pending():
+        step = due_step(policy, requested_at=approval.created_at, backup=approval.backup,
+                        nudged=approval.nudged_at is not None,
+                        handed_over=approval.handed_over_at is not None, now=now)
+        code = approval.details.get("client_code")
+        if step is Step.NUDGE and uow.approvals.mark_nudged(approval.id, now):
+            _enqueue(uow, approval, NUDGE, approval.approver, now, {}, "nudge")
+            uow.audit.append("system", "approval.nudged", code,
+                             {"approval_id": str(approval.id), "approver": approval.approver},
+                             at=now)
+            nudged += 1
+        elif step is Step.HAND_OVER and uow.approvals.mark_handed_over(approval.id, now):
+            assert approval.backup is not None
+            _send_request(uow, approval, approval.backup, now, handed_over_from=approval.approver)
+            if _is_slack_id(approval.requester):
+                _enqueue(uow, approval, HANDED_OVER, approval.requester, now, {}, "handed_over")
+            uow.audit.append("system", "approval.handed_over", code,
+                             {"approval_id": str(approval.id), "from": approval.approver,
+                              "to": approval.backup}, at=now)
+            handed += 1
+    return JobReport(nudged=nudged, handed_over=handed)
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+def summarise(approval: Approval) -> views.ApprovalSummary:
+    d = approval.details
+    return views.ApprovalSummary(
+        id=str(approval.id),
+        kind=approval.kind,
+        client_code=str(d.get("client_code", "")),
+        clinician=d.get("clinician"),
+        requester=approval.requester,
+        approver=approval.approver,
+        backup=approval.backup,
+        requested_at=approval.created_at,
+        no_show_dates=tuple(date.fromisoformat(x) for x in d.get("no_show_dates", [])),
+    )
+
+
+def _decision(approval: Approval) -> views.DecisionSummary:
+    assert approval.decided_by is not None and approval.decided_at is not None
+    return views.DecisionSummary(approval.status, approval.decided_by, approval.decided_at)
+
+
+def _load(uow: UnitOfWork, approval_id: str | uuid.UUID) -> Approval | None:
+    try:
+        key = approval_id if isinstance(approval_id, uuid.UUID) else uuid.UUID(str(approval_id))
+    except ValueError:
+        return None
+    return uow.approvals.get(key)
+
+
+def _deadline_of(approval: Approval) -> datetime | None:
+    raw = approval.details.get("deadline")
+    return datetime.fromisoformat(raw) if isinstance(raw, str) else None
+
+
+def _local_date(policy: ClinicPolicy, day: date | datetime) -> date:
+    if isinstance(day, datetime):
+        if day.tzinfo is None:
+            raise ValueError("no-show times must be aware datetimes")
+        return day.astimezone(policy.clinic.timezone).date()
+    return day
+
+
+def _is_slack_id(value: str) -> bool:
+    return SLACK_ID_PATTERN.fullmatch(value) is not None
+
+
+# --- deliveries (rendered and re-checked at send time) -----------------------------------------
+
+
+def _approval_of(uow: UnitOfWork, row: OutboxMessage) -> Approval | None:
+    return _load(uow, str(row.payload.get("approval_id", "")))
+
+
+def _wanted_while_pending(uow: UnitOfWork, row: OutboxMessage, now: datetime) -> str | None:
+    approval = _approval_of(uow, row)
+    if approval is None:
+        return "the request is no longer on file"
+    return None if approval.status == PENDING else "the request was decided"
+
+
+def _wanted_once_decided(uow: UnitOfWork, row: OutboxMessage, now: datetime) -> str | None:
+    approval = _approval_of(uow, row)
+    if approval is None:
+        return "the request is no longer on file"
+    return None if approval.status != PENDING else "the request is not decided"
+
+
+def _render_request(uow: UnitOfWork, policy: ClinicPolicy, row: OutboxMessage,
+                    now: datetime) -> Rendered:
+    approval = _required(uow, row)
+    text, blocks = views.request_message(summarise(approval), policy,
+                                         handed_over_from=row.payload.get("handed_over_from"))
+    return Rendered(text, blocks)
+
+
+def _render_nudge(uow: UnitOfWork, policy: ClinicPolicy, row: OutboxMessage,
+                  now: datetime) -> Rendered:
+    approval = _required(uow, row)
+    text, blocks = views.nudge_message(
+        summarise(approval), policy,
+        waited_hours=policy.approvals.remind_after_business_hours,
+        hand_over_at=hand_over_at(policy, approval.created_at) if approval.backup else None,
+    )
+    return Rendered(text, blocks)
+
+
+def _render_handed_over(uow: UnitOfWork, policy: ClinicPolicy, row: OutboxMessage,
+                        now: datetime) -> Rendered:
+    approval = _required(uow, row)
+    text, blocks = views.handed_over_notice(
+        summarise(approval), policy, waited_hours=2 * policy.approvals.remind_after_business_hours
+    )
+    return Rendered(text, blocks)
+
+
+def _request_message(uow: UnitOfWork, row: OutboxMessage) -> OutboxMessage | None:
+    raw = row.payload.get("request_message_id")
+    try:
+        return uow.outbox.get(uuid.UUID(str(raw)))
+    except ValueError:
+        return None
+
+
+def _wanted_update(uow: UnitOfWork, row: OutboxMessage, now: datetime) -> str | None:
+    request = _request_message(uow, row)
+    if request is None or request.status != SENT or not request.channel or not request.ts:
+        return "the request message was never sent"
+    return _wanted_once_decided(uow, row, now)
+
+
+def _render_decided(uow: UnitOfWork, policy: ClinicPolicy, row: OutboxMessage,
+                    now: datetime) -> Rendered:
+    approval = _required(uow, row)
+    request = _request_message(uow, row)
+    assert request is not None and request.channel and request.ts
+    text, blocks = views.decided_message(summarise(approval), _decision(approval), policy)
+    return Rendered(text, blocks, update=(request.channel, request.ts))
+
+
+def _render_outcome(uow: UnitOfWork, policy: ClinicPolicy, row: OutboxMessage,
+                    now: datetime) -> Rendered:
+    approval = _required(uow, row)
+    summary, decision = summarise(approval), _decision(approval)
+    deadline = _deadline_of(approval)
+    if (approval.kind == CLOSURE_WARNING and approval.status == APPROVED
+            and deadline is not None and row.recipient == summary.clinician):
+        record = uow.clients.get(summary.client_code)
+        member = policy.member(row.recipient)
+        clinic_name_ok = bool(record and record.consent and record.consent.clinic_name_ok)
+        script = scripts.closure_warning(
+            policy,
+            client_first_name=None,  # a DM stays in Slack: the name is said, never written here
+            clinician_first_name=member.first_name if member else "[your first name]",
+            callback_number=views.CALLBACK_NUMBER_PROMPT,
+            clinic_name_ok=clinic_name_ok,
+            deadline=deadline,
+        )
+        note = views.closure_note(summary, decision, policy, deadline)
+        text, blocks = views.closure_approved_message(
+            summary, decision, policy, script=script, deadline=deadline, note=note
+        )
+    else:
+        text, blocks = views.outcome_message(summary, decision, policy)
+    return Rendered(text, blocks)
+
+
+def _wanted_at_deadline(uow: UnitOfWork, row: OutboxMessage, now: datetime) -> str | None:
+    approval = _approval_of(uow, row)
+    if approval is None:
+        return "the request is no longer on file"
+    client = uow.clients.row(str(approval.details.get("client_code", "")))
+    if client is None:
+        return "the client is no longer on file"
+    if client.status in _CLOSED_STATUSES:
+        return "the client's file is already closed"
+    if approval.decided_at is not None and uow.approvals.client_came_since(
+        approval.client_id, approval.decided_at
+    ):
+        return "the client came to an appointment after the warning"
+    return None
+
+
+def _render_deadline(uow: UnitOfWork, policy: ClinicPolicy, row: OutboxMessage,
+                     now: datetime) -> Rendered:
+    approval = _required(uow, row)
+    deadline = _deadline_of(approval) or row.due_at
+    text, blocks = views.closure_deadline_message(summarise(approval).client_code, deadline,
+                                                  policy)
+    return Rendered(text, blocks)
+
+
+def _required(uow: UnitOfWork, row: OutboxMessage) -> Approval:
+    approval = _approval_of(uow, row)
+    if approval is None:
+        raise LookupError(f"outbox row {row.id} names no approval on file")
+    return approval
+
+
+register(REQUEST, Delivery(render=_render_request, still_wanted=_wanted_while_pending))
+register(NUDGE, Delivery(render=_render_nudge, still_wanted=_wanted_while_pending))
+register(HANDED_OVER, Delivery(render=_render_handed_over, still_wanted=_wanted_while_pending))
+register(DECIDED, Delivery(render=_render_decided, still_wanted=_wanted_update))
+register(OUTCOME, Delivery(render=_render_outcome, still_wanted=_wanted_once_decided))
+register(CLOSURE_DEADLINE, Delivery(render=_render_deadline, still_wanted=_wanted_at_deadline))
+

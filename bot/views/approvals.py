@@ -1,0 +1,376 @@
+"""Block Kit for approvals: the request with Approve / Deny, its decided form, the outcome DMs, the
+deny-reason modal, the nudge and the hand-over notes.
+
+Pure builders: data in, ``(text, blocks)`` or a view dict out. Every message here except the modals
+stays in Slack's history, so it carries client codes, Slack ids, dates and generic scripts only:
+never a client's name, number, note or the decider's reason (that one is shown in a modal, to the
+treating team, through the "Show reason" button).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from bot.policy.approvals import CLOSURE_WARNING, KIND_TITLES, PHONE_COACHING
+from bot.policy.clinic import ClinicPolicy
+from bot.policy.scripts import clinic_time_text
+from bot.views import ids
+
+Message = tuple[str, list[dict[str, Any]]]  # (notification text, blocks)
+
+REASON_BLOCK = "approval_reason"
+REASON_ACTION = "value"
+REASON_MAX = 1000
+CALLBACK_NUMBER_PROMPT = "[your callback number]"
+
+_APPROVED, _DENIED = "approved", "denied"
+_KIND_PHRASES = {CLOSURE_WARNING: "a closure warning", PHONE_COACHING: "DBT phone coaching"}
+
+
+@dataclass(frozen=True)
+class ApprovalSummary:
+    """What every approval message shows: codes, Slack ids and times only."""
+
+    id: str
+    kind: str
+    client_code: str
+    clinician: str | None
+    requester: str
+    approver: str
+    backup: str | None
+    requested_at: datetime
+    no_show_dates: tuple[date, ...] = ()
+
+    @property
+    def title(self) -> str:
+        return f"{KIND_TITLES[self.kind]} for {self.client_code}"
+
+    @property
+    def phrase(self) -> str:
+        """The request's subject inside a sentence: "a closure warning for C-1042"."""
+        return f"{_KIND_PHRASES[self.kind]} for {self.client_code}"
+
+
+@dataclass(frozen=True)
+class DecisionSummary:
+    status: str  # approved / denied
+    decided_by: str
+    decided_at: datetime
+
+
+def _plain(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text, "emoji": True}
+
+
+def _section(text: str, block_id: str | None = None) -> dict[str, Any]:
+    block: dict[str, Any] = {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+    if block_id:
+        block["block_id"] = block_id
+    return block
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+
+
+def _who(user: str) -> str:
+    return f"<@{user}>"
+
+
+def _either(users: Sequence[str]) -> str:
+    return " or ".join(_who(u) for u in users)
+
+
+def _dates(days: Sequence[date]) -> str:
+    shown = [f"{d:%a %b} {d.day}" for d in days]
+    if len(shown) <= 2:
+        return " and ".join(shown)
+    return ", ".join(shown[:-1]) + f" and {shown[-1]}"
+
+
+def _ask(s: ApprovalSummary) -> str:
+    """The question the approver answers, with the facts behind it."""
+    if s.kind == CLOSURE_WARNING:
+        clinician = _who(s.clinician) if s.clinician else "The clinician"
+        missed = (
+            f"missed {len(s.no_show_dates)} appointments in a row ({_dates(s.no_show_dates)})"
+            if s.no_show_dates
+            else "missed appointments in a row"
+        )
+        return (
+            f"*{s.title}?*\n{s.client_code} has {missed}. {clinician} would tell the client that "
+            "the file will close unless they get in touch by the clinic's deadline. The protocol "
+            "asks for your approval first."
+        )
+    return (
+        f"*{s.title}?*\n{_who(s.requester)} asks to offer {s.client_code} DBT phone coaching "
+        "between sessions. Until it is approved, phone contact with this client is for "
+        "scheduling only."
+    )
+
+
+def _asked_line(s: ApprovalSummary, policy: ClinicPolicy) -> str:
+    clinician = f" · Clinician: {_who(s.clinician)}" if s.clinician else ""
+    return f"Asked by {_who(s.requester)} on {clinic_time_text(policy, s.requested_at)}{clinician}"
+
+
+def _buttons(s: ApprovalSummary) -> dict[str, Any]:
+    return {
+        "type": "actions",
+        "block_id": f"approval_buttons:{s.id}",
+        "elements": [
+            {"type": "button", "action_id": ids.APPROVAL_APPROVE, "text": _plain("Approve"),
+             "value": s.id, "style": "primary"},
+            {"type": "button", "action_id": ids.APPROVAL_DENY, "text": _plain("Deny"),
+             "value": s.id, "style": "danger"},
+        ],
+    }
+
+
+def decided_line(d: DecisionSummary, policy: ClinicPolicy) -> str:
+    mark = "✅ Approved" if d.status == _APPROVED else "❌ Denied"
+    return f"{mark} by {_who(d.decided_by)} on {clinic_time_text(policy, d.decided_at)}"
+
+
+# --- to the approver (and the backup) ----------------------------------------------------------
+
+
+def request_message(
+    s: ApprovalSummary, policy: ClinicPolicy, *, handed_over_from: str | None = None
+) -> Message:
+    """The DM asking for a decision, with Approve / Deny; to the backup after a hand-over."""
+    text = f"Approval needed: {s.title}"
+    blocks = [_section(_ask(s)), _context(_asked_line(s, policy))]
+    if handed_over_from is not None:
+        text = f"Handed over to you: {s.title}"
+        blocks.insert(0, _section(
+            f"*Handed over to you as backup approver:* {_who(handed_over_from)} has not decided "
+            "this request in time."
+        ))
+    blocks.append(_buttons(s))
+    return text, blocks
+
+
+def decided_message(s: ApprovalSummary, d: DecisionSummary, policy: ClinicPolicy) -> Message:
+    """The request as it stays after the decision: the facts, who decided and when, no buttons."""
+    line = decided_line(d, policy)
+    return f"{s.title}: {line}", [
+        _section(_ask(s)),
+        _context(_asked_line(s, policy)),
+        _section(line),
+    ]
+
+
+def nudge_message(s: ApprovalSummary, policy: ClinicPolicy, *, waited_hours: float,
+                  hand_over_at: datetime | None) -> Message:
+    """The reminder to an approver who has not decided (the request with its buttons is above)."""
+    then = (
+        f" If it is still undecided on {clinic_time_text(policy, hand_over_at)}, it goes to "
+        f"{_who(s.backup)}."
+        if s.backup is not None and hand_over_at is not None
+        else ""
+    )
+    text = f"Reminder: {s.title} is waiting for your decision"
+    return text, [
+        _section(
+            f"*Reminder:* the request for {s.phrase} has waited {waited_hours:g} "
+            f"business hours for your decision. Use *Approve* or *Deny* on the request above.{then}"
+        ),
+        _context(_asked_line(s, policy)),
+    ]
+
+
+# --- to the requester and the clinician --------------------------------------------------------
+
+
+def requested_reply(s: ApprovalSummary, *, already_pending: bool) -> str:
+    """The ephemeral answer to whoever asked (``coaching CODE``, or the no-show reply)."""
+    deciders = _who(s.approver)
+    if already_pending:
+        return (
+            f"A request for {s.phrase} is already waiting for {deciders} "
+            f"(asked by {_who(s.requester)}). You'll get a DM with the decision."
+        )
+    tail = (
+        " Until it is approved, phone contact with this client is for scheduling only."
+        if s.kind == PHONE_COACHING
+        else " Don't warn the client about closing the file until it is approved."
+    )
+    return (
+        f"Asked {deciders} to approve {s.phrase}. You'll get a DM with the decision.{tail}"
+    )
+
+
+def handed_over_notice(s: ApprovalSummary, policy: ClinicPolicy, *, waited_hours: float) -> Message:
+    """To the requester: nobody decided, so the request went to the backup."""
+    text = f"{s.title}: handed over to {_who(s.backup or s.approver)}"
+    return text, [
+        _section(
+            f"Your request for {s.phrase} had no decision from {_who(s.approver)} "
+            f"after {waited_hours:g} business hours, so it went to the backup approver, "
+            f"{_who(s.backup or s.approver)}. You'll get a DM with the decision."
+        ),
+        _context(_asked_line(s, policy)),
+    ]
+
+
+def outcome_message(s: ApprovalSummary, d: DecisionSummary, policy: ClinicPolicy) -> Message:
+    """To the requester: the decision (a denial's reason stays behind the "Show reason" button)."""
+    line = decided_line(d, policy)
+    blocks: list[dict[str, Any]] = [_section(f"*{s.title}*: {line}")]
+    if d.status == _DENIED:
+        blocks.append(_section(
+            "Don't go ahead with it. The reason is kept private: open it with the button."
+            if s.kind == CLOSURE_WARNING
+            else "Phone contact with this client stays for scheduling only. The reason is kept "
+            "private: open it with the button."
+        ))
+        blocks.append({
+            "type": "actions",
+            "block_id": f"approval_reason:{s.id}",
+            "elements": [{"type": "button", "action_id": ids.APPROVAL_SHOW_REASON,
+                          "text": _plain("Show reason"), "value": s.id}],
+        })
+    elif s.kind == PHONE_COACHING:
+        blocks.append(_section(
+            f"You may offer {s.client_code} DBT phone coaching; the guidance card "
+            f"(`/contact-check {s.client_code}`) now shows the approval."
+        ))
+    return f"{s.title}: {line}", blocks
+
+
+def closure_approved_message(
+    s: ApprovalSummary,
+    d: DecisionSummary,
+    policy: ClinicPolicy,
+    *,
+    script: str,
+    deadline: datetime,
+    note: str,
+) -> Message:
+    """To the clinician: the approval, the closure-warning script with its deadline, the note."""
+    line = decided_line(d, policy)
+    when = clinic_time_text(policy, deadline)
+    return f"{s.title}: {line}. Deadline {when}", [
+        _section(f"*{s.title}*: {line}"),
+        _section(f"*Say or leave this message* (deadline: *{when}*):\n>{script}"),
+        _section(f"*Documentation note:*\n```{note}```"),
+        _context(
+            f"I'll remind you on {when} to close the file unless the client has confirmed "
+            "they want to continue."
+        ),
+    ]
+
+
+def closure_note(s: ApprovalSummary, d: DecisionSummary, policy: ClinicPolicy,
+                 deadline: datetime) -> str:
+    """The documentation note for an approved closure warning (codes, ids and dates only)."""
+    missed = f" after no-shows on {_dates(s.no_show_dates)}" if s.no_show_dates else ""
+    return (
+        f"Closure warning: approved by the supervisor ({d.decided_by}) on "
+        f"{clinic_time_text(policy, d.decided_at)}{missed}. Contacted the client on [date and "
+        f"time] and asked them to get in touch by {clinic_time_text(policy, deadline)} to "
+        "continue; told them the file will otherwise close. Outcome: [left a message / spoke "
+        "with the client]."
+    )
+
+
+def closure_deadline_message(client_code: str, deadline: datetime,
+                             policy: ClinicPolicy) -> Message:
+    """At the deadline: close the file unless the client has confirmed."""
+    when = clinic_time_text(policy, deadline)
+    text = f"Closure deadline reached for {client_code}"
+    return text, [
+        _section(
+            f"*Closure deadline reached for {client_code}* ({when}).\nUnless the client has "
+            "confirmed they want to continue, close the file now and document the closure."
+        ),
+    ]
+
+
+# --- clicks and the modals ---------------------------------------------------------------------
+
+
+def not_allowed_reply(s: ApprovalSummary, deciders: Sequence[str]) -> str:
+    return f"Only {_either(deciders)} can decide the request for {s.phrase}."
+
+
+def already_decided_reply(s: ApprovalSummary, d: DecisionSummary, policy: ClinicPolicy) -> str:
+    verb = "approved" if d.status == _APPROVED else "denied"
+    return (
+        f"The request for {s.phrase} was already decided: {verb} by "
+        f"{_who(d.decided_by)} on {clinic_time_text(policy, d.decided_at)}."
+    )
+
+
+def decided_reply(s: ApprovalSummary, d: DecisionSummary, policy: ClinicPolicy) -> str:
+    return f"Recorded. {s.title}: {decided_line(d, policy)}."
+
+
+def deny_modal(s: ApprovalSummary) -> dict[str, Any]:
+    """Asks the decider why; ``private_metadata`` carries the approval id only."""
+    return {
+        "type": "modal",
+        "callback_id": ids.APPROVAL_DENY_MODAL,
+        "private_metadata": json.dumps({"approval_id": s.id}),
+        "title": _plain("Deny the request"),
+        "submit": _plain("Deny"),
+        "close": _plain("Cancel"),
+        "blocks": [
+            _section(f"*{s.title}*"),
+            {
+                "type": "input",
+                "block_id": REASON_BLOCK,
+                "label": _plain("Why not?"),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": REASON_ACTION,
+                    "multiline": True,
+                    "max_length": REASON_MAX,
+                },
+                "hint": _plain(
+                    "Stored encrypted; shown only to the treating team, never in a message."
+                ),
+            },
+        ],
+    }
+
+
+def approval_id_of(view: Mapping[str, Any]) -> str:
+    """The approval id the deny modal carries (ValueError when it is not there)."""
+    try:
+        value = json.loads(view.get("private_metadata") or "{}")["approval_id"]
+    except (ValueError, KeyError, TypeError):
+        raise ValueError("the deny modal carries no approval id") from None
+    if not isinstance(value, str):
+        raise ValueError("the deny modal carries no approval id")
+    return value
+
+
+def reason_from_values(values: Mapping[str, Any]) -> str:
+    """The typed reason from a view submission's ``state.values`` ('' when left empty)."""
+    field = values.get(REASON_BLOCK, {}).get(REASON_ACTION, {})
+    return str(field.get("value") or "").strip()
+
+
+def reason_errors(message: str) -> dict[str, str]:
+    """The ``errors`` of a ``response_action: errors`` answer, keyed by the reason's block."""
+    return {REASON_BLOCK: message}
+
+
+def reason_modal(s: ApprovalSummary, d: DecisionSummary, policy: ClinicPolicy,
+                 reason: str | None) -> dict[str, Any]:
+    """The decider's reason, read-only, for the treating team."""
+    return {
+        "type": "modal",
+        "title": _plain("Reason for the decision"),
+        "close": _plain("Close"),
+        "blocks": [
+            _section(f"*{s.title}*: {decided_line(d, policy)}"),
+            _section(reason or "_No reason was given._"),
+        ],
+    }

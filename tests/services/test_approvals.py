@@ -1,0 +1,621 @@
+"""Approvals on both databases: request, decide once, nudge, hand over, coaching on the card.
+
+The outbox is drained the way the dispatcher does it (claim, send-time re-check, render, record the
+send with a channel and ts), so what each person would see in Slack is asserted here too.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
+from sqlmodel import select
+
+from bot.clock import ManualClock
+from bot.policy.clinic import ClinicPolicy
+from bot.policy.consent import check_contact
+from bot.policy.model import ClientRecord, Consent
+from bot.policy.validation import parse_policy
+from bot.services import approvals as service
+from bot.services.approvals import APPROVE, DENY, Decision, Outcome
+from bot.services.deliveries import DELIVERIES, Rendered
+from bot.views import ids
+from storage.audit import verify_chain
+from storage.tables import Appointment, Approval, AuditEvent, Client, OutboxMessage
+from storage.uow import Store
+
+NY = ZoneInfo("America/New_York")
+CODE = "C-1042"
+CLIENT_NAME = "Mariposa"  # must never reach a message Slack keeps
+
+POLICY_DATA: dict[str, Any] = {
+    "clinic": {"name": "Great Agency", "timezone": "America/New_York",
+               "holidays": {"country": "US"}},
+    "no_show": {"closure_warning_after": 2, "confirm_by": "friday 17:00"},
+    "approvals": {"closure_warning": "supervisor", "phone_coaching": "U0BEDICS",
+                  "remind_after_business_hours": 4, "backup": "U0DIRECTOR"},
+    "team": [
+        {"slack_id": "U0JAMIE", "role": "supervisor", "first_name": "Jamie"},
+        {"slack_id": "U0BEDICS", "role": "supervisor", "first_name": "Bedics"},
+        {"slack_id": "U0ANA", "role": "clinician", "first_name": "Ana", "supervisor": "U0JAMIE"},
+        {"slack_id": "U0BO", "role": "clinician", "first_name": "Bo", "supervisor": "U0JAMIE"},
+        {"slack_id": "U0DESK", "role": "front_desk", "first_name": "Sam"},
+        {"slack_id": "U0DIRECTOR", "role": "admin", "first_name": "Dana"},
+    ],
+}
+NO_SHOWS = (datetime(2026, 11, 17, 15, tzinfo=UTC), datetime(2026, 11, 24, 15, tzinfo=UTC))
+
+
+@pytest.fixture
+def policy() -> ClinicPolicy:
+    return parse_policy(POLICY_DATA)
+
+
+@pytest.fixture
+def seeded(store: Store, clock: ManualClock) -> Store:
+    with store.unit_of_work() as uow:
+        uow.clients.save(
+            ClientRecord(code=CODE, clinician="U0ANA", preferred_name=CLIENT_NAME,
+                         consent=None),
+            now=clock.now(),
+        )
+        uow.commit()
+    return store
+
+
+# --- a stand-in for the dispatcher -------------------------------------------------------------
+
+
+@dataclass
+class Sent:
+    kind: str
+    recipient: str
+    rendered: Rendered
+    row_id: uuid.UUID
+
+    @property
+    def everything(self) -> str:
+        return self.rendered.text + json.dumps(self.rendered.blocks)
+
+    def buttons(self) -> list[str]:
+        return [e["text"]["text"] for b in self.rendered.blocks if b["type"] == "actions"
+                for e in b["elements"]]
+
+
+def drain(store: Store, policy: ClinicPolicy, now: datetime) -> list[Sent]:
+    """Send every message due by ``now`` the way the dispatcher does; what was sent."""
+    sent: list[Sent] = []
+    with store.unit_of_work() as uow:
+        claims = uow.outbox.claim("test", now, 100, timedelta(minutes=1))
+        uow.commit()
+    for claimed in claims:
+        row = claimed.row
+        delivery = DELIVERIES[row.kind]
+        with store.unit_of_work() as uow:
+            fresh = uow.outbox.get(row.id)
+            assert fresh is not None
+            why = delivery.still_wanted(uow, fresh, now)
+            if why is not None:
+                uow.outbox.mark_cancelled(row.id, "test", why)
+            else:
+                rendered = delivery.render(uow, policy, fresh, now)
+                for block in rendered.blocks:
+                    Block.parse(block)  # valid Block Kit
+                channel, ts = rendered.update or ("D" + row.recipient, f"{time.time():.6f}")
+                uow.outbox.mark_sent(row.id, "test", now, channel=channel, ts=ts)
+                sent.append(Sent(row.kind, row.recipient, rendered, row.id))
+            uow.commit()
+    for message in sent:
+        assert CLIENT_NAME not in message.everything
+    return sent
+
+
+def only(sent: list[Sent], kind: str, recipient: str | None = None) -> Sent:
+    found = [s for s in sent if s.kind == kind and recipient in (None, s.recipient)]
+    assert len(found) == 1, [(s.kind, s.recipient) for s in sent]
+    return found[0]
+
+
+def audit(store: Store, action: str | None = None) -> list[AuditEvent]:
+    with store.unit_of_work() as uow:
+        events = uow.session.exec(select(AuditEvent).order_by(AuditEvent.seq)).all()
+        uow.session.expunge_all()
+        return [e for e in events if action is None or e.action == action]
+
+
+def approval_row(store: Store, approval_id: uuid.UUID) -> Approval:
+    with store.unit_of_work() as uow:
+        row = uow.approvals.get(approval_id)
+        assert row is not None
+        uow.session.expunge(row)
+        return row
+
+
+def request_closure(store: Store, policy: ClinicPolicy, now: datetime,
+                    by: str = "U0ANA") -> service.RequestResult:
+    with store.unit_of_work() as uow:
+        result = service.request_closure_warning(
+            uow, policy, client_code=CODE, clinician="U0ANA", requested_by=by,
+            no_show_dates=NO_SHOWS, now=now,
+        )
+        uow.commit()
+    return result
+
+
+def click(store: Store, policy: ClinicPolicy, approval_id: uuid.UUID | str, user: str,
+          decision: str, now: datetime, reason: str | None = None) -> service.DecideResult:
+    with store.unit_of_work() as uow:
+        result = service.decide(uow, policy, approval_id=approval_id, user=user,
+                                decision=decision, now=now, reason=reason)
+        uow.commit()
+    return result
+
+
+# --- the closure-warning flow ------------------------------------------------------------------
+
+
+def test_closure_warning_from_request_to_the_clinicians_script(
+    seeded: Store, policy: ClinicPolicy, clock: ManualClock
+) -> None:
+    result = request_closure(seeded, policy, clock.now())
+    assert result.outcome is Outcome.REQUESTED and result.approver == "U0JAMIE"
+    assert "<@U0JAMIE>" in result.reply
+
+    request = only(drain(seeded, policy, clock.now()), service.REQUEST, "U0JAMIE")
+    assert request.buttons() == ["Approve", "Deny"]
+    assert CODE in request.rendered.text
+    assert "Tue Nov 17 and Tue Nov 24" in request.everything
+    assert "<@U0ANA>" in request.everything
+
+    clock.advance(timedelta(minutes=30))
+    decided = click(seeded, policy, result.approval_id, "U0JAMIE", APPROVE, clock.now())
+    assert decided.outcome is Decision.DECIDED
+    assert "Approved by <@U0JAMIE> on Tuesday, November 24 at 10:30 AM" in decided.reply
+
+    sent = drain(seeded, policy, clock.now())
+    update = only(sent, service.DECIDED, "U0JAMIE")
+    assert update.rendered.update == ("DU0JAMIE", _ts_of(seeded, request.row_id))
+    assert update.buttons() == []
+    assert "Approved by <@U0JAMIE> on Tuesday, November 24 at 10:30 AM" in update.everything
+
+    script = only(sent, service.OUTCOME, "U0ANA")
+    text = script.everything
+    assert "by Friday, November 27 at 5:00 PM" in text  # the deadline, as an actual date
+    assert "[first name]" in text and "Ana" in text  # the client's name is never written
+    assert "Great Agency" not in text  # no consent on file to say the clinic's name
+    assert "Documentation note" in text and "Tue Nov 17 and Tue Nov 24" in text
+    assert "remind you on Friday, November 27 at 5:00 PM" in text
+    assert len([s for s in sent if s.kind == service.OUTCOME]) == 1  # requester is the clinician
+
+    # The reminder to close the file comes at the deadline, not before.
+    deadline = datetime(2026, 11, 27, 22, tzinfo=UTC)
+    assert drain(seeded, policy, deadline - timedelta(seconds=1)) == []
+    reminder = only(drain(seeded, policy, deadline), service.CLOSURE_DEADLINE, "U0ANA")
+    assert "close the file" in reminder.everything
+
+    actions = [e.action for e in audit(seeded)]
+    assert actions == ["approval.requested", "approval.click", "approval.decided"]
+    with seeded.unit_of_work() as uow:
+        assert verify_chain(uow.session).ok
+
+
+def _ts_of(store: Store, row_id: uuid.UUID) -> str:
+    with store.unit_of_work() as uow:
+        row = uow.outbox.get(row_id)
+        assert row is not None and row.ts is not None
+        return row.ts
+
+
+def test_the_deadline_reminder_is_dropped_when_the_client_came_back(
+    seeded: Store, policy: ClinicPolicy, clock: ManualClock
+) -> None:
+    result = request_closure(seeded, policy, clock.now())
+    click(seeded, policy, result.approval_id, "U0JAMIE", APPROVE, clock.now())
+    drain(seeded, policy, clock.now())
+    with seeded.unit_of_work() as uow:
+        client = uow.clients.row(CODE)
+        assert client is not None
+        uow.session.add(Appointment(client_id=client.id, clinician="U0ANA", status="arrived",
+                                    start_at=datetime(2026, 11, 26, 15, tzinfo=UTC)))
+        uow.commit()
+    assert drain(seeded, policy, datetime(2026, 11, 28, tzinfo=UTC)) == []
+    with seeded.unit_of_work() as uow:
+        [row] = uow.outbox.for_subject(service.SUBJECT, result.approval_id,
+                                       kinds=[service.CLOSURE_DEADLINE])
+        assert row.status == "cancelled" and "came to an appointment" in (row.last_error or "")
+
+
+def test_a_second_request_while_one_is_pending_asks_nobody_again(
+    seeded: Store, policy: ClinicPolicy, clock: ManualClock
+) -> None:
+    first = request_closure(seeded, policy, clock.now())
+    again = request_closure(seeded, policy, clock.now() + timedelta(minutes=1))
+    assert again.outcome is Outcome.ALREADY_PENDING and again.approval_id == first.approval_id
+    assert len(drain(seeded, policy, clock.now() + timedelta(minutes=1))) == 1
+
+
+def test_an_approved_warning_is_not_asked_again_before_its_deadline(
+    seeded: Store, policy: ClinicPolicy, clock: ManualClock
+) -> None:
+    first = request_closure(seeded, policy, clock.now())
+    click(seeded, policy, first.approval_id, "U0JAMIE", APPROVE, clock.now())
+    again = request_closure(seeded, policy, clock.now() + timedelta(days=1))
+    assert again.outcome is Outcome.ALREADY_APPROVED and "already decided" in again.reply
+    after_deadline = request_closure(seeded, policy, datetime(2026, 12, 1, 15, tzinfo=UTC))
+    assert after_deadline.outcome is Outcome.REQUESTED
+
+
+def test_a_request_nobody_can_decide_is_refused_and_says_what_to_fix(
+    seeded: Store, clock: ManualClock
+) -> None:
+    data = {**POLICY_DATA, "approvals": {"closure_warning": "supervisor"},
+            "team": [m for m in POLICY_DATA["team"] if m["slack_id"] != "U0ANA"]
+            + [{"slack_id": "U0ANA", "role": "clinician", "first_name": "Ana"}]}
+    policy = parse_policy(data)
+    result = request_closure(seeded, policy, clock.now())
+    assert result.outcome is Outcome.REFUSED and "approvals.backup" in result.reply
+    assert [e.action for e in audit(seeded)] == ["approval.request_refused"]
+    assert drain(seeded, policy, clock.now()) == []
+
+
+def test_unknown_client_is_refused(seeded: Store, policy: ClinicPolicy, clock: ManualClock) -> None:
+    with seeded.unit_of_work() as uow:
+        result = service.request_closure_warning(
+            uow, policy, client_code="C-9999", clinician="U0ANA", requested_by="U0ANA",
+            no_show_dates=NO_SHOWS, now=clock.now())
+    assert result.outcome is Outcome.REFUSED and "C-9999" in result.reply
+
+
+# --- deciding ----------------------------------------------------------------------------------
+
+
+def test_a_non_approver_click_changes_nothing_and_says_who_can(
+    seeded: Store, policy: ClinicPolicy, clock: ManualClock
+) -> None:
+    result = request_closure(seeded, policy, clock.now())
+    for user in ("U0ANA", "U0BEDICS", "U0DIRECTOR"):  # the backup too, before the hand-over
+        refused = click(seeded, policy, result.approval_id, user, APPROVE, clock.now())
+        assert refused.outcome is Decision.NOT_ALLOWED
+        assert refused.reply == "Only <@U0JAMIE> can decide the request for a closure warning " \
+                                f"for {CODE}."
+    assert approval_row(seeded, result.approval_id).status == "pending"
+    clicks = audit(seeded, "approval.click")
+    assert [(e.actor, e.details["accepted"]) for e in clicks] == [
+        ("U0ANA", False), ("U0BEDICS", False), ("U0DIRECTOR", False)
+    ]
+    assert audit(seeded, "approval.decided") == []
+    drain(seeded, policy, clock.now())
+    assert drain(seeded, policy, clock.now()) == []  # no outcome, no update
+
+
+def test_later_clicks_are_told_who_decided_and_when(
+    seeded: Store, policy: ClinicPolicy, clock: ManualClock
+) -> None:
+    result = request_closure(seeded, policy, clock.now())
+    click(seeded, policy, result.approval_id, "U0JAMIE", APPROVE, clock.now())
+    clock.advance(timedelta(minutes=5))
+    for decision in (APPROVE, DENY):
+        late = click(seeded, policy, result.approval_id, "U0JAMIE", decision, clock.now())
+        assert late.outcome is Decision.ALREADY_DECIDED
+        assert "already decided: approved by <@U0JAMIE> on Tuesday, November 24 at 10:00 AM" \
+            in late.reply
+    # someone else clicking late is told the same: the request is no longer open
+    late = click(seeded, policy, result.approval_id, "U0ANA", APPROVE, clock.now())
+    assert late.outcome is Decision.ALREADY_DECIDED
+
+
+def test_five_clicks_within_100_ms_decide_once(
+    seeded: Store, policy: ClinicPolicy, clock: ManualClock
+) -> None:
+    result = request_closure(seeded, policy, clock.now())
+    drain(seeded, policy, clock.now())
+    barrier = threading.Barrier(5)
+    outcomes: list[Decision] = []
+    started: list[float] = []
+    errors: list[BaseException] = []
+
+    def one_click(decision: str) -> None:
+        try:
+            barrier.wait(timeout=10)
+            started.append(time.monotonic())
+            outcomes.append(
+                click(seeded, policy, result.approval_id, "U0JAMIE", decision, clock.now(),
+                      reason="not yet" if decision == DENY else None).outcome
+            )
+        except BaseException as error:  # noqa: BLE001 - surfaced below
+            errors.append(error)
+
+    threads = [threading.Thread(target=one_click, args=(APPROVE if i % 2 == 0 else DENY,))
+               for i in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert max(started) - min(started) < 0.1  # the five clicks land within 100 ms
+    assert sorted(outcomes) == sorted([Decision.DECIDED] + [Decision.ALREADY_DECIDED] * 4)
+    assert len(audit(seeded, "approval.decided")) == 1
+    assert len(audit(seeded, "approval.click")) == 5
+    sent = drain(seeded, policy, clock.now())
+    assert len([s for s in sent if s.kind == service.DECIDED]) == 1
+    assert len([s for s in sent if s.kind == service.OUTCOME]) == 1
+
+
+@pytest.mark.postgres
+def test_two_deciders_racing_on_postgresql_yield_one_decision(
+    seeded: Store, policy: ClinicPolicy, clock: ManualClock
+) -> None:
+    if seeded.engine.dialect.name != "postgresql":
+        pytest.skip("the race between separate connections is a PostgreSQL matter")
+    result = request_closure(seeded, policy, clock.now())
+    assert result.approval_id is not None
+    # Both read the request as pending on their own connections before either decides.
+    first, second = seeded.unit_of_work(), seeded.unit_of_work()
+    with first as a, second as b:
+        assert a.approvals.get(result.approval_id).status == "pending"  # type: ignore[union-attr]
+        assert b.approvals.get(result.approval_id).status == "pending"  # type: ignore[union-attr]
+        assert a.approvals.decide(result.approval_id, "approved", "U0JAMIE", clock.now())
+        later: list[bool] = []
+        blocked = threading.Thread(
+            target=lambda: later.append(
+                b.approvals.decide(result.approval_id, "denied", "U0DIRECTOR", clock.now(),
+                                   "too early")
+            )
+        )
+        blocked.start()
+        blocked.join(timeout=0.5)
+        assert blocked.is_alive()  # waiting on the first decider's row lock
+        a.commit()
+        blocked.join(timeout=10)
+        assert later == [False]
+        row = b.approvals.get(result.approval_id)
+        assert row is not None and (row.status, row.decided_by) == ("approved", "U0JAMIE")
+        assert row.reason_enc is None
+        b.commit()
+
+
+def test_approver_and_backup_racing_through_the_use_case_yield_one_decision(
+    seeded: Store, policy: ClinicPolicy, clock: ManualClock
+) -> None:
+    result = request_closure(seeded, policy, clock.now())
+    clock.set(datetime(2026, 11, 25, 15, tzinfo=UTC))  # Wednesday 10:00: hand-over due
+    with seeded.unit_of_work() as uow:
+        assert service.nudge_and_hand_over(uow, policy, clock.now()).handed_over == 1
+        uow.commit()
+    barrier = threading.Barrier(2)
+    outcomes: dict[str, Decision] = {}
+
+    def decider(user: str, decision: str) -> None:
+        barrier.wait(timeout=10)
+        outcomes[user] = click(seeded, policy, result.approval_id, user, decision, clock.now(),
+                               reason="wait a week" if decision == DENY else None).outcome
+
+    threads = [threading.Thread(target=decider, args=("U0JAMIE", APPROVE)),
+               threading.Thread(target=decider, args=("U0DIRECTOR", DENY))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes.values()) == [Decision.ALREADY_DECIDED, Decision.DECIDED]
+    winner = next(user for user, outcome in outcomes.items() if outcome is Decision.DECIDED)
+    row = approval_row(seeded, result.approval_id)
+    assert row.decided_by == winner
+    assert row.status == ("approved" if winner == "U0JAMIE" else "denied")
+    assert len(audit(seeded, "approval.decided")) == 1
+
+
+# --- denial ------------------------------------------------------------------------------------
+
+
+def test_deny_asks_for_the_reason_then_keeps_it_sealed(
+    seeded: Store, policy: ClinicPolicy, clock: ManualClock
+) -> None:
+    result = request_closure(seeded, policy, clock.now())
+    drain(seeded, policy, clock.now())
+    opened = click(seeded, policy, result.approval_id, "U0JAMIE", DENY, clock.now())
+    assert opened.outcome is Decision.REASON_NEEDED and opened.modal is not None
+    View(**opened.modal).validate_json()
+    assert opened.modal["callback_id"] == ids.APPROVAL_DENY_MODAL
+    assert json.loads(opened.modal["private_metadata"]) == {"approval_id": str(result.approval_id)}
+    assert approval_row(seeded, result.approval_id).status == "pending"
+
+    reason = f"{CLIENT_NAME} is in hospital this week"
+    denied = click(seeded, policy, result.approval_id, "U0JAMIE", DENY, clock.now(), reason=reason)
+    assert denied.outcome is Decision.DECIDED
+    row = approval_row(seeded, result.approval_id)
+    assert row.status == "denied" and row.reason_enc is not None
+    assert reason.encode() not in bytes(row.reason_enc)
+
+    sent = drain(seeded, policy, clock.now())
+    outcome = only(sent, service.OUTCOME, "U0ANA")
+    assert "Denied by <@U0JAMIE>" in outcome.everything and outcome.buttons() == ["Show reason"]
+    assert reason not in outcome.everything
+    assert not [s for s in sent if s.kind == service.CLOSURE_DEADLINE]
+
+    with seeded.unit_of_work() as uow:
+        shown = service.show_reason(uow, policy, approval_id=result.approval_id, user="U0ANA",
+                                    now=clock.now())
+        refused = service.show_reason(uow, policy, approval_id=result.approval_id,
+                                      user="U0DESK", now=clock.now())
+        uow.commit()
+    assert shown.allowed and shown.modal is not None and reason in json.dumps(shown.modal)
+    View(**shown.modal).validate_json()
+    assert not refused.allowed and refused.modal is None
+    assert [e.actor for e in audit(seeded, "approval.reason_viewed")] == ["U0ANA"]
+    assert [e.actor for e in audit(seeded, "approval.reason_refused")] == ["U0DESK"]
+    for event in audit(seeded):
+        assert reason not in json.dumps(event.details)
+
+
+# --- nobody decides ----------------------------------------------------------------------------
+
+
+def run_job(store: Store, policy: ClinicPolicy, now: datetime) -> service.JobReport:
+    with store.unit_of_work() as uow:
+        report = service.nudge_and_hand_over(uow, policy, now)
+        uow.commit()
+    return report
+
+
+def test_nudge_then_hand_over_to_the_backup_as_the_clock_moves(
+    seeded: Store, policy: ClinicPolicy, clock: ManualClock
+) -> None:
+    result = request_closure(seeded, policy, clock.now())  # Tuesday 10:00 New York
+    drain(seeded, policy, clock.now())
+
+    clock.advance(timedelta(hours=3, minutes=59))
+    assert run_job(seeded, policy, clock.now()) == service.JobReport(0, 0)
+    clock.advance(timedelta(minutes=1))  # 14:00: four business hours
+    assert run_job(seeded, policy, clock.now()) == service.JobReport(nudged=1)
+    assert run_job(seeded, policy, clock.now()) == service.JobReport(0, 0)  # once
+    nudge = only(drain(seeded, policy, clock.now()), service.NUDGE, "U0JAMIE")
+    assert "waited 4 business hours" in nudge.everything
+    assert "Wednesday, November 25 at 10:00 AM" in nudge.everything
+    assert "<@U0DIRECTOR>" in nudge.everything
+
+    clock.set(datetime(2026, 11, 25, 14, 59, tzinfo=UTC))  # Wed 09:59: evening did not count
+    assert run_job(seeded, policy, clock.now()) == service.JobReport(0, 0)
+    clock.advance(timedelta(minutes=1))
+    assert run_job(seeded, policy, clock.now()) == service.JobReport(handed_over=1)
+    assert run_job(seeded, policy, clock.now()) == service.JobReport(0, 0)
+
+    sent = drain(seeded, policy, clock.now())
+    to_backup = only(sent, service.REQUEST, "U0DIRECTOR")
+    assert to_backup.buttons() == ["Approve", "Deny"]
+    assert "Handed over to you" in to_backup.everything and "<@U0JAMIE>" in to_backup.everything
+    told = only(sent, service.HANDED_OVER, "U0ANA")
+    assert "<@U0DIRECTOR>" in told.everything and "8 business hours" in told.everything
+
+    decided = click(seeded, policy, result.approval_id, "U0DIRECTOR", APPROVE, clock.now())
+    assert decided.outcome is Decision.DECIDED
+    sent = drain(seeded, policy, clock.now())
+    updates = sorted(s.recipient for s in sent if s.kind == service.DECIDED)
+    assert updates == ["U0DIRECTOR", "U0JAMIE"]  # both request messages lose their buttons
+    assert all("Approved by <@U0DIRECTOR>" in s.everything for s in sent
+               if s.kind == service.DECIDED)
+    assert "by Friday, November 27 at 5:00 PM" in only(sent, service.OUTCOME, "U0ANA").everything
+
+    actions = [e.action for e in audit(seeded)]
+    assert actions == ["approval.requested", "approval.nudged", "approval.handed_over",
+                       "approval.click", "approval.decided"]
+
+
+def test_a_nudge_queued_before_the_decision_is_not_sent(
+    seeded: Store, policy: ClinicPolicy, clock: ManualClock
+) -> None:
+    result = request_closure(seeded, policy, clock.now())
+    drain(seeded, policy, clock.now())
+    clock.advance(timedelta(hours=4))
+    run_job(seeded, policy, clock.now())
+    click(seeded, policy, result.approval_id, "U0JAMIE", APPROVE, clock.now())
+    kinds = [s.kind for s in drain(seeded, policy, clock.now())]
+    assert service.NUDGE not in kinds
+
+
+# --- DBT phone coaching ------------------------------------------------------------------------
+
+
+def test_coaching_from_request_to_the_card_showing_approval(
+    seeded: Store, policy: ClinicPolicy, clock: ManualClock
+) -> None:
+    with seeded.unit_of_work() as uow:
+        record = uow.clients.get(CODE)
+        assert record is not None
+        assert not check_contact(record, policy, clock.now()).coaching_approved
+        result = service.request_coaching(uow, policy, client_code=CODE, requested_by="U0ANA",
+                                          now=clock.now())
+        uow.commit()
+    assert result.outcome is Outcome.REQUESTED and result.approver == "U0BEDICS"
+    assert "scheduling only" in result.reply
+    request = only(drain(seeded, policy, clock.now()), service.REQUEST, "U0BEDICS")
+    assert "DBT phone coaching for C-1042" in request.rendered.text
+
+    refused = click(seeded, policy, result.approval_id, "U0JAMIE", APPROVE, clock.now())
+    assert refused.outcome is Decision.NOT_ALLOWED and "<@U0BEDICS>" in refused.reply
+
+    clock.advance(timedelta(minutes=10))
+    assert click(seeded, policy, result.approval_id, "U0BEDICS", APPROVE,
+                 clock.now()).outcome is Decision.DECIDED
+    with seeded.unit_of_work() as uow:
+        record = uow.clients.get(CODE)
+        assert record is not None
+        assert (record.coaching_approved_by, record.coaching_approved_at) == (
+            "U0BEDICS", clock.now())
+        assert check_contact(record, policy, clock.now()).coaching_approved
+    sent = drain(seeded, policy, clock.now())
+    outcome = only(sent, service.OUTCOME, "U0ANA")
+    assert "Approved by <@U0BEDICS>" in outcome.everything
+    assert "guidance card" in outcome.everything
+
+    with seeded.unit_of_work() as uow:
+        again = service.request_coaching(uow, policy, client_code=CODE, requested_by="U0ANA",
+                                         now=clock.now())
+    assert again.outcome is Outcome.ALREADY_APPROVED and "<@U0BEDICS>" in again.reply
+
+
+@pytest.mark.parametrize(
+    ("requested_by", "allowed"),
+    [("U0ANA", True), ("U0JAMIE", True), ("U0DIRECTOR", True), ("U0BO", False),
+     ("U0DESK", False), ("U0STRANGER", False)],
+)
+def test_only_the_treating_team_and_admins_ask_for_coaching(
+    seeded: Store, policy: ClinicPolicy, clock: ManualClock, requested_by: str, allowed: bool
+) -> None:
+    with seeded.unit_of_work() as uow:
+        result = service.request_coaching(uow, policy, client_code=CODE,
+                                          requested_by=requested_by, now=clock.now())
+        uow.commit()
+    assert (result.outcome is Outcome.REQUESTED) is allowed
+    if not allowed:
+        assert "<@U0ANA>" in result.reply
+        assert [e.action for e in audit(seeded)] == ["approval.request_refused"]
+
+
+def test_coaching_without_a_named_approver_says_what_to_fix(
+    seeded: Store, clock: ManualClock
+) -> None:
+    policy = parse_policy({**POLICY_DATA, "approvals": {"backup": "U0DIRECTOR"}})
+    with seeded.unit_of_work() as uow:
+        result = service.request_coaching(uow, policy, client_code=CODE, requested_by="U0ANA",
+                                          now=clock.now())
+    assert result.outcome is Outcome.REFUSED and "approvals.phone_coaching" in result.reply
+
+
+def test_unknown_or_malformed_approval_ids_change_nothing(
+    seeded: Store, policy: ClinicPolicy, clock: ManualClock
+) -> None:
+    for bogus in ("not-a-uuid", str(uuid.uuid4())):
+        result = click(seeded, policy, bogus, "U0JAMIE", APPROVE, clock.now())
+        assert result.outcome is Decision.UNKNOWN
+    assert [e.details["accepted"] for e in audit(seeded, "approval.click")] == [False, False]
+
+
+def test_no_show_dates_may_be_dates(seeded: Store, policy: ClinicPolicy, clock: ManualClock) -> None:
+    with seeded.unit_of_work() as uow:
+        result = service.request_closure_warning(
+            uow, policy, client_code=CODE, clinician=None, requested_by="U0ANA",
+            no_show_dates=[date(2026, 11, 10), date(2026, 11, 17), date(2026, 11, 24)],
+            now=clock.now())
+        uow.commit()
+    assert result.approver == "U0JAMIE"  # the client's clinician on file
+    request = only(drain(seeded, policy, clock.now()), service.REQUEST)
+    assert "3 appointments in a row (Tue Nov 10, Tue Nov 17 and Tue Nov 24)" in request.everything
+
+
+def test_nothing_is_stored_in_clear(seeded: Store, policy: ClinicPolicy, clock: ManualClock) -> None:
+    result = request_closure(seeded, policy, clock.now())
+    click(seeded, policy, result.approval_id, "U0JAMIE", DENY, clock.now(), reason="private")
+    with seeded.unit_of_work() as uow:
+        for row in uow.session.exec(select(OutboxMessage)).all():
+            assert "private" not in json.dumps(row.payload)
+        client = uow.session.exec(select(Client)).one()
+        assert client.coaching_approved_by is None
