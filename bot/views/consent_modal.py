@@ -322,6 +322,8 @@ def read_submission(values: Values, policy: ClinicPolicy) -> ConsentDraft | dict
         chosen = by_kind.get(preferred)  # type: ignore[call-overload]
         if preferred not in PHONE_KINDS:
             read.errors[B_PREFERRED] = "Choose cell, home or work."
+        elif number_block(preferred, "number") in read.errors:
+            pass  # the number itself is at fault, and says so
         elif chosen is None or not chosen.number:
             read.errors[B_PREFERRED] = f"There is no {preferred} number above to prefer."
         elif chosen.do_not_call or not chosen.may_call:
@@ -366,8 +368,10 @@ def _read_number(read: _Reader, kind: PhoneKind, region: str) -> NumberPermissio
     if nothing_said or (number is None and not flags and earliest is None and latest is None
                         and name_choice == "client"):
         return None
-    if number is None and not do_not_call and (voicemail or earliest or latest):
-        read.errors[number_block(kind, "number")] = (
+    number_at = number_block(kind, "number")
+    if (number is None and number_at not in read.errors and not do_not_call
+            and (voicemail or earliest or latest)):
+        read.errors[number_at] = (
             f"Give the {kind} number these permissions are for, or clear them.")
     return NumberPermission(
         kind=kind,

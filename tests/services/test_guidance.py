@@ -1,0 +1,46 @@
+"""The card use case on both databases: the verdict, the level, and an audit of every look."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from bot.policy.access import Level
+from bot.policy.consent import Verdict
+from bot.services.guidance import client_card
+from storage.tables import AuditEvent
+from tests.handlers.conftest import add_client, contract_policy, maria
+
+POLICY = contract_policy()
+
+
+def audit_events(store):
+    with store.unit_of_work() as uow:
+        return [(e.actor, e.action, e.client_code, e.details)
+                for e in uow.session.exec(select(AuditEvent).order_by(AuditEvent.seq))]
+
+
+def test_clinician_gets_the_verdict_and_the_look_is_audited(store, clock):
+    add_client(store, maria(clock), clock)
+    card = client_card(store, POLICY, code="C-1042", viewer="U0ANA", now=clock.now())
+    assert card.access.level is Level.DETAILS
+    assert card.guidance.verdict is Verdict.OK
+    assert card.client.preferred_name == "Maria"
+    assert card.clinician.first_name == "Ana"
+    assert audit_events(store) == [("U0ANA", "card.viewed", "C-1042",
+                                    {"level": "details", "verdict": "OK to call", "known": True})]
+
+
+def test_refused_look_is_audited_and_carries_nothing(store, clock):
+    add_client(store, maria(clock), clock)
+    card = client_card(store, POLICY, code="C-1042", viewer="U0BEN", now=clock.now())
+    assert not card.access.allowed
+    assert card.client is None and card.guidance is None
+    assert audit_events(store) == [("U0BEN", "card.refused", "C-1042", {"reason": "none"})]
+
+
+def test_unknown_code_is_a_potential_client_with_a_back_in_office_time(store, clock):
+    card = client_card(store, POLICY, code="C-404", viewer="U0DESK", now=clock.now())
+    assert card.guidance.verdict is Verdict.NO_CONSENT
+    assert card.access.level is Level.LOGISTICS
+    assert card.back_in_office == clock.now()  # the clinic is open on Tuesday at 10:00
+    assert audit_events(store)[0][3]["known"] is False

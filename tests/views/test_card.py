@@ -1,0 +1,139 @@
+"""The guidance card: one verdict first, what each access level sees, valid Block Kit."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import UTC, datetime, time
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.policy.access import Access, Level
+from bot.policy.consent import Verdict, check_contact
+from bot.policy.model import ClientRecord, Consent, NumberPermission
+from bot.services.guidance import ClientCard
+from bot.views.card import DIRECT_LINE_PROMPT, card_message
+from tests.handlers.conftest import contract_policy, maria
+from tests.views.blockkit import assert_valid_message
+
+POLICY = contract_policy()
+TUESDAY_10 = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # 10:00 New York
+TUESDAY_21 = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # 21:00 New York
+MARIA = maria(ManualClock(TUESDAY_10))
+PRIVATE = ("Maria", "Partner does not know", "partner checks the phone", "Rosa")
+
+
+def card_for(client: ClientRecord | None, now: datetime, level: Level,
+             viewer: str = "U0ANA", code: str = "C-1042") -> ClientCard:
+    guidance = check_contact(client, POLICY, now)
+    return ClientCard(
+        code=code, access=Access(level, "test"), viewer=POLICY.member(viewer), now=now,
+        client=client, guidance=guidance,
+        clinician=POLICY.member(client.clinician) if client and client.clinician else None,
+        back_in_office=now if guidance.potential_client else None,
+    )
+
+
+def rendered(message: dict) -> str:
+    return json.dumps(message, ensure_ascii=False)
+
+
+DO_NOT_CALL = replace(MARIA, consent=replace(MARIA.consent, may_call=False))
+NO_CONSENT = replace(MARIA, consent=None)
+CLINIC_NAME_OK = replace(MARIA, consent=replace(MARIA.consent, clinic_name_ok=True))
+
+SCENARIOS = [
+    (MARIA, TUESDAY_10, Verdict.OK),
+    (MARIA, TUESDAY_21, Verdict.NOT_NOW),
+    (DO_NOT_CALL, TUESDAY_10, Verdict.DO_NOT_CALL),
+    (NO_CONSENT, TUESDAY_10, Verdict.NO_CONSENT),
+    (None, TUESDAY_10, Verdict.NO_CONSENT),
+]
+
+
+@pytest.mark.parametrize("level", [Level.DETAILS, Level.LOGISTICS])
+@pytest.mark.parametrize(("client", "now", "verdict"), SCENARIOS)
+def test_card_begins_with_one_verdict_and_is_valid_block_kit(client, now, verdict, level):
+    message = card_message(card_for(client, now, level), POLICY)
+    assert_valid_message(message)
+    assert message["text"].startswith(verdict.value)
+    others = [v.value for v in Verdict if v is not verdict]
+    assert not any(message["text"].startswith(o) for o in others)
+
+
+def test_not_now_says_when_the_window_opens():
+    message = card_message(card_for(MARIA, TUESDAY_21, Level.DETAILS), POLICY)
+    assert message["text"] == "Not now: C-1042 (calling hours open Wednesday, November 25 at 9:00 AM)"
+
+
+def test_treating_team_sees_the_details():
+    text = rendered(card_message(card_for(MARIA, TUESDAY_10, Level.DETAILS), POLICY))
+    for private in PRIVATE:
+        assert private in text
+    assert "(215) 555-0142" in text  # the number to use
+    assert "Never use*\\nhome" in text
+
+
+def test_front_desk_sees_the_number_and_logistics_but_no_names_reasons_or_notes():
+    message = card_message(card_for(MARIA, TUESDAY_10, Level.LOGISTICS, viewer="U0DESK"), POLICY)
+    text = rendered(message)
+    for private in PRIVATE:
+        assert private not in text
+    assert "(215) 555-0142" in text
+    assert "(215) 555-0199" not in text  # the do-not-call number itself
+    assert "Never use*\\nhome" in text
+    assert "[first name]" in text
+    assert "Is this a good time" in text
+    assert "*Why*" not in text
+    assert "shown only to the client's clinician" in text
+
+
+def test_voicemail_script_only_when_voicemail_is_allowed():
+    allowed = rendered(card_message(card_for(MARIA, TUESDAY_10, Level.DETAILS), POLICY))
+    assert "Please give me a call back at (215) 555-0100" in allowed
+    assert "Voicemail is not private" in allowed
+    no_vm = replace(MARIA, consent=replace(MARIA.consent, numbers=(
+        replace(MARIA.consent.numbers[0], voicemail_ok=False), MARIA.consent.numbers[1])))
+    refused = rendered(card_message(card_for(no_vm, TUESDAY_10, Level.DETAILS), POLICY))
+    assert "call back at" not in refused
+    assert "Do not leave one" in refused
+
+
+def test_clinic_name_said_only_with_consent():
+    without = rendered(card_message(card_for(MARIA, TUESDAY_10, Level.DETAILS), POLICY))
+    assert "Great Agency" not in without
+    with_consent = rendered(card_message(card_for(CLINIC_NAME_OK, TUESDAY_10, Level.DETAILS),
+                                         POLICY))
+    assert "this is Ana from Great Agency" in with_consent
+
+
+def test_potential_client_gets_the_first_name_only_callback_script():
+    text = rendered(card_message(card_for(None, TUESDAY_10, Level.LOGISTICS, code="C-9999"),
+                                 POLICY))
+    assert "I'm back in the office on Tuesday, November 24 at 10:00 AM" in text
+    assert "Great Agency" not in text
+    assert "Record consent" in text
+
+
+def test_without_a_clinic_phone_the_scripts_prompt_for_the_direct_line():
+    policy = replace(POLICY, clinic=replace(POLICY.clinic, phone=None))
+    text = rendered(card_message(card_for(MARIA, TUESDAY_10, Level.DETAILS), policy))
+    assert f"call back at {DIRECT_LINE_PROMPT}" in text
+
+
+def test_person_written_text_is_escaped():
+    sneaky = replace(MARIA, preferred_name="<!channel>", consent=replace(
+        MARIA.consent, safety_note="<@U0BEN> & <https://x.example|click>"))
+    text = rendered(card_message(card_for(sneaky, TUESDAY_10, Level.DETAILS), POLICY))
+    assert "<!channel>" not in text and "<@U0BEN>" not in text and "<https" not in text
+    assert "&lt;!channel&gt;" in text
+
+
+def test_only_number_without_window_and_long_notes_stay_within_limits():
+    client = ClientRecord("C-1", "U0ANA", preferred_name="N" * 60, consent=Consent(
+        may_call=True, earliest=time(20, 0), latest=time(8, 0), safety_note="x" * 1000,
+        numbers=tuple(NumberPermission(k, f"+1215555010{i}", do_not_call=i > 0,
+                                       do_not_call_reason="r" * 300)
+                      for i, k in enumerate(("cell", "home", "work")))))
+    assert_valid_message(card_message(card_for(client, TUESDAY_21, Level.DETAILS), POLICY))

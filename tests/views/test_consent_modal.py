@@ -1,0 +1,130 @@
+"""The consent modal: valid Block Kit, what it discloses, and reading submissions back."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import UTC, datetime, time
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.policy.model import NumberPermission
+from bot.services.consent import ConsentDraft
+from bot.views import ids
+from bot.views.consent_modal import (
+    B_CLINICIAN,
+    B_EARLIEST,
+    B_LATEST,
+    B_MAY_CALL,
+    B_PREFERRED,
+    B_SAFETY,
+    B_THIRD_NAME,
+    B_THIRD_WRITTEN,
+    consent_modal,
+    consent_saved_view,
+    number_block,
+    read_submission,
+)
+from tests.handlers.conftest import contract_policy, maria
+from tests.views.blockkit import assert_valid_view
+from tests.views.modal_values import set_checked, set_choice, set_text, set_user, submitted_values
+
+POLICY = contract_policy()
+MARIA = maria(ManualClock(datetime(2026, 11, 24, 15, 0, tzinfo=UTC)))
+
+
+def test_modal_with_the_consent_on_file_is_valid_and_carries_only_the_code():
+    view = consent_modal("C-1042", MARIA, POLICY, recorder="U0ANA")
+    assert_valid_view(view)
+    assert view["callback_id"] == ids.CONSENT_MODAL
+    assert view["private_metadata"] == "C-1042"
+
+
+def test_blank_modal_discloses_nothing_and_names_the_recording_clinician():
+    view = consent_modal("C-1042", None, POLICY, recorder="U0ANA")
+    assert_valid_view(view)
+    text = json.dumps(view)
+    for private in ("Maria", "555-0142", "Partner", "Rosa"):
+        assert private not in text
+    values = submitted_values(view)
+    assert values[B_CLINICIAN]["value"]["selected_user"] == "U0ANA"
+    front_desk = submitted_values(consent_modal("C-1", None, POLICY, recorder="U0DESK"))
+    assert front_desk[B_CLINICIAN]["value"]["selected_user"] is None
+
+
+def test_submitting_the_modal_unchanged_gives_back_the_consent_on_file():
+    values = submitted_values(consent_modal("C-1042", MARIA, POLICY, recorder="U0ANA"))
+    draft = read_submission(values, POLICY)
+    assert isinstance(draft, ConsentDraft)
+    assert draft.consent == replace(MARIA.consent, provenance=None)
+    assert (draft.clinician, draft.preferred_name, draft.status) == ("U0ANA", "Maria", "active")
+
+
+def test_every_field_is_read():
+    values = submitted_values(consent_modal("C-7", None, POLICY, recorder="U0ANA"))
+    set_choice(values, B_MAY_CALL, "yes")
+    set_choice(values, B_PREFERRED, "work")
+    set_text(values, B_EARLIEST, "8:30")
+    set_text(values, B_LATEST, "21:00")
+    set_text(values, number_block("work", "number"), "(215) 555-0177")
+    set_checked(values, number_block("work", "flags"), "may_call", "voicemail_ok")
+    set_choice(values, number_block("work", "clinic_name"), "yes")
+    set_text(values, number_block("work", "earliest"), "12:00")
+    set_text(values, number_block("work", "latest"), "13:00")
+    set_checked(values, number_block("cell", "flags"), "do_not_call")
+    set_text(values, number_block("cell", "reason"), "Shared phone")
+    set_text(values, B_THIRD_NAME, "Rosa")
+    set_checked(values, B_THIRD_WRITTEN, "yes")
+    set_text(values, B_SAFETY, "Call from a blocked number")
+    draft = read_submission(values, POLICY)
+    assert isinstance(draft, ConsentDraft)
+    consent = draft.consent
+    assert consent.may_call is True and consent.preferred_kind == "work"
+    assert (consent.earliest, consent.latest) == (time(8, 30), time(21, 0))
+    assert consent.number("work") == NumberPermission(
+        "work", "+12155550177", may_call=True, voicemail_ok=True, clinic_name_ok=True,
+        earliest=time(12, 0), latest=time(13, 0))
+    assert consent.number("cell") == NumberPermission(
+        "cell", None, may_call=False, do_not_call=True, do_not_call_reason="Shared phone")
+    assert consent.number("home") is None
+    assert consent.third_parties[0].name == "Rosa" and consent.third_parties[0].written_permission
+    assert consent.safety_note == "Call from a blocked number"
+
+
+BAD = [
+    (lambda v: set_choice(v, B_MAY_CALL, None), B_MAY_CALL, "Say whether"),
+    (lambda v: set_text(v, number_block("cell", "number"), "555-01"), number_block("cell", "number"),
+     "Not a phone number"),
+    (lambda v: set_text(v, number_block("cell", "number"), "call me"),
+     number_block("cell", "number"), "Not a phone number"),
+    (lambda v: set_text(v, B_EARLIEST, "9am"), B_EARLIEST, "Not a time"),
+    (lambda v: set_text(v, B_LATEST, "24:00"), B_LATEST, "Not a time"),
+    (lambda v: set_text(v, number_block("home", "latest"), "7:5"), number_block("home", "latest"),
+     "Not a time"),
+    (lambda v: set_choice(v, B_PREFERRED, "home"), B_PREFERRED, "may not be called"),
+    (lambda v: set_choice(v, B_PREFERRED, "work"), B_PREFERRED, "no work number"),
+    (lambda v: set_user(v, B_CLINICIAN, "U0DESK"), B_CLINICIAN, "Choose a clinician"),
+    (lambda v: set_user(v, B_CLINICIAN, "U0NOBODY"), B_CLINICIAN, "Choose a clinician"),
+    (lambda v: (set_text(v, B_THIRD_NAME, None), set_checked(v, B_THIRD_WRITTEN, "yes")),
+     B_THIRD_NAME, "Name the person"),
+    (lambda v: set_text(v, number_block("cell", "reason"), "why"), number_block("cell", "reason"),
+     "goes with Do not call"),
+    (lambda v: set_text(v, B_SAFETY, "x" * 1001), B_SAFETY, "1000 characters"),
+]
+
+
+@pytest.mark.parametrize(("change", "block", "says"), BAD)
+def test_bad_fields_get_an_inline_error_on_their_own_input(change, block, says):
+    values = submitted_values(consent_modal("C-1042", MARIA, POLICY, recorder="U0ANA"))
+    change(values)
+    errors = read_submission(values, POLICY)
+    assert isinstance(errors, dict)
+    assert block in errors and says in errors[block]
+    assert all(len(message) <= 2000 for message in errors.values())
+
+
+def test_saved_view_is_valid_and_discloses_nothing():
+    view = consent_saved_view("C-1042", new_client=True)
+    assert_valid_view(view)
+    assert "Maria" not in json.dumps(view)
