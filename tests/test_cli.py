@@ -1,0 +1,258 @@
+"""The command line, run as a clinic admin runs it: a subprocess with an environment."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.csv_formats import CLIENT_COLUMNS, parse_clients_csv
+from storage.crypto import generate_key
+
+HEADER = ",".join(CLIENT_COLUMNS)
+GOOD_CLIENTS = f"""{HEADER}
+C-1042,U0ANA,Robin,yes,cell,(215) 555-0142,,,home,abusive partner,cell,no,09:00,18:00,Pat,yes,active
+C-1043,U0ANA,Kim,no,,,,,,,,,,,,,active
+"""
+BAD_CLIENTS = f"""{HEADER}
+C-2001,U0ANA,Alex,yes,cell,(215) 555-0144,,,,,,,,,,,active
+C-2002,U0ANA,Sam,maybe,,,,,,,,,,,,,active
+C 2003,U0ANA,Jo,yes,,,,,,,,,,,,,active
+"""
+POLICY = """clinic:
+  name: Great Agency
+  timezone: America/New_York
+team:
+  - {slack_id: U0JAMIE, role: supervisor, first_name: Jamie}
+  - {slack_id: U0ANA, role: clinician, first_name: Ana, supervisor: U0JAMIE}
+"""
+BAD_POLICY = """clinic:
+  name: Great Agency
+  timezone: America/Atlantis
+  hours: {mon: "9-5"}
+no_show:
+  wait_minutes: -5
+team:
+  - {slack_id: U0ANA, role: clinician, first_name: Ana, supervisor: U0NOBODY}
+"""
+
+
+def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "bot", *args], env=env, cwd=cwd,
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+@pytest.fixture
+def env(sqlite_url: str) -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items()
+             if not k.startswith(("SLACK_", "CONTACT_CHECK_", "DATABASE_URL", "PORT"))}
+    clean.update(CONTACT_CHECK_KEYS=generate_key(), DATABASE_URL=sqlite_url)
+    return clean
+
+
+def _client_count(env: dict[str, str], tmp_path: Path) -> int:
+    out = tmp_path / "count.csv"
+    result = run(["export", "clients", str(out)], env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    return len(parse_clients_csv(out.read_text(encoding="utf-8"), "US"))
+
+
+def test_keygen_prints_a_usable_key(tmp_path: Path) -> None:
+    first = run(["keygen"], {"PATH": os.environ["PATH"]}, tmp_path)
+    second = run(["keygen"], {"PATH": os.environ["PATH"]}, tmp_path)
+    assert first.returncode == 0 and second.returncode == 0
+    key = first.stdout.strip()
+    assert len(key) == 44 and key != second.stdout.strip()
+    from storage.crypto import parse_keys
+
+    assert len(parse_keys(key)[0]) == 32
+
+
+def test_check_policy_accepts_a_good_file(tmp_path: Path) -> None:
+    path = tmp_path / "policy.yaml"
+    path.write_text(POLICY, encoding="utf-8")
+    result = run(["check-policy", str(path)], dict(os.environ), tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "OK" in result.stdout and "2 team member" in result.stdout
+
+
+def test_check_policy_lists_every_error_with_its_key(tmp_path: Path) -> None:
+    path = tmp_path / "policy.yaml"
+    path.write_text(BAD_POLICY, encoding="utf-8")
+    result = run(["check-policy", str(path)], dict(os.environ), tmp_path)
+    assert result.returncode == 2
+    for key in ("clinic.timezone", "clinic.hours.mon", "no_show.wait_minutes",
+                "team[0].supervisor"):
+        assert key in result.stderr, result.stderr
+    missing = run(["check-policy", str(tmp_path / "nope.yaml")], dict(os.environ), tmp_path)
+    assert missing.returncode == 2 and "nope.yaml" in missing.stderr
+
+
+def test_import_then_reimport_then_export_round_trip(env: dict[str, str], tmp_path: Path) -> None:
+    clients = tmp_path / "clients.csv"
+    clients.write_text(GOOD_CLIENTS, encoding="utf-8")
+    first = run(["import", "clients", str(clients)], env, tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "2 new" in first.stdout
+    again = run(["import", "clients", str(clients)], env, tmp_path)
+    assert again.returncode == 0 and "2 unchanged" in again.stdout
+
+    out = tmp_path / "export.csv"
+    exported = run(["export", "clients", str(out)], env, tmp_path)
+    assert exported.returncode == 0, exported.stderr
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600  # client details: owner only
+    assert parse_clients_csv(out.read_text(encoding="utf-8"), "US") == parse_clients_csv(
+        GOOD_CLIENTS, "US")
+    assert "+12155550142" in out.read_text(encoding="utf-8")  # normalised to E.164
+
+    appointments = tmp_path / "appointments.csv"
+    appointments.write_text("client,start,minutes\nC-1042,2026-11-24 14:00,50\n",
+                            encoding="utf-8")
+    result = run(["import", "appointments", str(appointments)], env, tmp_path)
+    assert result.returncode == 0 and "1 new" in result.stdout, result.stderr
+
+    audit = run(["verify-audit"], env, tmp_path)
+    assert audit.returncode == 0 and "intact" in audit.stdout
+
+
+def test_a_bad_row_writes_nothing_and_names_line_and_column(env: dict[str, str],
+                                                            tmp_path: Path) -> None:
+    clients = tmp_path / "clients.csv"
+    clients.write_text(BAD_CLIENTS, encoding="utf-8")
+    result = run(["import", "clients", str(clients)], env, tmp_path)
+    assert result.returncode == 2
+    assert "nothing imported" in result.stderr
+    assert "line 3, column may_call: 'maybe' is not yes or no" in result.stderr
+    assert "line 4, column code:" in result.stderr
+    assert "Alex" not in result.stderr and "555" not in result.stderr
+    assert _client_count(env, tmp_path) == 0
+
+
+def test_appointments_for_unknown_clients_write_nothing(env: dict[str, str],
+                                                       tmp_path: Path) -> None:
+    clients = tmp_path / "clients.csv"
+    clients.write_text(GOOD_CLIENTS, encoding="utf-8")
+    assert run(["import", "clients", str(clients)], env, tmp_path).returncode == 0
+    appointments = tmp_path / "appointments.csv"
+    appointments.write_text("client,start,minutes\nC-1042,2026-11-24 14:00,50\n"
+                            "C-9999,2026-11-24 15:00,50\nC-1043,2026-13-01 10:00,50\n",
+                            encoding="utf-8")
+    result = run(["import", "appointments", str(appointments)], env, tmp_path)
+    assert result.returncode == 2
+    assert "line 4, column start:" in result.stderr
+    fixed = appointments.read_text(encoding="utf-8").replace("2026-13-01", "2026-12-01")
+    appointments.write_text(fixed, encoding="utf-8")
+    result = run(["import", "appointments", str(appointments)], env, tmp_path)
+    assert result.returncode == 2
+    assert "line 3, column client: no client with code C-9999" in result.stderr
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(env["DATABASE_URL"])
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM appointments")).scalar() == 0
+    engine.dispose()
+
+
+def test_missing_file_and_wrong_encoding(env: dict[str, str], tmp_path: Path) -> None:
+    result = run(["import", "clients", str(tmp_path / "none.csv")], env, tmp_path)
+    assert result.returncode == 2 and "none.csv: no such file" in result.stderr
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(HEADER.encode() + b"\nC-1,U0ANA,Zo\xeb,,,,,,,,,,,,,,\n")
+    result = run(["import", "clients", str(latin)], env, tmp_path)
+    assert result.returncode == 2 and "not UTF-8" in result.stderr
+
+
+@pytest.mark.parametrize("keys", [None, "", "not-a-key"])
+def test_missing_or_malformed_keys_exit_2_naming_the_variable(
+        env: dict[str, str], tmp_path: Path, keys: str | None) -> None:
+    if keys is None:
+        del env["CONTACT_CHECK_KEYS"]
+    else:
+        env["CONTACT_CHECK_KEYS"] = keys
+    clients = tmp_path / "clients.csv"
+    clients.write_text(GOOD_CLIENTS, encoding="utf-8")
+    for args in (["import", "clients", str(clients)], ["serve"], ["rotate-keys"]):
+        result = run(args, env, tmp_path)
+        assert result.returncode == 2, (args, result.stderr)
+        assert "CONTACT_CHECK_KEYS" in result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_the_wrong_key_is_refused_and_nothing_is_revealed(env: dict[str, str],
+                                                         tmp_path: Path) -> None:
+    clients = tmp_path / "clients.csv"
+    clients.write_text(GOOD_CLIENTS, encoding="utf-8")
+    assert run(["import", "clients", str(clients)], env, tmp_path).returncode == 0
+    env["CONTACT_CHECK_KEYS"] = generate_key()
+    out = tmp_path / "export.csv"
+    result = run(["export", "clients", str(out)], env, tmp_path)
+    assert result.returncode == 2
+    assert "CONTACT_CHECK_KEYS" in result.stderr and "Robin" not in result.stderr
+    assert not out.exists()
+
+
+def test_rotate_keys_from_the_command_line(env: dict[str, str], tmp_path: Path) -> None:
+    clients = tmp_path / "clients.csv"
+    clients.write_text(GOOD_CLIENTS, encoding="utf-8")
+    assert run(["import", "clients", str(clients)], env, tmp_path).returncode == 0
+    old, new = env["CONTACT_CHECK_KEYS"], generate_key()
+    env["CONTACT_CHECK_KEYS"] = f"{new},{old}"
+    result = run(["rotate-keys"], env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "remove the older key" in result.stdout
+    env["CONTACT_CHECK_KEYS"] = new
+    assert _client_count(env, tmp_path) == 2
+
+
+def test_serve_names_the_missing_slack_settings(env: dict[str, str], tmp_path: Path) -> None:
+    result = run(["serve"], env, tmp_path)
+    assert result.returncode == 2
+    assert "SLACK_BOT_TOKEN" in result.stderr and "SLACK_SIGNING_SECRET" in result.stderr
+    env.update(SLACK_BOT_TOKEN="xoxb-your-token-here")
+    result = run(["serve"], env, tmp_path)
+    assert result.returncode == 2
+    assert "SLACK_BOT_TOKEN" in result.stderr and "placeholder" in result.stderr
+    env.update(SLACK_BOT_TOKEN="xoxb-1234567890-0987654321-abcdefghij")
+    result = run(["serve", "--socket"], env, tmp_path)
+    assert result.returncode == 2
+    assert "SLACK_APP_TOKEN is not set" in result.stderr
+    assert "SLACK_BOT_TOKEN" not in result.stderr
+
+
+def test_bad_settings_are_named(env: dict[str, str], tmp_path: Path) -> None:
+    env.update(CONTACT_CHECK_SEND_RATE="0", PORT="http", DATABASE_URL="mysql://x/y")
+    result = run(["export", "clients", str(tmp_path / "x.csv")], env, tmp_path)
+    assert result.returncode == 2
+    assert "CONTACT_CHECK_SEND_RATE" in result.stderr and "PORT" in result.stderr
+    env.update(CONTACT_CHECK_SEND_RATE="4", PORT="3000")
+    result = run(["export", "clients", str(tmp_path / "x.csv")], env, tmp_path)
+    assert result.returncode == 2 and "DATABASE_URL" in result.stderr
+
+
+def test_a_bad_policy_stops_start_naming_the_variable(env: dict[str, str],
+                                                      tmp_path: Path) -> None:
+    path = tmp_path / "policy.yaml"
+    path.write_text(BAD_POLICY, encoding="utf-8")
+    env["CONTACT_CHECK_POLICY"] = str(path)
+    result = run(["export", "clients", str(tmp_path / "x.csv")], env, tmp_path)
+    assert result.returncode == 2
+    assert "CONTACT_CHECK_POLICY" in result.stderr and "clinic.timezone" in result.stderr
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    for args in ([], ["import", "patients", "x.csv"], ["serve", "--port", "99999"],
+                 ["serve", "--http", "--socket"]):
+        assert run(args, dict(os.environ), tmp_path).returncode == 2, args
+
+
+def test_contact_check_console_script_is_the_same_cli(tmp_path: Path) -> None:
+    script = Path(sys.executable).with_name("contact-check")
+    if not script.exists():
+        pytest.skip("console script not installed in this environment")
+    result = subprocess.run([str(script), "keygen"], capture_output=True, text=True, check=False,
+                            timeout=60)
+    assert result.returncode == 0 and len(result.stdout.strip()) == 44
