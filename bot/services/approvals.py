@@ -43,6 +43,7 @@ from bot.policy.clinic import ClinicPolicy
 from bot.policy.validation import SLACK_ID_PATTERN
 from bot.services.deliveries import APPROVAL_PRIORITY, Delivery, Rendered, register
 from bot.views import approvals as views
+from bot.views.card import callback_number
 from storage.repositories.approvals import APPROVED, DENIED, PENDING
 from storage.repositories.outbox import CANCELLED, SENT
 from storage.tables import Approval, OutboxMessage
@@ -539,7 +540,7 @@ def _render_outcome(uow: UnitOfWork, policy: ClinicPolicy, row: OutboxMessage,
             policy,
             client_first_name=None,  # a DM stays in Slack: the name is said, never written here
             clinician_first_name=member.first_name if member else "[your first name]",
-            callback_number=views.CALLBACK_NUMBER_PROMPT,
+            callback_number=callback_number(policy),
             clinic_name_ok=clinic_name_ok,
             deadline=deadline,
         )

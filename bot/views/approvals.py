@@ -25,7 +25,6 @@ Message = tuple[str, list[dict[str, Any]]]  # (notification text, blocks)
 REASON_BLOCK = "approval_reason"
 REASON_ACTION = "value"
 REASON_MAX = 1000
-CALLBACK_NUMBER_PROMPT = "[your callback number]"
 
 _APPROVED, _DENIED = "approved", "denied"
 _KIND_PHRASES = {CLOSURE_WARNING: "a closure warning", PHONE_COACHING: "DBT phone coaching"}

@@ -86,7 +86,7 @@ def card_message(card: ClientCard, policy: ClinicPolicy) -> Message:
         {"type": "section", "fields": _fields(guidance, policy, card)},
     ]
     if details:
-        blocks += _detail_blocks(guidance, client)
+        blocks += _detail_blocks(guidance, client, policy)
     blocks.append({"type": "divider"})
     blocks += _script_blocks(guidance, policy, first_name=first_name, caller=caller,
                              back_in_office=card.back_in_office or card.now)
@@ -140,7 +140,8 @@ def _fields(guidance: Guidance, policy: ClinicPolicy, card: ClientCard) -> list[
     return [{"type": "mrkdwn", "text": text} for text in fields]
 
 
-def _detail_blocks(guidance: Guidance, client: ClientRecord | None) -> list[dict[str, Any]]:
+def _detail_blocks(guidance: Guidance, client: ClientRecord | None,
+                   policy: ClinicPolicy) -> list[dict[str, Any]]:
     lines = [f"• {escape(r)}" for r in (*guidance.reasons, *guidance.status_notes)]
     lines += [f"• :lock: {escape(r)}" for r in guidance.private_reasons]
     blocks = [_section("*Why*\n" + "\n".join(lines))] if lines else []
@@ -155,9 +156,23 @@ def _detail_blocks(guidance: Guidance, client: ClientRecord | None) -> list[dict
             for p in consent.third_parties
         )
         blocks.append(_section(f"*Third parties*\n{parties}"))
-    if guidance.coaching_approved:
-        blocks.append(_section("DBT phone coaching is approved for this client."))
+    if client is not None and not guidance.potential_client:
+        blocks.append(_section(_coaching_line(guidance, client, policy)))
     return blocks
+
+
+def _coaching_line(guidance: Guidance, client: ClientRecord, policy: ClinicPolicy) -> str:
+    """DBT phone coaching: who approved it and when, or that calls are for scheduling only."""
+    if guidance.coaching_approved and client.coaching_approved_at is not None:
+        return (
+            f":telephone_receiver: *DBT phone coaching approved* by "
+            f"<@{client.coaching_approved_by}> on "
+            f"{scripts.clinic_time_text(policy, client.coaching_approved_at)}."
+        )
+    return (
+        "*Phone contact is for scheduling only*: DBT phone coaching is not approved for this "
+        f"client (ask with `/contact-check coaching {client.code}`)."
+    )
 
 
 def _script_blocks(guidance: Guidance, policy: ClinicPolicy, *, first_name: str | None,

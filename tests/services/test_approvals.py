@@ -10,32 +10,35 @@ import json
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from slack_sdk.models.blocks import Block
-from slack_sdk.models.views import View
 from sqlmodel import select
 
 from bot.clock import ManualClock
 from bot.policy.clinic import ClinicPolicy
 from bot.policy.consent import check_contact
-from bot.policy.model import ClientRecord, Consent
 from bot.policy.validation import parse_policy
 from bot.services import approvals as service
 from bot.services.approvals import APPROVE, DENY, Decision, Outcome
 from bot.services.deliveries import DELIVERIES, Rendered
+from bot.services.guidance import client_card
 from bot.views import ids
+from bot.views.card import card_message
 from storage.audit import verify_chain
 from storage.tables import Appointment, Approval, AuditEvent, Client, OutboxMessage
 from storage.uow import Store
+from tests.handlers.conftest import maria
+from tests.views.blockkit import assert_valid_message, assert_valid_view
 
 NY = ZoneInfo("America/New_York")
 CODE = "C-1042"
-CLIENT_NAME = "Mariposa"  # must never reach a message Slack keeps
+CLIENT_NAME = "Mariposa"
+# never in a message Slack keeps: the name, the numbers, the do-not-call reason, the safety note
+PRIVATE = (CLIENT_NAME, "5550142", "5550199", "Partner does not know", "partner checks", "Rosa")
 
 POLICY_DATA: dict[str, Any] = {
     "clinic": {"name": "Great Agency", "timezone": "America/New_York",
@@ -63,11 +66,7 @@ def policy() -> ClinicPolicy:
 @pytest.fixture
 def seeded(store: Store, clock: ManualClock) -> Store:
     with store.unit_of_work() as uow:
-        uow.clients.save(
-            ClientRecord(code=CODE, clinician="U0ANA", preferred_name=CLIENT_NAME,
-                         consent=None),
-            now=clock.now(),
-        )
+        uow.clients.save(replace(maria(clock), preferred_name=CLIENT_NAME), now=clock.now())
         uow.commit()
     return store
 
@@ -108,14 +107,14 @@ def drain(store: Store, policy: ClinicPolicy, now: datetime) -> list[Sent]:
                 uow.outbox.mark_cancelled(row.id, "test", why)
             else:
                 rendered = delivery.render(uow, policy, fresh, now)
-                for block in rendered.blocks:
-                    Block.parse(block)  # valid Block Kit
+                assert_valid_message({"text": rendered.text, "blocks": rendered.blocks})
                 channel, ts = rendered.update or ("D" + row.recipient, f"{time.time():.6f}")
                 uow.outbox.mark_sent(row.id, "test", now, channel=channel, ts=ts)
                 sent.append(Sent(row.kind, row.recipient, rendered, row.id))
             uow.commit()
     for message in sent:
-        assert CLIENT_NAME not in message.everything
+        for private in PRIVATE:
+            assert private not in message.everything
     return sent
 
 
@@ -423,7 +422,7 @@ def test_deny_asks_for_the_reason_then_keeps_it_sealed(
     drain(seeded, policy, clock.now())
     opened = click(seeded, policy, result.approval_id, "U0JAMIE", DENY, clock.now())
     assert opened.outcome is Decision.REASON_NEEDED and opened.modal is not None
-    View(**opened.modal).validate_json()
+    assert_valid_view(opened.modal)
     assert opened.modal["callback_id"] == ids.APPROVAL_DENY_MODAL
     assert json.loads(opened.modal["private_metadata"]) == {"approval_id": str(result.approval_id)}
     assert approval_row(seeded, result.approval_id).status == "pending"
@@ -448,7 +447,7 @@ def test_deny_asks_for_the_reason_then_keeps_it_sealed(
                                       user="U0DESK", now=clock.now())
         uow.commit()
     assert shown.allowed and shown.modal is not None and reason in json.dumps(shown.modal)
-    View(**shown.modal).validate_json()
+    assert_valid_view(shown.modal)
     assert not refused.allowed and refused.modal is None
     assert [e.actor for e in audit(seeded, "approval.reason_viewed")] == ["U0ANA"]
     assert [e.actor for e in audit(seeded, "approval.reason_refused")] == ["U0DESK"]
@@ -527,6 +526,10 @@ def test_a_nudge_queued_before_the_decision_is_not_sent(
 def test_coaching_from_request_to_the_card_showing_approval(
     seeded: Store, policy: ClinicPolicy, clock: ManualClock
 ) -> None:
+    before = card_message(client_card(seeded, policy, code=CODE, viewer="U0ANA",
+                                      now=clock.now()), policy)
+    assert "Phone contact is for scheduling only" in json.dumps(before)
+    assert "coaching approved" not in json.dumps(before)
     with seeded.unit_of_work() as uow:
         record = uow.clients.get(CODE)
         assert record is not None
@@ -551,6 +554,13 @@ def test_coaching_from_request_to_the_card_showing_approval(
         assert (record.coaching_approved_by, record.coaching_approved_at) == (
             "U0BEDICS", clock.now())
         assert check_contact(record, policy, clock.now()).coaching_approved
+    card = card_message(client_card(seeded, policy, code=CODE, viewer="U0ANA", now=clock.now()),
+                        policy)
+    assert_valid_message(card)
+    shown = json.dumps(card)
+    assert "DBT phone coaching approved* by <@U0BEDICS> on Tuesday, November 24 at 10:10 AM" \
+        in shown
+    assert "scheduling only" not in shown
     sent = drain(seeded, policy, clock.now())
     outcome = only(sent, service.OUTCOME, "U0ANA")
     assert "Approved by <@U0BEDICS>" in outcome.everything
