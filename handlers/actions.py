@@ -23,6 +23,8 @@ from bot.views import ids
 from bot.views.card import card_message
 from bot.views.consent_modal import consent_modal
 from bot.views.errors import refusal
+from handlers.home import refresh_home
+from handlers.runins import runin_asked, show_runin
 
 
 @dataclass
@@ -76,6 +78,9 @@ def open_consent(ctx: ActionContext) -> None:
 
 
 ACTION_HANDLERS: dict[str, ActionHandler] = {
+    ids.RUNIN_VIEW: show_runin,
+    ids.RUNIN_DONE: runin_asked,
+    ids.HOME_PENDING_REFRESH: refresh_home,
     ids.CARD_SHOW_DETAILS: show_card,
     ids.CARD_RECORD_CONSENT: open_consent,
 }

@@ -27,6 +27,8 @@ from bot.commands import (
     ConsentForm,
     Form,
     Help,
+    Pending,
+    RunIn,
     Topic,
     parse_command,
 )
@@ -40,6 +42,8 @@ from bot.views.consent_modal import consent_modal
 from bot.views.errors import bad_input, not_available, refusal
 from bot.views.help import help_message
 from bot.views.topics import topic_list, topic_message
+from handlers.home import handle_pending
+from handlers.runins import handle_runin
 
 log = logging.getLogger("contact_check.commands")
 
@@ -122,6 +126,8 @@ def handle_consent(form: ConsentForm, ctx: CommandContext) -> None:
 
 
 HANDLERS: dict[type, Handler] = {
+    RunIn: handle_runin,
+    Pending: handle_pending,
     Help: handle_help,
     Topic: handle_topic,
     Card: handle_card,

@@ -15,10 +15,13 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.deps import Deps
+from handlers.home import on_app_home_opened
 
 EventHandler = Callable[[Deps, dict[str, Any], WebClient], None]
 
-EVENT_HANDLERS: dict[str, EventHandler] = {}
+EVENT_HANDLERS: dict[str, EventHandler] = {
+    "app_home_opened": on_app_home_opened,
+}
 
 
 def register(app: App, deps: Deps) -> None:

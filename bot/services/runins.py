@@ -22,13 +22,14 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from bot.policy.clinic import ClinicPolicy
 from bot.policy.model import CLIENT_CODE_RULE, is_client_code
 from bot.services.deliveries import Delivery, Rendered, register
 from storage.repositories.runins import RunInRecord
-from storage.tables import Appointment, Client, OutboxMessage, RunIn
+from storage.tables import Appointment, Client, OutboxMessage, ProcessedEvent, RunIn
 from storage.uow import UnitOfWork
 
 FOLLOWUP_KIND = "runin_followup"
@@ -78,6 +79,7 @@ class RunInSaved:
     initiated_by: str = "client"
     followup_at: datetime | None = None
     errors: dict[str, str] = field(default_factory=dict)  # form field -> what to fix
+    duplicate: bool = False  # the same submission arrived again: stored once, the first time
 
     @property
     def ok(self) -> bool:
@@ -164,16 +166,24 @@ def _validate(policy: ClinicPolicy, form: RunInForm, now: datetime) -> tuple[dat
 
 
 def record_runin(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str, client_code: str,
-                 form: RunInForm, now: datetime) -> RunInSaved:
+                 form: RunInForm, now: datetime, submission_id: str | None = None) -> RunInSaved:
     """Validate and store a run-in (sealed, audited) and queue the follow-up reminder; commits.
 
-    Invalid forms store nothing and come back with ``errors`` keyed by form field.
+    Invalid forms store nothing and come back with ``errors`` keyed by form field. A
+    ``submission_id`` (Slack's view id) makes a retried or repeated submission a no-op that comes
+    back ``duplicate``.
     """
     client = uow.clients.row(client_code) if is_client_code(client_code) else None
     client = _authorise(policy, actor, client, client_code)
     occurred, errors = _validate(policy, form, now)
     if errors or occurred is None:
         return RunInSaved(run_in_id=None, client_code=client_code, errors=errors)
+    marker = f"runin:{submission_id}" if submission_id else None
+    if marker is not None:
+        if uow.session.get(ProcessedEvent, marker) is not None:
+            return RunInSaved(run_in_id=None, client_code=client_code, occurred_at=occurred,
+                              initiated_by=form.initiated_by, duplicate=True)
+        uow.session.add(ProcessedEvent(event_id=marker, received_at=now))
     clinician = client.clinician or actor
     row = uow.runins.add(
         client, clinician=clinician, occurred_at=occurred, place=_clean(form.place),
@@ -183,7 +193,14 @@ def record_runin(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str, client_co
     uow.audit.append(actor, "runin.recorded", client_code,
                      {"run_in": str(row.id), "initiated_by": form.initiated_by}, at=now)
     queued = schedule_followup(uow, row, client, now)
-    uow.commit()
+    try:
+        uow.commit()
+    except IntegrityError:
+        if marker is None:
+            raise
+        uow.session.rollback()  # the same submission, stored by a concurrent request
+        return RunInSaved(run_in_id=None, client_code=client_code, occurred_at=occurred,
+                          initiated_by=form.initiated_by, duplicate=True)
     return RunInSaved(run_in_id=row.id, client_code=client_code, occurred_at=occurred,
                       initiated_by=form.initiated_by,
                       followup_at=queued.due_at if queued is not None else None)

@@ -253,3 +253,17 @@ def test_the_reminder_is_a_registered_delivery_that_renders_codes_and_times(
         rendered = delivery.render(uow, POLICY, message, clock.now())
     assert "C-1042 has an appointment at Wed 25 Nov 14:00" in rendered.text
     assert "Canary" not in str(rendered)
+
+
+def test_the_same_submission_twice_is_stored_once(store: Store, clock: ManualClock) -> None:
+    _client(store)
+    results = []
+    for _ in range(2):
+        with store.unit_of_work() as uow:
+            results.append(runins.record_runin(uow, POLICY, actor="U0ANA", client_code="C-1042",
+                                               form=_form(), now=clock.now(),
+                                               submission_id="V0MODAL1"))
+    assert [r.duplicate for r in results] == [False, True]
+    assert all(r.ok for r in results)
+    with store.unit_of_work() as uow:
+        assert len(uow.session.exec(select(RunIn)).all()) == 1

@@ -1,0 +1,115 @@
+"""App Home and ``pending``: what a person owes now, published to their Home tab or replied.
+
+- ``app_home_opened`` (``handlers.events``) and the Home's Refresh button (``handlers.actions``)
+  publish the person's Home with ``views.publish``;
+- ``pending`` (``handlers.commands``) replies with the short ephemeral list;
+- ``refresh_homes`` (a job, ``handlers.jobs``) keeps Home current when something changes
+  for someone: for each person who has opened Home since the process started, it reads what they
+  owe and publishes only when that differs from what was last published (a fingerprint of the
+  codes, ids, statuses and times; the clock moving alone changes nothing). It reads the tables
+  every use case writes, so no use case has to remember to ask for a refresh, and a change made
+  by another process (an import, another replica) shows up too.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import weakref
+from typing import TYPE_CHECKING, Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.commands import Pending as PendingForm
+from bot.deps import Deps
+from bot.services.pending import what_i_owe
+from bot.views.errors import refusal
+from bot.views.home import home_view, not_on_team_home
+from bot.views.pending import pending_message
+from storage.uow import Store
+
+if TYPE_CHECKING:
+    from handlers.actions import ActionContext
+    from handlers.commands import CommandContext
+
+log = logging.getLogger("contact_check.home")
+
+
+class HomeRefresher:
+    """Who has a Home tab to keep current, and the fingerprint last published for each."""
+
+    def __init__(self, max_users: int = 5000):
+        self._published: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self.max_users = max_users
+
+    def publish(self, deps: Deps, client: WebClient, user_id: str) -> bool:
+        """Publish ``user_id``'s Home now; True when Slack took it."""
+        with deps.store.unit_of_work() as uow:
+            pending = what_i_owe(uow, deps.policy, user_id, deps.clock.now())
+        view = (home_view(pending, deps.policy.clinic.timezone) if pending is not None
+                else not_on_team_home())
+        try:
+            client.views_publish(user_id=user_id, view=view)
+        except SlackApiError as error:
+            log.warning("views.publish for a Home failed: %s", error.response.get("error"))
+            return False
+        with self._lock:
+            if pending is not None and (user_id in self._published
+                                        or len(self._published) < self.max_users):
+                self._published[user_id] = pending.fingerprint()
+        return True
+
+    def refresh(self, deps: Deps, client: WebClient) -> int:
+        """Republish every known Home whose content changed; how many were published."""
+        with self._lock:
+            known = dict(self._published)
+        changed = []
+        now = deps.clock.now()
+        with deps.store.unit_of_work() as uow:
+            for user_id, fingerprint in known.items():
+                pending = what_i_owe(uow, deps.policy, user_id, now)
+                if pending is not None and pending.fingerprint() != fingerprint:
+                    changed.append(user_id)
+        return sum(1 for user_id in changed if self.publish(deps, client, user_id))
+
+
+_REFRESHERS: weakref.WeakKeyDictionary[Store, HomeRefresher] = weakref.WeakKeyDictionary()
+_REFRESHERS_LOCK = threading.Lock()
+
+
+def refresher_for(deps: Deps) -> HomeRefresher:
+    """The refresher of this bot (one per store, so two apps in one process keep apart)."""
+    with _REFRESHERS_LOCK:
+        refresher = _REFRESHERS.get(deps.store)
+        if refresher is None:
+            refresher = _REFRESHERS[deps.store] = HomeRefresher()
+        return refresher
+
+
+def refresh_homes(deps: Deps, client: WebClient) -> int:
+    """The job: republish the Homes whose content changed."""
+    return refresher_for(deps).refresh(deps, client)
+
+
+def on_app_home_opened(deps: Deps, event: dict[str, Any], client: WebClient) -> None:
+    if event.get("tab", "home") != "home" or not event.get("user"):
+        return
+    refresher_for(deps).publish(deps, client, str(event["user"]))
+
+
+def refresh_home(ctx: ActionContext) -> None:
+    """The Home's Refresh button."""
+    ctx.ack()
+    refresher_for(ctx.deps).publish(ctx.deps, ctx.client, ctx.user_id)
+
+
+def handle_pending(form: PendingForm, ctx: CommandContext) -> None:
+    deps = ctx.deps
+    with deps.store.unit_of_work() as uow:
+        pending = what_i_owe(uow, deps.policy, ctx.user_id, deps.clock.now())
+    if pending is None:
+        ctx.reply(refusal("Contact Check is only for the clinic's team."))
+        return
+    ctx.reply(pending_message(pending, deps.policy.clinic.timezone))
