@@ -31,6 +31,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.policy.clinic import ClinicPolicy
+from bot.views.reminders import delivery_failed_message
 from storage.tables import OutboxMessage
 from storage.uow import UnitOfWork
 
@@ -45,6 +46,7 @@ DELIVERY_MODULES: tuple[str, ...] = (
     "bot.services.callbacks",
     "bot.services.appointments",
     "bot.services.approvals",
+    "bot.services.runins",
 )
 
 
@@ -99,13 +101,12 @@ DELIVERY_FAILED = "delivery_failed"
 
 def _render_failure_report(uow: UnitOfWork, policy: ClinicPolicy, row: OutboxMessage,
                            now: datetime) -> Rendered:
-    from bot.views.reminders import delivery_failed_message
-
     p = row.payload
-    return delivery_failed_message(
+    message = delivery_failed_message(
         kind=str(p.get("kind", "")), recipient=str(p.get("recipient", "")),
         error=str(p.get("error", "")), client_code=p.get("client_code"),
     )
+    return Rendered(text=message["text"], blocks=message["blocks"])
 
 
 register(DELIVERY_FAILED, Delivery(render=_render_failure_report, late_after=timedelta(days=3650)))

@@ -1,0 +1,264 @@
+"""Call-back duties: log a missed call, say whether a call back is owed and by when, remind, close.
+
+``log_missed`` takes a client code, or the +E.164 number of a caller (a number on file for exactly
+one client counts as that client, found through the blind index; otherwise the caller is a
+potential client whose number is stored sealed). Whether a call back is owed and when it is due is
+the policy's ``callback_due``; reminder times are ``reminder_times``. Each reminder is an outbox
+row written in the same unit of work as the duty, with a ``Returned`` button; ``mark_returned``
+(the ``returned CODE`` command or the button) closes the duty and cancels what is still queued.
+At send time a reminder is re-checked (duty still open, client still consents to calls) and
+repeats the consent verdict of that moment.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.policy.access import card_access
+from bot.policy.business_hours import CallbackDue, callback_due, reminder_times
+from bot.policy.clinic import ClinicPolicy
+from bot.policy.consent import Guidance, Verdict, check_contact
+from bot.policy.model import CLIENT_CODE_RULE, ClientRecord, is_client_code
+from bot.policy.scripts import clinic_time_text
+from bot.services.deliveries import REMINDER_PRIORITY, Delivery, Rendered, register
+from bot.views.reminders import CallbackFacts, callback_reminder
+from storage.repositories.callbacks import OPEN
+from storage.tables import CallbackDuty, Client, OutboxMessage
+from storage.uow import UnitOfWork
+
+REMINDER_KIND = "callback_reminder"
+SUBJECT_KIND = "callback"
+SAME_CALL = timedelta(minutes=2)  # the same missed call logged twice (a double submit)
+
+
+class CallbackRefused(Exception):
+    """The request cannot be done; the message says why and what to do instead."""
+
+
+@dataclass(frozen=True)
+class MissedCall:
+    duty_id: uuid.UUID
+    client_code: str | None  # None: a potential client
+    clinician: str  # who is reminded
+    due: CallbackDue
+    reminders: tuple[datetime, ...]
+    guidance: Guidance  # the consent check for calling back now
+    already_logged: bool = False  # the same call was logged a moment ago: nothing new
+
+
+@dataclass(frozen=True)
+class ReturnedResult:
+    client_code: str | None
+    closed: int  # duties closed now (0: nothing was open)
+    closed_before_by: str | None = None  # when already closed: who closed it
+    closed_before_at: datetime | None = None
+
+
+# --- logging a missed call -----------------------------------------------------------------------
+
+
+def log_missed(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str, code: str | None = None,
+               phone: str | None = None, voicemail: bool | None = None,
+               now: datetime) -> MissedCall:
+    """Log a call missed ``now``; owed?, due when, reminders queued; all in ``uow`` (not committed).
+
+    ``voicemail`` None (not said) is recorded as no voicemail.
+    """
+    if (code is None) == (phone is None):
+        raise ValueError("give exactly one of code and phone")
+    member = policy.member(actor)
+    if member is None:
+        raise CallbackRefused("Only members of the clinic's team can log missed calls.")
+    client = _client_for(uow, code, phone)
+    record = uow.clients.get(client.code) if client is not None else None
+    if record is not None and not card_access(policy, actor, record).allowed:
+        raise CallbackRefused(card_access(policy, actor, record).reason)
+    clinician = (client.clinician if client is not None and client.clinician else actor)
+    voicemail_left = bool(voicemail)
+
+    recent = _same_call(uow, client, phone, now)
+    if recent is not None:
+        return _result(uow, policy, recent, record, now, already_logged=True)
+
+    due = callback_due(policy, now, voicemail_left)
+    duty = uow.callbacks.add(
+        client_id=client.id if client is not None else None,
+        caller_phone=phone if client is None else None,
+        clinician=clinician, logged_by=actor, called_at=now, voicemail_left=voicemail_left,
+        owed=due.owed, due_at=due.due_at,
+    )
+    times = _reminder_times(policy, due, now)
+    for at in times:
+        uow.outbox.enqueue(
+            REMINDER_KIND, clinician, at,
+            {"duty_id": str(duty.id), "client_code": client.code if client else None,
+             "final": due.due_at is not None and at == due.due_at},
+            priority=REMINDER_PRIORITY, subject_kind=SUBJECT_KIND, subject_id=duty.id,
+            dedupe_key=f"{REMINDER_KIND}:{duty.id}:{at.isoformat()}",
+        )
+    uow.audit.append(
+        actor, "callback.missed", client.code if client else None,
+        {"duty_id": str(duty.id), "potential_client": client is None, "voicemail": voicemail_left,
+         "owed": due.owed, "due_at": due.due_at, "clinician": clinician,
+         "reminders": len(times)},
+        at=now,
+    )
+    return _result(uow, policy, duty, record, now, reminders=times)
+
+
+def _client_for(uow: UnitOfWork, code: str | None, phone: str | None) -> Client | None:
+    if code is not None:
+        if not is_client_code(code):
+            raise CallbackRefused(f"`{code[:40]}` is not a client code ({CLIENT_CODE_RULE}).")
+        client = uow.clients.row(code)
+        if client is None:
+            raise CallbackRefused(
+                f"There is no client `{code}` on file. For a caller who is not a client yet, "
+                "log the number they called from: `/contact-check missed +15551234567`."
+            )
+        return client
+    assert phone is not None
+    codes = uow.clients.codes_for_phone(phone)
+    if len(codes) == 1:
+        return uow.clients.row(codes[0])
+    if len(codes) > 1:
+        listed = ", ".join(f"`{c}`" for c in sorted(codes))
+        raise CallbackRefused(
+            f"That number is on file for more than one client ({listed}). Log the call with "
+            "the client's code: `/contact-check missed CODE`."
+        )
+    return None
+
+
+def _same_call(uow: UnitOfWork, client: Client | None, phone: str | None,
+               now: datetime) -> CallbackDuty | None:
+    duties = (uow.callbacks.open_for_client(client.id) if client is not None
+              else uow.callbacks.open_for_phone(phone or ""))
+    recent = [d for d in duties if timedelta(0) <= now - d.called_at <= SAME_CALL]
+    return recent[-1] if recent else None
+
+
+def _reminder_times(policy: ClinicPolicy, due: CallbackDue, now: datetime) -> tuple[datetime, ...]:
+    if not due.owed:
+        return ()
+    if due.due_at is not None:
+        return reminder_times(policy, due.due_at, now)
+    # No deadline: one reminder when the call back may first be made, if that is later.
+    if due.earliest_call_at is not None and due.earliest_call_at > now:
+        return (due.earliest_call_at,)
+    return ()
+
+
+def _result(uow: UnitOfWork, policy: ClinicPolicy, duty: CallbackDuty,
+            record: ClientRecord | None, now: datetime, *,
+            reminders: tuple[datetime, ...] | None = None,
+            already_logged: bool = False) -> MissedCall:
+    if reminders is None:
+        reminders = tuple(r.due_at for r in uow.outbox.for_subject(SUBJECT_KIND, duty.id))
+    due = callback_due(policy, duty.called_at, duty.voicemail_left)
+    return MissedCall(
+        duty_id=duty.id, client_code=record.code if record else None, clinician=duty.clinician,
+        due=due, reminders=reminders, guidance=check_contact(record, policy, now),
+        already_logged=already_logged,
+    )
+
+
+# --- closing a duty ------------------------------------------------------------------------------
+
+
+def mark_returned(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str, now: datetime,
+                  code: str | None = None, duty_id: uuid.UUID | None = None) -> ReturnedResult:
+    """Close the open call-back duties of a client (command) or one duty (button). Idempotent."""
+    if (code is None) == (duty_id is None):
+        raise ValueError("give exactly one of code and duty_id")
+    if policy.member(actor) is None:
+        raise CallbackRefused("Only members of the clinic's team can close call-backs.")
+    if code is not None:
+        client = _client_for(uow, code, None)
+        assert client is not None
+        _authorise(uow, policy, actor, client)
+        duties = uow.callbacks.open_for_client(client.id)
+        client_code: str | None = client.code
+    else:
+        duty = uow.callbacks.get(duty_id)  # type: ignore[arg-type]
+        if duty is None:
+            raise CallbackRefused("That call-back is no longer on file.")
+        client = uow.session.get(Client, duty.client_id) if duty.client_id else None
+        if client is not None:
+            _authorise(uow, policy, actor, client)
+        client_code = client.code if client else None
+        if duty.status != OPEN:
+            return ReturnedResult(client_code, 0, duty.closed_by, duty.closed_at)
+        duties = [duty]
+    for duty in duties:
+        uow.callbacks.close(duty, by=actor, at=now)
+        uow.outbox.cancel(SUBJECT_KIND, duty.id, kinds=[REMINDER_KIND],
+                          reason=f"returned by {actor}")
+        uow.audit.append(actor, "callback.returned", client_code,
+                         {"duty_id": str(duty.id), "late": bool(duty.due_at and now > duty.due_at)},
+                         at=now)
+    return ReturnedResult(client_code, len(duties))
+
+
+def _authorise(uow: UnitOfWork, policy: ClinicPolicy, actor: str, client: Client) -> None:
+    record = uow.clients.get(client.code)
+    access = card_access(policy, actor, record)
+    if not access.allowed:
+        raise CallbackRefused(access.reason)
+
+
+# --- the reminder at send time ---------------------------------------------------------------------
+
+
+def _duty_of(uow: UnitOfWork, row: OutboxMessage) -> CallbackDuty | None:
+    try:
+        return uow.callbacks.get(uuid.UUID(str(row.payload.get("duty_id"))))
+    except ValueError:
+        return None
+
+
+def _record_of(uow: UnitOfWork, duty: CallbackDuty) -> ClientRecord | None:
+    if duty.client_id is None:
+        return None
+    client = uow.session.get(Client, duty.client_id)
+    return uow.clients.get(client.code) if client is not None else None
+
+
+def reminder_still_wanted(uow: UnitOfWork, row: OutboxMessage, now: datetime) -> str | None:
+    duty = _duty_of(uow, row)
+    if duty is None:
+        return "the call-back duty is gone"
+    if duty.status != OPEN:
+        return f"the call back was already {duty.status.replace('_', ' ')}"
+    record = _record_of(uow, duty)
+    if record is not None and record.consent is not None and record.consent.may_call is False:
+        return "the client no longer consents to calls"
+    return None
+
+
+def render_reminder(uow: UnitOfWork, policy: ClinicPolicy, row: OutboxMessage,
+                    now: datetime) -> Rendered:
+    duty = _duty_of(uow, row)
+    if duty is None:
+        raise LookupError(f"outbox {row.id}: its call-back duty is gone")
+    record = _record_of(uow, duty)
+    guidance = check_contact(record, policy, now)
+    if guidance.verdict is Verdict.NOT_NOW and guidance.opens_at is not None:
+        reason = f"the client's calling window opens {clinic_time_text(policy, guidance.opens_at)}."
+    else:
+        reason = guidance.reasons[0] if guidance.reasons else ""
+    message = callback_reminder(CallbackFacts(
+        duty_id=str(duty.id),
+        client_code=record.code if record else None,
+        called_text=clinic_time_text(policy, duty.called_at),
+        due_text=clinic_time_text(policy, duty.due_at) if duty.due_at else None,
+        final=bool(row.payload.get("final")),
+        verdict=guidance.verdict.value,
+        verdict_reason=reason,
+    ))
+    return Rendered(text=message["text"], blocks=message["blocks"])
+
+
+register(REMINDER_KIND, Delivery(render=render_reminder, still_wanted=reminder_still_wanted))
