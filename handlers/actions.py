@@ -23,6 +23,7 @@ from bot.views import ids
 from bot.views.card import card_message
 from bot.views.consent_modal import consent_modal
 from bot.views.errors import refusal
+from handlers.approvals import approve_clicked, deny_clicked, show_reason_clicked
 from handlers.home import refresh_home
 from handlers.runins import runin_asked, show_runin
 
@@ -78,6 +79,9 @@ def open_consent(ctx: ActionContext) -> None:
 
 
 ACTION_HANDLERS: dict[str, ActionHandler] = {
+    ids.APPROVAL_APPROVE: approve_clicked,
+    ids.APPROVAL_DENY: deny_clicked,
+    ids.APPROVAL_SHOW_REASON: show_reason_clicked,
     ids.RUNIN_VIEW: show_runin,
     ids.RUNIN_DONE: runin_asked,
     ids.HOME_PENDING_REFRESH: refresh_home,

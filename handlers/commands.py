@@ -23,6 +23,7 @@ from slack_sdk import WebClient
 from bot.commands import (
     COMMAND,
     Card,
+    Coaching,
     CommandError,
     ConsentForm,
     Form,
@@ -42,6 +43,7 @@ from bot.views.consent_modal import consent_modal
 from bot.views.errors import bad_input, not_available, refusal
 from bot.views.help import help_message
 from bot.views.topics import topic_list, topic_message
+from handlers.approvals import handle_coaching
 from handlers.home import handle_pending
 from handlers.runins import handle_runin
 
@@ -126,6 +128,7 @@ def handle_consent(form: ConsentForm, ctx: CommandContext) -> None:
 
 
 HANDLERS: dict[type, Handler] = {
+    Coaching: handle_coaching,
     RunIn: handle_runin,
     Pending: handle_pending,
     Help: handle_help,

@@ -20,6 +20,7 @@ from bot.policy.model import is_client_code
 from bot.services.consent import ConsentRefused, record_consent
 from bot.views import ids
 from bot.views.consent_modal import B_MAY_CALL, consent_saved_view, read_submission
+from handlers.approvals import handle_deny_submission
 from handlers.runins import handle_runin_submission
 
 log = logging.getLogger("contact_check.views")
@@ -51,6 +52,7 @@ def handle_consent_submission(deps: Deps, ack: Ack, body: dict[str, Any], view: 
 
 
 VIEW_HANDLERS: dict[str, ViewHandler] = {
+    ids.APPROVAL_DENY_MODAL: handle_deny_submission,
     ids.RUNIN_MODAL: handle_runin_submission,
     ids.CONSENT_MODAL: handle_consent_submission,
 }

@@ -373,3 +373,18 @@ def reason_modal(s: ApprovalSummary, d: DecisionSummary, policy: ClinicPolicy,
             _section(reason or "_No reason was given._"),
         ],
     }
+
+
+def reply_message(text: str) -> dict[str, Any]:
+    """An ephemeral reply (to a command or a click) carrying one of the texts above."""
+    return {"text": text, "blocks": [_section(text)]}
+
+
+def notice_view(text: str) -> dict[str, Any]:
+    """What the deny modal turns into once submitted: the outcome, and Close."""
+    return {
+        "type": "modal",
+        "title": _plain("Deny the request"),
+        "close": _plain("Close"),
+        "blocks": [_section(text)],
+    }

@@ -1,0 +1,116 @@
+"""Approvals in Slack: ``coaching CODE``, the Approve / Deny / Show reason buttons, the deny modal,
+and the job that nudges undecided approvers and hands requests over to the backup.
+
+Registered through the dispatch tables of ``handlers.commands`` (``Coaching``),
+``handlers.actions`` (``ids.APPROVAL_APPROVE``, ``ids.APPROVAL_DENY``,
+``ids.APPROVAL_SHOW_REASON``), ``handlers.views`` (``ids.APPROVAL_DENY_MODAL``) and
+``handlers.jobs``. Each calls one use case of ``bot.services.approvals`` in one unit of work; the
+messages it queues are sent by the dispatcher.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt import Ack
+from slack_sdk import WebClient
+
+from bot.commands import Coaching
+from bot.deps import Deps
+from bot.services import approvals
+from bot.services.approvals import APPROVE, DENY, Decision, JobReport
+from bot.views.approvals import (
+    approval_id_of,
+    notice_view,
+    reason_errors,
+    reason_from_values,
+    reply_message,
+)
+
+if TYPE_CHECKING:
+    from handlers.actions import ActionContext
+    from handlers.commands import CommandContext
+
+log = logging.getLogger("contact_check.approvals")
+
+
+def handle_coaching(form: Coaching, ctx: CommandContext) -> None:
+    """``coaching CODE``: ask the clinic's DBT phone-coaching approver."""
+    deps = ctx.deps
+    with deps.store.unit_of_work() as uow:
+        result = approvals.request_coaching(uow, deps.policy, client_code=form.code,
+                                            requested_by=ctx.user_id, now=deps.clock.now())
+        uow.commit()
+    log.info("coaching request: %s", result.outcome.value)
+    ctx.reply(reply_message(result.reply))
+
+
+def _click(ctx: ActionContext, decision: str) -> None:
+    ctx.ack()
+    deps = ctx.deps
+    with deps.store.unit_of_work() as uow:
+        result = approvals.decide(uow, deps.policy, approval_id=ctx.value, user=ctx.user_id,
+                                  decision=decision, now=deps.clock.now())
+        uow.commit()
+    log.info("approval click %s: %s", decision, result.outcome.value)
+    if result.outcome is Decision.REASON_NEEDED and result.modal is not None:
+        ctx.client.views_open(trigger_id=ctx.body.get("trigger_id", ""), view=result.modal)
+        return
+    ctx.reply(reply_message(result.reply))
+
+
+def approve_clicked(ctx: ActionContext) -> None:
+    """``APPROVAL_APPROVE`` (value: the approval id)."""
+    _click(ctx, APPROVE)
+
+
+def deny_clicked(ctx: ActionContext) -> None:
+    """``APPROVAL_DENY`` (value: the approval id): the deny-reason modal, for a decider."""
+    _click(ctx, DENY)
+
+
+def show_reason_clicked(ctx: ActionContext) -> None:
+    """``APPROVAL_SHOW_REASON`` (value: the approval id): the reason, in a modal."""
+    ctx.ack()
+    deps = ctx.deps
+    with deps.store.unit_of_work() as uow:
+        result = approvals.show_reason(uow, deps.policy, approval_id=ctx.value,
+                                       user=ctx.user_id, now=deps.clock.now())
+        uow.commit()
+    if result.modal is not None:
+        ctx.client.views_open(trigger_id=ctx.body.get("trigger_id", ""), view=result.modal)
+    else:
+        ctx.reply(reply_message(result.reply))
+
+
+def handle_deny_submission(deps: Deps, ack: Ack, body: dict[str, Any], view: dict[str, Any],
+                           client: WebClient) -> None:
+    """The deny-reason modal: the decision is made (or lost to a faster one) here."""
+    user_id = (body.get("user") or {}).get("id", "")
+    reason = reason_from_values((view.get("state") or {}).get("values") or {})
+    if not reason:
+        ack(response_action="errors", errors=reason_errors("Say why, in a few words."))
+        return
+    try:
+        approval_id = approval_id_of(view)
+    except ValueError:
+        ack(response_action="update", view=notice_view(
+            "This form lost track of its request. Close it and use Deny on the request again."))
+        return
+    with deps.store.unit_of_work() as uow:
+        result = approvals.decide(uow, deps.policy, approval_id=approval_id, user=user_id,
+                                  decision=DENY, now=deps.clock.now(), reason=reason)
+        uow.commit()
+    log.info("approval deny submitted: %s", result.outcome.value)
+    ack(response_action="update", view=notice_view(result.reply))
+
+
+def nudge_approvals(deps: Deps) -> JobReport:
+    """The job: nudge approvers who have waited too long, hand over to the backup."""
+    with deps.store.unit_of_work() as uow:
+        report = approvals.nudge_and_hand_over(uow, deps.policy, deps.clock.now())
+        uow.commit()
+    if report.nudged or report.handed_over:
+        log.info("approvals: %d nudged, %d handed over", report.nudged, report.handed_over)
+    return report

@@ -1,0 +1,172 @@
+"""Approvals over real HTTP, signed like Slack, against the stand-in; DMs sent by the dispatcher.
+
+A DBT phone-coaching request from ``/contact-check coaching CODE`` to the card showing approval,
+and a closure warning denied through the deny-reason modal.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.dispatcher import Dispatcher
+from bot.services import approvals as service
+from bot.views import ids
+from bot.views.approvals import REASON_ACTION, REASON_BLOCK
+from handlers.approvals import nudge_approvals
+from tests.handlers.conftest import Bot, add_client, maria
+
+
+def _eventually(check: Callable[[], Any], timeout: float = 5.0) -> Any:
+    """The listener runs after the ack: wait (bounded) for what it does to show up."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError("the bot did not do it within the time allowed")
+        time.sleep(0.02)
+
+
+def _send_due(bot: Bot) -> None:
+    Dispatcher(bot.deps, per_channel_interval=0.0).drain(max_seconds=10)
+
+
+def _dms(bot: Bot, user: str) -> list[dict[str, Any]]:
+    return bot.slack.messages(bot.slack.dm_channel(user))
+
+
+def _buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
+    return [e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
+
+
+def _click(bot: Bot, user: str, message: dict[str, Any], label: str) -> str:
+    """Click the button labelled ``label`` on ``message`` as ``user``; the response_url used."""
+    button = next(b for b in _buttons(message) if b["text"]["text"] == label)
+    url = bot.slack.new_response_url()
+    reply = bot.post(bot.signer.block_action(
+        user, button["action_id"], button["value"], message=message,
+        channel_id=message["channel"], response_url=url))
+    assert reply.status == 200
+    return url
+
+
+def _said(bot: Bot, url: str) -> str:
+    return json.dumps(_eventually(lambda: bot.slack.responses(url)))
+
+
+PRIVATE = ("Maria", "5550142", "5550199", "Partner does not know", "partner checks", "Rosa")
+
+
+def _assert_no_private_details(bot: Bot) -> None:
+    for call in bot.slack.calls_to("chat.postMessage") + bot.slack.calls_to("chat.update"):
+        shown = json.dumps(call.params)
+        for private in PRIVATE:
+            assert private not in shown
+
+
+def test_coaching_request_is_decided_once_by_the_approver_and_shows_on_the_card(
+    bot: Bot, clock
+) -> None:
+    add_client(bot.deps.store, maria(clock), clock)
+    card = bot.command("U0ANA", "C-1042").json()
+    assert "Phone contact is for scheduling only" in json.dumps(card)
+
+    asked = bot.command("U0ANA", "coaching C-1042")
+    assert asked.status == 200
+    assert asked.json()["response_type"] == "ephemeral"
+    assert "Asked <@U0BEDICS>" in asked.json()["text"]
+
+    _send_due(bot)
+    [request] = _dms(bot, "U0BEDICS")
+    assert [b["text"]["text"] for b in _buttons(request)] == ["Approve", "Deny"]
+    assert "DBT phone coaching for C-1042" in request["text"]
+
+    # Someone else clicks: told who can decide; nothing changes.
+    url = _click(bot, "U0JAMIE", request, "Approve")
+    assert "Only <@U0BEDICS> can decide" in _said(bot, url)
+    _send_due(bot)
+    assert not bot.slack.calls_to("chat.update")
+
+    clock.advance(timedelta(minutes=10))
+    url = _click(bot, "U0BEDICS", request, "Approve")
+    assert "Approved by <@U0BEDICS>" in _said(bot, url)
+    again = _click(bot, "U0BEDICS", request, "Approve")
+    assert "already decided: approved by <@U0BEDICS>" in _said(bot, again)
+
+    _send_due(bot)
+    [updated] = _dms(bot, "U0BEDICS")
+    assert _buttons(updated) == []
+    assert "Approved by <@U0BEDICS> on Tuesday, November 24 at 10:10 AM" in json.dumps(updated)
+    [outcome] = _dms(bot, "U0ANA")
+    assert "Approved by <@U0BEDICS>" in outcome["text"]
+    assert len(bot.slack.calls_to("chat.update")) == 1
+
+    card = bot.command("U0ANA", "C-1042").json()
+    assert "DBT phone coaching approved* by <@U0BEDICS>" in json.dumps(card)
+    _assert_no_private_details(bot)
+
+
+def test_closure_warning_denied_through_the_reason_modal(bot: Bot, clock) -> None:
+    add_client(bot.deps.store, maria(clock), clock)
+    with bot.deps.store.unit_of_work() as uow:
+        result = service.request_closure_warning(
+            uow, bot.deps.policy, client_code="C-1042", clinician="U0ANA", requested_by="U0ANA",
+            no_show_dates=[datetime(2026, 11, 17, 15, tzinfo=UTC),
+                           datetime(2026, 11, 24, 15, tzinfo=UTC)],
+            now=clock.now())
+        uow.commit()
+    assert result.approver == "U0JAMIE"
+    _send_due(bot)
+    [request] = _dms(bot, "U0JAMIE")
+
+    _click(bot, "U0JAMIE", request, "Deny")
+    opened = _eventually(lambda: bot.slack.calls_to("views.open"))
+    modal = {**opened[0].params["view"], "id": "V0DENY"}
+    assert modal["callback_id"] == ids.APPROVAL_DENY_MODAL
+
+    empty = bot.post(bot.signer.view_submission(
+        "U0JAMIE", modal, {REASON_BLOCK: {REASON_ACTION: {"type": "plain_text_input",
+                                                          "value": "  "}}}))
+    assert empty.json()["response_action"] == "errors" and REASON_BLOCK in empty.json()["errors"]
+
+    reason = "Maria told me she is in hospital; wait a week"
+    done = bot.post(bot.signer.view_submission(
+        "U0JAMIE", modal, {REASON_BLOCK: {REASON_ACTION: {"type": "plain_text_input",
+                                                          "value": reason}}}))
+    assert done.status == 200
+    answer = done.json()
+    assert answer["response_action"] == "update"
+    assert "Denied by <@U0JAMIE>" in json.dumps(answer["view"])
+
+    _send_due(bot)
+    [updated] = _dms(bot, "U0JAMIE")
+    assert _buttons(updated) == [] and "Denied by <@U0JAMIE>" in json.dumps(updated)
+    [outcome] = _dms(bot, "U0ANA")
+    assert reason not in json.dumps(outcome)
+    url = _click(bot, "U0ANA", outcome, "Show reason")
+    shown = _eventually(lambda: [c for c in bot.slack.calls_to("views.open")
+                                 if "Reason for the decision" in json.dumps(c.params)])
+    assert reason in json.dumps(shown[0].params["view"])
+    assert bot.slack.responses(url) == []
+    _assert_no_private_details(bot)
+
+
+def test_the_job_hands_an_undecided_request_to_the_backup(bot: Bot, clock) -> None:
+    add_client(bot.deps.store, maria(clock), clock)
+    asked = bot.command("U0ANA", "coaching C-1042")
+    assert "Asked <@U0BEDICS>" in asked.json()["text"]
+    clock.advance(timedelta(hours=4))
+    assert nudge_approvals(bot.deps).nudged == 1
+    clock.advance(timedelta(days=1))
+    assert nudge_approvals(bot.deps).handed_over == 1
+    _send_due(bot)
+    [to_backup] = _dms(bot, "U0DIRECTOR")
+    assert "Handed over to you" in json.dumps(to_backup)
+    assert len(_dms(bot, "U0BEDICS")) == 2  # the request and the nudge
+    url = _click(bot, "U0DIRECTOR", to_backup, "Approve")
+    assert "Approved by <@U0DIRECTOR>" in _said(bot, url)
