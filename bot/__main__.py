@@ -84,8 +84,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     port = args.port if args.port is not None else settings.port
     deps = _deps(settings)
     from bot import server
+    from handlers.jobs import build_jobs
 
-    server.serve(deps, settings, mode=mode, port=port)
+    server.serve(deps, settings, mode=mode, port=port, dispatcher=build_jobs(deps))
     return EXIT_OK
 
 
