@@ -629,3 +629,48 @@ def test_nothing_is_stored_in_clear(seeded: Store, policy: ClinicPolicy, clock: 
             assert "private" not in json.dumps(row.payload)
         client = uow.session.exec(select(Client)).one()
         assert client.coaching_approved_by is None
+
+
+# --- from the no-show use case -----------------------------------------------------------------
+
+
+def test_from_two_no_shows_to_the_clinicians_closure_warning_script(
+    seeded: Store, policy: ClinicPolicy, clock: ManualClock
+) -> None:
+    from bot.services.appointments import record_appointment, record_no_show
+
+    first, second = (datetime(2026, 11, 17, 15, tzinfo=UTC), datetime(2026, 11, 24, 15, tzinfo=UTC))
+    clock.set(datetime(2026, 11, 16, 15, tzinfo=UTC))
+    with seeded.unit_of_work() as uow:
+        for start in (first, second):
+            record_appointment(uow, policy, actor="U0ANA", code=CODE, start=start, minutes=50,
+                               now=clock.now())
+        uow.commit()
+
+    clock.set(first + timedelta(minutes=30))
+    with seeded.unit_of_work() as uow:
+        missed = record_no_show(uow, policy, actor="U0ANA", now=clock.now(), code=CODE)
+        uow.commit()
+    assert missed.consecutive == 1 and missed.closure_request is None
+
+    clock.set(second + timedelta(minutes=30))
+    with seeded.unit_of_work() as uow:
+        missed = record_no_show(uow, policy, actor="U0ANA", now=clock.now(), code=CODE)
+        uow.commit()
+    assert missed.consecutive == 2
+    request_result = missed.closure_request
+    assert request_result is not None and request_result.outcome is Outcome.REQUESTED
+    assert "<@U0JAMIE>" in request_result.reply
+
+    sent = drain(seeded, policy, clock.now())
+    request = only(sent, service.REQUEST, "U0JAMIE")
+    assert "missed 2 appointments in a row (Tue Nov 17 and Tue Nov 24)" in request.everything
+    assert request.buttons() == ["Approve", "Deny"]
+
+    clock.advance(timedelta(minutes=15))
+    assert click(seeded, policy, request_result.approval_id, "U0JAMIE", APPROVE,
+                 clock.now()).outcome is Decision.DECIDED
+    script = only(drain(seeded, policy, clock.now()), service.OUTCOME, "U0ANA").everything
+    assert "Hi [first name], this is Ana. We've missed you at your last appointments" in script
+    assert "by Friday, November 27 at 5:00 PM" in script
+    assert "Documentation note" in script
