@@ -20,18 +20,11 @@ from slack_bolt import App
 
 from bot.deps import Deps
 from bot.dispatcher import Dispatcher
+from handlers.approvals import nudge_approvals
 
 log = logging.getLogger("contact_check.jobs")
 
 WAKE_EVERY = 2.0  # seconds: a chase is sent at most this long after it falls due (unthrottled)
-
-
-def _approvals_tick(deps: Deps) -> None:
-    from bot.services.approvals import nudge_and_hand_over
-
-    with deps.store.unit_of_work() as uow:
-        nudge_and_hand_over(uow, deps.policy, deps.clock.now())
-        uow.commit()
 
 
 def _runin_followups_tick(deps: Deps) -> None:
@@ -42,7 +35,7 @@ def _runin_followups_tick(deps: Deps) -> None:
 
 
 PERIODIC: tuple[tuple[str, float, Callable[[Deps], None]], ...] = (
-    ("approvals-nudge", 60.0, _approvals_tick),
+    ("approvals-nudge", 60.0, nudge_approvals),
     ("runin-followups", 300.0, _runin_followups_tick),
 )
 
