@@ -75,7 +75,7 @@ def on_error(error: Exception, body: dict[str, Any], ack: Any, respond: Any) -> 
         body.get("type") or ("slash_command" if "command" in body else "unknown"),
         reference,
         json.dumps(request_ids(body), sort_keys=True),
-        "".join(traceback.format_list(traceback.extract_tb(error.__traceback__))),
+        _stack(error),
     )
     message = {**something_went_wrong(reference), "response_type": "ephemeral"}
     if getattr(ack, "response", None) is None:
@@ -93,6 +93,14 @@ def on_error(error: Exception, body: dict[str, Any], ack: Any, respond: Any) -> 
         except Exception as failed:  # the user cannot be told; the log line above stands
             log.error("could not tell the user about %s: %s", reference, type(failed).__name__)
     return None
+
+
+def _stack(error: BaseException) -> str:
+    """Where it failed: files, lines and functions only (no source text, no values)."""
+    return "".join(
+        f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}\n'
+        for frame in traceback.extract_tb(error.__traceback__)
+    )
 
 
 def _view_error(body: dict[str, Any], reference: str) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time as clock_time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -135,3 +136,13 @@ def bot(deps: Deps, slack: SlackStandIn) -> Iterator[Bot]:
     finally:
         server.close()
         thread.join(timeout=5)
+
+
+def wait_for(condition: Any, timeout: float = 5.0) -> Any:
+    """Poll ``condition()`` until it is truthy (work Bolt does after the ack); its last value."""
+    deadline = clock_time.monotonic() + timeout
+    value = condition()
+    while not value and clock_time.monotonic() < deadline:
+        clock_time.sleep(0.01)
+        value = condition()
+    return value

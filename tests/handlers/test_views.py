@@ -1,0 +1,88 @@
+"""The consent modal's submission over real HTTP: inline errors, saving, refusals."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bot.views.consent_modal import B_EARLIEST, B_MAY_CALL, consent_modal, number_block
+from tests.handlers.conftest import add_client, contract_policy, maria
+from tests.views.blockkit import assert_valid_view
+from tests.views.modal_values import set_choice, set_text, submitted_values
+
+POLICY = contract_policy()
+FIXTURES = Path("/work/shared/slack-fixtures")
+
+
+def submit(bot, user, view, values):
+    return bot.post(bot.signer.view_submission(user, view, values))
+
+
+def test_bad_phone_and_time_come_back_as_inline_errors_and_nothing_is_saved(bot, store):
+    view = consent_modal("C-3001", None, POLICY, recorder="U0DESK")
+    values = submitted_values(view)
+    set_choice(values, B_MAY_CALL, "yes")
+    set_text(values, number_block("cell", "number"), "12345")
+    set_text(values, B_EARLIEST, "9 o'clock")
+    answer = submit(bot, "U0DESK", view, values)
+    assert answer.status == 200
+    body = answer.json()
+    assert body["response_action"] == "errors"
+    assert set(body["errors"]) == {number_block("cell", "number"), B_EARLIEST}
+    with store.unit_of_work() as uow:
+        assert uow.clients.get("C-3001") is None
+
+
+def test_front_desk_records_a_new_clients_consent(bot, store):
+    view = consent_modal("C-3001", None, POLICY, recorder="U0DESK")
+    values = submitted_values(view)
+    set_choice(values, B_MAY_CALL, "yes")
+    set_text(values, number_block("cell", "number"), "(215) 555-0131")
+    answer = submit(bot, "U0DESK", view, values)
+    body = answer.json()
+    assert body["response_action"] == "update"
+    assert_valid_view(body["view"])
+    with store.unit_of_work() as uow:
+        client = uow.clients.get("C-3001")
+    assert client.consent.number("cell").number == "+12155550131"
+    assert client.consent.provenance.recorded_by == "U0DESK"
+    card = bot.command("U0DESK", "C-3001").json()
+    assert card["text"] == "OK to call: C-3001"
+
+
+def test_submitting_twice_leaves_one_consent(bot, store):
+    view = consent_modal("C-3001", None, POLICY, recorder="U0ANA")
+    values = submitted_values(view)
+    set_choice(values, B_MAY_CALL, "no")
+    for _ in range(2):
+        assert submit(bot, "U0ANA", view, values).json()["response_action"] == "update"
+    with store.unit_of_work() as uow:
+        assert uow.clients.get("C-3001").consent.may_call is False
+
+
+def test_a_submission_for_consent_on_file_by_someone_else_changes_nothing(bot, store, clock):
+    add_client(store, maria(clock), clock)
+    view = consent_modal("C-1042", None, POLICY, recorder="U0DESK")  # as if opened before
+    values = submitted_values(view)
+    set_choice(values, B_MAY_CALL, "yes")
+    body = submit(bot, "U0DESK", view, values).json()
+    assert body["response_action"] == "errors"
+    assert "only <@U0ANA>" in body["errors"][B_MAY_CALL]
+    with store.unit_of_work() as uow:
+        assert uow.clients.get("C-1042") == maria(clock)
+
+
+def test_private_metadata_that_is_not_a_code_is_refused(bot, store):
+    view = consent_modal("C-3001", None, POLICY, recorder="U0ANA")
+    values = submitted_values(view)
+    set_choice(values, B_MAY_CALL, "yes")
+    body = submit(bot, "U0ANA", {**view, "private_metadata": "<!channel>"}, values).json()
+    assert body["response_action"] == "errors"
+
+
+def test_slacks_example_view_submission_for_another_modal_is_not_ours(bot, store):
+    payload = json.loads((FIXTURES / "bolt-python-tests/view_submission.json").read_text())
+    answer = bot.post(bot.signer.interaction(payload))
+    assert answer.status == 404  # no listener for "view-id": Bolt says so, nothing runs
+    with store.unit_of_work() as uow:
+        assert uow.clients.count() == 0
