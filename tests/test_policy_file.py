@@ -52,6 +52,13 @@ team:
   - {slack_id: U0ADMIN, role: admin, first_name: Lee}
 scripts: {}                          # optional overrides of the built-in scripts, by name
 """
+# Issue 5 (later than the contract, so it wins): the backup approver must be on the team too. The
+# example names U0DIRECTOR as backup without listing them, so a clinic copying it adds them.
+VALID_EXAMPLE = CONTRACT_EXAMPLE.replace(
+    "  - {slack_id: U0ADMIN, role: admin, first_name: Lee}\n",
+    "  - {slack_id: U0ADMIN, role: admin, first_name: Lee}\n"
+    "  - {slack_id: U0DIRECTOR, role: supervisor, first_name: Dana}\n",
+)
 
 NINE_TO_FIVE = {day: DailyWindow(time(9), time(17)) for day in range(5)}
 
@@ -105,8 +112,13 @@ def test_default_policy_checks_clean() -> None:
     assert check_policy_file(None) == []
 
 
+def test_contract_example_verbatim_is_refused_only_for_its_backup(tmp_path: Path) -> None:
+    [error] = file_errors(write(tmp_path, CONTRACT_EXAMPLE))
+    assert error.startswith("approvals.backup: U0DIRECTOR is not on the team")
+
+
 def test_contract_example_loads(tmp_path: Path) -> None:
-    policy = load_policy(write(tmp_path, CONTRACT_EXAMPLE))
+    policy = load_policy(write(tmp_path, VALID_EXAMPLE))
     assert policy.clinic.name == "Great Agency"
     assert policy.clinic.hours == NINE_TO_FIVE
     assert (policy.clinic.holidays.country, policy.clinic.holidays.subdivision) == ("US", "PA")
@@ -120,11 +132,12 @@ def test_contract_example_loads(tmp_path: Path) -> None:
         "clinician",
         "front_desk",
         "admin",
+        "supervisor",
     ]
 
 
 def test_path_may_be_a_string(tmp_path: Path) -> None:
-    path = write(tmp_path, CONTRACT_EXAMPLE)
+    path = write(tmp_path, VALID_EXAMPLE)
     assert load_policy(str(path)) == load_policy(path)
 
 
@@ -189,7 +202,7 @@ def test_file_that_is_not_utf8(tmp_path: Path) -> None:
 
 
 def test_check_policy_file_lists_every_error_by_key(tmp_path: Path) -> None:
-    text = CONTRACT_EXAMPLE.replace("wait_minutes: 20", "wait_minutes: 0").replace(
+    text = VALID_EXAMPLE.replace("wait_minutes: 20", "wait_minutes: 0").replace(
         "supervisor: U0JAMIE}", "supervisor: U0DESK}"
     )
     lines = check_policy_file(write(tmp_path, text))
@@ -197,7 +210,7 @@ def test_check_policy_file_lists_every_error_by_key(tmp_path: Path) -> None:
 
 
 def test_check_policy_file_is_empty_for_a_valid_file(tmp_path: Path) -> None:
-    assert check_policy_file(write(tmp_path, CONTRACT_EXAMPLE)) == []
+    assert check_policy_file(write(tmp_path, VALID_EXAMPLE)) == []
 
 
 def test_unquoted_dates_and_codes_read_by_yaml(tmp_path: Path) -> None:

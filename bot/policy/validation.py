@@ -540,15 +540,16 @@ def _closure_approver(value: object) -> str:
 def _approver_problems(approvals: object, team: object) -> list[_Problem]:
     """Approvers that must be on the team and are not (checked on the raw, well-formed ids).
 
-    ``backup`` need not be on the team: a director may stand in for approvals without being one of
-    the clinic's users (the contract's own example names such a backup).
+    The backup too (issue 5: "approver or backup not on the team: the policy check refuses the
+    file"): whoever may decide a request must be someone the bot knows, so its buttons work for
+    them and its refusals name a team member.
     """
     if not isinstance(approvals, Mapping) or not (team is None or isinstance(team, list)):
         return []
     declared = _declared_ids(team)
     listing = _listing(sorted(declared)) if declared else "the team is empty"
     problems: list[_Problem] = []
-    for key in ("closure_warning", "phone_coaching"):
+    for key in ("closure_warning", "phone_coaching", "backup"):
         named = approvals.get(key)
         if isinstance(named, str) and SLACK_ID_PATTERN.fullmatch(named) and named not in declared:
             problems.append(

@@ -38,6 +38,7 @@ POLICY_DATA: dict[str, Any] = {
         {"slack_id": "U0BEN", "role": "clinician", "first_name": "Ben", "supervisor": "U0BEDICS"},
         {"slack_id": "U0DESK", "role": "front_desk", "first_name": "Sam"},
         {"slack_id": "U0ADMIN", "role": "admin", "first_name": "Lee"},
+        {"slack_id": "U0DIRECTOR", "role": "supervisor", "first_name": "Dana"},  # the backup
     ],
 }
 

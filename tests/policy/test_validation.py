@@ -519,10 +519,26 @@ def test_null_days_are_closed() -> None:
     }
 
 
-def test_backup_need_not_be_on_the_team() -> None:
-    # The contract's own example names U0DIRECTOR as backup without listing them on the team.
-    policy = parse_policy(policy_with(approvals={"backup": "U0DIRECTOR"}))
+def test_backup_must_be_on_the_team() -> None:
+    # Issue 5: "approver or backup not on the team: the policy check refuses the file".
+    errors = errors_of(policy_with(approvals={"backup": "U0DIRECTOR"}))
+    assert [e.path for e in errors] == ["approvals.backup"]
+    assert "U0DIRECTOR is not on the team" in errors[0].message
+    assert "add them under team" in errors[0].message
+
+
+def test_backup_on_the_team_is_accepted() -> None:
+    team = [*TEAM, member("U0DIRECTOR", "supervisor")]
+    policy = parse_policy(policy_with(approvals={"backup": "U0DIRECTOR"}, team=team))
     assert policy.approvals.backup == "U0DIRECTOR"
+
+
+def test_every_approver_off_the_team_is_reported() -> None:
+    approvals = {"closure_warning": "U0NOBODY", "phone_coaching": "U0NOONE", "backup": "U0NEVER"}
+    errors = errors_of(policy_with(approvals=approvals))
+    assert [e.path for e in errors] == [
+        "approvals.closure_warning", "approvals.phone_coaching", "approvals.backup"
+    ]
 
 
 def test_approvers_are_checked_against_an_empty_team() -> None:
