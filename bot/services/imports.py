@@ -31,6 +31,7 @@ from bot.policy.model import (
     NumberPermission,
     Provenance,
 )
+from bot.services.appointments import schedule_chase
 from storage.tables import Appointment
 from storage.uow import UnitOfWork
 
@@ -111,29 +112,33 @@ def import_clients(uow: UnitOfWork, policy: ClinicPolicy, rows: Sequence[Numbere
     }
     team = {member.slack_id for member in policy.team}
     warnings: list[ImportProblem] = []
-    created = updated = unchanged = 0
-    for numbered in rows:
-        imported = numbered.record
-        if team and imported.clinician and imported.clinician not in team:
-            warnings.append(ImportProblem(
-                numbered.line, "clinician",
-                f"{imported.clinician} is not on the team in the policy file; no one will be "
-                "reminded about this client until they are added",
-            ))
-        row, before = existing.get(imported.code, (None, None))
-        record = _merged(imported, before, f"import:{source}", now)
-        if before is not None and record == before:
-            unchanged += 1
-            continue
-        consent_changed = before is None or _consent_terms(record) != _consent_terms(before)
-        uow.clients.save(record, existing=row, now=now)
-        uow.audit.append(actor, "client.imported", imported.code,
-                         {"source": source, "new": before is None,
-                          "consent_changed": consent_changed}, at=now)
-        if before is None:
-            created += 1
-        else:
-            updated += 1
+    changes: list[tuple[str, bool, bool]] = []  # (code, new, consent changed)
+    unchanged = 0
+    # Every write of the loop goes out in one flush at the end, in batches, not row by row.
+    with uow.session.no_autoflush:
+        for numbered in rows:
+            imported = numbered.record
+            if team and imported.clinician and imported.clinician not in team:
+                warnings.append(ImportProblem(
+                    numbered.line, "clinician",
+                    f"{imported.clinician} is not on the team in the policy file; no one will "
+                    "be reminded about this client until they are added",
+                ))
+            row, before = existing.get(imported.code, (None, None))
+            record = _merged(imported, before, f"import:{source}", now)
+            if before is not None and record == before:
+                unchanged += 1
+                continue
+            uow.clients.save(record, existing=row, now=now)
+            changes.append((imported.code, before is None,
+                            before is None or _consent_terms(record) != _consent_terms(before)))
+    uow.session.flush()
+    for code, new, consent_changed in changes:
+        uow.audit.append(actor, "client.imported", code,
+                         {"source": source, "new": new, "consent_changed": consent_changed},
+                         at=now)
+    created = sum(1 for _, new, _ in changes if new)
+    updated = len(changes) - created
     uow.audit.append(actor, "clients.imported", None,
                      {"source": source, "created": created, "updated": updated,
                       "unchanged": unchanged}, at=now)
@@ -204,6 +209,7 @@ def import_appointments(uow: UnitOfWork, policy: ClinicPolicy,
         before = uow.appointments.find(client, appointment.start)
         minutes_before = None if before is None else before.minutes
         row, new = uow.appointments.save(client, appointment.start, appointment.minutes)
+        schedule_chase(uow, policy, row, client, now)  # the no-show chase, unless already over
         stored.append((row, new))
         if new:
             created += 1
