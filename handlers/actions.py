@@ -25,6 +25,12 @@ from bot.views.consent_modal import consent_modal
 from bot.views.errors import refusal
 from handlers.approvals import approve_clicked, deny_clicked, show_reason_clicked
 from handlers.home import refresh_home
+from handlers.reminders import (
+    arrived_clicked,
+    details_clicked,
+    noshow_clicked,
+    returned_clicked,
+)
 from handlers.runins import runin_asked, show_runin
 
 
@@ -82,6 +88,10 @@ ACTION_HANDLERS: dict[str, ActionHandler] = {
     ids.APPROVAL_APPROVE: approve_clicked,
     ids.APPROVAL_DENY: deny_clicked,
     ids.APPROVAL_SHOW_REASON: show_reason_clicked,
+    ids.CALLBACK_RETURNED: returned_clicked,
+    ids.CHASE_ARRIVED: arrived_clicked,
+    ids.CHASE_NO_SHOW: noshow_clicked,
+    ids.REMINDER_DETAILS: details_clicked,
     ids.RUNIN_VIEW: show_runin,
     ids.RUNIN_DONE: runin_asked,
     ids.HOME_PENDING_REFRESH: refresh_home,

@@ -22,13 +22,18 @@ from slack_sdk import WebClient
 
 from bot.commands import (
     COMMAND,
+    Appt,
+    Arrived,
     Card,
     Coaching,
     CommandError,
     ConsentForm,
     Form,
     Help,
+    Missed,
+    NoShow,
     Pending,
+    Returned,
     RunIn,
     Topic,
     parse_command,
@@ -45,6 +50,13 @@ from bot.views.help import help_message
 from bot.views.topics import topic_list, topic_message
 from handlers.approvals import handle_coaching
 from handlers.home import handle_pending
+from handlers.reminders import (
+    handle_appt,
+    handle_arrived,
+    handle_missed,
+    handle_noshow,
+    handle_returned,
+)
 from handlers.runins import handle_runin
 
 log = logging.getLogger("contact_check.commands")
@@ -128,6 +140,11 @@ def handle_consent(form: ConsentForm, ctx: CommandContext) -> None:
 
 
 HANDLERS: dict[type, Handler] = {
+    Missed: handle_missed,
+    Returned: handle_returned,
+    Appt: handle_appt,
+    Arrived: handle_arrived,
+    NoShow: handle_noshow,
     Coaching: handle_coaching,
     RunIn: handle_runin,
     Pending: handle_pending,

@@ -24,7 +24,7 @@ from bot.policy.scripts import clinic_time_text, no_show_note, no_show_voicemail
 from bot.services.approvals import RequestResult, request_closure_warning
 from bot.services.deliveries import CHASE_PRIORITY, Delivery, Rendered, register
 from bot.views.card import callback_number
-from bot.views.reminders import ChaseFacts, no_show_chase
+from bot.views.reminders import ChaseFacts, DetailsFacts, no_show_chase
 from storage.tables import Appointment, Client, OutboxMessage
 from storage.uow import UnitOfWork
 
@@ -326,3 +326,36 @@ def render_chase(uow: UnitOfWork, policy: ClinicPolicy, row: OutboxMessage,
 
 
 register(CHASE_KIND, Delivery(render=render_chase, still_wanted=chase_still_wanted))
+
+
+# --- the details behind the chase's button (treating team only) ------------------------------------
+
+
+def appointment_details(uow: UnitOfWork, policy: ClinicPolicy, *, viewer: str,
+                        appointment_id: uuid.UUID, now: datetime) -> DetailsFacts:
+    """The appointment's details for a modal; raises ``AppointmentRefused`` for anyone else."""
+    appointment, client = _appointment(uow, None, appointment_id, now)
+    record = uow.clients.get(client.code)
+    assert record is not None
+    access = card_access(policy, viewer, record)
+    if not access.details:
+        raise AppointmentRefused(access.reason if not access.allowed else
+                                 "Only the client's clinician, their supervisor or an admin can "
+                                 "see these details.")
+    guidance = check_contact(record, policy, now)
+    lines: list[tuple[str, str]] = [
+        ("Client", f"{record.code} ({record.preferred_name or 'no name on file'})"),
+    ]
+    if guidance.use_number is not None and guidance.use_number.number:
+        lines.append(("Number to use", f"{guidance.use_number.kind}: {guidance.use_number.number}"))
+    lines += [
+        ("Consent now", guidance.verdict.value),
+        ("Voicemail", "may be left" if guidance.voicemail_ok else "do not leave one"),
+        ("Clinic's name", "may be said" if guidance.clinic_name_ok else "do not say it"),
+        ("Appointment", f"{clinic_time_text(policy, appointment.start_at)}, "
+                        f"{appointment.minutes} minutes"),
+        ("Status", appointment.status.replace("_", "-")),
+    ]
+    uow.audit.append(viewer, "appointment.details_viewed", record.code,
+                     {"appointment_id": str(appointment.id)}, at=now)
+    return DetailsFacts(title=f"Appointment {record.code}", lines=tuple(lines))

@@ -23,7 +23,7 @@ from bot.policy.consent import Guidance, Verdict, check_contact
 from bot.policy.model import CLIENT_CODE_RULE, ClientRecord, is_client_code
 from bot.policy.scripts import clinic_time_text
 from bot.services.deliveries import REMINDER_PRIORITY, Delivery, Rendered, register
-from bot.views.reminders import CallbackFacts, callback_reminder
+from bot.views.reminders import CallbackFacts, DetailsFacts, callback_reminder
 from storage.repositories.callbacks import OPEN
 from storage.tables import CallbackDuty, Client, OutboxMessage
 from storage.uow import UnitOfWork
@@ -262,3 +262,45 @@ def render_reminder(uow: UnitOfWork, policy: ClinicPolicy, row: OutboxMessage,
 
 
 register(REMINDER_KIND, Delivery(render=render_reminder, still_wanted=reminder_still_wanted))
+
+
+# --- the details behind a reminder's button (treating team only) -----------------------------------
+
+
+def callback_details(uow: UnitOfWork, policy: ClinicPolicy, *, viewer: str, duty_id: uuid.UUID,
+                     now: datetime) -> DetailsFacts:
+    """The duty's details for a modal; raises ``CallbackRefused`` for anyone else."""
+    duty = uow.callbacks.get(duty_id)
+    if duty is None:
+        raise CallbackRefused("That call-back is no longer on file.")
+    record = _record_of(uow, duty)
+    member = policy.member(viewer)
+    if record is not None:
+        access = card_access(policy, viewer, record)
+        if not access.details:
+            raise CallbackRefused(access.reason if not access.allowed else
+                                  "Only the client's clinician, their supervisor or an admin "
+                                  "can see these details.")
+    elif member is None or (viewer != duty.clinician and member.role != "admin"
+                            and viewer != duty.logged_by):
+        raise CallbackRefused("Only the person the call-back is assigned to, or an admin, can "
+                              "see this caller's number.")
+    guidance = check_contact(record, policy, now)
+    lines: list[tuple[str, str]] = []
+    if record is not None:
+        lines.append(("Client", f"{record.code} ({record.preferred_name or 'no name on file'})"))
+        if guidance.use_number is not None and guidance.use_number.number:
+            lines.append(("Number to use",
+                          f"{guidance.use_number.kind}: {guidance.use_number.number}"))
+    else:
+        lines.append(("Caller (potential client)", uow.callbacks.caller_phone(duty) or "unknown"))
+    lines.append(("Consent now", guidance.verdict.value))
+    lines.append(("Missed call", clinic_time_text(policy, duty.called_at)))
+    lines.append(("Voicemail left", "yes" if duty.voicemail_left else "no"))
+    if duty.due_at is not None:
+        lines.append(("Due", clinic_time_text(policy, duty.due_at)))
+    lines.append(("Status", duty.status.replace("_", " ")))
+    uow.audit.append(viewer, "callback.details_viewed", record.code if record else None,
+                     {"duty_id": str(duty.id)}, at=now)
+    title = f"Call back {record.code}" if record else "Call back"
+    return DetailsFacts(title=title, lines=tuple(lines))

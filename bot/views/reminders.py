@@ -201,3 +201,77 @@ def details_refused_modal(reason: str) -> dict[str, Any]:
         "close": _plain("Close"),
         "blocks": [_section(reason)],
     }
+
+
+# --- ephemeral replies to the commands and buttons ---------------------------------------------------
+
+
+def _reply(markdown: str, *more: dict[str, Any]) -> Message:
+    return {"text": markdown, "blocks": [_section(markdown), *more]}
+
+
+def missed_reply(*, who: str, owed: bool, due_text: str | None, reasons: tuple[str, ...],
+                 reminder_texts: tuple[str, ...], clinician: str, verdict: str,
+                 already_logged: bool) -> Message:
+    """``missed …``: owed or not, by when, why, and the reminders queued."""
+    if already_logged:
+        head = f"That missed call from {who} was already logged a moment ago; nothing new."
+    elif not owed:
+        head = f"Missed call from {who} logged. No call back is owed under the clinic's policy."
+    elif due_text:
+        head = f"Missed call from {who} logged. A call back is owed by *{due_text}*."
+    else:
+        head = f"Missed call from {who} logged. A call back is owed (no deadline is set)."
+    more: list[dict[str, Any]] = [_context(" ".join(reasons))] if reasons else []
+    if owed and reminder_texts:
+        more.append(_context(f"Reminders to <@{clinician}>: " + "; ".join(reminder_texts) + "."))
+    more.append(_context(f"Calling them now: *{verdict}*."))
+    return _reply(f":telephone_receiver: {head}", *more)
+
+
+def returned_reply(*, who: str, closed: int, closed_before: str | None) -> Message:
+    if closed:
+        plural = "s" if closed > 1 else ""
+        return _reply(f":white_check_mark: Call-back{plural} to {who} closed; its reminders "
+                      "are cancelled.")
+    if closed_before:
+        return _reply(f"That call-back to {who} was already closed ({closed_before}).")
+    return _reply(f"There is no open call-back for {who}.")
+
+
+def appt_reply(*, client_code: str, start_text: str, minutes: int, created: bool,
+               chase_text: str | None, clinician: str | None) -> Message:
+    what = "recorded" if created else "updated"
+    head = f":calendar: Appointment for {client_code} {what}: {start_text}, {minutes} minutes."
+    if chase_text and clinician:
+        tail = (f"If nobody marks the client arrived, <@{clinician}> gets the no-show check at "
+                f"{chase_text}.")
+    else:
+        tail = "No no-show check is scheduled: the appointment is over, or no clinician is set."
+    return _reply(head, _context(tail))
+
+
+def arrived_reply(*, client_code: str, start_text: str, already: bool,
+                  corrected: bool) -> Message:
+    if already:
+        return _reply(f"{client_code} was already marked arrived for {start_text}.")
+    extra = " (the no-show recorded earlier is corrected)" if corrected else ""
+    return _reply(f":white_check_mark: {client_code} arrived for {start_text}{extra}; the no-show "
+                  "check is cancelled.")
+
+
+def noshow_reply(*, client_code: str, start_text: str, consecutive: int, already: bool,
+                 voicemail_script: str | None, note: str, closure_text: str | None) -> Message:
+    run = f"{consecutive} in a row" if consecutive > 1 else "the first in a row"
+    head = (f"No-show for {client_code} ({start_text}) was already recorded; {run}."
+            if already else f":memo: No-show recorded for {client_code} ({start_text}): {run}.")
+    blocks: list[dict[str, Any]] = []
+    if voicemail_script is not None:
+        blocks.append(_section(f"*Voicemail script:*\n>{voicemail_script}"))
+    else:
+        blocks.append(_section("*No voicemail:* the client has not agreed to messages on the "
+                               "number to use."))
+    blocks.append(_section(f"*Documentation note:*\n```{note}```"))
+    if closure_text:
+        blocks.append(_context(closure_text))
+    return _reply(head, *blocks)

@@ -1,0 +1,237 @@
+"""Call-backs and appointments in Slack: ``missed``, ``returned``, ``appt``, ``arrived``, ``noshow``
+and the reminders' ``Returned`` / ``Arrived`` / ``No-show`` / ``Details`` buttons.
+
+Registered through the dispatch tables of ``handlers.commands`` and ``handlers.actions``. Each
+handler parses, calls one use case in one unit of work, and replies ephemerally; a click on a
+reminder also replaces the reminder with its outcome, so its buttons are gone.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from bot.commands import Appt, Arrived, Missed, NoShow, Returned
+from bot.policy.scripts import clinic_time_text
+from bot.services import appointments, callbacks
+from bot.services.appointments import AppointmentRefused
+from bot.services.approvals import Outcome
+from bot.services.callbacks import CallbackRefused
+from bot.views.errors import refusal
+from bot.views.reminders import (
+    appt_reply,
+    arrived_reply,
+    chase_closed,
+    details_refused_modal,
+    missed_reply,
+    noshow_reply,
+    parse_details_value,
+    reminder_details_modal,
+    returned_reply,
+)
+
+if TYPE_CHECKING:
+    from handlers.actions import ActionContext
+    from handlers.commands import CommandContext
+
+log = logging.getLogger("contact_check.reminders")
+Refused = (CallbackRefused, AppointmentRefused)
+
+
+# --- commands --------------------------------------------------------------------------------------
+
+
+def handle_missed(form: Missed, ctx: CommandContext) -> None:
+    deps = ctx.deps
+    try:
+        with deps.store.unit_of_work() as uow:
+            result = callbacks.log_missed(uow, deps.policy, actor=ctx.user_id, code=form.code,
+                                          phone=form.phone, voicemail=form.voicemail,
+                                          now=deps.clock.now())
+            uow.commit()
+    except CallbackRefused as refused:
+        ctx.reply(refusal(str(refused)))
+        return
+    policy = deps.policy
+    reasons = result.due.reasons
+    if not form.voicemail and form.voicemail is None and policy.callbacks.require_voicemail:
+        reasons = (*reasons, "If a voicemail was left, log it again with `voicemail`.")
+    ctx.reply(missed_reply(
+        who=result.client_code or "a potential client",
+        owed=result.due.owed,
+        due_text=clinic_time_text(policy, result.due.due_at) if result.due.due_at else None,
+        reasons=reasons,
+        reminder_texts=tuple(clinic_time_text(policy, t) for t in result.reminders),
+        clinician=result.clinician,
+        verdict=result.guidance.verdict.value,
+        already_logged=result.already_logged,
+    ))
+
+
+def handle_returned(form: Returned, ctx: CommandContext) -> None:
+    deps = ctx.deps
+    try:
+        with deps.store.unit_of_work() as uow:
+            result = callbacks.mark_returned(uow, deps.policy, actor=ctx.user_id, code=form.code,
+                                             now=deps.clock.now())
+            uow.commit()
+    except CallbackRefused as refused:
+        ctx.reply(refusal(str(refused)))
+        return
+    ctx.reply(returned_reply(who=form.code, closed=result.closed, closed_before=None))
+
+
+def handle_appt(form: Appt, ctx: CommandContext) -> None:
+    deps = ctx.deps
+    policy = deps.policy
+    start = datetime.combine(form.day, form.at, tzinfo=policy.clinic.timezone)
+    try:
+        with deps.store.unit_of_work() as uow:
+            result = appointments.record_appointment(uow, policy, actor=ctx.user_id,
+                                                     code=form.code, start=start,
+                                                     minutes=form.minutes, now=deps.clock.now())
+            clinician = uow.clients.row(form.code).clinician  # type: ignore[union-attr]
+            uow.commit()
+    except AppointmentRefused as refused:
+        ctx.reply(refusal(str(refused)))
+        return
+    ctx.reply(appt_reply(
+        client_code=result.client_code, start_text=clinic_time_text(policy, result.start_at),
+        minutes=result.minutes, created=result.created,
+        chase_text=clinic_time_text(policy, result.chase_at) if result.chase_at else None,
+        clinician=clinician,
+    ))
+
+
+def handle_arrived(form: Arrived, ctx: CommandContext) -> None:
+    try:
+        ctx.reply(_arrived(ctx.deps, ctx.user_id, code=form.code)[0])
+    except AppointmentRefused as refused:
+        ctx.reply(refusal(str(refused)))
+
+
+def handle_noshow(form: NoShow, ctx: CommandContext) -> None:
+    try:
+        ctx.reply(_noshow(ctx.deps, ctx.user_id, code=form.code)[0])
+    except AppointmentRefused as refused:
+        ctx.reply(refusal(str(refused)))
+
+
+def _arrived(deps, user_id: str, *, code: str | None = None,  # noqa: ANN001
+             appointment_id: uuid.UUID | None = None) -> tuple[dict, dict]:
+    with deps.store.unit_of_work() as uow:
+        result = appointments.mark_arrived(uow, deps.policy, actor=user_id, code=code,
+                                           appointment_id=appointment_id, now=deps.clock.now())
+        uow.commit()
+    start = clinic_time_text(deps.policy, result.start_at)
+    reply = arrived_reply(client_code=result.client_code, start_text=start,
+                          already=result.already, corrected=result.corrected_no_show)
+    return reply, chase_closed(result.client_code, start, "arrived")
+
+
+def _noshow(deps, user_id: str, *, code: str | None = None,  # noqa: ANN001
+            appointment_id: uuid.UUID | None = None) -> tuple[dict, dict]:
+    with deps.store.unit_of_work() as uow:
+        result = appointments.record_no_show(uow, deps.policy, actor=user_id, code=code,
+                                             appointment_id=appointment_id, now=deps.clock.now())
+        uow.commit()
+    start = clinic_time_text(deps.policy, result.start_at)
+    closure = None
+    if result.closure_request is not None:
+        request = result.closure_request
+        closure = request.reply
+        log.info("closure-warning request after no-shows: %s", request.outcome.value)
+        if request.outcome is Outcome.REFUSED:
+            log.warning("closure-warning request refused for appointment %s",
+                        result.appointment_id)
+    reply = noshow_reply(client_code=result.client_code, start_text=start,
+                         consecutive=result.consecutive, already=result.already,
+                         voicemail_script=result.voicemail_script, note=result.note,
+                         closure_text=closure)
+    return reply, chase_closed(result.client_code, start, "no-show recorded")
+
+
+# --- buttons ---------------------------------------------------------------------------------------
+
+
+def _uuid(ctx: ActionContext) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(ctx.value)
+    except ValueError:
+        return None
+
+
+def returned_clicked(ctx: ActionContext) -> None:
+    ctx.ack()
+    duty_id = _uuid(ctx)
+    if duty_id is None:
+        return
+    deps = ctx.deps
+    try:
+        with deps.store.unit_of_work() as uow:
+            result = callbacks.mark_returned(uow, deps.policy, actor=ctx.user_id,
+                                             duty_id=duty_id, now=deps.clock.now())
+            uow.commit()
+    except CallbackRefused as refused:
+        ctx.reply(refusal(str(refused)))
+        return
+    who = result.client_code or "the potential client"
+    before = None
+    if result.closed_before_at is not None:
+        before = (f"by <@{result.closed_before_by}>, "
+                  f"{clinic_time_text(deps.policy, result.closed_before_at)}")
+    ctx.respond(replace_original=True,
+                **chase_closed(who, "call-back", "returned" if result.closed else "closed"))
+    ctx.reply(returned_reply(who=who, closed=result.closed, closed_before=before))
+
+
+def arrived_clicked(ctx: ActionContext) -> None:
+    _chase_clicked(ctx, _arrived)
+
+
+def noshow_clicked(ctx: ActionContext) -> None:
+    _chase_clicked(ctx, _noshow)
+
+
+def _chase_clicked(ctx: ActionContext, use_case) -> None:  # noqa: ANN001
+    ctx.ack()
+    appointment_id = _uuid(ctx)
+    if appointment_id is None:
+        return
+    try:
+        reply, closed = use_case(ctx.deps, ctx.user_id, appointment_id=appointment_id)
+    except AppointmentRefused as refused:
+        ctx.reply(refusal(str(refused)))
+        return
+    ctx.respond(replace_original=True, **closed)
+    ctx.reply(reply)
+
+
+def details_clicked(ctx: ActionContext) -> None:
+    """Open the reminder's details in a modal, for the treating team only."""
+    ctx.ack()
+    parsed = parse_details_value(ctx.value)
+    if parsed is None:
+        return
+    kind, raw_id = parsed
+    try:
+        subject_id = uuid.UUID(raw_id)
+    except ValueError:
+        return
+    deps = ctx.deps
+    try:
+        with deps.store.unit_of_work() as uow:
+            if kind == "callback":
+                facts = callbacks.callback_details(uow, deps.policy, viewer=ctx.user_id,
+                                                   duty_id=subject_id, now=deps.clock.now())
+            else:
+                facts = appointments.appointment_details(uow, deps.policy, viewer=ctx.user_id,
+                                                         appointment_id=subject_id,
+                                                         now=deps.clock.now())
+            uow.commit()
+        view = reminder_details_modal(facts)
+    except Refused as refused:
+        view = details_refused_modal(str(refused))
+    ctx.client.views_open(trigger_id=ctx.body.get("trigger_id", ""), view=view)
