@@ -129,7 +129,7 @@ def import_clients(uow: UnitOfWork, policy: ClinicPolicy, rows: Sequence[Numbere
             if before is not None and record == before:
                 unchanged += 1
                 continue
-            uow.clients.save(record, existing=row, now=now)
+            uow.clients.save(record, existing=row, now=now, known_new=before is None)
             changes.append((imported.code, before is None,
                             before is None or _consent_terms(record) != _consent_terms(before)))
     uow.session.flush()
