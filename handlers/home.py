@@ -89,8 +89,15 @@ def refresher_for(deps: Deps) -> HomeRefresher:
 
 
 def refresh_homes(deps: Deps, client: WebClient) -> int:
-    """The job: republish the Homes whose content changed."""
+    """Republish the Homes whose content changed; how many were published."""
     return refresher_for(deps).refresh(deps, client)
+
+
+def refresh_homes_job(deps: Deps) -> None:
+    """The periodic job (``handlers.jobs.PERIODIC``), through the app's Web API client."""
+    from bot.app import web_client
+
+    refresh_homes(deps, web_client(deps, deps.bot_token))
 
 
 def on_app_home_opened(deps: Deps, event: dict[str, Any], client: WebClient) -> None:

@@ -21,6 +21,7 @@ from slack_bolt import App
 from bot.deps import Deps
 from bot.dispatcher import Dispatcher
 from handlers.approvals import nudge_approvals
+from handlers.home import refresh_homes_job
 
 log = logging.getLogger("contact_check.jobs")
 
@@ -37,6 +38,7 @@ def _runin_followups_tick(deps: Deps) -> None:
 PERIODIC: tuple[tuple[str, float, Callable[[Deps], None]], ...] = (
     ("approvals-nudge", 60.0, nudge_approvals),
     ("runin-followups", 300.0, _runin_followups_tick),
+    ("home-refresh", 30.0, refresh_homes_job),
 )
 
 

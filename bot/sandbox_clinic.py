@@ -1,0 +1,137 @@
+"""The sandbox's sample clinic: a policy with a team, synthetic clients, and a day's schedule.
+
+Everything here is invented. The phone numbers are in the 555-01xx range reserved for fiction;
+the names are made up. The clinic's day is Tuesday 17 November 2026 (no holiday near it) and the
+sandbox starts at 09:40 clinic time, a few minutes before the first appointment's chase.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+TIMEZONE = ZoneInfo("America/New_York")
+START = datetime(2026, 11, 17, 9, 40, tzinfo=TIMEZONE)
+
+POLICY = {
+    "clinic": {
+        "name": "Riverside Counseling",
+        "timezone": "America/New_York",
+        "hours": {day: "09:00-17:00" for day in ("mon", "tue", "wed", "thu", "fri")},
+        "holidays": {"country": "US", "subdivision": "PA", "extra": ["2026-12-24"]},
+        "emergency": "If this is an emergency, hang up and dial 911.",
+    },
+    "callbacks": {"turnaround_business_hours": 24, "operating_hours_only": True,
+                  "require_voicemail": False, "window": None, "remind_before": ["4h", "1h"]},
+    "no_show": {"wait_minutes": 20, "closure_warning_after": 2, "confirm_by": "friday 17:00"},
+    "approvals": {"closure_warning": "supervisor", "phone_coaching": "U0BEDICS",
+                  "remind_after_business_hours": 4, "backup": "U0MORGAN"},
+    "team": [
+        {"slack_id": "U0JAMIE", "role": "supervisor", "first_name": "Jamie"},
+        {"slack_id": "U0BEDICS", "role": "supervisor", "first_name": "Bedics"},
+        {"slack_id": "U0MORGAN", "role": "supervisor", "first_name": "Morgan"},
+        {"slack_id": "U0ANA", "role": "clinician", "first_name": "Ana", "supervisor": "U0JAMIE"},
+        {"slack_id": "U0BEN", "role": "clinician", "first_name": "Ben", "supervisor": "U0JAMIE"},
+        {"slack_id": "U0RIVER", "role": "clinician", "first_name": "River",
+         "supervisor": "U0BEDICS"},
+        {"slack_id": "U0SAM", "role": "front_desk", "first_name": "Sam"},
+        {"slack_id": "U0LEE", "role": "admin", "first_name": "Lee"},
+    ],
+}
+
+# What each person is for, shown by the sandbox's `team`.
+DUTIES = {
+    "U0JAMIE": "supervises Ana and Ben; approves their closure warnings",
+    "U0BEDICS": "supervises River; approves DBT phone coaching",
+    "U0MORGAN": "clinical director; the backup when an approver does not answer",
+    "U0ANA": "clinician",
+    "U0BEN": "clinician",
+    "U0RIVER": "clinician",
+    "U0SAM": "front desk: logs missed calls, marks arrivals",
+    "U0LEE": "clinic admin",
+}
+
+_HEADER = (
+    "code,clinician,preferred_name,may_call,preferred_phone,cell,home,work,do_not_call,"
+    "do_not_call_reason,voicemail_ok,clinic_name_ok,earliest,latest,third_party_name,"
+    "third_party_written_permission,status"
+)
+
+
+@dataclass(frozen=True)
+class SampleClient:
+    code: str
+    row: str  # the clients-CSV row after the code
+    shows: str  # what this client demonstrates (for the sandbox's `clients`)
+
+
+CLIENTS: tuple[SampleClient, ...] = (
+    SampleClient("C-1001", "U0ANA,Robin,yes,cell,2155550101,,,,,cell,yes,,,,,active",
+                 "OK to call: cell, voicemail and clinic name allowed; appointment 13:00"),
+    SampleClient("C-1002", "U0ANA,Alex,yes,home,,2155550102,2155550112,work,"
+                           "Employer must not know,,no,,,,,active",
+                 "home only, no voicemail; work number is do-not-call; appointment 09:45"),
+    SampleClient("C-1003", "U0ANA,Jordan,yes,cell,2155550103,,,,,cell,no,17:30,20:00,,,active",
+                 "Not now: calls only 17:30-20:00"),
+    SampleClient("C-1004", "U0ANA,Casey,no,,2155550104,,,,,,,,,,,active",
+                 "Do not call: the client refused phone contact"),
+    SampleClient("C-1005", "U0ANA,Dana,,,,,,,,,,,,,,active",
+                 "No consent on file yet (try `consent C-1005`)"),
+    SampleClient("C-1006", "U0BEN,Taylor,yes,cell,2155550106,,,,,cell,no,,,,,active",
+                 "voicemail without the clinic's name; missed call yesterday; appt 10:00"),
+    SampleClient("C-1007", "U0BEN,Quinn,yes,cell,2155550107,2155550117,,,,cell;home,yes,,,"
+                           "Pat Lee,yes,active",
+                 "a third party with written permission; DBT coaching requested yesterday"),
+    SampleClient("C-1008", "U0BEN,Riley,yes,home,,2155550108,,,,home,no,,,,,former",
+                 "former client"),
+    SampleClient("C-1009", ",Avery,yes,cell,2155550109,,,,,,no,,,,,prospect",
+                 "potential client (intake not done)"),
+    SampleClient("C-1010", "U0RIVER,Drew,yes,cell,2155550110,2155550120,,home,"
+                           "Partner checks the home phone,,no,,,,,active",
+                 "home is do-not-call; cell allowed but no voicemail; appointment 11:00"),
+    SampleClient("C-1011", "U0RIVER,Emery,yes,cell,2155550111,,,,,cell,yes,08:00,12:00,,,active",
+                 "calls only 08:00-12:00"),
+    SampleClient("C-1012", "U0RIVER,Finley,no,,,,,,,,,,,,,closed",
+                 "closed file"),
+    SampleClient("C-1013", "U0ANA,Harper,yes,cell,2155550113,,,,,cell,no,,,,,active",
+                 "missed last week's session; appointment 10:30 (a 2nd no-show asks Jamie)"),
+    SampleClient("C-1014", "U0ANA,Kai,yes,work,,,2155550114,,,work,no,09:00,17:00,,,active",
+                 "work number only, office hours"),
+    SampleClient("C-1015", "U0BEN,Logan,yes,cell,2155550115,2155550125,,,,cell,yes,,,,,active",
+                 "run-in documented last week; appointment 14:00"),
+    SampleClient("C-1016", "U0BEN,Parker,yes,home,,2155550116,,,,home,no,,,Sam Doe,no,active",
+                 "a third party named but without written permission"),
+    SampleClient("C-1017", "U0RIVER,Reese,,,2155550118,,,,,,,,,,,active",
+                 "numbers on file but never asked about calls"),
+    SampleClient("C-1018", "U0RIVER,Sage,yes,cell,2155550119,2155550129,2155550139,"
+                           "home;work,Lives with family; work unaware,cell,no,,,,,active",
+                 "cell only: home and work are do-not-call"),
+    SampleClient("C-1019", "U0ANA,Skyler,yes,cell,2155550121,,,,,cell,yes,10:00,16:00,,,active",
+                 "calls only 10:00-16:00; appointment 15:00"),
+    SampleClient("C-1020", ",Blake,,,,,,,,,,,,,,prospect",
+                 "potential client with nothing recorded"),
+)
+
+CLIENTS_CSV = "\n".join([_HEADER, *(f"{c.code},{c.row}" for c in CLIENTS)]) + "\n"
+
+# Today's schedule (clinic time): (client, HH:MM, minutes)
+TODAY = (
+    ("C-1002", "09:45", 50),
+    ("C-1006", "10:00", 50),
+    ("C-1013", "10:30", 50),
+    ("C-1010", "11:00", 50),
+    ("C-1001", "13:00", 50),
+    ("C-1015", "14:00", 50),
+    ("C-1019", "15:00", 50),
+)
+
+# Before the sandbox starts (clinic time), so there is history to see.
+LAST_WEEK_NO_SHOW = ("C-1013", datetime(2026, 11, 10, 11, 0, tzinfo=TIMEZONE))
+MISSED_CALLS = (  # (when, client code or phone, voicemail left, logged by)
+    (datetime(2026, 11, 16, 15, 10, tzinfo=TIMEZONE), "C-1006", True, "U0SAM"),
+    (datetime(2026, 11, 17, 9, 5, tzinfo=TIMEZONE), "+12155550177", True, "U0SAM"),
+)
+COACHING_REQUEST = (datetime(2026, 11, 16, 16, 0, tzinfo=TIMEZONE), "C-1007", "U0BEN")
+RUN_IN = (datetime(2026, 11, 12, 12, 15, tzinfo=TIMEZONE), "C-1015", "U0BEN",
+          "coffee shop on Main St")

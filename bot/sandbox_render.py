@@ -1,0 +1,210 @@
+"""Block Kit as terminal text, for the sandbox: sections, fields, context, inputs, numbered buttons.
+
+Pure: a message or view in, lines out. Buttons are handed to ``on_button``, which answers the
+number to show (the sandbox keeps what each number presses). Slack's markup is made readable:
+``<@U0ANA>`` becomes ``@Ana``, links show their label, ``*bold*`` and ``_italic_`` lose their marks
+(or turn bold when the terminal shows it), escaped ``&lt;`` ``&gt;`` ``&amp;`` come back.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+OnButton = Callable[[Mapping[str, Any], str], int]  # (element, block_id) -> number shown
+WIDTH = 78
+
+_USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+_SPECIAL = re.compile(r"<!(here|channel|everyone)(?:\|[^>]*)?>")
+_DATE = re.compile(r"<!date\^\d+\^[^|>]*\|([^>]*)>")
+_LINK = re.compile(r"<((?:https?|mailto|tel):[^|>]+)\|([^>]+)>")
+_BARE_LINK = re.compile(r"<((?:https?|mailto|tel):[^>]+)>")
+_BOLD = re.compile(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])")
+_ITALIC = re.compile(r"(?<![\w])_([^_\n]+)_(?![\w])")
+_OTHER_EMOJI = re.compile(r":(?=[a-z0-9_+-]*[a-z])[a-z0-9_+-]+: ?")  # shown as nothing
+_EMOJI = {
+    ":red_circle:": "(!)", ":alarm_clock:": "(!)", ":white_check_mark:": "(ok)",
+    ":warning:": "(!)", ":x:": "(x)", ":telephone_receiver:": "", ":phone:": "",
+    ":no_entry:": "(no)", ":no_entry_sign:": "(no)", ":hourglass:": "", ":tada:": "",
+}
+
+
+class Style:
+    """How marked-up text is shown: plain (scripts, pipes) or with terminal bold."""
+
+    def __init__(self, bold: bool = False):
+        self.bold = bold
+
+    def strong(self, text: str) -> str:
+        return f"\x1b[1m{text}\x1b[0m" if self.bold else text
+
+
+def mrkdwn(text: str, names: Mapping[str, str], style: Style | None = None) -> str:
+    """Slack's markup as terminal text."""
+    style = style or Style()
+    text = _USER.sub(lambda m: "@" + names.get(m.group(1), m.group(1)), text)
+    text = _SPECIAL.sub(lambda m: "@" + m.group(1), text)
+    text = _DATE.sub(lambda m: m.group(1), text)
+    text = _LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})", text)
+    text = _BARE_LINK.sub(lambda m: m.group(1), text)
+    text = _BOLD.sub(lambda m: style.strong(m.group(1)), text)
+    text = _ITALIC.sub(lambda m: m.group(1), text)
+    for code, shown in _EMOJI.items():
+        text = text.replace(code, shown)
+    text = _OTHER_EMOJI.sub("", text)
+    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return text
+
+
+def _text_of(obj: Any, names: Mapping[str, str], style: Style) -> str:
+    if isinstance(obj, str):
+        return mrkdwn(obj, names, style)
+    if not isinstance(obj, Mapping):
+        return ""
+    if obj.get("type") == "plain_text":
+        return str(obj.get("text", ""))
+    return mrkdwn(str(obj.get("text", "")), names, style)
+
+
+def _wrap(text: str, indent: str = "") -> list[str]:
+    lines: list[str] = []
+    for raw in text.split("\n"):
+        if not raw.strip():
+            lines.append(indent.rstrip())
+            continue
+        lead = re.match(r"\s*(?:[•\-]\s|>\s|\d+\.\s)?", raw)
+        hang = " " * len(lead.group(0)) if lead else ""
+        lines += textwrap.wrap(raw, WIDTH, initial_indent=indent,
+                               subsequent_indent=indent + hang, break_on_hyphens=False,
+                               break_long_words=False) or [indent]
+    return lines
+
+
+def _rich_text(block: Mapping[str, Any]) -> str:
+    def walk(node: Any) -> str:
+        if isinstance(node, Mapping):
+            if node.get("type") == "text":
+                return str(node.get("text", ""))
+            if node.get("type") == "link":
+                return str(node.get("text") or node.get("url", ""))
+            if node.get("type") == "user":
+                return "@" + str(node.get("user_id", ""))
+            return "".join(walk(e) for e in node.get("elements", []))
+        if isinstance(node, list):
+            return "".join(walk(e) for e in node)
+        return ""
+
+    return walk(block)
+
+
+def _button(element: Mapping[str, Any], block_id: str, on_button: OnButton,
+            names: Mapping[str, str], style: Style) -> str | None:
+    kind = element.get("type")
+    if kind == "button":
+        number = on_button(element, block_id)
+        return f"[{number}] {_text_of(element.get('text'), names, style)}"
+    if kind in ("static_select", "users_select", "conversations_select", "overflow",
+                "datepicker", "timepicker", "radio_buttons", "checkboxes"):
+        return f"[{_text_of(element.get('placeholder'), names, style) or kind}]"
+    return None
+
+
+def input_hint(element: Mapping[str, Any], names: Mapping[str, str]) -> str:
+    """What to type for an input element: its kind, choices and starting value."""
+    style = Style()
+    kind = element.get("type", "")
+    if kind in ("static_select", "radio_buttons", "checkboxes", "multi_static_select"):
+        options = [o for g in element.get("option_groups", []) for o in g.get("options", [])]
+        options += list(element.get("options", []))
+        listing = ", ".join(f"{i}={_text_of(o.get('text'), names, style)}"
+                            for i, o in enumerate(options, 1))
+        many = kind in ("checkboxes", "multi_static_select")
+        return f"choose {'numbers separated by commas' if many else 'a number'}: {listing}"
+    if kind == "datepicker":
+        return "YYYY-MM-DD" + (f", now {element['initial_date']}" if element.get(
+            "initial_date") else "")
+    if kind == "timepicker":
+        return "HH:MM" + (f", now {element['initial_time']}" if element.get(
+            "initial_time") else "")
+    if kind == "users_select":
+        return "a first name"
+    initial = element.get("initial_value")
+    hint = "text, several lines joined with ' / '" if element.get("multiline") else "text"
+    return hint + (f", now {initial!r}" if initial else "")
+
+
+def render_blocks(blocks: Sequence[Mapping[str, Any]], names: Mapping[str, str],
+                  on_button: OnButton, style: Style | None = None) -> list[str]:
+    """Every block as lines; buttons numbered through ``on_button``."""
+    style = style or Style()
+    lines: list[str] = []
+    for block in blocks:
+        kind = block.get("type")
+        block_id = str(block.get("block_id", ""))
+        if kind == "header":
+            title = _text_of(block.get("text"), names, style)
+            lines += [style.strong(title.upper()), "=" * min(len(title), WIDTH)]
+        elif kind == "section":
+            if block.get("text"):
+                lines += _wrap(_text_of(block["text"], names, style))
+            for field in block.get("fields", []):
+                lines += _wrap(_text_of(field, names, style).replace("\n", ": ", 1), "  ")
+            accessory = block.get("accessory")
+            if accessory:
+                shown = _button(accessory, block_id, on_button, names, style)
+                if shown:
+                    lines.append("    " + shown)
+        elif kind == "context":
+            parts = [_text_of(e, names, style) for e in block.get("elements", [])
+                     if e.get("type") in ("mrkdwn", "plain_text")]
+            lines += _wrap(" · ".join(parts), "  ~ ")
+        elif kind == "divider":
+            lines.append("-" * 40)
+        elif kind == "actions":
+            shown = [s for e in block.get("elements", [])
+                     if (s := _button(e, block_id, on_button, names, style))]
+            if shown:
+                lines += _wrap("   ".join(shown), "  ")
+        elif kind == "input":
+            label = _text_of(block.get("label"), names, style)
+            optional = " (optional)" if block.get("optional") else ""
+            lines.append(f"  {label}{optional}: <{input_hint(block.get('element', {}), names)}>")
+        elif kind == "rich_text":
+            lines += _wrap(_rich_text(block))
+        elif kind == "image":
+            lines.append(f"[image: {block.get('alt_text', '')}]")
+    return lines
+
+
+def render_message(message: Mapping[str, Any], names: Mapping[str, str], on_button: OnButton,
+                   style: Style | None = None) -> list[str]:
+    """A message: its blocks, or its text when it has none."""
+    blocks = message.get("blocks") or []
+    if blocks:
+        return render_blocks(blocks, names, on_button, style)
+    return _wrap(mrkdwn(str(message.get("text", "")), names, style))
+
+
+def render_view(view: Mapping[str, Any], names: Mapping[str, str], on_button: OnButton,
+                style: Style | None = None) -> list[str]:
+    """A modal or Home tab: its title, blocks and the submit it offers."""
+    style = style or Style()
+    lines: list[str] = []
+    title = _text_of(view.get("title"), names, style)
+    if title:
+        lines += [style.strong(title), "~" * min(len(title), WIDTH)]
+    lines += render_blocks(view.get("blocks") or [], names, on_button, style)
+    if view.get("type") == "modal" and any(b.get("type") == "input"
+                                           for b in view.get("blocks") or []):
+        submit = _text_of(view.get("submit"), names, style) or "Submit"
+        lines.append(f"  ({submit}: fill the fields below; type `cancel` to close the modal)")
+    return lines
+
+
+def frame(title: str, lines: Sequence[str]) -> list[str]:
+    """A titled box around a rendered message, so replies, DMs and modals are told apart."""
+    head = f"┌─ {title} "
+    return [head + "─" * max(3, WIDTH - len(head)), *("│ " + line if line else "│"
+                                                       for line in lines), "└" + "─" * 20]
