@@ -26,9 +26,23 @@ from storage.migrate import upgrade
 from storage.uow import Store
 
 POSTGRES_ENV = "CONTACT_CHECK_TEST_POSTGRES_URL"
+# Set by .ci/run: a skipped PostgreSQL test is then a failure, so CI cannot pass on SQLite alone.
+REQUIRE_POSTGRES_ENV = "CONTACT_CHECK_REQUIRE_POSTGRES"
 # One template per test session, so sessions run side by side on one server do not drop each
 # other's template.
 _TEMPLATE_DB = f"cc_test_template_{os.getpid()}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if (report.skipped and not hasattr(report, "wasxfail") and os.environ.get(REQUIRE_POSTGRES_ENV)
+            and item.get_closest_marker("postgres") is not None):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = (f"PostgreSQL test skipped although {REQUIRE_POSTGRES_ENV} is set "
+                           f"(CI must run it): {reason}")
 
 
 def _postgres_admin_url() -> str | None:
