@@ -23,6 +23,7 @@ from bot.views.errors import refusal
 from bot.views.reminders import (
     appt_reply,
     arrived_reply,
+    callback_closed,
     chase_closed,
     details_refused_modal,
     missed_reply,
@@ -183,7 +184,7 @@ def returned_clicked(ctx: ActionContext) -> None:
         before = (f"by <@{result.closed_before_by}>, "
                   f"{clinic_time_text(deps.policy, result.closed_before_at)}")
     ctx.respond(replace_original=True,
-                **chase_closed(who, "call-back", "returned" if result.closed else "closed"))
+                **callback_closed(who, "returned" if result.closed else "already closed"))
     ctx.reply(returned_reply(who=who, closed=result.closed, closed_before=before))
 
 

@@ -103,6 +103,12 @@ def chase_closed(client_code: str, start_text: str, outcome: str) -> Message:
     return {"text": text, "blocks": [_section(f":white_check_mark: {text}")]}
 
 
+def callback_closed(who: str, outcome: str) -> Message:
+    """A call-back reminder after its Returned button: the buttons are gone, the outcome stays."""
+    text = f"Call back {who}: {outcome}."
+    return {"text": text, "blocks": [_section(f":white_check_mark: {text}")]}
+
+
 # --- call-back reminders -------------------------------------------------------------------------
 
 

@@ -57,8 +57,10 @@ def test_missed_returned_with_reminders_and_the_returned_button(bot: Bot, clock)
     [reminder] = _dms(bot, "U0ANA")
     assert "C-1042" in reminder["text"]
     url = _click(bot, "U0ANA", reminder, "Returned")
-    said = json.dumps(wait_for(lambda: bot.slack.responses(url)))
-    assert "closed" in said
+    said = wait_for(lambda: len(bot.slack.responses(url)) >= 2 and bot.slack.responses(url))
+    assert said[0]["replace_original"] is True and "returned" in said[0]["text"]
+    assert not _buttons(said[0])
+    assert "closed" in said[1]["text"]
     clock.advance(timedelta(days=7))
     _send_due(bot)
     assert len(_dms(bot, "U0ANA")) == 1  # the later reminders were cancelled
