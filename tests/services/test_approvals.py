@@ -609,7 +609,9 @@ def test_unknown_or_malformed_approval_ids_change_nothing(
     assert [e.details["accepted"] for e in audit(seeded, "approval.click")] == [False, False]
 
 
-def test_no_show_dates_may_be_dates(seeded: Store, policy: ClinicPolicy, clock: ManualClock) -> None:
+def test_no_show_dates_may_be_dates(
+    seeded: Store, policy: ClinicPolicy, clock: ManualClock
+) -> None:
     with seeded.unit_of_work() as uow:
         result = service.request_closure_warning(
             uow, policy, client_code=CODE, clinician=None, requested_by="U0ANA",
@@ -621,7 +623,9 @@ def test_no_show_dates_may_be_dates(seeded: Store, policy: ClinicPolicy, clock: 
     assert "3 appointments in a row (Tue Nov 10, Tue Nov 17 and Tue Nov 24)" in request.everything
 
 
-def test_nothing_is_stored_in_clear(seeded: Store, policy: ClinicPolicy, clock: ManualClock) -> None:
+def test_nothing_is_stored_in_clear(
+    seeded: Store, policy: ClinicPolicy, clock: ManualClock
+) -> None:
     result = request_closure(seeded, policy, clock.now())
     click(seeded, policy, result.approval_id, "U0JAMIE", DENY, clock.now(), reason="private")
     with seeded.unit_of_work() as uow:
@@ -639,7 +643,7 @@ def test_from_two_no_shows_to_the_clinicians_closure_warning_script(
 ) -> None:
     from bot.services.appointments import record_appointment, record_no_show
 
-    first, second = (datetime(2026, 11, 17, 15, tzinfo=UTC), datetime(2026, 11, 24, 15, tzinfo=UTC))
+    first, second = NO_SHOWS
     clock.set(datetime(2026, 11, 16, 15, tzinfo=UTC))
     with seeded.unit_of_work() as uow:
         for start in (first, second):

@@ -68,8 +68,8 @@ def test_decided_message_has_no_buttons_and_says_who_and_when(decision, mark) ->
     msg = message(views.decided_message(CLOSURE, decision, POLICY))
     assert_valid_message(msg)
     assert buttons(msg) == []
-    assert f"{mark} by <@U0JAMIE> on Tuesday, November 24 at 11:05 AM" in json.dumps(msg,
-                                                                                   ensure_ascii=False)
+    shown = json.dumps(msg, ensure_ascii=False)
+    assert f"{mark} by <@U0JAMIE> on Tuesday, November 24 at 11:05 AM" in shown
 
 
 def test_denial_outcome_keeps_the_reason_behind_a_button() -> None:
