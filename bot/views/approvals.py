@@ -113,7 +113,9 @@ def _ask(s: ApprovalSummary) -> str:
 
 
 def _asked_line(s: ApprovalSummary, policy: ClinicPolicy) -> str:
-    clinician = f" · Clinician: {_who(s.clinician)}" if s.clinician else ""
+    clinician = (
+        f" · Clinician: {_who(s.clinician)}" if s.clinician and s.clinician != s.requester else ""
+    )
     return f"Asked by {_who(s.requester)} on {clinic_time_text(policy, s.requested_at)}{clinician}"
 
 
@@ -269,8 +271,10 @@ def closure_note(s: ApprovalSummary, d: DecisionSummary, policy: ClinicPolicy,
                  deadline: datetime) -> str:
     """The documentation note for an approved closure warning (codes, ids and dates only)."""
     missed = f" after no-shows on {_dates(s.no_show_dates)}" if s.no_show_dates else ""
+    member = policy.member(d.decided_by)
+    decider = f"{member.first_name} ({member.role})" if member else d.decided_by
     return (
-        f"Closure warning: approved by the supervisor ({d.decided_by}) on "
+        f"Closure warning: approved by {decider} on "
         f"{clinic_time_text(policy, d.decided_at)}{missed}. Contacted the client on [date and "
         f"time] and asked them to get in touch by {clinic_time_text(policy, deadline)} to "
         "continue; told them the file will otherwise close. Outcome: [left a message / spoke "

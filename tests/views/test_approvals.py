@@ -92,6 +92,15 @@ def test_closure_approved_message_carries_script_deadline_and_note() -> None:
     assert_valid_message(msg)
     shown = json.dumps(msg)
     assert "Friday, November 27 at 5:00 PM" in shown and "Tue Nov 17 and Tue Nov 24" in shown
+    assert note.startswith("Closure warning: approved by Jamie (supervisor) on Tuesday")
+
+
+def test_asked_by_names_the_clinician_only_when_someone_else_asked() -> None:
+    own = json.dumps(message(views.request_message(CLOSURE, POLICY)))
+    assert "Clinician:" not in own
+    by_desk = views.ApprovalSummary(**{**CLOSURE.__dict__, "requester": "U0DESK"})
+    assert "Asked by <@U0DESK>" in json.dumps(message(views.request_message(by_desk, POLICY)))
+    assert "Clinician: <@U0ANA>" in json.dumps(message(views.request_message(by_desk, POLICY)))
 
 
 def test_nudge_and_hand_over_notice() -> None:
