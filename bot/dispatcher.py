@@ -218,7 +218,11 @@ class Dispatcher:
         queue = deque(claims)
         self._batch = claims
         self._done: set[uuid.UUID] = set()
+        renewed = self.monotonic()
         while queue:
+            if self.monotonic() - renewed > self.lease.total_seconds() / 3:
+                self._renew_for(0.0)  # a long batch (busy DMs, 429s) keeps its rows
+                renewed = self.monotonic()
             claimed = self._next_ready(queue)
             row_id = claimed.row.id
             requeue = self._process(claimed, report)
@@ -452,8 +456,8 @@ class Dispatcher:
         return [m.slack_id for m in self.deps.policy.team if m.role == "admin"]
 
     def _renew_for(self, wait: float) -> None:
-        """Keep this batch's leases alive across a long Retry-After."""
-        if wait < self.lease.total_seconds() / 4:
+        """Keep this batch's leases alive across a long wait (0: renew now, whatever the wait)."""
+        if 0 < wait < self.lease.total_seconds() / 4:
             return
         held = [c.row.id for c in getattr(self, "_batch", []) if c.row.id not in self._done]
         with self.deps.store.unit_of_work() as uow:
