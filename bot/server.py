@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
+from waitress import wasyncore
 from waitress.server import create_server
 
 from bot.config import ServeMode, Settings
@@ -102,8 +103,9 @@ def _json(start_response: StartResponse, status: int, body: dict[str, Any],
 def make_http_server(bolt_app: App | None, deps: Deps, *, host: str = "0.0.0.0",  # noqa: S104
                      port: int = 3000, dispatcher_alive: Callable[[], bool] | None = None,
                      threads: int = HTTP_THREADS) -> Any:
-    """A waitress server (not yet running): ``.run()`` serves, ``.close()`` stops,
-    ``.effective_port`` is the port bound (give ``port=0`` for any free one)."""
+    """A waitress server (not yet running): ``.run()`` serves until stopped,
+    ``.effective_port`` is the port bound (give ``port=0`` for any free one);
+    ``stop_http_server`` stops it from another thread."""
     return create_server(
         wsgi_app(bolt_app, deps, dispatcher_alive),
         host=host,
@@ -112,6 +114,19 @@ def make_http_server(bolt_app: App | None, deps: Deps, *, host: str = "0.0.0.0",
         ident="contact-check",
         clear_untrusted_proxy_headers=True,
     )
+
+
+def stop_http_server(server: Any) -> None:
+    """Stop a running waitress server from any thread: its own loop closes every channel.
+
+    (Closing its sockets from another thread while the loop waits on them fails with EBADF;
+    a thunk pulled through the server's trigger runs inside the loop instead.)
+    """
+    def close_everything() -> None:
+        server.task_dispatcher.shutdown(cancel_pending=False)
+        wasyncore.close_all(server._map, ignore_all=True)
+
+    server.trigger.pull_trigger(close_everything)
 
 
 def serve(deps: Deps, settings: Settings, mode: ServeMode, port: int, *,
@@ -135,7 +150,7 @@ def serve(deps: Deps, settings: Settings, mode: ServeMode, port: int, *,
     def stop(*_: object) -> None:
         if not stopping.is_set():
             stopping.set()
-            server.close()
+            stop_http_server(server)
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, stop)

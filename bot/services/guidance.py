@@ -7,6 +7,8 @@ anything is shown. A refused look is audited too.
 
 from __future__ import annotations
 
+import threading
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,6 +18,20 @@ from bot.policy.clinic import ClinicPolicy, TeamMember
 from bot.policy.consent import Guidance, check_contact
 from bot.policy.model import ClientRecord
 from storage.uow import Store
+
+
+_SQLITE_WRITER = threading.Lock()
+
+
+def _one_writer(store: Store) -> AbstractContextManager[object]:
+    """On SQLite, queue this process's card look-ups in turn rather than in SQLite's busy loop.
+
+    Every SQLite transaction here takes the database's one write lock (``BEGIN IMMEDIATE``),
+    and SQLite's busy handler polls with growing sleeps (up to 100 ms), which under 20
+    concurrent commands gives some of them a long tail. A process lock hands the turn over
+    at once. PostgreSQL needs none.
+    """
+    return _SQLITE_WRITER if store.engine.dialect.name == "sqlite" else nullcontext()
 
 
 @dataclass(frozen=True)
@@ -34,7 +50,7 @@ class ClientCard:
 
 def client_card(store: Store, policy: ClinicPolicy, *, code: str, viewer: str,
                 now: datetime) -> ClientCard:
-    with store.unit_of_work() as uow:
+    with _one_writer(store), store.unit_of_work() as uow:
         client = uow.clients.get(code)
         access = card_access(policy, viewer, client)
         member = policy.member(viewer)

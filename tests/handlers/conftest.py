@@ -20,7 +20,7 @@ from bot.deps import Deps
 from bot.policy.clinic import ClinicPolicy
 from bot.policy.model import ClientRecord, Consent, NumberPermission, Provenance, ThirdParty
 from bot.policy.validation import parse_policy
-from bot.server import make_http_server
+from bot.server import make_http_server, stop_http_server
 from bot.standin import SlackRequests, SlackStandIn
 from storage.uow import Store
 
@@ -135,7 +135,7 @@ def bot(deps: Deps, slack: SlackStandIn) -> Iterator[Bot]:
         yield Bot(f"http://127.0.0.1:{server.effective_port}", slack,
                   SlackRequests(SIGNING_SECRET), deps)
     finally:
-        server.close()
+        stop_http_server(server)
         thread.join(timeout=5)
 
 

@@ -7,7 +7,7 @@ import threading
 import pytest
 from sqlalchemy import create_engine
 
-from bot.server import make_http_server
+from bot.server import make_http_server, stop_http_server
 from storage.uow import Store
 from tests.handlers.conftest import http
 
@@ -30,7 +30,7 @@ def serving():
 
     yield start
     for server, thread in started:
-        server.close()
+        stop_http_server(server)
         thread.join(timeout=5)
 
 
