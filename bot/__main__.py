@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from bot import logs
 from bot.config import ConfigError, Settings, load_settings
 from bot.deps import Deps
 from bot.policy.model import ImportErrors
@@ -237,6 +239,7 @@ def _port(text: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    logs.configure(logging.INFO if args.run is cmd_serve else logging.WARNING)
     try:
         return int(args.run(args))
     except ConfigError as error:

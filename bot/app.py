@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import traceback
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -23,6 +22,7 @@ from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 
 from bot.deps import Deps
+from bot.logs import frames_only
 from bot.views.errors import something_went_wrong
 from handlers import actions, commands, events, views
 
@@ -75,7 +75,7 @@ def on_error(error: Exception, body: dict[str, Any], ack: Any, respond: Any) -> 
         body.get("type") or ("slash_command" if "command" in body else "unknown"),
         reference,
         json.dumps(request_ids(body), sort_keys=True),
-        _stack(error),
+        frames_only(error),
     )
     message = {**something_went_wrong(reference), "response_type": "ephemeral"}
     if getattr(ack, "response", None) is None:
@@ -93,14 +93,6 @@ def on_error(error: Exception, body: dict[str, Any], ack: Any, respond: Any) -> 
         except Exception as failed:  # the user cannot be told; the log line above stands
             log.error("could not tell the user about %s: %s", reference, type(failed).__name__)
     return None
-
-
-def _stack(error: BaseException) -> str:
-    """Where it failed: files, lines and functions only (no source text, no values)."""
-    return "".join(
-        f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}\n'
-        for frame in traceback.extract_tb(error.__traceback__)
-    )
 
 
 def _view_error(body: dict[str, Any], reference: str) -> dict[str, Any]:

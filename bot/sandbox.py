@@ -34,6 +34,7 @@ from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 from sqlmodel import col, func, select
 
+from bot import logs
 from bot import sandbox_clinic as sample
 from bot.app import create_app
 from bot.clock import ManualClock
@@ -166,12 +167,7 @@ class Sandbox:
 
     def _quiet_logs(self) -> None:
         """The bot's own log lines go to a file: the terminal shows what Slack would show."""
-        root = logging.getLogger()
-        root.handlers.clear()
-        handler = logging.FileHandler(self.log_path, encoding="utf-8")
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-        root.addHandler(handler)
-        root.setLevel(logging.INFO)
+        logs.configure(logging.INFO, handler=logging.FileHandler(self.log_path, encoding="utf-8"))
 
     # -- the clock, the jobs and the dispatcher --------------------------------------------------
 

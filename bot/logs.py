@@ -1,0 +1,75 @@
+"""Logging that cannot leak client data: ids in, tracebacks reduced to where, never what.
+
+Contact Check's own log lines carry ids, codes and outcomes only (a rule of the house). What the
+house does not write can still leak: an exception's message may quote a SQL statement's
+parameters or a Slack payload, a traceback's source lines may show values, and the Slack
+libraries log request details at their discretion. So every line passes through
+``PhiSafeFormatter``:
+
+- a traceback becomes the exception's type and its frames (file, line, function): no message, no
+  source text, no chained exception's message;
+- lines from our own loggers (``bot``, ``handlers``, ``storage``, ``contact_check``) are kept;
+- lines from other libraries are kept when they come from ones known not to log request data
+  (the WSGI server, the scheduler); from any other library, only the logger name and level remain.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from types import TracebackType
+from typing import TextIO
+
+OUR_LOGGERS = ("bot", "handlers", "storage", "contact_check")
+SAFE_LIBRARY_LOGGERS = ("waitress", "apscheduler", "alembic.runtime.migration")
+FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
+
+
+def _is_under(name: str, prefixes: tuple[str, ...]) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in prefixes)
+
+
+def frames_only(error: BaseException) -> str:
+    """Where an exception happened, without what it said: type, then file/line/function."""
+    lines = [f"{type(error).__module__}.{type(error).__qualname__} (message withheld)"]
+    lines += [
+        f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}'
+        for frame in traceback.extract_tb(error.__traceback__)
+    ]
+    cause = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
+    if cause is not None:
+        lines.append("caused by " + frames_only(cause))
+    return "\n".join(lines)
+
+
+class PhiSafeFormatter(logging.Formatter):
+    def __init__(self, fmt: str = FORMAT) -> None:
+        super().__init__(fmt)
+
+    def format(self, record: logging.LogRecord) -> str:
+        # A copy, so that text another handler cached on the record (exc_text) is never reused.
+        fields = {**record.__dict__, "exc_text": None, "stack_info": record.stack_info}
+        if not (_is_under(record.name, OUR_LOGGERS) or _is_under(record.name, SAFE_LIBRARY_LOGGERS)):
+            fields |= {"msg": "(library message withheld: it may hold request data)", "args": None}
+        return super().format(logging.makeLogRecord(fields))
+
+    def formatException(self, ei: ExcInfo) -> str:  # noqa: N802 - logging's name
+        return frames_only(ei[1])
+
+    def formatStack(self, stack_info: str) -> str:  # noqa: N802 - logging's name
+        return "(stack withheld)"
+
+
+def configure(level: int = logging.INFO, stream: TextIO | None = None,
+              handler: logging.Handler | None = None) -> logging.Handler:
+    """Route every log line through ``PhiSafeFormatter`` (stderr unless a handler is given)."""
+    handler = handler or logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(PhiSafeFormatter())
+    root = logging.getLogger()
+    root.handlers.clear()
+    root.addHandler(handler)
+    root.setLevel(level)
+    return handler
