@@ -17,6 +17,7 @@ START = datetime(2026, 11, 17, 9, 40, tzinfo=TIMEZONE)
 POLICY = {
     "clinic": {
         "name": "Riverside Counseling",
+        "phone": "+12155550100",
         "timezone": "America/New_York",
         "hours": {day: "09:00-17:00" for day in ("mon", "tue", "wed", "thu", "fri")},
         "holidays": {"country": "US", "subdivision": "PA", "extra": ["2026-12-24"]},
