@@ -139,6 +139,12 @@ def record_no_show(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str, now: da
     """
     appointment, client = _appointment(uow, code, appointment_id, now)
     _authorise(uow, policy, actor, client, front_desk_ok=True)
+    if appointment.start_at > now:
+        raise AppointmentRefused(
+            f"{client.code}'s appointment has not started yet (it starts "
+            f"{clinic_time_text(policy, appointment.start_at)}); a no-show can be recorded once "
+            "it has."
+        )
     record = uow.clients.get(client.code)
     assert record is not None
     already = appointment.status == NO_SHOW

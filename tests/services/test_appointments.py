@@ -230,3 +230,14 @@ def test_imported_appointments_get_their_chase(store: Store, client: ClientRecor
         chases = uow.outbox.waiting(kinds=[CHASE_KIND])
         assert [c.due_at for c in chases] == [START + timedelta(minutes=20)]
     assert report.unchanged == 2
+
+
+def test_a_no_show_cannot_be_recorded_before_the_appointment_starts(
+        store: Store, client: ClientRecord) -> None:
+    appt(store)
+    with pytest.raises(AppointmentRefused, match="has not started yet"):
+        noshow(store, START - timedelta(minutes=30))
+    with store.unit_of_work() as uow:
+        assert not uow.session.exec(
+            select(AuditEvent).where(AuditEvent.action == "appointment.no_show")).all()
+    assert noshow(store, START + timedelta(minutes=20)).consecutive == 1
