@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from string import Formatter
 
+from bot.policy.business_hours import is_open, next_open
 from bot.policy.clinic import ClinicPolicy
 
 FIRST_NAME_PROMPT = "[first name]"
@@ -67,8 +68,8 @@ _BUILT_IN: dict[str, _Script] = {
     ),
     "prospect_callback": _Script(
         "Hi {client_first_name}, this is {clinician_first_name} returning your call. "
-        "I'm back in the office on {back_in_office}. Please call me at {callback_number} "
-        "and I'll be glad to talk with you then.",
+        "I'm {back_in_office}. Please call me at {callback_number} "
+        "and I'll be glad to talk with you.",
         spoken=True,
     ),
     "identity_check": _Script(
@@ -156,17 +157,32 @@ def prospect_callback(
     client_first_name: str | None,
     clinician_first_name: str,
     callback_number: str,
-    back_in_office: datetime,
+    now: datetime,
 ) -> str:
-    """Returning a potential client's call: first name only, and when the clinician is back."""
+    """Returning a potential client's call: first name only, and when the clinician can talk.
+
+    ``{back_in_office}`` reads "in the office today until 5:00 PM" while the clinic is open, else
+    "back in the office on Monday, November 30 at 9:00 AM" (the next opening).
+    """
     return _render(
         "prospect_callback",
         policy,
         client_first_name=_first_name(client_first_name),
         clinician_first_name=clinician_first_name,
         callback_number=callback_number,
-        back_in_office=clinic_time_text(policy, back_in_office),
+        back_in_office=_availability(policy, now),
     )
+
+
+def _availability(policy: ClinicPolicy, now: datetime) -> str:
+    clinic = policy.clinic
+    if is_open(clinic, now):
+        local = _local(policy, now)
+        hours = clinic.hours_on(local.date())
+        assert hours is not None  # open now
+        closing = local.replace(hour=hours.closes.hour, minute=hours.closes.minute)
+        return f"in the office today until {_clock_text(closing)}"
+    return f"back in the office on {clinic_time_text(policy, next_open(clinic, now))}"
 
 
 def identity_check(policy: ClinicPolicy, *, client_first_name: str | None) -> str:

@@ -89,7 +89,7 @@ def card_message(card: ClientCard, policy: ClinicPolicy) -> Message:
         blocks += _detail_blocks(guidance, client, policy)
     blocks.append({"type": "divider"})
     blocks += _script_blocks(guidance, policy, first_name=first_name, caller=caller,
-                             back_in_office=card.back_in_office or card.now)
+                             now=card.now)
     blocks.append(_footer(card))
     actions = _actions(card)
     if actions:
@@ -176,7 +176,7 @@ def _coaching_line(guidance: Guidance, client: ClientRecord, policy: ClinicPolic
 
 
 def _script_blocks(guidance: Guidance, policy: ClinicPolicy, *, first_name: str | None,
-                   caller: str, back_in_office: datetime) -> list[dict[str, Any]]:
+                   caller: str, now: datetime) -> list[dict[str, Any]]:
     number = callback_number(policy)
     said: list[tuple[str, str]] = []
     if guidance.verdict in (Verdict.OK, Verdict.NOT_NOW):
@@ -194,7 +194,7 @@ def _script_blocks(guidance: Guidance, policy: ClinicPolicy, *, first_name: str 
     if guidance.potential_client:
         said.append(("Potential client: first name only", scripts.prospect_callback(
             policy, client_first_name=first_name, clinician_first_name=caller,
-            callback_number=number, back_in_office=back_in_office)))
+            callback_number=number, now=now)))
         said.append(("Check who you are speaking with", scripts.identity_check(
             policy, client_first_name=first_name)))
     said.append(("If someone asks about the client", scripts.someone_asks(policy)))

@@ -41,6 +41,7 @@ def utc(*args: int) -> datetime:
 
 
 MONDAY_9AM = utc(2026, 11, 30, 14, 0)  # Monday, November 30 2026, 09:00 EST
+SATURDAY_NOON = utc(2026, 11, 28, 17, 0)  # the clinic is closed until Monday 09:00
 
 
 def render_all(policy: ClinicPolicy, clinic_name_ok: bool) -> dict[str, str]:
@@ -53,7 +54,7 @@ def render_all(policy: ClinicPolicy, clinic_name_ok: bool) -> dict[str, str]:
         "someone_else_answered": scripts.someone_else_answered(policy, **person),
         "someone_asks": scripts.someone_asks(policy),
         "prospect_callback": scripts.prospect_callback(
-            policy, **person, callback_number=CALLBACK, back_in_office=MONDAY_9AM
+            policy, **person, callback_number=CALLBACK, now=SATURDAY_NOON
         ),
         "identity_check": scripts.identity_check(policy, client_first_name="Maria"),
         "good_time": scripts.good_time(policy, **person),
@@ -172,8 +173,14 @@ def test_naive_times_are_refused() -> None:
 
 def test_prospect_callback_says_when_the_clinician_is_back() -> None:
     text = render_all(POLICY, clinic_name_ok=False)["prospect_callback"]
-    assert "back in the office on Monday, November 30 at 9:00 AM" in text
+    assert "I'm back in the office on Monday, November 30 at 9:00 AM." in text
     assert text.startswith("Hi Maria, this is Ana")
+
+
+def test_prospect_callback_while_the_clinic_is_open_says_until_when() -> None:
+    text = scripts.prospect_callback(POLICY, client_first_name="Maria", clinician_first_name="Ana",
+                                     callback_number=CALLBACK, now=MONDAY_9AM)
+    assert "I'm in the office today until 5:00 PM." in text
 
 
 def test_identity_check_asks_for_date_of_birth() -> None:

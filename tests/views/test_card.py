@@ -111,7 +111,7 @@ def test_clinic_name_said_only_with_consent():
 def test_potential_client_gets_the_first_name_only_callback_script():
     text = rendered(card_message(card_for(None, TUESDAY_10, Level.LOGISTICS, code="C-9999"),
                                  POLICY))
-    assert "I'm back in the office on Tuesday, November 24 at 10:00 AM" in text
+    assert "I'm in the office today until 5:00 PM" in text
     assert "Great Agency" not in text
     assert "Record consent" in text
 
