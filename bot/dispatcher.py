@@ -16,8 +16,10 @@ For each row it claims (``uow.outbox.claim``: atomic, leased):
    far past its due time (never dropped);
 4. **record** the outcome in its own transaction.
 
-Slack's limits: at most ``send_rate`` messages a second overall and one a second per DM; on 429
-nothing at all is sent until ``Retry-After`` has passed; 5xx and connection errors are retried
+Slack's limits: at most ``send_rate`` messages a second overall — all replicas together: on
+PostgreSQL each send takes the next slot of a schedule the replicas share (``bot.pacing``) — and
+one a second per DM; on 429 nothing at all is sent until ``Retry-After`` has passed, by this
+dispatcher or (PostgreSQL) any other; 5xx and connection errors are retried
 with exponential backoff; permanent errors (``user_not_found``, ``account_inactive``,
 ``missing_scope``…) stop, are recorded and reported to the clinic's admins by DM. Claims take
 no-show chases (priority 1) before bulk call-back reminders.
@@ -46,6 +48,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps
+from bot.pacing import Pace, pace_for
 from bot.policy.scripts import clinic_time_text
 from bot.services.deliveries import (
     DELIVERY_FAILED,
@@ -115,6 +118,7 @@ class Dispatcher:
         max_backoff: float = 300.0,
         monotonic: Callable[[], float] = time.monotonic,
         timeout: float = 10.0,
+        pace: Pace | None = None,
     ):
         self.deps = deps
         self.client = client or WebClient(
@@ -122,7 +126,6 @@ class Dispatcher:
             retry_handlers=[],  # every retry is decided here, where the outcome is recorded
         )
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self.send_interval = 1.0 / deps.send_rate if deps.send_rate > 0 else 0.0
         self.batch = batch or max(1, min(50, round(deps.send_rate * 2)))
         self.lease = lease
         self.per_channel_interval = per_channel_interval
@@ -130,9 +133,9 @@ class Dispatcher:
         self.monotonic = monotonic
         self.deliveries: dict[str, Delivery] = load_deliveries()
         self.report = DrainReport()
+        # The overall pace and a 429's Retry-After; shared by the replicas on PostgreSQL.
+        self.pace = pace or pace_for(deps.store, deps.send_rate, self.owner, monotonic)
 
-        self._next_send = 0.0  # monotonic: the overall pace
-        self._blocked_until = 0.0  # monotonic: a 429's Retry-After
         self._channel_ready: dict[str, float] = {}  # recipient -> monotonic
         self._dm_channels: dict[str, str] = {}  # recipient -> DM channel id (for history)
         self._wake = threading.Event()
@@ -308,8 +311,7 @@ class Dispatcher:
         row = claimed.row
         if outcome.kind == "rate_limited":
             report.rate_limited += 1
-            self._blocked_until = max(self._blocked_until,
-                                      self.monotonic() + max(outcome.retry_after, 1.0))
+            self.pace.rate_limited(max(outcome.retry_after, 1.0))
             self._renew_for(outcome.retry_after)
             return True
         if outcome.kind == "transient":
@@ -330,20 +332,18 @@ class Dispatcher:
 
     def _wait_unblocked(self) -> None:
         """Wait out a 429's Retry-After (before a call that is not a message)."""
-        while (left := self._blocked_until - self.monotonic()) > 0:
+        while (left := self.pace.unblocked_at() - self.monotonic()) > 0:
+            self._renew_for(left)
             self._pause(left)
 
     def _wait_for_slot(self, recipient: str) -> None:
-        """Wait out a 429, the overall pace and this DM's pace, then take the slot."""
-        while True:
-            now = self.monotonic()
-            ready = max(self._blocked_until, self._next_send,
-                        self._channel_ready.get(recipient, 0.0))
-            if ready <= now:
-                break
-            self._pause(ready - now)
+        """Wait for this DM's pace, then take the next overall slot (after any Retry-After)."""
+        self._pause(self._channel_ready.get(recipient, 0.0) - self.monotonic())
+        wait = self.pace.slot() - self.monotonic()
+        if wait > 0:
+            self._renew_for(wait)  # a long Retry-After (maybe another replica's): keep the rows
+            self._pause(wait)
         now = self.monotonic()
-        self._next_send = now + self.send_interval
         self._channel_ready[recipient] = now + self.per_channel_interval
         if len(self._channel_ready) > 10_000:
             self._channel_ready = {k: v for k, v in self._channel_ready.items() if v > now}

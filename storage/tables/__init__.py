@@ -9,6 +9,7 @@ from storage.tables.events import ProcessedEvent
 from storage.tables.keys import KeyRecord
 from storage.tables.outbox import OutboxMessage
 from storage.tables.runins import RunIn
+from storage.tables.send_pace import SendPace
 from storage.tables.team import TeamMemberRow
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "OutboxMessage",
     "ProcessedEvent",
     "RunIn",
+    "SendPace",
     "TeamMemberRow",
     "ThirdPartyRow",
 ]
