@@ -58,7 +58,7 @@ def create_app(
         listener_executor=ThreadPoolExecutor(
             max_workers=listener_threads, thread_name_prefix="listener"
         ),
-        logger=logging.getLogger("contact_check.bolt"),
+        logger=logging.getLogger("slack_bolt.contact_check"),  # a library logger: text withheld
     )
     for module in HANDLER_MODULES:
         module.register(app, deps)

@@ -24,6 +24,8 @@ from typing import TextIO
 OUR_LOGGERS = ("bot", "handlers", "storage", "contact_check")
 SAFE_LIBRARY_LOGGERS = ("waitress", "apscheduler", "alembic.runtime.migration")
 FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+# Chatty at INFO (a line per job run, every two seconds): only their warnings are worth a line.
+QUIET_LOGGERS = ("apscheduler",)
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 
@@ -72,4 +74,6 @@ def configure(level: int = logging.INFO, stream: TextIO | None = None,
     root.handlers.clear()
     root.addHandler(handler)
     root.setLevel(level)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(max(level, logging.WARNING))
     return handler

@@ -58,12 +58,12 @@ class Jobs:
         self.dispatcher.start()  # wakes once at start: overdue rows go out at once
         self.scheduler.add_job(
             self.dispatcher.wake, "interval", seconds=self.wake_every, id="dispatcher-wake",
-            coalesce=True, max_instances=1, replace_existing=True,
+            name="dispatcher-wake", coalesce=True, max_instances=1, replace_existing=True,
         )
         for job_id, seconds, function in self.periodic:
             self.scheduler.add_job(
                 _logged(job_id, function), "interval", seconds=seconds, args=(self.deps,),
-                id=job_id, coalesce=True, max_instances=1, replace_existing=True,
+                id=job_id, name=job_id, coalesce=True, max_instances=1, replace_existing=True,
                 next_run_time=datetime.now(UTC),
             )
         self.scheduler.start()
@@ -84,7 +84,6 @@ def _logged(job_id: str, function: Callable[[Deps], None]) -> Callable[[Deps], N
         except Exception:
             log.exception("job %s failed; it runs again at its next time", job_id)
 
-    run.__name__ = f"job_{job_id.replace('-', '_')}"
     return run
 
 
