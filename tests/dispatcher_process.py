@@ -1,8 +1,10 @@
 """A dispatcher in a process of its own, for the crash and two-replica tests.
 
-``python -m tests.dispatcher_process DATABASE_URL API_URL [--lease S] [--rate N] [--idle S]``
-(keys from ``CONTACT_CHECK_KEYS``): drains the outbox until nothing has been due for ``--idle``
-seconds, then exits 0. The tests kill it with SIGKILL mid-send, or run two at once.
+``python -m tests.dispatcher_process DATABASE_URL API_URL [--lease S] [--rate N] [--idle S]
+[--print-posts]`` (keys from ``CONTACT_CHECK_KEYS``): drains the outbox until nothing has been due
+for ``--idle`` seconds, then exits 0. The tests kill it with SIGKILL mid-send, or run two at once.
+``--print-posts`` prints ``posted <outbox id>`` as each message Slack accepted comes back, so a
+test can tell which replica sent what (even of one it killed).
 """
 
 from __future__ import annotations
@@ -11,6 +13,9 @@ import argparse
 import os
 import time
 from datetime import timedelta
+
+from slack_sdk import WebClient
+from slack_sdk.web import SlackResponse
 
 from bot.clock import SystemClock
 from bot.deps import Deps
@@ -31,6 +36,15 @@ def render_note(uow, policy, row, now) -> Rendered:  # noqa: ANN001 - the Delive
 register(NOTE_KIND, Delivery(render=render_note))
 
 
+class PrintingClient(WebClient):
+    """Prints the outbox id of every message Slack accepted."""
+
+    def chat_postMessage(self, **kwargs) -> SlackResponse:  # noqa: ANN003, N802 - slack_sdk's
+        response = super().chat_postMessage(**kwargs)
+        print("posted", kwargs["metadata"]["event_payload"]["outbox_id"], flush=True)
+        return response
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("database_url")
@@ -38,11 +52,17 @@ def main() -> int:
     parser.add_argument("--lease", type=float, default=60.0)
     parser.add_argument("--rate", type=float, default=50.0)
     parser.add_argument("--idle", type=float, default=1.0)
+    parser.add_argument("--print-posts", action="store_true")
     args = parser.parse_args()
     store = Store(make_engine(args.database_url), Keyring.from_env(os.environ["CONTACT_CHECK_KEYS"]))
     deps = Deps(store=store, policy=load_policy(None), clock=SystemClock(), bot_token="xoxb-test",
                 slack_api_url=args.api_url, send_rate=args.rate)
-    dispatcher = Dispatcher(deps, lease=timedelta(seconds=args.lease), per_channel_interval=0.0)
+    client = None
+    if args.print_posts:
+        client = PrintingClient(token=deps.bot_token, base_url=deps.slack_api_url, timeout=10,
+                                retry_handlers=[])
+    dispatcher = Dispatcher(deps, client=client, lease=timedelta(seconds=args.lease),
+                            per_channel_interval=0.0)
     print("ready", flush=True)
     idle_since = time.monotonic()
     sent = 0

@@ -1,0 +1,215 @@
+"""Dispatcher replicas against one PostgreSQL database and the Slack stand-in share
+``CONTACT_CHECK_SEND_RATE`` and Slack's Retry-After (``bot.pacing``); SQLite paces in memory.
+
+The replicas are separate processes (``tests.dispatcher_process``); rates are measured from the
+stand-in's call times.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.dispatcher import METADATA_EVENT
+from bot.pacing import LocalPace, SharedPace, pace_for
+from bot.standin import ApiCall, SlackStandIn
+from storage.uow import Store
+from tests.dispatcher_process import NOTE_KIND
+
+ROOT = Path(__file__).resolve().parents[1]
+RATE = 25  # messages a second, all replicas together
+BURST = 2  # allowed above RATE in any one second: jitter between a slot and Slack seeing it
+
+
+def enqueue(store: Store, n: int, recipients: int) -> list[str]:
+    due = datetime.now(UTC) - timedelta(seconds=1)
+    with store.unit_of_work() as uow:
+        ids = [str(uow.outbox.enqueue(NOTE_KIND, f"U{i % recipients:04d}", due, {"n": i}).id)
+               for i in range(n)]
+        uow.commit()
+    return ids
+
+
+def spawn(database_url: str, api_url: str, key: str, *args: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "CONTACT_CHECK_KEYS": key, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.dispatcher_process", database_url, api_url,
+         "--rate", str(RATE), "--print-posts", *args],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def accepted(slack: SlackStandIn) -> list[ApiCall]:
+    return [c for c in slack.calls_to("chat.postMessage") if c.status == 200 and c.error is None]
+
+
+def outbox_id(call: ApiCall) -> str:
+    meta = call.params["metadata"]
+    assert meta["event_type"] == METADATA_EVENT
+    return meta["event_payload"]["outbox_id"]
+
+
+def posted_by(stdout: str) -> set[str]:
+    return {line.split()[1] for line in stdout.splitlines() if line.startswith("posted ")}
+
+
+def busiest_second(times: list[float]) -> int:
+    """The most calls in any one-second window."""
+    times = sorted(times)
+    best, start = 0, 0
+    for end, at in enumerate(times):
+        while at - times[start] >= 1.0:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+def between(calls: list[ApiCall], start: float, end: float) -> list[ApiCall]:
+    return [c for c in calls if start <= c.at < end]
+
+
+@pytest.fixture
+def pg(store: Store, database_url: str) -> str:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("replicas share a PostgreSQL database (SQLite runs one dispatcher)")
+    return database_url
+
+
+# --- one process ------------------------------------------------------------------------------------
+
+
+def test_the_database_decides_how_the_dispatcher_paces(store: Store) -> None:
+    pace = pace_for(store, 10, "replica-a", time.monotonic)
+    if store.engine.dialect.name == "postgresql":
+        assert isinstance(pace, SharedPace)
+    else:  # one dispatcher, no database round trip per message
+        assert isinstance(pace, LocalPace)
+        with store.unit_of_work() as uow, pytest.raises(RuntimeError, match="PostgreSQL"):
+            uow.send_pace.reserve(timedelta(seconds=0.1))
+
+
+def test_local_pace_spaces_slots_and_holds_back_after_a_429() -> None:
+    now = [100.0]
+    pace = LocalPace(4, lambda: now[0])
+    assert [pace.slot() for _ in range(3)] == [100.0, 100.25, 100.5]
+    now[0] = 200.0  # idle for a while: no saved-up burst
+    assert pace.slot() == 200.0
+    pace.rate_limited(3)
+    assert pace.unblocked_at() == 203.0 and pace.slot() == 203.0
+
+
+def test_replicas_in_one_process_share_slots_and_retry_after(
+    store: Store, database_url: str
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("replicas share a PostgreSQL database (SQLite runs one dispatcher)")
+    a = pace_for(store, 10, "replica-a", time.monotonic)
+    b = pace_for(store, 10, "replica-b", time.monotonic)
+    slots = sorted(p.slot() for p in (a, b, a, b))
+    assert all(later - earlier >= 0.099 for earlier, later in zip(slots, slots[1:], strict=False))
+    a.rate_limited(2)
+    assert b.unblocked_at() - time.monotonic() > 1.9
+    assert b.slot() - time.monotonic() > 1.9
+
+
+# --- separate processes -------------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+def test_two_replicas_together_keep_to_the_send_rate(pg: str, store: Store, key: str) -> None:
+    ids = enqueue(store, 150, recipients=75)
+    with SlackStandIn() as slack:
+        workers = [spawn(pg, slack.api_url, key, "--idle", "1") for _ in range(2)]
+        outs = []
+        for worker in workers:
+            out, err = worker.communicate(timeout=120)
+            assert worker.returncode == 0, err
+            outs.append(out)
+        calls = accepted(slack)
+    assert Counter(outbox_id(c) for c in calls) == Counter(ids), "each message exactly once"
+    shares = [len(posted_by(out)) for out in outs]
+    assert min(shares) >= 30, f"both replicas sent: {shares}"
+    times = sorted(c.at for c in calls)
+    # Each replica alone would send RATE a second: 2 x RATE together without a shared budget.
+    assert busiest_second(times) <= RATE + BURST
+    mean = (len(times) - 1) / (times[-1] - times[0])
+    assert 0.85 * RATE <= mean <= 1.05 * RATE, f"{mean:.1f} messages/s"
+
+
+@pytest.mark.postgres
+def test_a_429_seen_by_one_replica_stops_the_other_inside_retry_after(
+    pg: str, store: Store, key: str
+) -> None:
+    retry_after, grace = 3, 0.25  # grace: a slot the other took just before the 429 was shared
+    ids = enqueue(store, 150, recipients=75)
+    with SlackStandIn() as slack:
+        posts = [0]
+
+        def refuse_once(call: ApiCall) -> None:
+            if call.method == "chat.postMessage" and call.status == 200:
+                posts[0] += 1
+                if posts[0] == 50:  # both replicas are sending by now
+                    slack.fail("chat.postMessage", status=429, times=1, retry_after=retry_after)
+
+        slack.on_call = refuse_once
+        workers = [spawn(pg, slack.api_url, key, "--idle", "2") for _ in range(2)]
+        outs = []
+        for worker in workers:
+            out, err = worker.communicate(timeout=120)
+            assert worker.returncode == 0, err
+            outs.append(out)
+        [limited] = [c for c in slack.calls_to("chat.postMessage") if c.status == 429]
+        calls = accepted(slack)
+        everything = slack.calls
+    assert Counter(outbox_id(c) for c in calls) == Counter(ids), "0 lost, 0 doubled"
+    just_before = {outbox_id(c) for c in between(calls, limited.at - 1.0, limited.at)}
+    assert all(posted_by(out) & just_before for out in outs), "both replicas were sending"
+    inside = between(everything, limited.at + grace, limited.at + retry_after)
+    assert inside == [], f"{len(inside)} calls inside Retry-After"
+    assert between(calls, limited.at + retry_after, limited.at + retry_after + 2), "resumed"
+
+
+@pytest.mark.postgres
+def test_a_killed_replica_stops_counting_and_the_survivor_speeds_up(
+    pg: str, store: Store, key: str
+) -> None:
+    ids = enqueue(store, 220, recipients=110)
+    with SlackStandIn() as slack:
+        killed_at: list[float] = []
+        holder: dict[str, subprocess.Popen[str]] = {}
+        posts = [0]
+
+        def kill_first(call: ApiCall) -> None:
+            if call.method == "chat.postMessage" and call.status == 200:
+                posts[0] += 1
+                if posts[0] == 70 and not killed_at:
+                    os.kill(holder["doomed"].pid, signal.SIGKILL)
+                    killed_at.append(call.at)
+
+        slack.on_call = kill_first
+        # A short lease: the survivor takes the dead replica's claimed rows over soon after.
+        holder["doomed"] = spawn(pg, slack.api_url, key, "--lease", "3", "--idle", "6")
+        survivor = spawn(pg, slack.api_url, key, "--lease", "3", "--idle", "6")
+        assert holder["doomed"].wait(60) == -signal.SIGKILL
+        doomed_out = holder["doomed"].stdout.read()
+        survivor_out, err = survivor.communicate(timeout=120)
+        assert survivor.returncode == 0, err
+        slack.on_call = None
+        calls = accepted(slack)
+    [kill] = killed_at
+    assert Counter(outbox_id(c) for c in calls) == Counter(ids), "0 lost, 0 doubled"
+    mine = posted_by(survivor_out)
+    assert posted_by(doomed_out), "the killed replica had been sending"
+    before = [c for c in between(calls, kill - 2.0, kill) if outbox_id(c) in mine]
+    after = [c for c in between(calls, kill + 0.2, kill + 2.2) if outbox_id(c) in mine]
+    assert len(before) <= 0.65 * RATE * 2, f"sharing the budget before: {len(before)} in 2 s"
+    assert len(after) >= 0.8 * RATE * 2, f"the whole budget after: {len(after)} in 2 s"
+    assert busiest_second([c.at for c in calls]) <= RATE + BURST
