@@ -21,11 +21,13 @@ from typing import Any, Protocol
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.error import BoltError
+from slack_sdk.errors import SlackApiError
 from sqlalchemy import text
 from waitress import wasyncore
 from waitress.server import create_server
 
-from bot.config import ServeMode, Settings
+from bot.config import ConfigError, ServeMode, Settings
 from bot.deps import Deps
 
 log = logging.getLogger("contact_check.server")
@@ -131,15 +133,30 @@ def stop_http_server(server: Any) -> None:
 
 def serve(deps: Deps, settings: Settings, mode: ServeMode, port: int, *,
           dispatcher: Worker | None = None, host: str = "0.0.0.0") -> None:  # noqa: S104
-    """Run the bot until SIGTERM or Ctrl-C."""
+    """Run the bot until SIGTERM or Ctrl-C.
+
+    Socket Mode uses slack_bolt's built-in client (``slack_sdk.socket_mode.builtin``: no extra
+    dependency). It opens its connection with ``apps.connections.open`` through the app's own
+    ``WebClient``, so ``SLACK_API_URL`` holds for that call as for every other. A token Slack
+    refuses at start is a ConfigError naming the variable.
+    """
     from bot.app import create_app
 
-    bolt_app = create_app(deps, signing_secret=settings.slack_signing_secret or "",
-                          token=settings.slack_bot_token or "")
+    try:
+        bolt_app = create_app(deps, signing_secret=settings.slack_signing_secret or "",
+                              token=settings.slack_bot_token or "")
+    except BoltError as error:
+        refused = error.__context__
+        if not isinstance(refused, SlackApiError):
+            raise
+        raise ConfigError([
+            f"SLACK_BOT_TOKEN was refused by the Slack Web API at {settings.slack_api_url} "
+            f"(auth.test: {_slack_error(refused)}); copy the xoxb-… Bot User OAuth Token again "
+            "from your Slack app's OAuth & Permissions page"]) from None
     alive = dispatcher.is_alive if dispatcher is not None else None
     socket_handler = None
     if mode == "socket":
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
+        from slack_bolt.adapter.socket_mode.builtin import SocketModeHandler
 
         socket_handler = SocketModeHandler(bolt_app, settings.slack_app_token)
         server = make_http_server(None, deps, host=host, port=port, dispatcher_alive=alive)
@@ -158,7 +175,14 @@ def serve(deps: Deps, settings: Settings, mode: ServeMode, port: int, *,
         dispatcher.start()
     try:
         if socket_handler is not None:
-            socket_handler.connect()
+            try:
+                socket_handler.connect()
+            except SlackApiError as error:
+                raise ConfigError([
+                    f"SLACK_APP_TOKEN was refused by the Slack Web API at "
+                    f"{settings.slack_api_url} (apps.connections.open: {_slack_error(error)}); "
+                    "it must be an xapp-… app-level token with the connections:write scope, "
+                    "and Socket Mode must be on in your Slack app's settings"]) from None
         log.info("serving %s mode; HTTP on port %s", mode, server.effective_port)
         server.run()
     except KeyboardInterrupt:
@@ -169,3 +193,10 @@ def serve(deps: Deps, settings: Settings, mode: ServeMode, port: int, *,
             socket_handler.close()
         if dispatcher is not None:
             dispatcher.stop()
+
+
+def _slack_error(error: SlackApiError) -> str:
+    """Slack's error code (never the response's other fields)."""
+    response = error.response
+    code = response.get("error") if isinstance(response.data, dict) else None
+    return str(code or f"HTTP {response.status_code}")

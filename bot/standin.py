@@ -9,8 +9,16 @@ It answers on 127.0.0.1 only and keeps everything in memory:
   ``response_url`` it hands out. Each call is recorded. Failures can be scripted: a 429 with
   ``Retry-After``, a 5xx, or an ``ok: false`` error; ``rate_limit_per_second`` makes
   ``chat.postMessage`` answer 429 beyond that many messages in any rolling second, as Slack does.
+- Socket Mode: ``apps.connections.open`` (with an ``xapp-`` app-level token) hands out a
+  ``ws://`` URL on the same port, served by a small WebSocket server (``bot.standin_websocket``,
+  standard library only). On connect the bot gets ``hello``; ``push`` (and ``push_slash_command``,
+  ``push_block_action``, ``push_view_submission``, ``push_event``) sends Slack's envelopes
+  (``envelope_id``, ``type``, ``payload``, ``accepts_response_payload``) and ``acks`` /
+  ``wait_for_ack`` give back what the bot answered (``envelope_id`` and its ``payload``);
+  ``disconnect`` asks the bot to move to a new connection, as Slack does when it refreshes one.
 - ``SlackRequests`` is the Slack side that talks to the bot: slash commands, button clicks and
   modal submissions, as bodies and headers signed the way Slack signs them (v0, HMAC-SHA256).
+  The same payloads go over Socket Mode unsigned (``slash_command_payload`` and friends).
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ import itertools
 import json
 import threading
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -28,6 +37,8 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from bot.standin_websocket import CLOSE_GOING_AWAY, WebSocket, accept_key, handshake_problem
 
 _JSON_FIELDS = ("blocks", "attachments", "metadata", "view", "users")
 _TEAM_ID = "T0STANDIN"
@@ -44,6 +55,44 @@ class ApiCall:
     at: float  # time.monotonic() when it arrived
     status: int  # the HTTP status the stand-in answered
     error: str | None = None  # Slack's ``error`` when it answered ``ok: false``
+
+
+ENVELOPE_TYPES = ("slash_commands", "interactive", "events_api")
+# Interactive payloads whose ack body Slack uses (view_submission: errors or a new view;
+# block_suggestion: options). Slack uses a slash command's ack body as its reply too.
+_RESPONSE_PAYLOAD_TYPES = ("view_submission", "block_suggestion")
+
+
+@dataclass(frozen=True)
+class SocketAck:
+    """What the bot sent back over Socket Mode for an envelope: ``{"envelope_id", "payload"}``."""
+
+    envelope_id: str
+    payload: dict[str, Any] | None  # None: a bare ack
+    at: float  # time.monotonic() when it arrived
+    envelope: dict[str, Any] | None  # the envelope it answers; None: an id never pushed
+    pushed_at: float | None
+    connection: int  # the number of the connection it came over (SocketConnection.number)
+
+    @property
+    def latency(self) -> float | None:
+        """Seconds from pushing the envelope to its ack (Slack allows 3)."""
+        return None if self.pushed_at is None else self.at - self.pushed_at
+
+
+@dataclass
+class SocketConnection:
+    """One Socket Mode connection the bot opened to the stand-in."""
+
+    number: int  # 1 for the first connection, 2 for the next...
+    opened_at: float
+    closed_at: float | None = None
+    close_code: int | None = None  # 1006: it ended without a closing handshake
+    websocket: WebSocket | None = field(default=None, repr=False)
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
 
 
 @dataclass
@@ -63,6 +112,9 @@ class _State:
     home: dict[str, dict[str, Any]] = field(default_factory=dict)
     failures: dict[str, deque[_Failure]] = field(default_factory=dict)
     recent_posts: deque[float] = field(default_factory=deque)
+    tickets: set[str] = field(default_factory=set)
+    pushed: dict[str, tuple[dict[str, Any], float]] = field(default_factory=dict)
+    socket_messages: list[tuple[float, int, Any]] = field(default_factory=list)
 
 
 class SlackStandIn:
@@ -72,8 +124,11 @@ class SlackStandIn:
         self.rate_limit_per_second: float | None = None
         self.on_call: Callable[[ApiCall], None] | None = None
         self.users: dict[str, dict[str, Any]] = {k: dict(v) for k, v in (users or {}).items()}
+        self.app_token: str | None = None  # when set, apps.connections.open takes only this one
         self._state = _State()
         self._lock = threading.RLock()
+        self._changed = threading.Condition(self._lock)
+        self._sockets: list[SocketConnection] = []
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
@@ -93,6 +148,11 @@ class SlackStandIn:
         return self
 
     def stop(self) -> None:
+        with self._lock:
+            still_open = [c.websocket for c in self._sockets if c.is_open and c.websocket]
+        for websocket in still_open:
+            websocket.close(CLOSE_GOING_AWAY, "the stand-in is stopping")
+            websocket.abort()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -162,6 +222,173 @@ class SlackStandIn:
         """Forget every call, message and view (scripted failures too)."""
         with self._lock:
             self._state = _State()
+
+    # -- Socket Mode ---------------------------------------------------------------------------
+
+    @property
+    def connections(self) -> list[SocketConnection]:
+        """Every Socket Mode connection opened so far, oldest first."""
+        with self._lock:
+            return list(self._sockets)
+
+    def wait_connected(self, timeout: float = 10.0, *, count: int = 1) -> SocketConnection:
+        """Wait until the ``count``-th Socket Mode connection is open (its ``hello`` sent)."""
+        def ready() -> bool:
+            return len(self._sockets) >= count and self._sockets[-1].is_open
+
+        with self._changed:
+            if not self._changed.wait_for(ready, timeout):
+                raise TimeoutError(f"no Socket Mode connection number {count} within {timeout}s "
+                                   f"({len(self._sockets)} opened so far)")
+            return self._sockets[-1]
+
+    def push(self, type: str, payload: Mapping[str, Any], *,  # noqa: A002 - Slack's name
+             accepts_response_payload: bool | None = None, retry_attempt: int = 0,
+             retry_reason: str = "", envelope_id: str | None = None) -> str:
+        """Send an envelope over the newest open connection, as Slack does; its envelope id.
+
+        ``accepts_response_payload`` defaults to what Slack sets: true for slash commands, modal
+        submissions and option look-ups, false for button clicks and events.
+        """
+        if type not in ENVELOPE_TYPES:
+            raise ValueError(f"envelope type must be one of {', '.join(ENVELOPE_TYPES)}")
+        if accepts_response_payload is None:
+            accepts_response_payload = (type == "slash_commands" or (
+                type == "interactive" and payload.get("type") in _RESPONSE_PAYLOAD_TYPES))
+        envelope: dict[str, Any] = {
+            "envelope_id": envelope_id or str(uuid.uuid4()), "type": type,
+            "payload": dict(payload), "accepts_response_payload": accepts_response_payload,
+        }
+        if type == "events_api":
+            envelope.update(retry_attempt=retry_attempt, retry_reason=retry_reason)
+        with self._lock:
+            connection = next((c for c in reversed(self._sockets) if c.is_open), None)
+            if connection is None or connection.websocket is None:
+                raise RuntimeError("no Socket Mode connection is open: start the bot in Socket "
+                                   "Mode and wait_connected() first")
+            self._state.pushed[envelope["envelope_id"]] = (envelope, time.monotonic())
+        if not connection.websocket.send_text(json.dumps(envelope)):
+            raise RuntimeError(f"Socket Mode connection {connection.number} closed while pushing")
+        return str(envelope["envelope_id"])
+
+    def push_slash_command(self, user_id: str, text: str, *, response_url: str | None = None,
+                           channel_id: str = "C0GENERAL") -> str:
+        """``/contact-check text`` typed by ``user_id``; a fresh response URL unless given."""
+        url = self.new_response_url() if response_url is None else response_url
+        return self.push("slash_commands", slash_command_payload(
+            user_id, text, response_url=url, channel_id=channel_id, trigger_id=_trigger_id()))
+
+    def push_block_action(self, user_id: str, action_id: str, value: str = "", *,
+                          response_url: str | None = None, **where: Any) -> str:
+        """A button click (``where``: ``message``/``channel_id`` or ``view``, as in
+        ``SlackRequests.block_action``); a fresh response URL for clicks in messages."""
+        if response_url is None and where.get("view") is None:
+            response_url = self.new_response_url()
+        return self.push("interactive", block_action_payload(
+            user_id, action_id, value, response_url=response_url or "", trigger_id=_trigger_id(),
+            **where))
+
+    def push_view_submission(self, user_id: str, view: Mapping[str, Any],
+                             values: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> str:
+        return self.push("interactive", view_submission_payload(
+            user_id, view, values, trigger_id=_trigger_id()))
+
+    def push_event(self, event: Mapping[str, Any], *, retry_attempt: int = 0,
+                   retry_reason: str = "") -> str:
+        """An Events API event (e.g. ``{"type": "app_home_opened", "user": ...}``)."""
+        payload = {
+            "token": "standin", "team_id": _TEAM_ID, "api_app_id": _APP_ID,
+            "event": {"event_ts": f"{time.time():.6f}", **event}, "type": "event_callback",
+            "event_id": f"Ev{next(self._ids):08d}", "event_time": int(time.time()),
+        }
+        return self.push("events_api", payload, retry_attempt=retry_attempt,
+                         retry_reason=retry_reason)
+
+    @property
+    def acks(self) -> list[SocketAck]:
+        """Every ack the bot sent over Socket Mode, in order of arrival."""
+        with self._lock:
+            return [self._ack(at, number, m) for at, number, m in self._state.socket_messages
+                    if isinstance(m, dict) and "envelope_id" in m]
+
+    @property
+    def socket_messages(self) -> list[Any]:
+        """Every text message the bot sent over Socket Mode (acks and anything else), parsed."""
+        with self._lock:
+            return [m for _at, _number, m in self._state.socket_messages]
+
+    def wait_for_ack(self, envelope_id: str, timeout: float = 10.0) -> SocketAck:
+        """The bot's ack of one envelope; TimeoutError when none comes in ``timeout`` seconds."""
+        def found() -> SocketAck | None:
+            return next((a for a in self.acks if a.envelope_id == envelope_id), None)
+
+        with self._changed:
+            if not self._changed.wait_for(found, timeout):
+                raise TimeoutError(f"no ack of envelope {envelope_id} within {timeout}s")
+            return found()  # type: ignore[return-value]
+
+    def disconnect(self, reason: str = "refresh_requested") -> int:
+        """Tell every open connection to reconnect (Slack's ``disconnect`` message, e.g.
+        ``warning`` or ``refresh_requested``); how many were told. The bot closes the old one."""
+        with self._lock:
+            sockets = [c.websocket for c in self._sockets if c.is_open and c.websocket]
+        message = json.dumps({"type": "disconnect", "reason": reason,
+                              "debug_info": {"host": "applink-standin"}})
+        return sum(1 for websocket in sockets if websocket.send_text(message))
+
+    def _ack(self, at: float, number: int, message: dict[str, Any]) -> SocketAck:
+        envelope_id = str(message["envelope_id"])
+        envelope, pushed_at = self._state.pushed.get(envelope_id, (None, None))
+        payload = message.get("payload")
+        return SocketAck(envelope_id, payload if isinstance(payload, dict) else None, at,
+                         envelope, pushed_at, number)
+
+    def _open_socket_url(self, p: dict[str, Any]) -> dict[str, Any]:
+        if self.app_token is not None and p.get("token") != self.app_token:
+            return {"ok": False, "error": "invalid_auth"}
+        ticket = uuid.uuid4().hex
+        self._state.tickets.add(ticket)
+        url = self.base_url.replace("http://", "ws://", 1)
+        return {"ok": True, "url": f"{url}link/?ticket={ticket}&app_id={_APP_ID}"}
+
+    def _redeem_ticket(self, ticket: str) -> bool:
+        """A URL from apps.connections.open serves one connection."""
+        with self._lock:
+            if ticket not in self._state.tickets:
+                return False
+            self._state.tickets.discard(ticket)
+            return True
+
+    def _serve_socket(self, websocket: WebSocket) -> None:
+        """One connection from hello to close, in the stand-in's thread for that request."""
+        with self._changed:
+            connection = SocketConnection(len(self._sockets) + 1, time.monotonic(),
+                                          websocket=websocket)
+            self._sockets.append(connection)
+            live = sum(1 for c in self._sockets if c.is_open)
+            websocket.send_text(json.dumps({
+                "type": "hello", "num_connections": live,
+                "debug_info": {"host": "applink-standin", "build_number": 1,
+                               "approximate_connection_time": 18060},
+                "connection_info": {"app_id": _APP_ID},
+            }))
+            self._changed.notify_all()
+        try:
+            while (message := websocket.receive()) is not None:
+                _opcode, data = message
+                try:
+                    parsed: Any = json.loads(data)
+                except ValueError:
+                    parsed = data.decode("utf-8", errors="replace")
+                with self._changed:
+                    self._state.socket_messages.append(
+                        (time.monotonic(), connection.number, parsed))
+                    self._changed.notify_all()
+        finally:
+            with self._changed:
+                connection.closed_at = time.monotonic()
+                connection.close_code = websocket.close_code
+                self._changed.notify_all()
 
     # -- scripting failures --------------------------------------------------------------------
 
@@ -335,6 +562,7 @@ _METHODS: dict[str, Callable[[SlackStandIn, dict[str, Any]], dict[str, Any]]] = 
     "views.publish": SlackStandIn._publish,
     "users.info": SlackStandIn._user_info,
     "auth.test": SlackStandIn._auth_test,
+    "apps.connections.open": SlackStandIn._open_socket_url,
 }
 
 
@@ -351,7 +579,30 @@ class _Handler(BaseHTTPRequestHandler):
         """Quiet: the stand-in records calls instead of printing them."""
 
     def do_GET(self) -> None:
+        if urlsplit(self.path).path == "/link/":
+            self._upgrade()
+            return
         self._serve(dict(parse_qsl(urlsplit(self.path).query)))
+
+    def _upgrade(self) -> None:
+        """A Socket Mode URL: the WebSocket opening handshake, then the connection until closed."""
+        self.close_connection = True  # refused or upgraded, the HTTP exchange ends here
+        problem = handshake_problem(self.command, self.headers)
+        if problem is not None:
+            self._send(HTTPStatus.BAD_REQUEST, {"Sec-WebSocket-Version": "13",
+                                                "Connection": "close"}, problem.encode())
+            return
+        ticket = dict(parse_qsl(urlsplit(self.path).query)).get("ticket", "")
+        if not self.standin._redeem_ticket(ticket):
+            self._send(HTTPStatus.UNAUTHORIZED, {"Connection": "close"},
+                       b"unknown or used ticket: call apps.connections.open for a new URL")
+            return
+        self.send_response(HTTPStatus.SWITCHING_PROTOCOLS)
+        self.send_header("Upgrade", "websocket")
+        self.send_header("Connection", "Upgrade")
+        self.send_header("Sec-WebSocket-Accept", accept_key(self.headers["Sec-WebSocket-Key"]))
+        self.end_headers()
+        self.standin._serve_socket(WebSocket(self.rfile, self.connection))
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -369,10 +620,14 @@ class _Handler(BaseHTTPRequestHandler):
             return
         method = path[len("/api/"):]
         auth = self.headers.get("Authorization", "")
-        if method != "api.test" and not auth.startswith("Bearer xox"):
-            self._send_json(200, {}, {"ok": False, "error": "not_authed"})
+        token = auth[len("Bearer "):].strip() if auth.startswith("Bearer ") else ""
+        error = _token_error(method, token)
+        if error is not None:
+            self._send_json(200, {}, {"ok": False, "error": error})
             return
         params = {**dict(parse_qsl(urlsplit(self.path).query)), **params}
+        if method == "apps.connections.open":
+            params["token"] = token
         status, headers, body = self.standin.answer(method, params)
         self._send_json(status, headers, body)
 
@@ -387,6 +642,19 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)
+
+
+def _token_error(method: str, token: str) -> str | None:
+    """Slack's error for calling ``method`` with ``token``: the app-level (xapp-) token opens
+    Socket Mode connections and nothing else; bot and user (xox…) tokens do everything else."""
+    if method == "api.test":
+        return None
+    if not token:
+        return "not_authed"
+    wanted = "xapp-" if method == "apps.connections.open" else "xox"
+    if token.startswith(wanted):
+        return None
+    return "not_allowed_token_type" if token.startswith(("xapp-", "xox")) else "invalid_auth"
 
 
 def _decode_body(raw: bytes, content_type: str) -> dict[str, Any]:
@@ -421,6 +689,66 @@ def sign(body: bytes, secret: str, timestamp: int | None = None) -> dict[str, st
 
 Signed = tuple[bytes, dict[str, str]]
 
+_trigger_ids = itertools.count(1)
+
+
+def _trigger_id() -> str:
+    return f"{next(_trigger_ids)}.{int(time.time())}.standin"
+
+
+def slash_command_payload(user_id: str, text: str, *, response_url: str = "",
+                          channel_id: str = "C0GENERAL", trigger_id: str | None = None,
+                          team_id: str = _TEAM_ID, command: str = "/contact-check",
+                          ) -> dict[str, str]:
+    """What Slack sends for a slash command: the form fields (a JSON object in Socket Mode)."""
+    return {
+        "token": "standin", "team_id": team_id, "team_domain": "standin",
+        "channel_id": channel_id, "channel_name": "general", "user_id": user_id,
+        "user_name": user_id.lower(), "command": command, "text": text,
+        "api_app_id": _APP_ID, "response_url": response_url,
+        "trigger_id": trigger_id or _trigger_id(),
+    }
+
+
+def block_action_payload(user_id: str, action_id: str, value: str = "", *,
+                         block_id: str = "actions", message: Mapping[str, Any] | None = None,
+                         channel_id: str | None = None, view: Mapping[str, Any] | None = None,
+                         response_url: str = "", trigger_id: str | None = None,
+                         team_id: str = _TEAM_ID) -> dict[str, Any]:
+    """A button click, in a message (give ``message`` and ``channel_id``) or in a view."""
+    payload: dict[str, Any] = {
+        "type": "block_actions", "user": {"id": user_id, "team_id": team_id},
+        "api_app_id": _APP_ID, "team": {"id": team_id}, "trigger_id": trigger_id or _trigger_id(),
+        "actions": [{"type": "button", "action_id": action_id, "block_id": block_id,
+                     "value": value, "action_ts": f"{time.time():.6f}"}],
+    }
+    if view is not None:
+        payload["container"] = {"type": "view", "view_id": view.get("id", "")}
+        payload["view"] = dict(view)
+    else:
+        ts = (message or {}).get("ts", "")
+        channel = channel_id or (message or {}).get("channel", "")
+        payload["container"] = {"type": "message", "message_ts": ts, "channel_id": channel,
+                                "is_ephemeral": False}
+        payload["channel"] = {"id": channel}
+        payload["message"] = dict(message or {})
+        payload["response_url"] = response_url
+    return payload
+
+
+def view_submission_payload(user_id: str, view: Mapping[str, Any],
+                            values: Mapping[str, Mapping[str, Mapping[str, Any]]], *,
+                            trigger_id: str | None = None,
+                            team_id: str = _TEAM_ID) -> dict[str, Any]:
+    """Submitting a modal; ``values`` is Slack's ``state.values`` (block → action → value)."""
+    submitted = {**view, "id": view.get("id") or "V0SUBMITTED",
+                 "state": {"values": {b: dict(a) for b, a in values.items()}}}
+    return {
+        "type": "view_submission", "user": {"id": user_id, "team_id": team_id},
+        "api_app_id": _APP_ID, "team": {"id": team_id}, "trigger_id": trigger_id or _trigger_id(),
+        "view": submitted,
+    }
+
 
 class SlackRequests:
     """Builds the requests Slack sends to the bot, signed with the app's signing secret."""
@@ -442,12 +770,9 @@ class SlackRequests:
 
     def slash_command(self, user_id: str, text: str, *, response_url: str = "",
                       channel_id: str = "C0GENERAL", timestamp: int | None = None) -> Signed:
-        form = {
-            "token": "standin", "team_id": self.team_id, "team_domain": "standin",
-            "channel_id": channel_id, "channel_name": "general", "user_id": user_id,
-            "user_name": user_id.lower(), "command": self.command, "text": text,
-            "api_app_id": _APP_ID, "response_url": response_url, "trigger_id": self.trigger_id(),
-        }
+        form = slash_command_payload(
+            user_id, text, response_url=response_url, channel_id=channel_id,
+            trigger_id=self.trigger_id(), team_id=self.team_id, command=self.command)
         return self._signed(urlencode(form).encode(), timestamp)
 
     def interaction(self, payload: Mapping[str, Any], timestamp: int | None = None) -> Signed:
@@ -459,34 +784,16 @@ class SlackRequests:
                      channel_id: str | None = None, view: Mapping[str, Any] | None = None,
                      response_url: str = "", timestamp: int | None = None) -> Signed:
         """A button click, in a message (give ``message`` and ``channel_id``) or in a view."""
-        payload: dict[str, Any] = {
-            "type": "block_actions", "user": {"id": user_id, "team_id": self.team_id},
-            "api_app_id": _APP_ID, "team": {"id": self.team_id}, "trigger_id": self.trigger_id(),
-            "actions": [{"type": "button", "action_id": action_id, "block_id": block_id,
-                         "value": value, "action_ts": f"{time.time():.6f}"}],
-        }
-        if view is not None:
-            payload["container"] = {"type": "view", "view_id": view.get("id", "")}
-            payload["view"] = dict(view)
-        else:
-            ts = (message or {}).get("ts", "")
-            channel = channel_id or (message or {}).get("channel", "")
-            payload["container"] = {"type": "message", "message_ts": ts, "channel_id": channel,
-                                    "is_ephemeral": False}
-            payload["channel"] = {"id": channel}
-            payload["message"] = dict(message or {})
-            payload["response_url"] = response_url
+        payload = block_action_payload(
+            user_id, action_id, value, block_id=block_id, message=message, channel_id=channel_id,
+            view=view, response_url=response_url, trigger_id=self.trigger_id(),
+            team_id=self.team_id)
         return self.interaction(payload, timestamp)
 
     def view_submission(self, user_id: str, view: Mapping[str, Any],
                         values: Mapping[str, Mapping[str, Mapping[str, Any]]], *,
                         timestamp: int | None = None) -> Signed:
         """Submitting a modal; ``values`` is Slack's ``state.values`` (block → action → value)."""
-        submitted = {**view, "id": view.get("id") or "V0SUBMITTED",
-                     "state": {"values": {b: dict(a) for b, a in values.items()}}}
-        payload = {
-            "type": "view_submission", "user": {"id": user_id, "team_id": self.team_id},
-            "api_app_id": _APP_ID, "team": {"id": self.team_id}, "trigger_id": self.trigger_id(),
-            "view": submitted,
-        }
+        payload = view_submission_payload(user_id, view, values, trigger_id=self.trigger_id(),
+                                          team_id=self.team_id)
         return self.interaction(payload, timestamp)

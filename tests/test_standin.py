@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import os
+import socket
+import struct
 import time
-from urllib.parse import parse_qs
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from slack_sdk import WebClient
@@ -13,6 +19,7 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.webhook import WebhookClient
 
 from bot.standin import SlackRequests, SlackStandIn, sign
+from bot.standin_websocket import encode_frame
 
 
 @pytest.fixture
@@ -119,3 +126,151 @@ def test_requests_are_signed_as_slack_signs_them():
     assert payload["container"] == {"type": "message", "message_ts": "1.2", "channel_id": "D0ANA", "is_ephemeral": False}
     stale = sign(b"x", "s3cret", int(time.time()) - 600)
     assert not verifier.is_valid(b"x", stale["X-Slack-Request-Timestamp"], stale["X-Slack-Signature"])
+
+
+# --- Socket Mode ------------------------------------------------------------------------------
+
+APP_TOKEN = "xapp-1-A0STANDIN-1234567890-feedface"
+
+
+def raw_connect(url: str) -> tuple[socket.socket, Any]:
+    """Open a WebSocket by hand (RFC 6455 opening handshake) and check the server's accept."""
+    parts = urlsplit(url)
+    sock = socket.create_connection((parts.hostname, parts.port), timeout=5)
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall((f"GET {parts.path}?{parts.query} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+                  "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                  f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+    reader = sock.makefile("rb")
+    status = reader.readline().decode()
+    headers = {}
+    while (line := reader.readline().decode().strip()):
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    if status.split()[1] != "101":
+        sock.close()
+        raise AssertionError(status)
+    expected = base64.b64encode(hashlib.sha1(
+        (key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
+    assert headers["sec-websocket-accept"] == expected
+    return sock, reader
+
+
+def read_frame(reader: Any) -> tuple[bool, int, bytes]:
+    """A server frame: (fin, opcode, payload); servers never mask."""
+    first, second = reader.read(2)
+    assert not second & 0x80, "server frames must not be masked"
+    length = second & 0x7F
+    if length == 126:
+        (length,) = struct.unpack("!H", reader.read(2))
+    elif length == 127:
+        (length,) = struct.unpack("!Q", reader.read(8))
+    return bool(first & 0x80), first & 0x0F, reader.read(length)
+
+
+def client_frame(opcode: int, payload: bytes, fin: bool = True) -> bytes:
+    return encode_frame(opcode, payload, fin=fin, mask=os.urandom(4))
+
+
+def socket_url(slack: SlackStandIn) -> str:
+    return WebClient(base_url=slack.api_url).apps_connections_open(app_token=APP_TOKEN)["url"]
+
+
+def test_apps_connections_open_takes_only_an_app_token(slack):
+    url = socket_url(slack)
+    assert url.startswith(slack.base_url.replace("http://", "ws://")) and "ticket=" in url
+    for token, error in (("xoxb-123-bot", "not_allowed_token_type"), ("garbage", "invalid_auth")):
+        with pytest.raises(SlackApiError) as refused:
+            WebClient(base_url=slack.api_url).apps_connections_open(app_token=token)
+        assert refused.value.response["error"] == error
+    with pytest.raises(SlackApiError) as refused:  # an app token opens sockets, nothing else
+        WebClient(token=APP_TOKEN, base_url=slack.api_url).chat_postMessage(channel="U0ANA",
+                                                                            text="x")
+    assert refused.value.response["error"] == "not_allowed_token_type"
+    slack.app_token = APP_TOKEN
+    with pytest.raises(SlackApiError) as refused:
+        WebClient(base_url=slack.api_url).apps_connections_open(app_token=APP_TOKEN + "x")
+    assert refused.value.response["error"] == "invalid_auth"
+    assert slack.calls_to("apps.connections.open")[0].params["token"] == APP_TOKEN
+
+
+def test_socket_hello_then_envelopes_and_acks_over_a_raw_websocket(slack):
+    url = socket_url(slack)
+    sock, reader = raw_connect(url)
+    try:
+        fin, opcode, data = read_frame(reader)
+        hello = json.loads(data)
+        assert (fin, opcode) == (True, 0x1)
+        assert hello["type"] == "hello" and hello["num_connections"] == 1
+        assert hello["connection_info"] == {"app_id": "A0STANDIN"}
+        assert slack.wait_connected(1).number == 1
+        envelope_id = slack.push_slash_command("U0ANA", "help")
+        _fin, _op, data = read_frame(reader)
+        envelope = json.loads(data)
+        assert envelope["envelope_id"] == envelope_id and envelope["type"] == "slash_commands"
+        assert envelope["accepts_response_payload"] is True
+        assert envelope["payload"]["text"] == "help"
+        assert envelope["payload"]["response_url"].startswith(slack.base_url + "response/")
+        sock.sendall(client_frame(0x9, b"are you there"))  # ping: answered with the same data
+        assert read_frame(reader) == (True, 0xA, b"are you there")
+        ack = json.dumps({"envelope_id": envelope_id,
+                          "payload": {"text": "Contact Check: ü"}}).encode()
+        sock.sendall(client_frame(0x1, ack[:10], fin=False) + client_frame(0x0, ack[10:]))
+        received = slack.wait_for_ack(envelope_id, timeout=5)
+        assert received.payload == {"text": "Contact Check: ü"} and received.connection == 1
+        assert received.envelope == envelope and 0 <= received.latency < 5
+        sock.sendall(client_frame(0x8, struct.pack("!H", 1000) + b"bye"))
+        assert read_frame(reader) == (True, 0x8, struct.pack("!H", 1000))
+    finally:
+        sock.close()
+    assert slack.disconnect() == 0
+    with pytest.raises(RuntimeError, match="no Socket Mode connection is open"):
+        slack.push_slash_command("U0ANA", "help")
+    closed = slack.connections[0]
+    assert closed.close_code == 1000 and not closed.is_open
+
+
+def test_socket_refuses_unmasked_frames_and_used_or_unknown_tickets(slack):
+    url = socket_url(slack)
+    sock, reader = raw_connect(url)
+    try:
+        read_frame(reader)  # hello
+        sock.sendall(encode_frame(0x1, b'{"envelope_id": "x"}'))  # unmasked: a protocol error
+        fin, opcode, data = read_frame(reader)
+        assert opcode == 0x8 and struct.unpack("!H", data[:2])[0] == 1002
+        assert reader.read(1) == b""  # and the connection ends
+    finally:
+        sock.close()
+    assert slack.acks == []
+    for reused in (url, url.replace("ticket=", "ticket=forged")):
+        with pytest.raises(AssertionError, match="401"):
+            raw_connect(reused)
+
+
+def test_socket_mode_client_of_slack_sdk_round_trip_and_disconnect(slack):
+    from slack_sdk.socket_mode.builtin import SocketModeClient
+    from slack_sdk.socket_mode.response import SocketModeResponse
+
+    def answer(client, request):
+        client.send_socket_mode_response(SocketModeResponse(
+            envelope_id=request.envelope_id, payload={"text": f"seen {request.type}"}))
+
+    client = SocketModeClient(app_token=APP_TOKEN,
+                              web_client=WebClient(token="xoxb-123-bot", base_url=slack.api_url))
+    client.socket_mode_request_listeners.append(answer)
+    try:
+        client.connect()
+        slack.wait_connected(5)
+        sent = slack.push_block_action("U0ANA", "returned", "id-1", message={"ts": "1.2"},
+                                       channel_id="D0ANA")
+        assert slack.wait_for_ack(sent, 5).payload == {"text": "seen interactive"}
+        assert slack.disconnect("refresh_requested") == 1  # Slack's notice: move to a new URL
+        assert slack.wait_connected(10, count=2).number == 2
+        sent = slack.push_event({"type": "app_home_opened", "user": "U0ANA", "tab": "home"})
+        ack = slack.wait_for_ack(sent, 5)
+        assert ack.connection == 2 and ack.payload == {"text": "seen events_api"}
+        assert ack.envelope["payload"]["event"]["type"] == "app_home_opened"
+        assert ack.envelope["accepts_response_payload"] is False
+        assert len(slack.calls_to("apps.connections.open")) == 2
+    finally:
+        client.close()
