@@ -18,8 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.dispatcher import METADATA_EVENT
+from bot.clock import ManualClock
+from bot.deps import Deps
+from bot.dispatcher import METADATA_EVENT, Dispatcher
 from bot.pacing import LocalPace, SharedPace, pace_for
+from bot.policy.validation import parse_policy
 from bot.standin import ApiCall, SlackStandIn
 from storage.uow import Store
 from tests.dispatcher_process import NOTE_KIND
@@ -213,3 +216,31 @@ def test_a_killed_replica_stops_counting_and_the_survivor_speeds_up(
     assert len(before) <= 0.65 * RATE * 2, f"sharing the budget before: {len(before)} in 2 s"
     assert len(after) >= 0.8 * RATE * 2, f"the whole budget after: {len(after)} in 2 s"
     assert busiest_second([c.at for c in calls]) <= RATE + BURST
+
+
+def test_a_long_wait_for_a_slot_keeps_the_batch_leased(
+    store: Store, clock: ManualClock
+) -> None:
+    """Waiting out a Retry-After another replica met, a dispatcher keeps its rows: their lease
+    covers the wait, so no other replica takes and sends them meanwhile."""
+    policy = parse_policy({"clinic": {"name": "Great Agency", "timezone": "America/New_York"},
+                           "team": [{"slack_id": "U0ADMIN", "role": "admin", "first_name": "Lee"}]})
+    with store.unit_of_work() as uow:
+        row = uow.outbox.enqueue(NOTE_KIND, "U0ANA", clock.now(), {"n": 1})
+        uow.commit()
+    pace = LocalPace(10, time.monotonic)
+    pace.rate_limited(2.5)  # as a SharedPace answers after another replica's 429
+    leased_until: list[datetime] = []
+    with SlackStandIn() as slack:
+
+        def look(call: ApiCall) -> None:
+            with store.unit_of_work() as uow:
+                leased_until.append(uow.outbox.get(row.id).lease_until)
+
+        slack.on_call = look
+        deps = Deps(store=store, policy=policy, clock=clock, bot_token="xoxb-test",
+                    slack_api_url=slack.api_url, send_rate=10)
+        lease = timedelta(seconds=4)
+        report = Dispatcher(deps, pace=pace, lease=lease, per_channel_interval=0.0).drain()
+    assert report.sent == 1
+    assert leased_until[0] >= clock.now() + lease + timedelta(seconds=2)

@@ -1,15 +1,19 @@
 """Benchmark: the reminder dispatcher under load. Prints figures; run on demand.
 
-    python tests/perf/bench_dispatch.py [--part drain|lateness|claim|all] [--scale 1.0]
-                                        [--database-url URL]
+    python tests/perf/bench_dispatch.py [--part drain|lateness|claim|pace|all] [--scale 1.0]
+                                        [--database-url URL] [--replicas N] [--local-pace]
 
 1. drain — 5,000 call-back reminders for 500 clinicians due the same minute, against a Slack
    stand-in that allows 50 messages/s and answers 429 beyond (Retry-After: 1). Figures: lost,
    doubled, 429s, drain time and its ratio to the 100 s floor (5,000 / 50). Goal ≤ 1.2×.
+   ``--replicas N`` (PostgreSQL) drains with N dispatcher processes sharing the send budget;
+   ``--local-pace`` makes each pace itself alone instead, as before the budget was shared.
 2. lateness — no-show chases falling due over a minute, the dispatcher woken by APScheduler as in
    production, Slack not rate-limiting. Figures: lateness p50/p99 (goal p99 ≤ 5 s).
 3. claim — the cost of one claim (50 rows, rolled back) with 1,000 vs 1,000,000 pending rows,
    (a) all pending rows due later, (b) all due now. Goal: ≤ 2× between the sizes.
+4. pace — PostgreSQL: what the shared send budget adds to each message (one slot reservation),
+   alone and with 4 threads reserving at once.
 
 ``--scale`` shrinks the drain part (e.g. 0.2: 1,000 reminders, 100 clinicians, 20 s floor) and
 the large claim table (0.1: 100,000 rows). Default database: a fresh SQLite file; give
@@ -20,7 +24,9 @@ against PostgreSQL.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import statistics
+import threading
 import sys
 import tempfile
 import time
@@ -36,7 +42,8 @@ from sqlalchemy import delete, insert, text  # noqa: E402
 
 from bot.clock import ManualClock, SystemClock  # noqa: E402
 from bot.deps import Deps  # noqa: E402
-from bot.dispatcher import METADATA_EVENT, Dispatcher  # noqa: E402
+from bot.dispatcher import METADATA_EVENT, DrainReport, Dispatcher  # noqa: E402
+from bot.pacing import LocalPace, SharedPace  # noqa: E402
 from bot.policy.model import ClientRecord, Consent, NumberPermission, Provenance  # noqa: E402
 from bot.policy.validation import parse_policy  # noqa: E402
 from bot.services.appointments import CHASE_KIND, schedule_chase  # noqa: E402
@@ -72,7 +79,7 @@ def policy_for(clinicians: int):
     })
 
 
-def fresh_store(url: str | None) -> Store:
+def fresh_store(url: str | None, key: str | None = None) -> Store:
     if url is None:
         path = Path(tempfile.mkdtemp()) / "bench.db"
         url = f"sqlite:///{path}"
@@ -82,7 +89,9 @@ def fresh_store(url: str | None) -> Store:
         for table in (OutboxMessage, CallbackDuty, Appointment, ConsentNumber, ConsentRow,
                       AuditEvent, Client):
             conn.execute(delete(table))
-    return Store(engine, Keyring.from_env(generate_key()))
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM send_pace"))
+    return Store(engine, Keyring.from_env(key or generate_key()))
 
 
 def add_clients(store: Store, clinicians: int) -> list[Client]:
@@ -103,11 +112,16 @@ def add_clients(store: Store, clinicians: int) -> list[Client]:
 # --- 1. drain ----------------------------------------------------------------------------------------
 
 
-def bench_drain(url: str | None, scale: float, send_rate: float) -> None:
+def bench_drain(url: str | None, scale: float, send_rate: float, replicas: int = 1,
+                local_pace: bool = False) -> None:
+    if replicas > 1 and (url is None or not url.startswith("postgresql")):
+        raise SystemExit("--replicas needs --database-url postgresql+psycopg://… "
+                         "(SQLite runs one dispatcher)")
     clinicians = max(10, round(500 * scale))
     per_clinician = 10
     total = clinicians * per_clinician
-    store = fresh_store(url)
+    key = generate_key()
+    store = fresh_store(url, key)
     policy = policy_for(clinicians)
     clients = add_clients(store, clinicians)
     due = NOW
@@ -127,11 +141,25 @@ def bench_drain(url: str | None, scale: float, send_rate: float) -> None:
     floor = total / 50
     with SlackStandIn() as slack:
         slack.rate_limit_per_second = 50
-        deps = Deps(store=store, policy=policy, clock=ManualClock(due + timedelta(seconds=30)),
-                    bot_token="xoxb-bench", slack_api_url=slack.api_url, send_rate=send_rate)
-        dispatcher = Dispatcher(deps)  # 1 message/s per DM, as in production
         started = time.monotonic()
-        report = dispatcher.drain()
+        if replicas == 1:
+            report = drain_once(store, policy, slack.api_url, send_rate, due, local_pace)
+        else:
+            store.engine.dispose()  # the replicas are forked: no shared connections
+            report = DrainReport()
+            results: multiprocessing.Queue = multiprocessing.get_context("fork").Queue()
+            forked = [multiprocessing.get_context("fork").Process(
+                target=_replica, args=(url, key, clinicians, slack.api_url, send_rate, due,
+                                       local_pace, results)) for _ in range(replicas)]
+            for process in forked:
+                process.start()
+            shares = []
+            for _ in forked:
+                part = results.get(timeout=3600)
+                shares.append(part.sent)
+                report.add(part)
+            for process in forked:
+                process.join()
         elapsed = time.monotonic() - started
         ok = [c for c in slack.calls_to("chat.postMessage") if c.status == 200 and not c.error]
         limited = [c for c in slack.calls_to("chat.postMessage") if c.status == 429]
@@ -145,12 +173,32 @@ def bench_drain(url: str | None, scale: float, send_rate: float) -> None:
     lost = len(expected - set(ids))
     doubled = sum(n - 1 for n in ids.values())
     last = max(c.at for c in ok) - min(c.at for c in ok) if ok else 0.0
+    pacing = ("each replica paces alone" if local_pace
+              else "shared budget" if store.engine.dialect.name == "postgresql" else "in memory")
     print(f"drain: {total} reminders, {clinicians} clinicians, stand-in 50 msg/s, "
-          f"CONTACT_CHECK_SEND_RATE={send_rate:g}, database={store.engine.dialect.name}")
+          f"CONTACT_CHECK_SEND_RATE={send_rate:g}, database={store.engine.dialect.name}, "
+          f"{replicas} dispatcher process(es), {pacing}"
+          + (f" (sent {'/'.join(map(str, shares))})" if replicas > 1 else ""))
     print(f"  sent {report.sent}, lost {lost}, doubled {doubled}, 429 answers {len(limited)}, "
           f"statuses {statuses}")
     print(f"  drain {elapsed:.1f} s (first to last message {last:.1f} s); floor {floor:.0f} s; "
           f"ratio {elapsed / floor:.3f}x (goal <= 1.2x)")
+
+
+def drain_once(store: Store, policy, api_url: str, send_rate: float,  # noqa: ANN001
+               due: datetime, local_pace: bool) -> DrainReport:
+    deps = Deps(store=store, policy=policy, clock=ManualClock(due + timedelta(seconds=30)),
+                bot_token="xoxb-bench", slack_api_url=api_url, send_rate=send_rate)
+    pace = LocalPace(send_rate, time.monotonic) if local_pace else None
+    dispatcher = Dispatcher(deps, pace=pace)  # 1 message/s per DM, as in production
+    return dispatcher.drain()
+
+
+def _replica(url: str, key: str, clinicians: int, api_url: str, send_rate: float,
+             due: datetime, local_pace: bool, results: multiprocessing.Queue) -> None:
+    store = Store(make_engine(url), Keyring.from_env(key))
+    report = drain_once(store, policy_for(clinicians), api_url, send_rate, due, local_pace)
+    results.put(report)
 
 
 # --- 2. chase lateness --------------------------------------------------------------------------------
@@ -264,19 +312,58 @@ def bench_claim(url: str | None, scale: float) -> None:
               f"{results[big] * 1000:.2f} ms, ratio {ratio:.2f}x (goal <= 2x)")
 
 
+# --- 4. the shared send budget's cost ------------------------------------------------------------
+
+
+def bench_pace(url: str | None, reservations: int = 2000) -> None:
+    if url is None or not url.startswith("postgresql"):
+        print("pace: PostgreSQL only (SQLite paces in memory: no database call per message)")
+        return
+    store = fresh_store(url)
+    pace = SharedPace(store, 1e9, "bench", time.monotonic)  # no waiting: the call's own cost
+
+    def timed(n: int) -> list[float]:
+        times = []
+        for _ in range(n):
+            started = time.perf_counter()
+            pace.slot()
+            times.append(time.perf_counter() - started)
+        return times
+
+    timed(100)
+    alone = sorted(timed(reservations))
+    together: list[float] = []
+    threads = [threading.Thread(target=lambda: together.extend(timed(reservations // 4)))
+               for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    together.sort()
+    for label, times in (("alone", alone), ("4 threads at once", together)):
+        print(f"pace: one slot reservation ({label}): median {statistics.median(times) * 1000:.2f}"
+              f" ms, p99 {times[int(len(times) * 0.99)] * 1000:.2f} ms")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--part", choices=("drain", "lateness", "claim", "all"), default="all")
+    parser.add_argument("--part", choices=("drain", "lateness", "claim", "pace", "all"),
+                        default="all")
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--send-rate", type=float, default=50.0)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--replicas", type=int, default=1)
+    parser.add_argument("--local-pace", action="store_true")
     args = parser.parse_args()
     if args.part in ("claim", "all"):
         bench_claim(args.database_url, args.scale)
     if args.part in ("lateness", "all"):
         bench_lateness(args.database_url)
     if args.part in ("drain", "all"):
-        bench_drain(args.database_url, args.scale, args.send_rate)
+        bench_drain(args.database_url, args.scale, args.send_rate, args.replicas,
+                    args.local_pace)
+    if args.part in ("pace", "all"):
+        bench_pace(args.database_url)
     return 0
 
 
