@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
 from bot.policy.clinic import ClinicPolicy, TeamMember
 from bot.policy.model import ClientRecord
@@ -41,6 +42,16 @@ class Access:
         return self.level is Level.DETAILS
 
 
+class ClientRef(Protocol):
+    """What access is decided from: a client's code and clinician (a record or a table row)."""
+
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def clinician(self) -> str | None: ...
+
+
 NOT_ON_TEAM = (
     "Sorry, Contact Check is only for the clinic's team, and you are not on it. If you should "
     "be, ask the clinic's admin to add you to the team in the clinic's policy."
@@ -51,7 +62,7 @@ def is_on_team(policy: ClinicPolicy, user_id: str) -> bool:
     return policy.member(user_id) is not None
 
 
-def treating_team(policy: ClinicPolicy, client: ClientRecord) -> frozenset[str]:
+def treating_team(policy: ClinicPolicy, client: ClientRef) -> frozenset[str]:
     """Slack ids that see the client's details besides admins: clinician and their supervisor."""
     if client.clinician is None:
         return frozenset()
@@ -62,8 +73,12 @@ def treating_team(policy: ClinicPolicy, client: ClientRecord) -> frozenset[str]:
     return frozenset(ids)
 
 
-def card_access(policy: ClinicPolicy, user_id: str, client: ClientRecord | None) -> Access:
-    """How much of ``client``'s card (None: unknown code) ``user_id`` may see."""
+def card_access(policy: ClinicPolicy, user_id: str, client: ClientRef | None) -> Access:
+    """How much of ``client``'s card (None: unknown code) ``user_id`` may see.
+
+    The details level is the one rule for "who may see (or write) a client's details"
+    everywhere: cards, modals behind reminders, run-ins, reasons, coaching requests.
+    """
     member = policy.member(user_id)
     if member is None:
         return Access(Level.NONE, NOT_ON_TEAM)
@@ -77,6 +92,33 @@ def card_access(policy: ClinicPolicy, user_id: str, client: ClientRecord | None)
     if client is None or client.clinician is None:
         return Access(Level.LOGISTICS, "no clinician assigned")
     return Access(Level.NONE, _not_treating(policy, client))
+
+
+DETAILS_ONLY = "Only the client's clinician, their supervisor or an admin can see these details."
+
+
+def details_access(policy: ClinicPolicy, user_id: str, client: ClientRef | None) -> Access:
+    """The details level, or a refusal: for what shows nothing but details (a details modal)."""
+    access = card_access(policy, user_id, client)
+    if access.allowed and not access.details:
+        return Access(Level.NONE, DETAILS_ONLY)
+    return access
+
+
+CALLER_ONLY = ("Only the person the call-back is assigned to, or an admin, can see this caller's "
+               "number.")
+
+
+def caller_access(policy: ClinicPolicy, user_id: str, *, assigned: str,
+                  logged_by: str) -> Access:
+    """Who sees a potential client's number (no client on file): the person the call-back is
+    assigned to, whoever logged the call, and admins."""
+    member = policy.member(user_id)
+    if member is None:
+        return Access(Level.NONE, NOT_ON_TEAM)
+    if member.role == "admin" or user_id in (assigned, logged_by):
+        return Access(Level.DETAILS, "admin" if member.role == "admin" else "call-back")
+    return Access(Level.NONE, CALLER_ONLY)
 
 
 def consent_access(policy: ClinicPolicy, user_id: str, client: ClientRecord | None) -> Access:
@@ -107,14 +149,14 @@ def may_be_treating_clinician(policy: ClinicPolicy, user_id: str) -> TeamMember 
     return member if member is not None and member.role in ("clinician", "supervisor") else None
 
 
-def _not_treating(policy: ClinicPolicy, client: ClientRecord) -> str:
+def _not_treating(policy: ClinicPolicy, client: ClientRef) -> str:
     return (
         f"Sorry, {client.code} is not one of your clients, so their contact details are not "
         f"shown to you. {_sentence_start(_who_edits(policy, client))} can see them."
     )
 
 
-def _who_edits(policy: ClinicPolicy, client: ClientRecord) -> str:
+def _who_edits(policy: ClinicPolicy, client: ClientRef) -> str:
     names = []
     if client.clinician:
         names.append(f"<@{client.clinician}> (their clinician)")

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import col, select
 
-from bot.policy.access import card_access
+from bot.policy.access import card_access, details_access
 from bot.policy.clinic import ClinicPolicy
 from bot.policy.consent import Guidance, Verdict, check_contact
 from bot.policy.model import CLIENT_CODE_RULE, ClientRecord, is_client_code
@@ -79,7 +79,7 @@ def record_appointment(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str, cod
                        start: datetime, minutes: int, now: datetime) -> AppointmentResult:
     """``appt CODE …``: store the appointment (same client and start: updated) and its chase."""
     client = _client(uow, code)
-    _authorise(uow, policy, actor, client)
+    _authorise(policy, actor, client)
     appointment, created = uow.appointments.save(client, start, minutes)
     uow.session.flush()
     chase_at = schedule_chase(uow, policy, appointment, client, now)
@@ -116,7 +116,7 @@ def mark_arrived(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str, now: date
                  ) -> ArrivedResult:
     """``arrived CODE`` or the button: the client came; the chase is cancelled. Idempotent."""
     appointment, client = _appointment(uow, code, appointment_id, now)
-    _authorise(uow, policy, actor, client, front_desk_ok=True)
+    _authorise(policy, actor, client, front_desk_ok=True)
     if appointment.status == ARRIVED:
         return ArrivedResult(appointment.id, client.code, appointment.start_at, already=True)
     corrected = appointment.status == NO_SHOW
@@ -138,7 +138,7 @@ def record_no_show(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str, now: da
     Recording it again changes nothing and asks for nothing.
     """
     appointment, client = _appointment(uow, code, appointment_id, now)
-    _authorise(uow, policy, actor, client, front_desk_ok=True)
+    _authorise(policy, actor, client, front_desk_ok=True)
     if appointment.start_at > now:
         raise AppointmentRefused(
             f"{client.code}'s appointment has not started yet (it starts "
@@ -186,7 +186,7 @@ def _client(uow: UnitOfWork, code: str) -> Client:
     return client
 
 
-def _authorise(uow: UnitOfWork, policy: ClinicPolicy, actor: str, client: Client, *,
+def _authorise(policy: ClinicPolicy, actor: str, client: Client, *,
                front_desk_ok: bool = False) -> None:
     """The treating team and admins; front desk too for arrivals and no-shows (they see who came)."""
     member = policy.member(actor)
@@ -194,8 +194,7 @@ def _authorise(uow: UnitOfWork, policy: ClinicPolicy, actor: str, client: Client
         raise AppointmentRefused("Only members of the clinic's team can use Contact Check.")
     if front_desk_ok and member.role == "front_desk":
         return
-    record = uow.clients.get(client.code)
-    access = card_access(policy, actor, record)
+    access = card_access(policy, actor, client)
     if not access.allowed:
         raise AppointmentRefused(access.reason)
 
@@ -343,11 +342,9 @@ def appointment_details(uow: UnitOfWork, policy: ClinicPolicy, *, viewer: str,
     appointment, client = _appointment(uow, None, appointment_id, now)
     record = uow.clients.get(client.code)
     assert record is not None
-    access = card_access(policy, viewer, record)
-    if not access.details:
-        raise AppointmentRefused(access.reason if not access.allowed else
-                                 "Only the client's clinician, their supervisor or an admin can "
-                                 "see these details.")
+    access = details_access(policy, viewer, record)
+    if not access.allowed:
+        raise AppointmentRefused(access.reason)
     guidance = check_contact(record, policy, now)
     lines: list[tuple[str, str]] = [
         ("Client", f"{record.code} ({record.preferred_name or 'no name on file'})"),

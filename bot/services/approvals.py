@@ -28,7 +28,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.policy import scripts
-from bot.policy.access import treating_team
+from bot.policy.access import card_access
 from bot.policy.approvals import (
     CLOSURE_WARNING,
     PHONE_COACHING,
@@ -160,10 +160,7 @@ def request_coaching(
             "to import the client first.",
             "unknown client",
         )
-    member = policy.member(requested_by)
-    if member is None or (
-        member.role != "admin" and requested_by not in treating_team(policy, record)
-    ):
+    if not card_access(policy, requested_by, record).details:
         clinician = f"<@{record.clinician}>" if record.clinician else "the client's clinician"
         return _refused(
             uow, requested_by, PHONE_COACHING, client_code, now,
@@ -359,10 +356,8 @@ def show_reason(uow: UnitOfWork, policy: ClinicPolicy, *, approval_id: str | uui
     summary = summarise(approval)
     member = policy.member(user)
     record = uow.clients.get(summary.client_code)
-    allowed = member is not None and (
-        member.role == "admin"
-        or user in {approval.requester, approval.approver, approval.decided_by}
-        or (record is not None and user in treating_team(policy, record))
+    allowed = card_access(policy, user, record).details or (
+        member is not None and user in {approval.requester, approval.approver, approval.decided_by}
     )
     uow.audit.append(user, "approval.reason_viewed" if allowed else "approval.reason_refused",
                      summary.client_code, {"approval_id": str(approval.id)}, at=now)

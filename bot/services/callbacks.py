@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.policy.access import card_access
+from bot.policy.access import caller_access, card_access, details_access
 from bot.policy.business_hours import CallbackDue, callback_due, reminder_times
 from bot.policy.clinic import ClinicPolicy
 from bot.policy.consent import Guidance, Verdict, check_contact
@@ -73,8 +73,8 @@ def log_missed(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str, code: str |
         raise CallbackRefused("Only members of the clinic's team can log missed calls.")
     client = _client_for(uow, code, phone)
     record = uow.clients.get(client.code) if client is not None else None
-    if record is not None and not card_access(policy, actor, record).allowed:
-        raise CallbackRefused(card_access(policy, actor, record).reason)
+    if client is not None:
+        _authorise(policy, actor, client)
     clinician = (client.clinician if client is not None and client.clinician else actor)
     voicemail_left = bool(voicemail)
 
@@ -178,7 +178,7 @@ def mark_returned(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str, now: dat
     if code is not None:
         client = _client_for(uow, code, None)
         assert client is not None
-        _authorise(uow, policy, actor, client)
+        _authorise(policy, actor, client)
         duties = uow.callbacks.open_for_client(client.id)
         client_code: str | None = client.code
     else:
@@ -187,7 +187,7 @@ def mark_returned(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str, now: dat
             raise CallbackRefused("That call-back is no longer on file.")
         client = uow.session.get(Client, duty.client_id) if duty.client_id else None
         if client is not None:
-            _authorise(uow, policy, actor, client)
+            _authorise(policy, actor, client)
         client_code = client.code if client else None
         if duty.status != OPEN:
             return ReturnedResult(client_code, 0, duty.closed_by, duty.closed_at)
@@ -202,9 +202,8 @@ def mark_returned(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str, now: dat
     return ReturnedResult(client_code, len(duties))
 
 
-def _authorise(uow: UnitOfWork, policy: ClinicPolicy, actor: str, client: Client) -> None:
-    record = uow.clients.get(client.code)
-    access = card_access(policy, actor, record)
+def _authorise(policy: ClinicPolicy, actor: str, client: Client) -> None:
+    access = card_access(policy, actor, client)
     if not access.allowed:
         raise CallbackRefused(access.reason)
 
@@ -274,17 +273,10 @@ def callback_details(uow: UnitOfWork, policy: ClinicPolicy, *, viewer: str, duty
     if duty is None:
         raise CallbackRefused("That call-back is no longer on file.")
     record = _record_of(uow, duty)
-    member = policy.member(viewer)
-    if record is not None:
-        access = card_access(policy, viewer, record)
-        if not access.details:
-            raise CallbackRefused(access.reason if not access.allowed else
-                                  "Only the client's clinician, their supervisor or an admin "
-                                  "can see these details.")
-    elif member is None or (viewer != duty.clinician and member.role != "admin"
-                            and viewer != duty.logged_by):
-        raise CallbackRefused("Only the person the call-back is assigned to, or an admin, can "
-                              "see this caller's number.")
+    access = (details_access(policy, viewer, record) if record is not None else
+              caller_access(policy, viewer, assigned=duty.clinician, logged_by=duty.logged_by))
+    if not access.allowed:
+        raise CallbackRefused(access.reason)
     guidance = check_contact(record, policy, now)
     lines: list[tuple[str, str]] = []
     if record is not None:

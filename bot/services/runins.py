@@ -25,6 +25,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
+from bot.policy.access import card_access
 from bot.policy.clinic import ClinicPolicy
 from bot.policy.model import CLIENT_CODE_RULE, is_client_code
 from bot.services.deliveries import Delivery, Rendered, register
@@ -103,10 +104,7 @@ def _authorise(policy: ClinicPolicy, actor: str, client: Client | None, code: st
     if client is None:
         raise RunInRefused(f"There is no client `{code}` on file. Check the code, or ask your "
                            "clinic admin to import the client first.")
-    if member.role == "admin" or actor == client.clinician:
-        return client
-    treating = policy.member(client.clinician) if client.clinician else None
-    if treating is not None and treating.supervisor == actor:
+    if card_access(policy, actor, client).details:
         return client
     raise RunInRefused(
         f"Run-ins with `{code}` are documented by the client's treating team (their clinician, "

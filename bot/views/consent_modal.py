@@ -14,6 +14,7 @@ from typing import Any
 
 import phonenumbers
 
+from bot.policy.access import may_be_treating_clinician
 from bot.policy.clinic import ClinicPolicy
 from bot.policy.model import (
     CLIENT_STATUSES,
@@ -297,11 +298,9 @@ def read_submission(values: Values, policy: ClinicPolicy) -> ConsentDraft | dict
     read = _Reader(values)
     region = policy.clinic.phone_region
     clinician = read.user(B_CLINICIAN)
-    if clinician is not None:
-        member = policy.member(clinician)
-        if member is None or member.role not in ("clinician", "supervisor"):
-            read.errors[B_CLINICIAN] = ("Choose a clinician on the clinic's team (someone "
-                                        "whose role is clinician or supervisor).")
+    if clinician is not None and may_be_treating_clinician(policy, clinician) is None:
+        read.errors[B_CLINICIAN] = ("Choose a clinician on the clinic's team (someone "
+                                    "whose role is clinician or supervisor).")
     first_name = read.text(B_FIRST_NAME, MAX_NAME)
     status = read.choice(B_STATUS) or "active"
     if status not in CLIENT_STATUSES:

@@ -6,7 +6,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.policy.access import Level, card_access, consent_access, is_on_team, treating_team
+from bot.policy.access import (
+    CALLER_ONLY,
+    DETAILS_ONLY,
+    NOT_ON_TEAM,
+    Level,
+    caller_access,
+    card_access,
+    consent_access,
+    details_access,
+    is_on_team,
+    treating_team,
+)
 from bot.policy.clinic import Clinic, ClinicPolicy, TeamMember
 from bot.policy.model import ClientRecord, Consent
 
@@ -78,3 +89,42 @@ def test_team_membership_and_treating_team():
     assert is_on_team(POLICY, "U0DESK") and not is_on_team(POLICY, "U0STRANGER")
     assert treating_team(POLICY, ANAS) == {"U0ANA", "U0JAMIE"}
     assert treating_team(POLICY, UNASSIGNED) == frozenset()
+
+
+@pytest.mark.parametrize(("user", "client", "level"), CARD)
+def test_details_access_is_the_card_details_level_or_a_refusal(user, client, level):
+    access = details_access(POLICY, user, client)
+    assert access.details is (level is Level.DETAILS)
+    assert access.allowed is access.details
+    if level is Level.LOGISTICS:
+        assert access.reason == DETAILS_ONLY
+    elif level is Level.NONE:
+        assert access.reason == card_access(POLICY, user, client).reason
+
+
+def test_access_is_decided_from_the_code_and_clinician_alone():
+    """A table row (anything with ``code`` and ``clinician``) gets the record's answer."""
+
+    class Row:
+        code = "C-1042"
+        clinician = "U0ANA"
+
+    for user, _, _ in CARD:
+        assert card_access(POLICY, user, Row()) == card_access(POLICY, user, ANAS)
+    assert treating_team(POLICY, Row()) == treating_team(POLICY, ANAS)
+
+
+@pytest.mark.parametrize(("user", "allowed"), [
+    ("U0ANA", True),  # assigned the call-back
+    ("U0DESK", True),  # logged the call
+    ("U0ADMIN", True),
+    ("U0JAMIE", False),  # Ana's supervisor: there is no client, so no treating team
+    ("U0BEN", False),
+])
+def test_a_potential_clients_number_is_for_the_call_back_only(user, allowed):
+    access = caller_access(POLICY, user, assigned="U0ANA", logged_by="U0DESK")
+    assert access.details is allowed
+    assert access.allowed is allowed
+    assert allowed or access.reason == CALLER_ONLY
+    assert caller_access(POLICY, "U0STRANGER", assigned="U0STRANGER",
+                         logged_by="U0STRANGER").reason == NOT_ON_TEAM
