@@ -119,25 +119,47 @@ def _summary(guidance: Guidance, card: ClientCard) -> str:
 
 
 def _fields(guidance: Guidance, policy: ClinicPolicy, card: ClientCard) -> list[dict[str, Any]]:
-    number = guidance.use_number
     tz = policy.clinic.timezone
-    if number is not None and number.number:
-        use = f"*{number.kind.capitalize()}*: {phone_text(number.number, policy.clinic.phone_region)}"
-    else:
-        use = "None"
-    never = ", ".join(n.kind for n in guidance.never_use) or "None"
-    fields = [
-        f"*Number to use*\n{use}",
-        f"*Never use*\n{never}",
-        f"*Voicemail*\n{'May be left' if guidance.voicemail_ok else 'Do not leave one'}",
-        f"*Clinic's name*\n{'May be said' if guidance.clinic_name_ok else 'Do not say it'}",
-    ]
+    fields = [f"*{label}*\n{value}" for label, value in card_facts(guidance, policy, card)]
     if guidance.window_text:
         fields.append(f"*Calling hours*\n{guidance.window_text}")
     if guidance.opens_at is not None:
         fields.append(f"*Opens*\n{scripts.clinic_time_text(policy, guidance.opens_at)} "
                       f"({tz.key})")
     return [{"type": "mrkdwn", "text": text} for text in fields]
+
+
+def card_facts(guidance: Guidance, policy: ClinicPolicy,
+               card: ClientCard) -> list[tuple[str, str]]:
+    """The four answers every card gives, worded for its verdict: (label, answer)."""
+    number = guidance.use_number
+    nothing_on_file = card.client is None or card.client.consent is None
+    never = ", ".join(n.kind for n in guidance.never_use)
+    if not never:
+        never = "Nothing on file" if nothing_on_file else "No number is marked do-not-call"
+    if guidance.verdict is Verdict.DO_NOT_CALL:
+        use = ("No number: do not phone this client" if guidance.never_use
+               else "No number: none on file may be called")
+        return [
+            ("Number to use", use),
+            ("Never use", never),
+            ("Voicemail", "Do not leave one"),
+            ("Clinic's name", "Do not say it"),
+        ]
+    if guidance.verdict is Verdict.NO_CONSENT or number is None or not number.number:
+        return [
+            ("Number to use", "Only to return their call: the number they called from"),
+            ("Never use", never),
+            ("Voicemail", "Only the first-name-only callback script below"),
+            ("Clinic's name", "Do not say it"),
+        ]
+    dial = phone_text(number.number, policy.clinic.phone_region)
+    return [
+        ("Number to use", f"*{number.kind.capitalize()}*: {dial}"),
+        ("Never use", never),
+        ("Voicemail", "May be left" if guidance.voicemail_ok else "Do not leave one"),
+        ("Clinic's name", "May be said" if guidance.clinic_name_ok else "Do not say it"),
+    ]
 
 
 def _detail_blocks(guidance: Guidance, client: ClientRecord | None,

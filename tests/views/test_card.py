@@ -137,3 +137,81 @@ def test_only_number_without_window_and_long_notes_stay_within_limits():
                                        do_not_call_reason="r" * 300)
                       for i, k in enumerate(("cell", "home", "work")))))
     assert_valid_message(card_message(card_for(client, TUESDAY_21, Level.DETAILS), POLICY))
+
+
+# --- the four answers, worded for each verdict and audience -------------------------------------
+
+CELL_ONLY = replace(MARIA, consent=replace(MARIA.consent, numbers=MARIA.consent.numbers[:1]))
+NO_NUMBER = replace(MARIA, consent=replace(MARIA.consent, preferred_kind=None, numbers=()))
+NUMBERS_NEVER_ASKED = replace(MARIA, consent=replace(MARIA.consent, may_call=None))
+RETURN_THE_CALL = "Only to return their call: the number they called from"
+FIRST_NAME_ONLY = "Only the first-name-only callback script below"
+
+FACTS = [
+    # (client, now, verdict, number to use, never use, voicemail, clinic's name)
+    (MARIA, TUESDAY_10, Verdict.OK, "*Cell*: (215) 555-0142", "home", "May be left",
+     "Do not say it"),
+    (CELL_ONLY, TUESDAY_10, Verdict.OK, "*Cell*: (215) 555-0142",
+     "No number is marked do-not-call", "May be left", "Do not say it"),
+    (CLINIC_NAME_OK, TUESDAY_10, Verdict.OK, "*Cell*: (215) 555-0142", "home", "May be left",
+     "May be said"),
+    (MARIA, TUESDAY_21, Verdict.NOT_NOW, "*Cell*: (215) 555-0142", "home", "May be left",
+     "Do not say it"),
+    (DO_NOT_CALL, TUESDAY_10, Verdict.DO_NOT_CALL, "No number: do not phone this client",
+     "cell, home", "Do not leave one", "Do not say it"),
+    (NO_NUMBER, TUESDAY_10, Verdict.DO_NOT_CALL, "No number: none on file may be called",
+     "No number is marked do-not-call", "Do not leave one", "Do not say it"),
+    (NUMBERS_NEVER_ASKED, TUESDAY_10, Verdict.NO_CONSENT, RETURN_THE_CALL, "home",
+     FIRST_NAME_ONLY, "Do not say it"),
+    (NO_CONSENT, TUESDAY_10, Verdict.NO_CONSENT, RETURN_THE_CALL, "Nothing on file",
+     FIRST_NAME_ONLY, "Do not say it"),
+    (None, TUESDAY_10, Verdict.NO_CONSENT, RETURN_THE_CALL, "Nothing on file", FIRST_NAME_ONLY,
+     "Do not say it"),
+]
+
+
+def shown_fields(message: dict) -> dict[str, str]:
+    """The card's fields as {label: answer}, from the Block Kit."""
+    block = next(b for b in message["blocks"] if "fields" in b)
+    return dict(f["text"].lstrip("*").split("*\n", 1) for f in block["fields"])
+
+
+@pytest.mark.parametrize("viewer", ["U0ANA", "U0DESK"])  # the treating team, the front desk
+@pytest.mark.parametrize(("client", "now", "verdict", "use", "never", "voicemail", "name"),
+                         FACTS)
+def test_each_verdict_reads_naturally_for_each_audience(client, now, verdict, use, never,
+                                                        voicemail, name, viewer):
+    level = Level.DETAILS if viewer == "U0ANA" else Level.LOGISTICS
+    message = card_message(card_for(client, now, level, viewer=viewer), POLICY)
+    assert message["text"].startswith(verdict.value)
+    fields = shown_fields(message)
+    assert fields["Number to use"] == use
+    assert fields["Never use"] == never
+    assert fields["Voicemail"] == voicemail
+    assert fields["Clinic's name"] == name
+    assert not any(value in ("None", "") for value in fields.values())
+    assert ("Opens" in fields) is (verdict is Verdict.NOT_NOW)
+    if level is Level.LOGISTICS:
+        text = rendered(message)
+        assert not any(private in text for private in PRIVATE)
+        assert "do-not-call: " not in text  # never the reason, to the front desk
+
+
+@pytest.mark.parametrize(("client", "now", "summary"), [
+    (MARIA, TUESDAY_10, "Call the *cell* number now."),
+    (MARIA, TUESDAY_21, "The *cell* number's calling hours are 09:00-20:00"),
+    (DO_NOT_CALL, TUESDAY_10, "Do not phone this client."),
+    (None, TUESDAY_10, "Treat them as a potential client: first name only"),
+])
+def test_the_summary_line_says_what_to_do(client, now, summary):
+    message = card_message(card_for(client, now, Level.LOGISTICS, viewer="U0DESK"), POLICY)
+    assert summary in message["blocks"][1]["text"]["text"]
+
+
+def test_do_not_call_reasons_reach_the_treating_team_only():
+    treating = rendered(card_message(card_for(DO_NOT_CALL, TUESDAY_10, Level.DETAILS), POLICY))
+    desk = rendered(card_message(card_for(DO_NOT_CALL, TUESDAY_10, Level.LOGISTICS,
+                                          viewer="U0DESK"), POLICY))
+    assert "Partner does not know about therapy" in treating
+    assert "Partner does not know about therapy" not in desk
+    assert "(215) 555-0199" not in desk and "(215) 555-0142" not in desk
