@@ -17,7 +17,7 @@ For each row it claims (``uow.outbox.claim``: atomic, leased):
 4. **record** the outcome in its own transaction.
 
 Slack's limits: at most ``send_rate`` messages a second overall — all replicas together: on
-PostgreSQL each send takes the next slot of a schedule the replicas share (``bot.pacing``) — and
+PostgreSQL each send first takes the slot of a budget the replicas share (``bot.pacing``) — and
 one a second per DM; on 429 nothing at all is sent until ``Retry-After`` has passed, by this
 dispatcher or (PostgreSQL) any other; 5xx and connection errors are retried
 with exponential backoff; permanent errors (``user_not_found``, ``account_inactive``,
@@ -337,12 +337,13 @@ class Dispatcher:
             self._pause(left)
 
     def _wait_for_slot(self, recipient: str) -> None:
-        """Wait for this DM's pace, then take the next overall slot (after any Retry-After)."""
+        """Wait for this DM's pace, then take the overall slot (after any Retry-After)."""
         self._pause(self._channel_ready.get(recipient, 0.0) - self.monotonic())
-        wait = self.pace.slot() - self.monotonic()
-        if wait > 0:
-            self._renew_for(wait)  # a long Retry-After (maybe another replica's): keep the rows
-            self._pause(wait)
+        while (retry_at := self.pace.take()) is not None:
+            wait = retry_at - self.monotonic()
+            if wait > 0:
+                self._renew_for(wait)  # a long Retry-After (maybe another replica's): keep rows
+                self._pause(wait)
         now = self.monotonic()
         self._channel_ready[recipient] = now + self.per_channel_interval
         if len(self._channel_ready) > 10_000:

@@ -6,12 +6,14 @@ Two ways, one interface (``Pace``), chosen by the database (``pace_for``):
 - ``LocalPace`` — SQLite runs one dispatcher, which paces itself in memory: no database round
   trip per message.
 - ``SharedPace`` — on PostgreSQL any number of replicas share one budget row
-  (``storage.repositories.send_pace``): before each send a replica reserves the next slot of the
-  common schedule, so the replicas' slots never overlap and together never exceed the rate; a
-  429 seen by one pushes the schedule past Retry-After for all. The cost is one single-row
-  ``INSERT … ON CONFLICT DO UPDATE`` per message (see ``tests/perf/bench_dispatch.py``).
+  (``storage.repositories.send_pace``): a replica sends only once it has taken the budget's slot,
+  and taking it moves the next one an interval on, so the replicas together never exceed the
+  rate; a 429 seen by one moves the slot past Retry-After for all. The cost is one single-row
+  upsert per message, two more statements per refused try (``tests/perf/bench_dispatch.py``).
 
-Slots are times on this process's ``monotonic`` clock; the shared budget's answers (database
+Both take a slot at the moment of sending, never ahead: a send made late pushes the next one
+back instead of crowding it, so the pace holds in every second, not only on average. Times
+handed back are on this process's ``monotonic`` clock; the shared budget's answers (database
 clock) are turned into waits from the moment they arrive, which errs on the late, safe side.
 """
 
@@ -21,13 +23,13 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Protocol
 
-from storage.repositories.send_pace import Slot
 from storage.uow import Store
 
 
 class Pace(Protocol):
-    def slot(self) -> float:
-        """Reserve the next send; the ``monotonic`` time at which to make it."""
+    def take(self) -> float | None:
+        """Take the send slot now: None when taken (send at once), else the ``monotonic`` time
+        to try again."""
         ...
 
     def rate_limited(self, retry_after: float) -> None:
@@ -48,49 +50,50 @@ class LocalPace:
         self._next = 0.0
         self._blocked = 0.0
 
-    def slot(self) -> float:
-        at = max(self.monotonic(), self._next, self._blocked)
-        self._next = at + self.interval
-        return at
+    def take(self) -> float | None:
+        now = self.monotonic()
+        ready = max(self._next, self._blocked)
+        if ready > now:
+            return ready
+        self._next = now + self.interval
+        return None
 
     def rate_limited(self, retry_after: float) -> None:
         self._blocked = max(self._blocked, self.monotonic() + retry_after)
-        self._next = max(self._next, self._blocked)
 
     def unblocked_at(self) -> float:
         return self._blocked
 
 
 class SharedPace:
-    """The budget every replica on one PostgreSQL database shares; its own 429s also held locally
-    (they count at once, even before the database has them)."""
+    """The budget every replica on one PostgreSQL database shares. Its own 429s count at once,
+    before the database has them."""
 
     def __init__(self, store: Store, rate: float, owner: str, monotonic: Callable[[], float]):
         self.store = store
         self.interval = timedelta(seconds=1.0 / rate if rate > 0 else 0.0)
         self.owner = owner
         self.monotonic = monotonic
-        self._local = LocalPace(0.0, monotonic)  # only its Retry-After is used
+        self._blocked = 0.0
 
-    def slot(self) -> float:
+    def take(self) -> float | None:
+        if self._blocked > self.monotonic():
+            return self._blocked
         with self.store.unit_of_work() as uow:
-            slot = uow.send_pace.reserve(self.interval)
+            slot = uow.send_pace.take(self.interval)
             uow.commit()
-        return max(self._at(slot.wait()), self._local.unblocked_at())
+        return None if slot.taken else self.monotonic() + slot.wait()
 
     def rate_limited(self, retry_after: float) -> None:
-        self._local.rate_limited(retry_after)
+        self._blocked = max(self._blocked, self.monotonic() + retry_after)
         with self.store.unit_of_work() as uow:
             uow.send_pace.block(timedelta(seconds=retry_after), self.owner)
             uow.commit()
 
     def unblocked_at(self) -> float:
         with self.store.unit_of_work() as uow:
-            slot: Slot = uow.send_pace.read()
-        return max(self._at(slot.blocked_for()), self._local.unblocked_at())
-
-    def _at(self, wait: float) -> float:
-        return self.monotonic() + wait
+            blocked_for = uow.send_pace.read().blocked_for()
+        return max(self.monotonic() + blocked_for, self._blocked)
 
 
 def pace_for(store: Store, rate: float, owner: str, monotonic: Callable[[], float]) -> Pace:

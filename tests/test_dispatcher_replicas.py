@@ -50,6 +50,15 @@ def spawn(database_url: str, api_url: str, key: str, *args: str) -> subprocess.P
     )
 
 
+def start(n: int, database_url: str, api_url: str, key: str, *args: str
+          ) -> list[subprocess.Popen[str]]:
+    """``n`` replicas, each ready (connected, waiting for work) when this returns."""
+    workers = [spawn(database_url, api_url, key, *args) for _ in range(n)]
+    for worker in workers:
+        assert worker.stdout is not None and worker.stdout.readline().strip() == "ready"
+    return workers
+
+
 def accepted(slack: SlackStandIn) -> list[ApiCall]:
     return [c for c in slack.calls_to("chat.postMessage") if c.status == 200 and c.error is None]
 
@@ -96,31 +105,36 @@ def test_the_database_decides_how_the_dispatcher_paces(store: Store) -> None:
     else:  # one dispatcher, no database round trip per message
         assert isinstance(pace, LocalPace)
         with store.unit_of_work() as uow, pytest.raises(RuntimeError, match="PostgreSQL"):
-            uow.send_pace.reserve(timedelta(seconds=0.1))
+            uow.send_pace.take(timedelta(seconds=0.1))
 
 
-def test_local_pace_spaces_slots_and_holds_back_after_a_429() -> None:
+def test_local_pace_spaces_sends_and_holds_back_after_a_429() -> None:
     now = [100.0]
     pace = LocalPace(4, lambda: now[0])
-    assert [pace.slot() for _ in range(3)] == [100.0, 100.25, 100.5]
+    assert pace.take() is None
+    assert pace.take() == 100.25  # not yet: try again then
+    now[0] = 100.3  # a send made late pushes the next one back
+    assert pace.take() is None and pace.take() == 100.55
     now[0] = 200.0  # idle for a while: no saved-up burst
-    assert pace.slot() == 200.0
+    assert pace.take() is None and pace.take() == 200.25
     pace.rate_limited(3)
-    assert pace.unblocked_at() == 203.0 and pace.slot() == 203.0
+    now[0] = 201.0
+    assert pace.unblocked_at() == 203.0 and pace.take() == 203.0
 
 
-def test_replicas_in_one_process_share_slots_and_retry_after(
+def test_replicas_in_one_process_share_the_slot_and_retry_after(
     store: Store, database_url: str
 ) -> None:
     if not database_url.startswith("postgresql"):
         pytest.skip("replicas share a PostgreSQL database (SQLite runs one dispatcher)")
     a = pace_for(store, 10, "replica-a", time.monotonic)
     b = pace_for(store, 10, "replica-b", time.monotonic)
-    slots = sorted(p.slot() for p in (a, b, a, b))
-    assert all(later - earlier >= 0.099 for earlier, later in zip(slots, slots[1:], strict=False))
+    assert a.take() is None
+    retry_at = b.take()
+    assert retry_at is not None and 0.05 < retry_at - time.monotonic() <= 0.1
     a.rate_limited(2)
     assert b.unblocked_at() - time.monotonic() > 1.9
-    assert b.slot() - time.monotonic() > 1.9
+    assert b.take() - time.monotonic() > 1.9
 
 
 # --- separate processes -------------------------------------------------------------------------
@@ -128,9 +142,9 @@ def test_replicas_in_one_process_share_slots_and_retry_after(
 
 @pytest.mark.postgres
 def test_two_replicas_together_keep_to_the_send_rate(pg: str, store: Store, key: str) -> None:
-    ids = enqueue(store, 150, recipients=75)
     with SlackStandIn() as slack:
-        workers = [spawn(pg, slack.api_url, key, "--idle", "1") for _ in range(2)]
+        workers = start(2, pg, slack.api_url, key, "--idle", "3")
+        ids = enqueue(store, 150, recipients=75)
         outs = []
         for worker in workers:
             out, err = worker.communicate(timeout=120)
@@ -144,7 +158,7 @@ def test_two_replicas_together_keep_to_the_send_rate(pg: str, store: Store, key:
     # Each replica alone would send RATE a second: 2 x RATE together without a shared budget.
     assert busiest_second(times) <= RATE + BURST
     mean = (len(times) - 1) / (times[-1] - times[0])
-    assert 0.85 * RATE <= mean <= 1.05 * RATE, f"{mean:.1f} messages/s"
+    assert 0.75 * RATE <= mean <= 1.05 * RATE, f"{mean:.1f} messages/s"
 
 
 @pytest.mark.postgres
@@ -152,7 +166,6 @@ def test_a_429_seen_by_one_replica_stops_the_other_inside_retry_after(
     pg: str, store: Store, key: str
 ) -> None:
     retry_after, grace = 3, 0.25  # grace: a slot the other took just before the 429 was shared
-    ids = enqueue(store, 150, recipients=75)
     with SlackStandIn() as slack:
         posts = [0]
 
@@ -163,7 +176,8 @@ def test_a_429_seen_by_one_replica_stops_the_other_inside_retry_after(
                     slack.fail("chat.postMessage", status=429, times=1, retry_after=retry_after)
 
         slack.on_call = refuse_once
-        workers = [spawn(pg, slack.api_url, key, "--idle", "2") for _ in range(2)]
+        workers = start(2, pg, slack.api_url, key, "--idle", "3")
+        ids = enqueue(store, 150, recipients=75)
         outs = []
         for worker in workers:
             out, err = worker.communicate(timeout=120)
@@ -184,7 +198,6 @@ def test_a_429_seen_by_one_replica_stops_the_other_inside_retry_after(
 def test_a_killed_replica_stops_counting_and_the_survivor_speeds_up(
     pg: str, store: Store, key: str
 ) -> None:
-    ids = enqueue(store, 220, recipients=110)
     with SlackStandIn() as slack:
         killed_at: list[float] = []
         holder: dict[str, subprocess.Popen[str]] = {}
@@ -193,14 +206,15 @@ def test_a_killed_replica_stops_counting_and_the_survivor_speeds_up(
         def kill_first(call: ApiCall) -> None:
             if call.method == "chat.postMessage" and call.status == 200:
                 posts[0] += 1
-                if posts[0] == 70 and not killed_at:
+                if posts[0] == 100 and not killed_at:
                     os.kill(holder["doomed"].pid, signal.SIGKILL)
                     killed_at.append(call.at)
 
         slack.on_call = kill_first
         # A short lease: the survivor takes the dead replica's claimed rows over soon after.
-        holder["doomed"] = spawn(pg, slack.api_url, key, "--lease", "3", "--idle", "6")
-        survivor = spawn(pg, slack.api_url, key, "--lease", "3", "--idle", "6")
+        holder["doomed"], survivor = start(2, pg, slack.api_url, key, "--lease", "3",
+                                           "--idle", "6")
+        ids = enqueue(store, 260, recipients=130)
         assert holder["doomed"].wait(60) == -signal.SIGKILL
         doomed_out = holder["doomed"].stdout.read()
         survivor_out, err = survivor.communicate(timeout=120)
@@ -211,10 +225,11 @@ def test_a_killed_replica_stops_counting_and_the_survivor_speeds_up(
     assert Counter(outbox_id(c) for c in calls) == Counter(ids), "0 lost, 0 doubled"
     mine = posted_by(survivor_out)
     assert posted_by(doomed_out), "the killed replica had been sending"
-    before = [c for c in between(calls, kill - 2.0, kill) if outbox_id(c) in mine]
+    before = [c for c in between(calls, kill - 1.5, kill) if outbox_id(c) in mine]
     after = [c for c in between(calls, kill + 0.2, kill + 2.2) if outbox_id(c) in mine]
-    assert len(before) <= 0.65 * RATE * 2, f"sharing the budget before: {len(before)} in 2 s"
-    assert len(after) >= 0.8 * RATE * 2, f"the whole budget after: {len(after)} in 2 s"
+    # About RATE / 2 while both sent, RATE once alone (per-process pacing: RATE throughout).
+    assert len(before) <= 0.65 * RATE * 1.5, f"sharing the budget before: {len(before)} in 1.5 s"
+    assert len(after) >= 0.75 * RATE * 2, f"the whole budget after: {len(after)} in 2 s"
     assert busiest_second([c.at for c in calls]) <= RATE + BURST
 
 
@@ -229,7 +244,7 @@ def test_a_long_wait_for_a_slot_keeps_the_batch_leased(
         row = uow.outbox.enqueue(NOTE_KIND, "U0ANA", clock.now(), {"n": 1})
         uow.commit()
     pace = LocalPace(10, time.monotonic)
-    pace.rate_limited(2.5)  # as a SharedPace answers after another replica's 429
+    pace.rate_limited(2.5)  # as a SharedPace refuses after another replica's 429
     leased_until: list[datetime] = []
     with SlackStandIn() as slack:
 

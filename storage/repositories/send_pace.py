@@ -1,15 +1,16 @@
 """The send budget every dispatcher replica of one PostgreSQL database shares.
 
-``CONTACT_CHECK_SEND_RATE`` bounds all messages together, however many dispatchers run. Each
-replica asks for its next send slot just before sending (``reserve``): one statement moves the
-shared ``next_slot_at`` on by one send interval and hands back the slot it moved past, so slots
-never overlap and together never come faster than the rate. A replica with nothing to send asks
-for nothing, so it takes no share; one that died stops asking the moment it dies, with no
-heartbeat to go stale. A slot never starts before the database's "now", so an idle budget builds
-up no burst.
+``CONTACT_CHECK_SEND_RATE`` bounds all messages together, however many dispatchers run. Just
+before each send a replica tries to ``take`` the budget's slot: one statement succeeds only when
+the shared ``next_slot_at`` has come (and no 429's Retry-After runs), and moves it one send
+interval past the database's now. So no two sends of any replicas are taken less than an interval
+apart, and a send taken late pushes the next one back rather than bunching them (a slot booked
+ahead and used late would let two sends crowd into one second). A refused ``take`` says when to
+try again. A replica with nothing to send takes nothing, so it has no share; one that died stops
+taking the moment it dies, with no heartbeat to go stale.
 
-A 429 (``block``) moves ``blocked_until`` and ``next_slot_at`` past Retry-After: every slot handed
-out after that lies beyond it, whichever replica Slack refused.
+A 429 (``block``) moves ``blocked_until`` and ``next_slot_at`` past Retry-After: nothing is taken
+before then, whichever replica Slack refused.
 
 Times are the database's clock (``statement_timestamp()``), so replicas on different hosts agree;
 each answer carries that clock's "now" for the caller to turn into a wait. PostgreSQL only: on
@@ -20,20 +21,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import text
 from sqlmodel import Session
 
 BUDGET = "slack"
 
-_RESERVE = text("""
+_TAKE = text("""
     INSERT INTO send_pace AS p (name, next_slot_at, updated_at)
     VALUES (:name, statement_timestamp() + :interval, statement_timestamp())
     ON CONFLICT (name) DO UPDATE SET
-        next_slot_at = GREATEST(p.next_slot_at, p.blocked_until, statement_timestamp())
-                       + :interval,
+        next_slot_at = statement_timestamp() + :interval,
         updated_at = statement_timestamp()
-    RETURNING p.next_slot_at - :interval AS slot_at, statement_timestamp() AS now,
+    WHERE p.next_slot_at <= statement_timestamp()
+      AND (p.blocked_until IS NULL OR p.blocked_until <= statement_timestamp())
+    RETURNING true AS taken, statement_timestamp() AS slot_at, statement_timestamp() AS now,
               p.blocked_until
 """)
 
@@ -46,25 +49,30 @@ _BLOCK = text("""
         blocked_by = :owner,
         next_slot_at = GREATEST(p.next_slot_at, statement_timestamp() + :wait),
         updated_at = statement_timestamp()
-    RETURNING statement_timestamp() AS slot_at, statement_timestamp() AS now, p.blocked_until
+    RETURNING false AS taken, p.next_slot_at AS slot_at, statement_timestamp() AS now,
+              p.blocked_until
 """)
 
 _READ = text("""
-    SELECT statement_timestamp() AS slot_at, statement_timestamp() AS now, p.blocked_until
+    SELECT false AS taken,
+           GREATEST(p.next_slot_at, p.blocked_until, statement_timestamp()) AS slot_at,
+           statement_timestamp() AS now, p.blocked_until
     FROM (SELECT 1) AS one LEFT JOIN send_pace AS p ON p.name = :name
 """)
 
 
 @dataclass(frozen=True)
 class Slot:
-    """``at``: when the caller may send; ``now``: the database clock then; both UTC."""
+    """``taken``: the caller may send now. Otherwise ``at`` is when to try again. ``now``: the
+    database clock when it answered. All UTC."""
 
+    taken: bool
     at: datetime
     now: datetime
     blocked_until: datetime | None
 
     def wait(self) -> float:
-        """Seconds from the database's now to the slot (0 when it has come)."""
+        """Seconds from the database's now to ``at`` (0 when it has come)."""
         return max(0.0, (self.at - self.now).total_seconds())
 
     def blocked_for(self) -> float:
@@ -78,27 +86,31 @@ class SendPaceRepository:
     def __init__(self, session: Session):
         self.session = session
 
-    def reserve(self, interval: timedelta, name: str = BUDGET) -> Slot:
-        """Take the next send slot: ``interval`` (1 / rate) after the previous one, not before
-        now, not inside a 429's Retry-After."""
-        return self._run(_RESERVE, name=name, interval=interval)
+    def take(self, interval: timedelta, name: str = BUDGET) -> Slot:
+        """Send now if the slot has come (the next one then comes ``interval``, 1 / rate, from
+        now); else when to try again. One statement when taken, two when refused."""
+        row = self._execute(_TAKE, name=name, interval=interval).first()
+        return _slot(row) if row is not None else self.read(name)
 
     def block(self, wait: timedelta, owner: str, name: str = BUDGET) -> Slot:
         """Slack answered 429: no slot for anyone until ``wait`` from now."""
-        return self._run(_BLOCK, name=name, wait=wait, owner=owner[:64])
+        return _slot(self._execute(_BLOCK, name=name, wait=wait, owner=owner[:64]).one())
 
     def read(self, name: str = BUDGET) -> Slot:
-        """The database's now and the current Retry-After, changing nothing."""
-        return self._run(_READ, name=name)
+        """When the next slot comes and the current Retry-After, changing nothing."""
+        return _slot(self._execute(_READ, name=name).one())
 
-    def _run(self, statement: object, **params: object) -> Slot:
+    def _execute(self, statement: Any, **params: object) -> Any:
         dialect = self.session.get_bind().dialect.name
         if dialect != "postgresql":
             raise RuntimeError(f"the shared send budget needs PostgreSQL, not {dialect} "
                                "(on SQLite one dispatcher paces itself)")
-        row = self.session.connection().execute(statement, params).one()  # type: ignore[arg-type]
-        return Slot(at=_utc(row.slot_at), now=_utc(row.now),
-                    blocked_until=None if row.blocked_until is None else _utc(row.blocked_until))
+        return self.session.connection().execute(statement, params)
+
+
+def _slot(row: Any) -> Slot:
+    return Slot(taken=bool(row.taken), at=_utc(row.slot_at), now=_utc(row.now),
+                blocked_until=None if row.blocked_until is None else _utc(row.blocked_until))
 
 
 def _utc(value: datetime) -> datetime:

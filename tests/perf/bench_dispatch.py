@@ -12,8 +12,8 @@
    production, Slack not rate-limiting. Figures: lateness p50/p99 (goal p99 ≤ 5 s).
 3. claim — the cost of one claim (50 rows, rolled back) with 1,000 vs 1,000,000 pending rows,
    (a) all pending rows due later, (b) all due now. Goal: ≤ 2× between the sizes.
-4. pace — PostgreSQL: what the shared send budget adds to each message (one slot reservation),
-   alone and with 4 threads reserving at once.
+4. pace — PostgreSQL: what the shared send budget adds to each message (taking the slot),
+   alone and with 4 threads taking at once.
 
 ``--scale`` shrinks the drain part (e.g. 0.2: 1,000 reminders, 100 clinicians, 20 s floor) and
 the large claim table (0.1: 100,000 rows). Default database: a fresh SQLite file; give
@@ -326,7 +326,7 @@ def bench_pace(url: str | None, reservations: int = 2000) -> None:
         times = []
         for _ in range(n):
             started = time.perf_counter()
-            pace.slot()
+            pace.take()
             times.append(time.perf_counter() - started)
         return times
 
@@ -341,7 +341,7 @@ def bench_pace(url: str | None, reservations: int = 2000) -> None:
         thread.join()
     together.sort()
     for label, times in (("alone", alone), ("4 threads at once", together)):
-        print(f"pace: one slot reservation ({label}): median {statistics.median(times) * 1000:.2f}"
+        print(f"pace: taking the slot ({label}): median {statistics.median(times) * 1000:.2f}"
               f" ms, p99 {times[int(len(times) * 0.99)] * 1000:.2f} ms")
 
 

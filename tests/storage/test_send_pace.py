@@ -1,10 +1,11 @@
-"""The shared send budget on PostgreSQL: disjoint slots one interval apart, no burst after idling,
-a 429 pushing every later slot past Retry-After."""
+"""The shared send budget on PostgreSQL: sends taken at least an interval apart by any number of
+takers, no burst after idling, a 429 holding every slot back past Retry-After."""
 
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+import time
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import text
@@ -24,10 +25,16 @@ def pg(store: Store, database_url: str) -> Store:
     return store
 
 
-def reserve(store: Store, interval: timedelta = TICK) -> Slot:
+def take(store: Store, interval: timedelta = TICK) -> Slot:
     with store.unit_of_work() as uow:
-        slot = uow.send_pace.reserve(interval)
+        slot = uow.send_pace.take(interval)
         uow.commit()
+    return slot
+
+
+def take_when_free(store: Store, interval: timedelta = TICK) -> Slot:
+    while not (slot := take(store, interval)).taken:
+        time.sleep(slot.wait())
     return slot
 
 
@@ -38,49 +45,49 @@ def block(store: Store, seconds: float, owner: str = "replica-a") -> Slot:
     return slot
 
 
-def test_slots_follow_each_other_one_interval_apart_starting_now(pg: Store) -> None:
-    first = reserve(pg, timedelta(milliseconds=100))
-    second = reserve(pg, timedelta(milliseconds=100))
-    assert first.at == first.now and first.wait() == 0  # an unused budget: send at once
-    assert second.at == first.at + timedelta(milliseconds=100)
-    assert 0.05 < second.wait() <= 0.1
+def test_a_slot_once_taken_comes_again_one_interval_later(pg: Store) -> None:
+    first = take(pg, timedelta(milliseconds=100))
+    assert first.taken and first.at == first.now  # an unused budget: send at once
+    refused = take(pg, timedelta(milliseconds=100))
+    assert not refused.taken
+    assert refused.at == first.now + timedelta(milliseconds=100)
+    assert 0.05 < refused.wait() <= 0.1
 
 
 def test_an_idle_budget_builds_up_no_burst(pg: Store) -> None:
-    reserve(pg)
+    take(pg)
     with pg.engine.begin() as conn:
         conn.execute(text("UPDATE send_pace SET next_slot_at = now() - interval '1 hour'"))
-    slot = reserve(pg)
-    assert slot.at == slot.now  # not an hour of saved-up slots
-    assert reserve(pg).at == slot.at + TICK
+    assert take(pg).taken
+    assert not take(pg).taken  # not an hour of saved-up slots
 
 
-def test_concurrent_reservations_never_share_a_slot(pg: Store) -> None:
-    slots: list[Slot] = []
+def test_replicas_taking_at_once_are_never_less_than_an_interval_apart(pg: Store) -> None:
+    taken: list[datetime] = []
     lock = threading.Lock()
 
-    def take() -> None:
-        for _ in range(25):
-            slot = reserve(pg)
+    def send() -> None:
+        for _ in range(10):
+            slot = take_when_free(pg)
             with lock:
-                slots.append(slot)
+                taken.append(slot.at)
 
-    threads = [threading.Thread(target=take) for _ in range(8)]
+    threads = [threading.Thread(target=send) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    times = sorted(s.at for s in slots)
-    assert len(set(times)) == 200
+    times = sorted(taken)
+    assert len(times) == 80
     assert all(b - a >= TICK for a, b in zip(times, times[1:], strict=False))
 
 
-def test_a_429_pushes_every_later_slot_past_retry_after(pg: Store) -> None:
-    reserve(pg)
+def test_a_429_holds_every_slot_back_past_retry_after(pg: Store) -> None:
+    take(pg)
     blocked = block(pg, 3)
     assert 2.9 < blocked.blocked_for() <= 3
-    slot = reserve(pg)
-    assert slot.at >= blocked.blocked_until and slot.wait() > 2.9
+    refused = take(pg)
+    assert not refused.taken and refused.at >= blocked.blocked_until and refused.wait() > 2.9
     with pg.unit_of_work() as uow:
         assert 2.8 < uow.send_pace.read().blocked_for() <= 3
         assert uow.session.get(SendPace, "slack").blocked_by == "replica-a"
@@ -90,6 +97,8 @@ def test_a_429_pushes_every_later_slot_past_retry_after(pg: Store) -> None:
 
 def test_a_429_before_any_send_blocks_too(pg: Store) -> None:
     with pg.unit_of_work() as uow:
-        assert uow.send_pace.read().blocked_until is None  # no row yet
+        fresh = uow.send_pace.read()  # no row yet
+        assert fresh.blocked_until is None and fresh.wait() == 0
     blocked = block(pg, 2)
-    assert reserve(pg).at >= blocked.blocked_until
+    refused = take(pg)
+    assert not refused.taken and refused.at >= blocked.blocked_until
