@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from bot.csv_formats import CLIENT_COLUMNS
-from bot.standin import SlackStandIn
+from bot.standin import SlackStandIn, SocketAck
 from bot.views import ids
 from storage.crypto import generate_key
 
@@ -40,7 +40,7 @@ C-1042,U0ANA,Robin,yes,cell,(215) 555-0142,,,,,cell,yes,00:00,23:59,,,active
 C-1043,U0ANA,Kim,no,,,,,,,,,,,,,active
 """
 STARTUP_SECONDS = 60  # a cold interpreter, migrations, auth.test, the connection
-WAIT_SECONDS = 15  # any one answer from the running bot
+WAIT_SECONDS = 30  # any one answer from the running bot (generous: CI machines are busy)
 
 
 def free_port() -> int:
@@ -118,14 +118,25 @@ def stop_bot(bot: RunningBot) -> None:
             bot.process.wait(timeout=10)
 
 
-def eventually(check: Callable[[], object], what: str, timeout: float = WAIT_SECONDS) -> object:
-    """Poll ``check`` until it returns something truthy; fail naming ``what`` after ``timeout``."""
+def eventually(check: Callable[[], object], what: str, bot: RunningBot | None = None,
+               timeout: float = WAIT_SECONDS) -> object:
+    """Poll ``check`` until it returns something truthy; fail naming ``what`` after ``timeout``
+    (with the bot's log, when given)."""
     deadline = time.monotonic() + timeout
     while not (result := check()):
         if time.monotonic() > deadline:
-            pytest.fail(f"{what}: not within {timeout}s")
+            pytest.fail(f"{what}: not within {timeout}s" + (f"\n{bot.output()}" if bot else ""))
         time.sleep(0.05)
     return result
+
+
+def acked(slack: SlackStandIn, bot: RunningBot, envelope_id: str) -> SocketAck:
+    """The bot's ack of an envelope; on a timeout the failure shows the bot's log."""
+    try:
+        return slack.wait_for_ack(envelope_id, timeout=WAIT_SECONDS)
+    except TimeoutError as missing:
+        alive = "running" if bot.process.poll() is None else f"exited {bot.process.returncode}"
+        pytest.fail(f"{missing} (the bot is {alive}):\n{bot.output()}")
 
 
 @pytest.fixture(scope="module")
@@ -158,33 +169,32 @@ def bot(env: dict[str, str], workdir: Path, slack: SlackStandIn) -> Iterator[Run
     stop_bot(running)
 
 
-def command(slack: SlackStandIn, user: str, text: str) -> dict:
+def command(slack: SlackStandIn, bot: RunningBot, user: str, text: str) -> dict:
     """Push `/contact-check text` and return the ack's payload (the ephemeral reply)."""
-    envelope_id = slack.push_slash_command(user, text)
-    ack = slack.wait_for_ack(envelope_id, timeout=WAIT_SECONDS)
+    ack = acked(slack, bot, slack.push_slash_command(user, text))
     assert ack.payload is not None, f"`{text}` was acked with no reply"
     return ack.payload
 
 
 def test_help_comes_back_in_the_ack(bot: RunningBot, slack: SlackStandIn) -> None:
-    reply = command(slack, "U0ANA", "help")
+    reply = command(slack, bot, "U0ANA", "help")
     assert reply["response_type"] == "ephemeral"
     assert "Contact Check" in reply["text"] + json.dumps(reply.get("blocks", []))
     shown = json.dumps(reply["blocks"])
     assert "/contact-check missed" in shown and "<@U0ADMIN>" in shown
-    assert slack.wait_for_ack(slack.push_slash_command("U0ANA", ""), WAIT_SECONDS).payload == \
-        reply  # no text at all is help too
+    assert acked(slack, bot, slack.push_slash_command("U0ANA", "")).payload == reply  # no text
+
 
 
 def test_card_verdicts_for_imported_clients(bot: RunningBot, slack: SlackStandIn) -> None:
-    refused = command(slack, "U0ANA", "C-1043")
+    refused = command(slack, bot, "U0ANA", "C-1043")
     assert refused["response_type"] == "ephemeral"
     assert refused["text"].startswith("Do not call")
-    consented = command(slack, "U0ANA", "C-1042")
+    consented = command(slack, bot, "U0ANA", "C-1042")
     assert consented["text"].startswith(("OK to call", "Not now"))  # which one: the hour
-    unknown = command(slack, "U0ANA", "C-9999")
+    unknown = command(slack, bot, "U0ANA", "C-9999")
     assert unknown["text"].startswith("No consent on file")
-    bad = command(slack, "U0ANA", "C 1042!")
+    bad = command(slack, bot, "U0ANA", "C 1042!")
     assert bad["response_type"] == "ephemeral" and "/contact-check" in json.dumps(bad)
 
 
@@ -193,10 +203,10 @@ def test_button_clicks_reach_the_web_api_through_the_stand_in(bot: RunningBot,
     opened = len(slack.calls_to("views.open"))
     click = slack.push_block_action("U0ANA", ids.CARD_RECORD_CONSENT, "C-1043",
                                     message={"ts": "1.000001"}, channel_id="C0GENERAL")
-    ack = slack.wait_for_ack(click, WAIT_SECONDS)
+    ack = acked(slack, bot, click)
     assert ack.payload is None  # a bare ack; the modal goes through views.open
     assert ack.envelope["accepts_response_payload"] is False
-    calls = eventually(lambda: slack.calls_to("views.open")[opened:], "views.open")
+    calls = eventually(lambda: slack.calls_to("views.open")[opened:], "views.open", bot)
     assert calls[0].status == 200 and calls[0].params["view"]["callback_id"] == ids.CONSENT_MODAL
     assert calls[0].params["trigger_id"] == ack.envelope["payload"]["trigger_id"]
 
@@ -204,8 +214,9 @@ def test_button_clicks_reach_the_web_api_through_the_stand_in(bot: RunningBot,
     shown = slack.push_block_action("U0ANA", ids.CARD_SHOW_DETAILS, "C-1043",
                                     message={"ts": "1.000002"}, channel_id="C0GENERAL",
                                     response_url=response_url)
-    slack.wait_for_ack(shown, WAIT_SECONDS)
-    replies = eventually(lambda: slack.responses(response_url), "the card on the response_url")
+    acked(slack, bot, shown)
+    replies = eventually(lambda: slack.responses(response_url), "the card on the response_url",
+                         bot)
     assert replies[0]["text"].startswith("Do not call")
     assert replies[0]["response_type"] == "ephemeral"
 
@@ -213,8 +224,8 @@ def test_button_clicks_reach_the_web_api_through_the_stand_in(bot: RunningBot,
 def test_events_arrive_over_the_socket(bot: RunningBot, slack: SlackStandIn) -> None:
     event = slack.push_event({"type": "app_home_opened", "user": "U0ANA", "tab": "home",
                               "channel": "D0ANA"})
-    assert slack.wait_for_ack(event, WAIT_SECONDS).payload is None
-    home = eventually(lambda: slack.home("U0ANA"), "the App Home published")
+    assert acked(slack, bot, event).payload is None
+    home = eventually(lambda: slack.home("U0ANA"), "the App Home published", bot)
     assert home["type"] == "home"
 
 
@@ -236,7 +247,7 @@ def test_healthz_still_answers_on_the_port(bot: RunningBot) -> None:
         except OSError:
             return None
 
-    assert eventually(healthy, "/healthz 200")["status"] == "ok"
+    assert eventually(healthy, "/healthz 200", bot)["status"] == "ok"
 
 
 def test_slack_refreshing_the_connection_loses_nothing(bot: RunningBot,
@@ -244,11 +255,11 @@ def test_slack_refreshing_the_connection_loses_nothing(bot: RunningBot,
     before = len(slack.connections)
     assert slack.disconnect("refresh_requested") == 1
     slack.wait_connected(WAIT_SECONDS, count=before + 1)
-    envelope_id = slack.push_slash_command("U0ANA", "C-1043")
-    ack = slack.wait_for_ack(envelope_id, WAIT_SECONDS)
+    ack = acked(slack, bot, slack.push_slash_command("U0ANA", "C-1043"))
     assert ack.connection == before + 1 and ack.payload["text"].startswith("Do not call")
     assert len(slack.calls_to("apps.connections.open")) == before + 1
-    eventually(lambda: not slack.connections[before - 1].is_open, "the old connection closed")
+    eventually(lambda: not slack.connections[before - 1].is_open, "the old connection closed",
+               bot)
 
 
 def test_stopping_the_bot_closes_its_connection(env: dict[str, str], workdir: Path,
@@ -257,7 +268,7 @@ def test_stopping_the_bot_closes_its_connection(env: dict[str, str], workdir: Pa
     connection = slack.connections[-1]
     stop_bot(second)
     assert second.process.returncode == 0, second.output()
-    eventually(lambda: not connection.is_open, "the connection closed on SIGTERM")
+    eventually(lambda: not connection.is_open, "the connection closed on SIGTERM", second)
 
 
 def test_socket_flag_without_app_token_exits_2_naming_it(env: dict[str, str],

@@ -223,6 +223,9 @@ def test_socket_hello_then_envelopes_and_acks_over_a_raw_websocket(slack):
         assert read_frame(reader) == (True, 0x8, struct.pack("!H", 1000))
     finally:
         sock.close()
+    deadline = time.monotonic() + 5  # the stand-in's side of the connection winds down
+    while slack.connections[0].is_open and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert slack.disconnect() == 0
     with pytest.raises(RuntimeError, match="no Socket Mode connection is open"):
         slack.push_slash_command("U0ANA", "help")
