@@ -1,4 +1,4 @@
-"""Socket Mode end to end: the real bot (`python -m bot serve` in a subprocess) against the stand-in.
+"""Socket Mode end to end: the real bot (`python -m bot serve`, a subprocess) against the stand-in.
 
 The bot gets only an environment, as a clinic's host would give it: SLACK_APP_TOKEN selects
 Socket Mode, SLACK_API_URL points every Web API call (apps.connections.open included) at the
@@ -155,8 +155,8 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def env(workdir: Path, slack: SlackStandIn) -> dict[str, str]:
     clients = workdir / "clients.csv"
     clients.write_text(CLIENTS, encoding="utf-8")
-    imported = run_cli(["import", "clients", str(clients)], env := clean_environment(workdir,
-                                                                                     slack), workdir)
+    env = clean_environment(workdir, slack)
+    imported = run_cli(["import", "clients", str(clients)], env, workdir)
     assert imported.returncode == 0, imported.stderr
     assert "imported 2 clients" in imported.stdout
     return env

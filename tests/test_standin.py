@@ -277,3 +277,21 @@ def test_socket_mode_client_of_slack_sdk_round_trip_and_disconnect(slack):
         assert len(slack.calls_to("apps.connections.open")) == 2
     finally:
         client.close()
+
+
+@pytest.mark.parametrize(("frames", "code"), [
+    (lambda: client_frame(0x1, b'{"text": "\xff"}'), 1007),  # text that is not UTF-8
+    (lambda: client_frame(0x0, b"orphan"), 1002),  # a continuation with nothing to continue
+    (lambda: client_frame(0x9, b"x" * 126), 1002),  # a control frame over 125 bytes
+    (lambda: client_frame(0x1, b"{", fin=False) + client_frame(0x1, b"}"), 1002),  # interleaved
+])
+def test_socket_closes_with_the_code_of_the_broken_rule(slack, frames, code):
+    sock, reader = raw_connect(socket_url(slack))
+    try:
+        read_frame(reader)  # hello
+        sock.sendall(frames())
+        _fin, opcode, data = read_frame(reader)
+        assert opcode == 0x8 and struct.unpack("!H", data[:2])[0] == code
+    finally:
+        sock.close()
+    assert slack.socket_messages == []
