@@ -26,9 +26,12 @@ def make_engine(url: str) -> Engine:
         ) from None
     backend = parsed.get_backend_name()
     if backend == "sqlite":
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # Enough pooled connections for every listener thread to read at once (reads in WAL
+        # never wait for the writer, so they should not wait for a connection either).
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                               pool_size=20, max_overflow=20)
         event.listen(engine, "connect", _sqlite_on_connect)
-        event.listen(engine, "begin", _sqlite_begin_immediate)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     if backend == "postgresql":
         if parsed.get_driver_name() not in ("psycopg", "psycopg2"):
@@ -48,17 +51,40 @@ def make_engine(url: str) -> Engine:
     )
 
 
+READ_ONLY = "contact_check_read_only"
+
+
+def read_only(engine: Engine) -> Engine:
+    """The same engine (same pool) for transactions that only read.
+
+    On SQLite they begin DEFERRED: in WAL mode a reader sees a consistent snapshot and neither
+    waits for the writer nor holds it up. Writing in one is refused by SQLite once another
+    writer has committed since it began (SQLITE_BUSY_SNAPSHOT), so it can never write on stale
+    reads. On PostgreSQL nothing changes (its readers never wait for writers).
+    """
+    return engine.execution_options(**{READ_ONLY: True})
+
+
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
-    # Let SQLAlchemy issue BEGIN itself (see _sqlite_begin_immediate).
+    # Let SQLAlchemy issue BEGIN itself (see _sqlite_begin).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    # Every commit is fsynced before it returns: the audit trail of who saw a client's details
+    # must survive a power cut once the details were shown. (WAL with synchronous=NORMAL would
+    # skip that fsync and may lose the last commits on power loss.) Set explicitly: a build's
+    # default may differ.
+    cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
 
-def _sqlite_begin_immediate(connection: Any) -> None:
+def _sqlite_begin(connection: Any) -> None:
     # One writer at a time, decided when the transaction starts: a read-then-write transaction
     # (the audit chain, outbox claims) can never be overtaken by another writer half way.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # Read-only transactions (``read_only``) begin DEFERRED and take no write lock.
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -7,8 +7,9 @@ from types import TracebackType
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from storage.audit import AuditLog
+from storage.audit import AuditLog, AuditWriter
 from storage.crypto import Keyring
+from storage.db import read_only
 from storage.repositories.appointments import AppointmentRepository
 from storage.repositories.approvals import ApprovalRepository
 from storage.repositories.callbacks import CallbackRepository
@@ -20,25 +21,34 @@ from storage.sealing import Sealer
 
 
 class Store:
-    """What a process holds: the engine and the keys. Hands out units of work."""
+    """What a process holds: the engine, the keys and the audit writer. Hands out units of work.
+
+    ``audit_writer`` appends events that stand alone, each committed before ``append`` returns
+    (``storage.audit.AuditWriter``); events that must commit with other writes go through
+    ``uow.audit``.
+    """
 
     def __init__(self, engine: Engine, keyring: Keyring):
         self.engine = engine
         self.sealer = Sealer(keyring)
+        self.audit_writer = AuditWriter(engine)
+        self._reader = read_only(engine)
 
-    def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self)
+    def unit_of_work(self, *, read_only: bool = False) -> UnitOfWork:
+        """``read_only``: for reads alone (no write lock on SQLite); never write in it."""
+        return UnitOfWork(self, self._reader if read_only else self.engine)
 
 
 class UnitOfWork:
     """``with store.unit_of_work() as uow: ...; uow.commit()`` — leaving without commit rolls back."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, bind: Engine | None = None):
         self.store = store
         self.sealer = store.sealer
+        self.bind = bind or store.engine
 
     def __enter__(self) -> UnitOfWork:
-        self.session = Session(self.store.engine, expire_on_commit=False)
+        self.session = Session(self.bind, expire_on_commit=False)
         self.clients = ClientRepository(self.session, self.sealer)
         self.appointments = AppointmentRepository(self.session)
         self.callbacks = CallbackRepository(self.session, self.sealer)

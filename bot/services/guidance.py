@@ -1,14 +1,14 @@
 """The guidance card use case: load the client, decide who sees what, check contact, audit.
 
-One unit of work: the client is read, ``card_access`` decides the level, ``check_contact`` the
-verdict, and the view is written to the audit trail (ids, the level and the verdict only) before
-anything is shown. A refused look is audited too.
+The client is read in a read-only unit of work (no write lock), ``card_access`` decides the
+level, ``check_contact`` the verdict, and the view is written to the audit trail (ids, the level
+and the verdict only) and committed before the card is returned to be shown: the store's
+``AuditWriter`` commits concurrent look-ups' events together, so they share one chain lock and
+one fsync. A refused look is audited too.
 """
 
 from __future__ import annotations
 
-import threading
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,20 +18,6 @@ from bot.policy.clinic import ClinicPolicy, TeamMember
 from bot.policy.consent import Guidance, check_contact
 from bot.policy.model import ClientRecord
 from storage.uow import Store
-
-
-_SQLITE_WRITER = threading.Lock()
-
-
-def _one_writer(store: Store) -> AbstractContextManager[object]:
-    """On SQLite, queue this process's card look-ups in turn rather than in SQLite's busy loop.
-
-    Every SQLite transaction here takes the database's one write lock (``BEGIN IMMEDIATE``),
-    and SQLite's busy handler polls with growing sleeps (up to 100 ms), which under 20
-    concurrent commands gives some of them a long tail. A process lock hands the turn over
-    at once. PostgreSQL needs none.
-    """
-    return _SQLITE_WRITER if store.engine.dialect.name == "sqlite" else nullcontext()
 
 
 @dataclass(frozen=True)
@@ -50,24 +36,23 @@ class ClientCard:
 
 def client_card(store: Store, policy: ClinicPolicy, *, code: str, viewer: str,
                 now: datetime) -> ClientCard:
-    with _one_writer(store), store.unit_of_work() as uow:
+    with store.unit_of_work(read_only=True) as uow:
         client = uow.clients.get(code)
-        access = card_access(policy, viewer, client)
-        member = policy.member(viewer)
-        if not access.allowed:
-            uow.audit.append(viewer, "card.refused", code, {"reason": access.level.value}, at=now)
-            uow.commit()
-            return ClientCard(code=code, access=access, viewer=member, now=now)
-        guidance = check_contact(client, policy, now)
-        uow.audit.append(
-            viewer,
-            "card.viewed",
-            code,
-            {"level": access.level.value, "verdict": guidance.verdict.value,
-             "known": client is not None},
-            at=now,
-        )
-        uow.commit()
+    access = card_access(policy, viewer, client)
+    member = policy.member(viewer)
+    if not access.allowed:
+        store.audit_writer.append(viewer, "card.refused", code, {"reason": access.level.value},
+                                  at=now)
+        return ClientCard(code=code, access=access, viewer=member, now=now)
+    guidance = check_contact(client, policy, now)
+    store.audit_writer.append(
+        viewer,
+        "card.viewed",
+        code,
+        {"level": access.level.value, "verdict": guidance.verdict.value,
+         "known": client is not None},
+        at=now,
+    )
     clinician = policy.member(client.clinician) if client and client.clinician else None
     return ClientCard(
         code=code,

@@ -145,10 +145,14 @@ def main() -> int:
             run(ours_url, codes, warm, args.concurrency, slack, b"OK to call")
             run(bare_url, codes, warm, args.concurrency, slack, b"OK")
             figures = {}
+            batches_before = store.audit_writer.batches
             for name, target, expect in (("bare Bolt", bare_url, b"OK"),
                                          ("contact-check", ours_url, b"OK to call"),):
+                cpu = time.process_time()
                 latencies = run(target, codes, args.requests, args.concurrency, slack, expect)
-                figures[name] = (percentile(latencies, 50), percentile(latencies, 99))
+                cpu_ms = (time.process_time() - cpu) * 1000 / args.requests
+                figures[name] = (percentile(latencies, 50), percentile(latencies, 99), cpu_ms)
+            batches = store.audit_writer.batches - batches_before
         finally:
             for server, thread in ((ours_server, ours_thread), (bare_server, bare_thread)):
                 stop_http_server(server)
@@ -156,8 +160,11 @@ def main() -> int:
     print(f"{args.requests} requests, {args.concurrency} concurrent, {args.clients} clients, "
           f"{url.split(':')[0]}"
           + (f", synchronous={args.sqlite_synchronous}" if args.sqlite_synchronous else ""))
-    for name, (p50, p99) in figures.items():
-        print(f"  {name:14s} p50 {p50:7.1f} ms   p99 {p99:7.1f} ms")
+    for name, (p50, p99, cpu_ms) in figures.items():
+        print(f"  {name:14s} p50 {p50:7.1f} ms   p99 {p99:7.1f} ms   "
+              f"CPU {cpu_ms:5.2f} ms a request (this process: load generator + server)")
+    print(f"  audit: {args.requests} card views committed in {batches} transactions "
+          f"({args.requests / max(batches, 1):.1f} events per commit)")
     bare99, ours99 = figures["bare Bolt"][1], figures["contact-check"][1]
     ratio = ours99 / bare99
     holds = ratio <= 1.5 and ours99 < 300

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import select
 
 from bot.policy.access import Level
@@ -44,3 +45,21 @@ def test_unknown_code_is_a_potential_client_with_a_back_in_office_time(store, cl
     assert card.access.level is Level.LOGISTICS
     assert card.back_in_office == clock.now()  # the clinic is open on Tuesday at 10:00
     assert audit_events(store)[0][3]["known"] is False
+
+
+def test_no_card_without_its_audit_event_committed(store, clock):
+    """The look is audited before anything is shown: a failed commit means no card at all."""
+    from sqlalchemy import event
+
+    add_client(store, maria(clock), clock)
+
+    def fail(_conn):
+        raise RuntimeError("disk full")
+
+    event.listen(store.engine, "commit", fail)
+    try:
+        with pytest.raises(RuntimeError, match="disk full"):
+            client_card(store, POLICY, code="C-1042", viewer="U0ANA", now=clock.now())
+    finally:
+        event.remove(store.engine, "commit", fail)
+    assert audit_events(store) == []
