@@ -7,6 +7,7 @@ call. To add one, add ``ids.YOUR_ACTION: your_function`` to ``ACTION_HANDLERS``.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -15,15 +16,10 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.deps import Deps
-from bot.policy.access import Level, consent_access
-from bot.policy.model import is_client_code
-from bot.services import consent as consent_service
-from bot.services.guidance import client_card
 from bot.views import ids
-from bot.views.card import card_message
-from bot.views.consent_modal import consent_modal
-from bot.views.errors import refusal
 from handlers.approvals import approve_clicked, deny_clicked, show_reason_clicked
+from handlers.card import show_card
+from handlers.consent import open_consent
 from handlers.home import refresh_home
 from handlers.reminders import (
     arrived_clicked,
@@ -48,40 +44,19 @@ class ActionContext:
     def value(self) -> str:
         return str(self.action.get("value") or "")
 
+    def value_uuid(self) -> uuid.UUID | None:
+        """The button's value as the id it carries; None when it is not one."""
+        try:
+            return uuid.UUID(self.value)
+        except ValueError:
+            return None
+
     def reply(self, message: dict[str, Any]) -> None:
         """An ephemeral reply to the clicker, leaving the clicked message as it is."""
         self.respond(**message, response_type="ephemeral", replace_original=False)
 
 
 ActionHandler = Callable[[ActionContext], None]
-
-
-def show_card(ctx: ActionContext) -> None:
-    """``CARD_SHOW_DETAILS`` (value: a client code): the card, as ``/contact-check CODE``."""
-    ctx.ack()
-    if not is_client_code(ctx.value):
-        return
-    deps = ctx.deps
-    card = client_card(deps.store, deps.policy, code=ctx.value, viewer=ctx.user_id,
-                       now=deps.clock.now())
-    ctx.reply(card_message(card, deps.policy) if card.access.allowed
-              else refusal(card.access.reason))
-
-
-def open_consent(ctx: ActionContext) -> None:
-    """``CARD_RECORD_CONSENT`` (value: a client code): the consent modal."""
-    ctx.ack()
-    if not is_client_code(ctx.value):
-        return
-    deps = ctx.deps
-    client = consent_service.load_for_modal(deps.store, ctx.value)
-    access = consent_access(deps.policy, ctx.user_id, client)
-    if not access.allowed:
-        ctx.reply(refusal(access.reason))
-        return
-    shown = client if access.level is Level.DETAILS else None
-    ctx.client.views_open(trigger_id=ctx.body.get("trigger_id", ""),
-                          view=consent_modal(ctx.value, shown, deps.policy, recorder=ctx.user_id))
 
 
 ACTION_HANDLERS: dict[str, ActionHandler] = {

@@ -11,10 +11,7 @@ messages it queues are sent by the dispatcher.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
-
-from slack_bolt import Ack
-from slack_sdk import WebClient
+from typing import TYPE_CHECKING
 
 from bot.commands import Coaching
 from bot.deps import Deps
@@ -31,6 +28,7 @@ from bot.views.approvals import (
 if TYPE_CHECKING:
     from handlers.actions import ActionContext
     from handlers.commands import CommandContext
+    from handlers.views import ViewContext
 
 log = logging.getLogger("contact_check.approvals")
 
@@ -84,26 +82,25 @@ def show_reason_clicked(ctx: ActionContext) -> None:
         ctx.reply(reply_message(result.reply))
 
 
-def handle_deny_submission(deps: Deps, ack: Ack, body: dict[str, Any], view: dict[str, Any],
-                           client: WebClient) -> None:
+def handle_deny_submission(ctx: ViewContext) -> None:
     """The deny-reason modal: the decision is made (or lost to a faster one) here."""
-    user_id = (body.get("user") or {}).get("id", "")
-    reason = reason_from_values((view.get("state") or {}).get("values") or {})
+    reason = reason_from_values(ctx.values)
     if not reason:
-        ack(response_action="errors", errors=reason_errors("Say why, in a few words."))
+        ctx.ack(response_action="errors", errors=reason_errors("Say why, in a few words."))
         return
     try:
-        approval_id = approval_id_of(view)
+        approval_id = approval_id_of(ctx.view)
     except ValueError:
-        ack(response_action="update", view=notice_view(
+        ctx.ack(response_action="update", view=notice_view(
             "This form lost track of its request. Close it and use Deny on the request again."))
         return
+    deps = ctx.deps
     with deps.store.unit_of_work() as uow:
-        result = approvals.decide(uow, deps.policy, approval_id=approval_id, user=user_id,
+        result = approvals.decide(uow, deps.policy, approval_id=approval_id, user=ctx.user_id,
                                   decision=DENY, now=deps.clock.now(), reason=reason)
         uow.commit()
     log.info("approval deny submitted: %s", result.outcome.value)
-    ack(response_action="update", view=notice_view(result.reply))
+    ctx.ack(response_action="update", view=notice_view(result.reply))
 
 
 def nudge_approvals(deps: Deps) -> JobReport:

@@ -39,16 +39,14 @@ from bot.commands import (
     parse_command,
 )
 from bot.deps import Deps
-from bot.policy.access import NOT_ON_TEAM, Level, consent_access
+from bot.policy.access import NOT_ON_TEAM
 from bot.policy.clinic import TeamMember
-from bot.services import consent as consent_service
-from bot.services.guidance import client_card
-from bot.views.card import card_message
-from bot.views.consent_modal import consent_modal
 from bot.views.errors import bad_input, not_available, refusal
 from bot.views.help import help_message
 from bot.views.topics import topic_list, topic_message
 from handlers.approvals import handle_coaching
+from handlers.card import handle_card
+from handlers.consent import handle_consent
 from handlers.home import handle_pending
 from handlers.reminders import (
     handle_appt,
@@ -110,33 +108,6 @@ def handle_topic(form: Topic, ctx: CommandContext) -> None:
         ctx.reply(topic_list())
     else:
         ctx.reply(topic_message(form.name, ctx.deps.policy))
-
-
-def handle_card(form: Card, ctx: CommandContext) -> None:
-    deps = ctx.deps
-    card = client_card(deps.store, deps.policy, code=form.code, viewer=ctx.user_id,
-                       now=deps.clock.now())
-    if not card.access.allowed:
-        ctx.reply(refusal(card.access.reason))
-        return
-    ctx.reply(card_message(card, deps.policy))
-
-
-def handle_consent(form: ConsentForm, ctx: CommandContext) -> None:
-    deps = ctx.deps
-    client = consent_service.load_for_modal(deps.store, form.code)
-    access = consent_access(deps.policy, ctx.user_id, client)
-    if not access.allowed:
-        ctx.reply(refusal(access.reason))
-        return
-    view = consent_modal(
-        form.code,
-        client if access.level is Level.DETAILS else None,
-        deps.policy,
-        recorder=ctx.user_id,
-    )
-    ctx.ack_now()
-    ctx.client.views_open(trigger_id=ctx.trigger_id, view=view)
 
 
 HANDLERS: dict[type, Handler] = {

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.commands import Appt, Arrived, Missed, NoShow, Returned
+from bot.deps import Deps
 from bot.policy.scripts import clinic_time_text
 from bot.services import appointments, callbacks
 from bot.services.appointments import AppointmentRefused
@@ -39,6 +41,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("contact_check.reminders")
 Refused = (CallbackRefused, AppointmentRefused)
+Message = dict[str, Any]
+# ``arrived`` / ``noshow`` by code or by the chase's button: (the reply, the chase as it stays)
+ChaseUseCase = Callable[..., tuple[Message, Message]]
 
 
 # --- commands --------------------------------------------------------------------------------------
@@ -107,21 +112,24 @@ def handle_appt(form: Appt, ctx: CommandContext) -> None:
 
 
 def handle_arrived(form: Arrived, ctx: CommandContext) -> None:
-    try:
-        ctx.reply(_arrived(ctx.deps, ctx.user_id, code=form.code)[0])
-    except AppointmentRefused as refused:
-        ctx.reply(refusal(str(refused)))
+    _chase_command(ctx, _arrived, form.code)
 
 
 def handle_noshow(form: NoShow, ctx: CommandContext) -> None:
+    _chase_command(ctx, _noshow, form.code)
+
+
+def _chase_command(ctx: CommandContext, use_case: ChaseUseCase, code: str) -> None:
     try:
-        ctx.reply(_noshow(ctx.deps, ctx.user_id, code=form.code)[0])
+        reply, _closed = use_case(ctx.deps, ctx.user_id, code=code)
     except AppointmentRefused as refused:
         ctx.reply(refusal(str(refused)))
+        return
+    ctx.reply(reply)
 
 
-def _arrived(deps, user_id: str, *, code: str | None = None,  # noqa: ANN001
-             appointment_id: uuid.UUID | None = None) -> tuple[dict, dict]:
+def _arrived(deps: Deps, user_id: str, *, code: str | None = None,
+             appointment_id: uuid.UUID | None = None) -> tuple[Message, Message]:
     with deps.store.unit_of_work() as uow:
         result = appointments.mark_arrived(uow, deps.policy, actor=user_id, code=code,
                                            appointment_id=appointment_id, now=deps.clock.now())
@@ -132,8 +140,8 @@ def _arrived(deps, user_id: str, *, code: str | None = None,  # noqa: ANN001
     return reply, chase_closed(result.client_code, start, "arrived")
 
 
-def _noshow(deps, user_id: str, *, code: str | None = None,  # noqa: ANN001
-            appointment_id: uuid.UUID | None = None) -> tuple[dict, dict]:
+def _noshow(deps: Deps, user_id: str, *, code: str | None = None,
+            appointment_id: uuid.UUID | None = None) -> tuple[Message, Message]:
     with deps.store.unit_of_work() as uow:
         result = appointments.record_no_show(uow, deps.policy, actor=user_id, code=code,
                                              appointment_id=appointment_id, now=deps.clock.now())
@@ -157,16 +165,9 @@ def _noshow(deps, user_id: str, *, code: str | None = None,  # noqa: ANN001
 # --- buttons ---------------------------------------------------------------------------------------
 
 
-def _uuid(ctx: ActionContext) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(ctx.value)
-    except ValueError:
-        return None
-
-
 def returned_clicked(ctx: ActionContext) -> None:
     ctx.ack()
-    duty_id = _uuid(ctx)
+    duty_id = ctx.value_uuid()
     if duty_id is None:
         return
     deps = ctx.deps
@@ -196,9 +197,9 @@ def noshow_clicked(ctx: ActionContext) -> None:
     _chase_clicked(ctx, _noshow)
 
 
-def _chase_clicked(ctx: ActionContext, use_case) -> None:  # noqa: ANN001
+def _chase_clicked(ctx: ActionContext, use_case: ChaseUseCase) -> None:
     ctx.ack()
-    appointment_id = _uuid(ctx)
+    appointment_id = ctx.value_uuid()
     if appointment_id is None:
         return
     try:

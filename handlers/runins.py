@@ -7,14 +7,10 @@ Registered through the dispatch tables of ``handlers.commands`` (``RunIn``), ``h
 from __future__ import annotations
 
 import logging
-import uuid
-from typing import TYPE_CHECKING, Any
-
-from slack_bolt import Ack
-from slack_sdk import WebClient
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from bot.commands import RunIn
-from bot.deps import Deps
 from bot.services import runins
 from bot.services.runins import RunInRefused
 from bot.views.errors import refusal
@@ -31,8 +27,10 @@ from bot.views.runin_modal import (
 if TYPE_CHECKING:
     from handlers.actions import ActionContext
     from handlers.commands import CommandContext
+    from handlers.views import ViewContext
 
 log = logging.getLogger("contact_check.runins")
+T = TypeVar("T")
 
 
 def handle_runin(form: RunIn, ctx: CommandContext) -> None:
@@ -49,67 +47,59 @@ def handle_runin(form: RunIn, ctx: CommandContext) -> None:
     ctx.client.views_open(trigger_id=ctx.trigger_id, view=runin_modal(draft))
 
 
-def handle_runin_submission(deps: Deps, ack: Ack, body: dict[str, Any], view: dict[str, Any],
-                            client: WebClient) -> None:
-    user_id = (body.get("user") or {}).get("id", "")
-    code = client_code_of(view)
-    form = form_from_values((view.get("state") or {}).get("values") or {})
+def handle_runin_submission(ctx: ViewContext) -> None:
+    """``RUNIN_MODAL``: inline errors, or the run-in stored (once per view) and a confirmation."""
+    deps = ctx.deps
+    code = client_code_of(ctx.view)
+    form = form_from_values(ctx.values)
     try:
         with deps.store.unit_of_work() as uow:
-            saved = runins.record_runin(uow, deps.policy, actor=user_id, client_code=code,
+            saved = runins.record_runin(uow, deps.policy, actor=ctx.user_id, client_code=code,
                                         form=form, now=deps.clock.now(),
-                                        submission_id=view.get("id") or None)
+                                        submission_id=ctx.view.get("id") or None)
     except RunInRefused as refused:
-        ack(response_action="errors", errors={BLOCKS["place"]: str(refused)[:150]})
+        ctx.ack(response_action="errors", errors={BLOCKS["place"]: str(refused)[:150]})
         return
     if not saved.ok:
-        ack(response_action="errors", errors=field_errors(saved.errors))
+        ctx.ack(response_action="errors", errors=field_errors(saved.errors))
         return
     log.info("run-in recorded (duplicate=%s)", saved.duplicate)
-    ack(response_action="update", view=runin_saved_view(
+    ctx.ack(response_action="update", view=runin_saved_view(
         saved.client_code, saved.occurred_at or deps.clock.now(), saved.followup_at,
         saved.initiated_by, deps.policy.clinic.timezone))
 
 
-def _run_in_id(ctx: ActionContext) -> uuid.UUID | None:
+def _on_run_in(ctx: ActionContext, use_case: Callable[..., T]) -> T | None:
+    """A run-in reminder's button (value: the run-in id): ack, run ``use_case`` for that run-in
+    in a unit of work, and its result; None (the clicker told why, if refused) otherwise."""
+    ctx.ack()
+    run_in_id = ctx.value_uuid()
+    if run_in_id is None:
+        return None
+    deps = ctx.deps
     try:
-        return uuid.UUID(ctx.value)
-    except ValueError:
+        with deps.store.unit_of_work() as uow:
+            return use_case(uow, deps.policy, actor=ctx.user_id, run_in_id=run_in_id,
+                            now=deps.clock.now())
+    except RunInRefused as refused:
+        ctx.reply(refusal(str(refused)))
         return None
 
 
 def show_runin(ctx: ActionContext) -> None:
     """``RUNIN_VIEW`` on the reminder: the run-in's details in a modal, for the treating team."""
-    ctx.ack()
-    run_in_id = _run_in_id(ctx)
-    if run_in_id is None:
-        return
-    deps = ctx.deps
-    try:
-        with deps.store.unit_of_work() as uow:
-            record = runins.read_runin(uow, deps.policy, actor=ctx.user_id,
-                                       run_in_id=run_in_id, now=deps.clock.now())
-    except RunInRefused as refused:
-        ctx.reply(refusal(str(refused)))
-        return
-    ctx.client.views_open(trigger_id=ctx.body.get("trigger_id", ""),
-                          view=runin_details_view(record, deps.policy.clinic.timezone))
+    record = _on_run_in(ctx, runins.read_runin)
+    if record is not None:
+        ctx.client.views_open(trigger_id=ctx.body.get("trigger_id", ""),
+                              view=runin_details_view(record, ctx.deps.policy.clinic.timezone))
 
 
 def runin_asked(ctx: ActionContext) -> None:
     """``RUNIN_DONE`` on the reminder: the clinician asked the client; say so, once."""
-    ctx.ack()
-    run_in_id = _run_in_id(ctx)
-    if run_in_id is None:
+    done = _on_run_in(ctx, runins.mark_followed_up)
+    if done is None:
         return
-    deps = ctx.deps
-    try:
-        with deps.store.unit_of_work() as uow:
-            code, changed = runins.mark_followed_up(uow, deps.policy, actor=ctx.user_id,
-                                                    run_in_id=run_in_id, now=deps.clock.now())
-    except RunInRefused as refused:
-        ctx.reply(refusal(str(refused)))
-        return
+    code, changed = done
     text = (f"Noted: the run-in with {code} was revisited. No more reminders about it."
             if changed else f"The run-in with {code} was already marked as revisited.")
     ctx.reply({"text": text,

@@ -1,6 +1,6 @@
 """Modal submissions. ``VIEW_HANDLERS`` maps a callback id (``bot.views.ids``) to a handler.
 
-A handler is ``handle(deps, ack, body, view, client) -> None`` and must ``ack`` (with
+A handler is ``handle(ctx: ViewContext) -> None`` and must ``ctx.ack`` (with
 ``response_action: errors`` for inline validation errors, ``update`` for a confirmation, or
 nothing to close the modal). To add one, add ``ids.YOUR_MODAL: your_function`` to
 ``VIEW_HANDLERS``.
@@ -8,48 +8,37 @@ nothing to close the modal). To add one, add ``ids.YOUR_MODAL: your_function`` t
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.deps import Deps
-from bot.policy.model import is_client_code
-from bot.services.consent import ConsentRefused, record_consent
 from bot.views import ids
-from bot.views.consent_modal import B_MAY_CALL, consent_saved_view, read_submission
 from handlers.approvals import handle_deny_submission
+from handlers.consent import handle_consent_submission
 from handlers.runins import handle_runin_submission
 
-log = logging.getLogger("contact_check.views")
 
-ViewHandler = Callable[[Deps, Ack, dict[str, Any], dict[str, Any], WebClient], None]
+@dataclass
+class ViewContext:
+    """What a submission's handler is given: who submitted which view, and how to answer."""
+
+    deps: Deps
+    user_id: str
+    view: dict[str, Any]
+    ack: Ack
+    client: WebClient
+
+    @property
+    def values(self) -> Mapping[str, Any]:
+        """The submitted ``view.state.values`` (block id -> action id -> value)."""
+        return (self.view.get("state") or {}).get("values") or {}
 
 
-def handle_consent_submission(deps: Deps, ack: Ack, body: dict[str, Any], view: dict[str, Any],
-                              client: WebClient) -> None:
-    user_id = (body.get("user") or {}).get("id", "")
-    code = view.get("private_metadata", "")
-    if not is_client_code(code):
-        ack(response_action="errors",
-            errors={B_MAY_CALL: "This form lost track of its client. Close it and run "
-                                "/contact-check consent CODE again."})
-        return
-    draft = read_submission((view.get("state") or {}).get("values") or {}, deps.policy)
-    if isinstance(draft, dict):
-        ack(response_action="errors", errors=draft)
-        return
-    try:
-        recorded = record_consent(deps.store, deps.policy, code=code, draft=draft,
-                                  actor=user_id, now=deps.clock.now())
-    except ConsentRefused as refused:
-        ack(response_action="errors", errors={B_MAY_CALL: str(refused)[:150]})
-        return
-    ack(response_action="update", view=consent_saved_view(recorded.code,
-                                                          new_client=recorded.new_client))
-
+ViewHandler = Callable[[ViewContext], None]
 
 VIEW_HANDLERS: dict[str, ViewHandler] = {
     ids.APPROVAL_DENY_MODAL: handle_deny_submission,
@@ -66,7 +55,8 @@ def register(app: App, deps: Deps) -> None:
 def _listener(deps: Deps, handler: ViewHandler) -> Callable[..., None]:
     def listener(ack: Ack, body: dict[str, Any], view: dict[str, Any],
                  client: WebClient) -> None:
-        handler(deps, ack, body, view, client)
+        user_id = (body.get("user") or {}).get("id", "")
+        handler(ViewContext(deps=deps, user_id=user_id, view=view, ack=ack, client=client))
 
     listener.__name__ = f"view_{handler.__name__}"
     return listener

@@ -38,10 +38,16 @@ class Recorded:
     new_client: bool
 
 
-def load_for_modal(store: Store, code: str) -> ClientRecord | None:
-    """The client as on file (None: not yet a client); reading it is not a disclosure."""
+def shown_in_modal(store: Store, policy: ClinicPolicy, *, code: str,
+                   viewer: str) -> ClientRecord | None:
+    """What the consent modal opens with for ``viewer``: the client as on file at the details
+    level, else None (a blank form, nothing disclosed); raises ``ConsentRefused``."""
     with store.unit_of_work() as uow:
-        return uow.clients.get(code)
+        client = uow.clients.get(code)
+    access = consent_access(policy, viewer, client)
+    if not access.allowed:
+        raise ConsentRefused(access.reason)
+    return client if access.details else None
 
 
 def record_consent(store: Store, policy: ClinicPolicy, *, code: str, draft: ConsentDraft,
