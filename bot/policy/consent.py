@@ -171,6 +171,11 @@ def check_contact(client: ClientRecord | None, policy: ClinicPolicy, now: dateti
     )
 
 
+def calls_refused(client: ClientRecord | None) -> bool:
+    """The client said no to phone calls (a reminder to call them is no longer wanted)."""
+    return client is not None and client.consent is not None and client.consent.may_call is False
+
+
 def _decide(consent: Consent | None, tz: ZoneInfo, now: datetime) -> Guidance:
     if consent is None or consent.may_call is None:
         return Guidance(

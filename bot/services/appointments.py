@@ -18,13 +18,19 @@ from sqlmodel import col, select
 
 from bot.policy.access import card_access, details_access
 from bot.policy.clinic import ClinicPolicy
-from bot.policy.consent import Guidance, Verdict, check_contact
+from bot.policy.consent import Guidance, Verdict, calls_refused, check_contact
 from bot.policy.model import CLIENT_CODE_RULE, ClientRecord, is_client_code
 from bot.policy.scripts import clinic_time_text, no_show_note, no_show_voicemail
 from bot.services.approvals import RequestResult, request_closure_warning
 from bot.services.deliveries import CHASE_PRIORITY, Delivery, Rendered, register
 from bot.views.card import callback_number
-from bot.views.reminders import ChaseFacts, DetailsFacts, no_show_chase
+from bot.views.reminders import (
+    ChaseFacts,
+    DetailsFacts,
+    client_lines,
+    no_show_chase,
+    verdict_reason,
+)
 from storage.tables import Appointment, Client, OutboxMessage
 from storage.uow import UnitOfWork
 
@@ -293,8 +299,7 @@ def chase_still_wanted(uow: UnitOfWork, row: OutboxMessage, now: datetime) -> st
     appointment, client = found
     if appointment.status != SCHEDULED:
         return f"the appointment was already marked {appointment.status.replace('_', '-')}"
-    record = uow.clients.get(client.code)
-    if record is not None and record.consent is not None and record.consent.may_call is False:
+    if calls_refused(uow.clients.get(client.code)):
         return "the client no longer consents to calls"
     return None
 
@@ -308,10 +313,6 @@ def render_chase(uow: UnitOfWork, policy: ClinicPolicy, row: OutboxMessage,
     record = uow.clients.get(client.code)
     assert record is not None
     guidance = check_contact(record, policy, now)
-    if guidance.verdict is Verdict.NOT_NOW and guidance.opens_at is not None:
-        reason = f"the client's calling window opens {clinic_time_text(policy, guidance.opens_at)}."
-    else:
-        reason = guidance.reasons[0] if guidance.reasons else ""
     # The DM stays in Slack's history: the script gets a [first name] prompt, never the name.
     script = _voicemail_script(policy, record, guidance, appointment, first_name=None)
     start_local = appointment.start_at.astimezone(policy.clinic.timezone)
@@ -322,7 +323,7 @@ def render_chase(uow: UnitOfWork, policy: ClinicPolicy, row: OutboxMessage,
                    f"{'AM' if start_local.hour < 12 else 'PM'}",
         minutes_since_start=max(0, int((now - appointment.start_at).total_seconds() // 60)),
         verdict=guidance.verdict.value,
-        verdict_reason=reason,
+        verdict_reason=verdict_reason(guidance, policy),
         voicemail_script=script,
         note=no_show_note(policy, appointment_start=appointment.start_at, called_at=now,
                           voicemail_left=script is not None),
@@ -346,11 +347,7 @@ def appointment_details(uow: UnitOfWork, policy: ClinicPolicy, *, viewer: str,
     if not access.allowed:
         raise AppointmentRefused(access.reason)
     guidance = check_contact(record, policy, now)
-    lines: list[tuple[str, str]] = [
-        ("Client", f"{record.code} ({record.preferred_name or 'no name on file'})"),
-    ]
-    if guidance.use_number is not None and guidance.use_number.number:
-        lines.append(("Number to use", f"{guidance.use_number.kind}: {guidance.use_number.number}"))
+    lines = client_lines(record, guidance)
     lines += [
         ("Consent now", guidance.verdict.value),
         ("Voicemail", "may be left" if guidance.voicemail_ok else "do not leave one"),

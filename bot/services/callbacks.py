@@ -19,11 +19,17 @@ from datetime import datetime, timedelta
 from bot.policy.access import caller_access, card_access, details_access
 from bot.policy.business_hours import CallbackDue, callback_due, reminder_times
 from bot.policy.clinic import ClinicPolicy
-from bot.policy.consent import Guidance, Verdict, check_contact
+from bot.policy.consent import Guidance, calls_refused, check_contact
 from bot.policy.model import CLIENT_CODE_RULE, ClientRecord, is_client_code
 from bot.policy.scripts import clinic_time_text
 from bot.services.deliveries import REMINDER_PRIORITY, Delivery, Rendered, register
-from bot.views.reminders import CallbackFacts, DetailsFacts, callback_reminder
+from bot.views.reminders import (
+    CallbackFacts,
+    DetailsFacts,
+    callback_reminder,
+    client_lines,
+    verdict_reason,
+)
 from storage.repositories.callbacks import OPEN
 from storage.tables import CallbackDuty, Client, OutboxMessage
 from storage.uow import UnitOfWork
@@ -231,8 +237,7 @@ def reminder_still_wanted(uow: UnitOfWork, row: OutboxMessage, now: datetime) ->
         return "the call-back duty is gone"
     if duty.status != OPEN:
         return f"the call back was already {duty.status.replace('_', ' ')}"
-    record = _record_of(uow, duty)
-    if record is not None and record.consent is not None and record.consent.may_call is False:
+    if calls_refused(_record_of(uow, duty)):
         return "the client no longer consents to calls"
     return None
 
@@ -244,10 +249,6 @@ def render_reminder(uow: UnitOfWork, policy: ClinicPolicy, row: OutboxMessage,
         raise LookupError(f"outbox {row.id}: its call-back duty is gone")
     record = _record_of(uow, duty)
     guidance = check_contact(record, policy, now)
-    if guidance.verdict is Verdict.NOT_NOW and guidance.opens_at is not None:
-        reason = f"the client's calling window opens {clinic_time_text(policy, guidance.opens_at)}."
-    else:
-        reason = guidance.reasons[0] if guidance.reasons else ""
     message = callback_reminder(CallbackFacts(
         duty_id=str(duty.id),
         client_code=record.code if record else None,
@@ -255,7 +256,7 @@ def render_reminder(uow: UnitOfWork, policy: ClinicPolicy, row: OutboxMessage,
         due_text=clinic_time_text(policy, duty.due_at) if duty.due_at else None,
         final=bool(row.payload.get("final")),
         verdict=guidance.verdict.value,
-        verdict_reason=reason,
+        verdict_reason=verdict_reason(guidance, policy),
     ))
     return Rendered(text=message["text"], blocks=message["blocks"])
 
@@ -278,14 +279,10 @@ def callback_details(uow: UnitOfWork, policy: ClinicPolicy, *, viewer: str, duty
     if not access.allowed:
         raise CallbackRefused(access.reason)
     guidance = check_contact(record, policy, now)
-    lines: list[tuple[str, str]] = []
     if record is not None:
-        lines.append(("Client", f"{record.code} ({record.preferred_name or 'no name on file'})"))
-        if guidance.use_number is not None and guidance.use_number.number:
-            lines.append(("Number to use",
-                          f"{guidance.use_number.kind}: {guidance.use_number.number}"))
+        lines = client_lines(record, guidance)
     else:
-        lines.append(("Caller (potential client)", uow.callbacks.caller_phone(duty) or "unknown"))
+        lines = [("Caller (potential client)", uow.callbacks.caller_phone(duty) or "unknown")]
     lines.append(("Consent now", guidance.verdict.value))
     lines.append(("Missed call", clinic_time_text(policy, duty.called_at)))
     lines.append(("Voicemail left", "yes" if duty.voicemail_left else "no"))

@@ -11,6 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from bot.policy.clinic import ClinicPolicy
+from bot.policy.consent import Guidance, Verdict
+from bot.policy.model import ClientRecord
+from bot.policy.scripts import clinic_time_text
 from bot.views import ids
 
 Message = dict[str, Any]
@@ -45,6 +49,15 @@ def details_value(subject_kind: str, subject_id: str) -> str:
 def parse_details_value(value: str) -> tuple[str, str] | None:
     kind, sep, subject = value.partition(":")
     return (kind, subject) if sep and kind in ("callback", "appointment") and subject else None
+
+
+def verdict_reason(guidance: Guidance, policy: ClinicPolicy) -> str:
+    """The one reason a reminder gives for its verdict, safe for Slack's history: when the
+    calling window opens for "Not now", else the first of the guidance's reasons (which never
+    carry a number, a name or a do-not-call reason)."""
+    if guidance.verdict is Verdict.NOT_NOW and guidance.opens_at is not None:
+        return f"the client's calling window opens {clinic_time_text(policy, guidance.opens_at)}."
+    return guidance.reasons[0] if guidance.reasons else ""
 
 
 # --- the no-show chase ---------------------------------------------------------------------------
@@ -183,6 +196,15 @@ def delivery_failed_message(*, kind: str, recipient: str, error: str,
 class DetailsFacts:
     title: str  # "Call back C-1042" / "Appointment C-1042"
     lines: tuple[tuple[str, str], ...]  # (label, value): may hold names and numbers
+
+
+def client_lines(record: ClientRecord, guidance: Guidance) -> list[tuple[str, str]]:
+    """The first lines of a details modal: who the client is and the number to use now."""
+    lines = [("Client", f"{record.code} ({record.preferred_name or 'no name on file'})")]
+    number = guidance.use_number
+    if number is not None and number.number:
+        lines.append(("Number to use", f"{number.kind}: {number.number}"))
+    return lines
 
 
 def reminder_details_modal(facts: DetailsFacts) -> dict[str, Any]:
