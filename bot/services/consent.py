@@ -64,10 +64,13 @@ def record_consent(store: Store, policy: ClinicPolicy, *, code: str, draft: Cons
                                   last_verified_at=now),
         )
         clinician = draft.clinician or (existing.clinician if existing else None)
+        preferred_name = draft.preferred_name
+        if preferred_name is None and existing is not None and not access.details:
+            preferred_name = existing.preferred_name  # a blank form: never seen, not cleared
         record = ClientRecord(
             code=code,
             clinician=clinician,
-            preferred_name=draft.preferred_name,
+            preferred_name=preferred_name,
             status=draft.status,
             consent=consent,
         )

@@ -34,6 +34,7 @@ Values = Mapping[str, Mapping[str, Mapping[str, Any]]]
 MAX_NAME = 60
 MAX_REASON = 300
 MAX_NOTE = 1000
+SLACK_INPUT_MAX = 3000  # the most a plain_text_input holds
 VALUE = "value"  # the action id of every input in this modal (blocks are told apart by block id)
 
 B_CLINICIAN = "clinician"
@@ -67,6 +68,13 @@ def number_block(kind: str, what: str) -> str:
     return f"{kind}_{what}"
 
 
+def party_blocks(index: int) -> tuple[str, str]:
+    """The block ids of the ``index``-th third party's name and written permission (from 0):
+    ``third_party_name`` / ``third_party_written``, then ``third_party_name_2``..."""
+    suffix = "" if index == 0 else f"_{index + 1}"
+    return f"{B_THIRD_NAME}{suffix}", f"{B_THIRD_WRITTEN}{suffix}"
+
+
 # --- building -----------------------------------------------------------------------------------
 
 
@@ -89,6 +97,8 @@ def _input(block_id: str, label: str, element: dict[str, Any], *, optional: bool
 
 def _text_input(initial: str | None, *, placeholder: str, max_length: int,
                 multiline: bool = False) -> dict[str, Any]:
+    if initial:  # what is on file is shown whole, never cut: the reader says if it is too long
+        max_length = min(SLACK_INPUT_MAX, max(max_length, len(initial)))
     element: dict[str, Any] = {"type": "plain_text_input", "max_length": max_length,
                                "placeholder": _text(placeholder), "multiline": multiline}
     if initial:
@@ -180,15 +190,9 @@ def consent_modal(code: str, client: ClientRecord | None, policy: ClinicPolicy, 
     ]
     for kind in PHONE_KINDS:
         blocks += _number_blocks(kind, consent.number(kind) if consent else None, region)
-    party = consent.third_parties[0] if consent and consent.third_parties else None
+    blocks.append({"type": "header", "text": _text("Third parties and safety")})
+    blocks += _party_blocks(consent.third_parties if consent else ())
     blocks += [
-        {"type": "header", "text": _text("Third party and safety")},
-        _input(B_THIRD_NAME, "Someone the client allows us to speak with",
-               _text_input(party.name if party else None, placeholder="Their name",
-                           max_length=MAX_NAME)),
-        _input(B_THIRD_WRITTEN, "Written permission",
-               _checkboxes({"yes": "The client's written permission is on file"},
-                           {"yes"} if party and party.written_permission else set())),
         _input(B_SAFETY, "Safety note", _text_input(
             consent.safety_note if consent else None, multiline=True, max_length=MAX_NOTE,
             placeholder="Anything to know before any contact (e.g. a partner who must not know)")),
@@ -202,6 +206,24 @@ def consent_modal(code: str, client: ClientRecord | None, policy: ClinicPolicy, 
         "close": _text("Cancel"),
         "blocks": blocks,
     }
+
+
+def _party_blocks(parties: tuple[ThirdParty, ...]) -> list[dict[str, Any]]:
+    """Every third party on file, each editable (cleared: removed), and one empty to add."""
+    blocks: list[dict[str, Any]] = []
+    for index, party in enumerate((*parties, None)):
+        name_block, written_block = party_blocks(index)
+        label = ("Someone the client allows us to speak with" if index == 0
+                 else "Someone else the client allows us to speak with")
+        blocks += [
+            _input(name_block, label, _text_input(
+                party.name if party else None, placeholder="Their name", max_length=MAX_NAME),
+                hint="To remove them, clear the name and the box below." if party else None),
+            _input(written_block, "Written permission",
+                   _checkboxes({"yes": "The client's written permission is on file"},
+                               {"yes"} if party and party.written_permission else set())),
+        ]
+    return blocks
 
 
 def _number_blocks(kind: PhoneKind, permission: NumberPermission | None,
@@ -327,10 +349,7 @@ def read_submission(values: Values, policy: ClinicPolicy) -> ConsentDraft | dict
             read.errors[B_PREFERRED] = f"There is no {preferred} number above to prefer."
         elif chosen.do_not_call or not chosen.may_call:
             read.errors[B_PREFERRED] = f"The {preferred} number may not be called."
-    party_name = read.text(B_THIRD_NAME, MAX_NAME)
-    written = "yes" in read.checked(B_THIRD_WRITTEN)
-    if written and party_name is None:
-        read.errors[B_THIRD_NAME] = "Name the person the written permission is for."
+    parties = _read_parties(read)
     safety = read.text(B_SAFETY, MAX_NOTE)
     if read.errors:
         return read.errors
@@ -341,11 +360,27 @@ def read_submission(values: Values, policy: ClinicPolicy) -> ConsentDraft | dict
         earliest=earliest,
         latest=latest,
         numbers=tuple(numbers),
-        third_parties=(ThirdParty(party_name, written),) if party_name else (),
+        third_parties=parties,
         safety_note=safety,
     )
     return ConsentDraft(clinician=clinician, preferred_name=first_name,
                         status=status, consent=consent)  # type: ignore[arg-type]
+
+
+def _read_parties(read: _Reader) -> tuple[ThirdParty, ...]:
+    """Every named third party in the modal, in order (as many as it showed)."""
+    parties = []
+    index = 0
+    while any(block in read.values for block in party_blocks(index)):
+        name_block, written_block = party_blocks(index)
+        name = read.text(name_block, MAX_NAME)
+        written = "yes" in read.checked(written_block)
+        if written and name is None and name_block not in read.errors:
+            read.errors[name_block] = "Name the person the written permission is for."
+        if name is not None:
+            parties.append(ThirdParty(name, written))
+        index += 1
+    return tuple(parties)
 
 
 def _read_number(read: _Reader, kind: PhoneKind, region: str) -> NumberPermission | None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
+from bot.policy.model import ThirdParty
 from bot.views.consent_modal import B_EARLIEST, B_MAY_CALL, consent_modal, number_block
-from tests.handlers.conftest import add_client, contract_policy, maria
+from tests.handlers.conftest import add_client, contract_policy, maria, wait_for
 from tests.views.blockkit import assert_valid_view
 from tests.views.modal_values import set_choice, set_text, submitted_values
 
@@ -86,3 +88,22 @@ def test_slacks_example_view_submission_for_another_modal_is_not_ours(bot, store
     assert answer.status == 404  # no listener for "view-id": Bolt says so, nothing runs
     with store.unit_of_work() as uow:
         assert uow.clients.count() == 0
+
+
+def test_saving_the_modal_as_opened_keeps_everything_on_file(bot, store, clock):
+    """Opened with ``consent CODE`` and saved untouched: nothing on file is lost (two third
+    parties, a do-not-call reason longer than the modal's field would take as new input)."""
+    on_file = maria(clock)
+    consent = replace(on_file.consent, third_parties=(
+        ThirdParty("Rosa", written_permission=True), ThirdParty("Luis", written_permission=False)))
+    add_client(store, replace(on_file, consent=consent), clock)
+    assert bot.command("U0ANA", "consent C-1042").status == 200
+    (call,) = wait_for(lambda: bot.slack.calls_to("views.open"))
+    view = call.params["view"]
+    body = submit(bot, "U0ANA", view, submitted_values(view)).json()
+    assert body["response_action"] == "update"
+    with store.unit_of_work() as uow:
+        saved = uow.clients.get("C-1042")
+    assert saved.consent.third_parties == consent.third_parties
+    assert replace(saved.consent, provenance=None) == replace(consent, provenance=None)
+    assert (saved.preferred_name, saved.clinician, saved.status) == ("Maria", "U0ANA", "active")

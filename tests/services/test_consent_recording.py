@@ -87,3 +87,17 @@ def test_consent_on_file_cannot_be_overwritten_by_others(store, clock, actor):
     with store.unit_of_work() as uow:
         assert uow.clients.get("C-1042") == maria(clock)
     assert actions(store) == []
+
+
+def test_a_name_on_file_that_the_submitter_was_not_shown_is_kept(store, clock):
+    """Front desk records consent for a client with none on file: the modal was blank for them,
+    so leaving its name empty keeps the name on file; the treating clinician may clear it."""
+    add_client(store, replace(maria(clock), clinician=None, consent=None), clock)
+    blank = replace(DRAFT, preferred_name=None, clinician=None)
+    record_consent(store, POLICY, code="C-1042", draft=blank, actor="U0DESK", now=clock.now())
+    with store.unit_of_work() as uow:
+        assert uow.clients.get("C-1042").preferred_name == "Maria"
+    add_client(store, replace(maria(clock), consent=None), clock)
+    record_consent(store, POLICY, code="C-1042", draft=blank, actor="U0ANA", now=clock.now())
+    with store.unit_of_work() as uow:
+        assert uow.clients.get("C-1042").preferred_name is None

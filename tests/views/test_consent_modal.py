@@ -9,7 +9,7 @@ from datetime import UTC, datetime, time
 import pytest
 
 from bot.clock import ManualClock
-from bot.policy.model import NumberPermission
+from bot.policy.model import NumberPermission, ThirdParty
 from bot.services.consent import ConsentDraft
 from bot.views import ids
 from bot.views.consent_modal import (
@@ -24,6 +24,7 @@ from bot.views.consent_modal import (
     consent_modal,
     consent_saved_view,
     number_block,
+    party_blocks,
     read_submission,
 )
 from tests.handlers.conftest import contract_policy, maria
@@ -128,3 +129,55 @@ def test_saved_view_is_valid_and_discloses_nothing():
     view = consent_saved_view("C-1042", new_client=True)
     assert_valid_view(view)
     assert "Maria" not in json.dumps(view)
+
+
+# --- every third party on file is shown and kept ------------------------------------------------
+
+TWO_PARTIES = replace(MARIA, consent=replace(MARIA.consent, third_parties=(
+    ThirdParty("Rosa", written_permission=True), ThirdParty("Luis", written_permission=False))))
+
+
+def test_every_third_party_on_file_is_shown_with_room_for_one_more():
+    view = consent_modal("C-1042", TWO_PARTIES, POLICY, recorder="U0ANA")
+    assert_valid_view(view)
+    values = submitted_values(view)
+    shown = [(values[name]["value"]["value"], values[written]["value"]["selected_options"])
+             for name, written in map(party_blocks, range(3))]
+    assert [name for name, _ in shown] == ["Rosa", "Luis", None]
+    assert [bool(checked) for _, checked in shown] == [True, False, False]
+    assert party_blocks(3)[0] not in values
+
+
+def test_saving_the_modal_unchanged_keeps_every_third_party():
+    values = submitted_values(consent_modal("C-1042", TWO_PARTIES, POLICY, recorder="U0ANA"))
+    draft = read_submission(values, POLICY)
+    assert isinstance(draft, ConsentDraft)
+    assert draft.consent == replace(TWO_PARTIES.consent, provenance=None)
+
+
+def test_third_parties_are_added_removed_and_checked_one_by_one():
+    values = submitted_values(consent_modal("C-1042", TWO_PARTIES, POLICY, recorder="U0ANA"))
+    set_text(values, party_blocks(0)[0], None)  # Rosa removed
+    set_checked(values, party_blocks(0)[1])
+    set_text(values, party_blocks(2)[0], "Ines")  # a new one
+    set_checked(values, party_blocks(2)[1], "yes")
+    draft = read_submission(values, POLICY)
+    assert draft.consent.third_parties == (ThirdParty("Luis", False), ThirdParty("Ines", True))
+    set_text(values, party_blocks(1)[0], None)
+    set_checked(values, party_blocks(1)[1], "yes")  # permission for nobody
+    assert read_submission(values, POLICY) == {party_blocks(1)[0]: (
+        "Name the person the written permission is for.")}
+
+
+def test_what_is_on_file_is_shown_whole_and_a_value_over_the_limit_is_named_not_cut():
+    long_reason = "r" * 400  # an import has no length limit; the modal's field has 300
+    numbers = (MARIA.consent.numbers[0],
+               replace(MARIA.consent.numbers[1], do_not_call_reason=long_reason))
+    client = replace(MARIA, consent=replace(MARIA.consent, numbers=numbers))
+    view = consent_modal("C-1042", client, POLICY, recorder="U0ANA")
+    assert_valid_view(view)
+    values = submitted_values(view)
+    reason_block = number_block("home", "reason")
+    assert values[reason_block]["value"]["value"] == long_reason
+    errors = read_submission(values, POLICY)
+    assert errors == {reason_block: "Keep it to 300 characters (now 400)."}
