@@ -25,6 +25,11 @@ class Sealer:
         blob = getattr(row, f"{field}_enc")
         return None if blob is None else self.keyring.open(bytes(blob), _context(row, field))
 
+    def open_column(self, table: str, field: str, row_id: object, blob: bytes | None) -> str | None:
+        """``open`` for a value read without the ORM (a Core row of ``table``)."""
+        return None if blob is None else self.keyring.open(
+            bytes(blob), f"{table}.{field}:{row_id}".encode())
+
     def reseal(self, row: SQLModel, field: str) -> bool:
         """Re-encrypt one field under the first key; True when it changed."""
         blob = getattr(row, f"{field}_enc")

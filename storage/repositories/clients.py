@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, delete, func, select
 
 from bot.policy.model import (
@@ -19,6 +21,17 @@ from storage.sealing import Sealer
 from storage.tables import Client, ConsentNumber, ConsentRow, ThirdPartyRow
 from storage.types import utcnow
 
+# Reading a client runs on every card look-up, so its statements are built once and read
+# without the ORM (plain rows, no identity map): a few times cheaper than ORM entity queries.
+_CLIENTS = Client.__table__  # type: ignore[attr-defined]
+_CONSENTS = ConsentRow.__table__  # type: ignore[attr-defined]
+_NUMBERS = ConsentNumber.__table__  # type: ignore[attr-defined]
+_PARTIES = ThirdPartyRow.__table__  # type: ignore[attr-defined]
+_CLIENT_BY_CODE = select(_CLIENTS).where(_CLIENTS.c.code == bindparam("code"))
+_CONSENTS_OF = select(_CONSENTS).where(_CONSENTS.c.client_id.in_(bindparam("ids", expanding=True)))
+_NUMBERS_OF = select(_NUMBERS).where(_NUMBERS.c.client_id.in_(bindparam("ids", expanding=True)))
+_PARTIES_OF = select(_PARTIES).where(_PARTIES.c.client_id.in_(bindparam("ids", expanding=True)))
+
 
 class ClientRepository:
     def __init__(self, session: Session, sealer: Sealer):
@@ -31,7 +44,7 @@ class ClientRepository:
         return self.session.exec(select(Client).where(Client.code == code)).first()
 
     def get(self, code: str) -> ClientRecord | None:
-        client = self.row(code)
+        client = self.session.execute(_CLIENT_BY_CODE, {"code": code}).first()
         return None if client is None else self._records([client])[0]
 
     def codes(self) -> set[str]:
@@ -72,31 +85,32 @@ class ClientRepository:
             out.extend(self._records(clients[start : start + 500]))
         return out
 
-    def _records(self, clients: Iterable[Client]) -> list[ClientRecord]:
+    def _records(self, clients: Iterable[Any]) -> list[ClientRecord]:
+        """Records of client rows (ORM or Core), their consent read as plain rows."""
         clients = list(clients)
-        ids = [c.id for c in clients]
-        consents = {
-            c.client_id: c
-            for c in self.session.exec(select(ConsentRow).where(col(ConsentRow.client_id).in_(ids)))
-        }
-        numbers: dict[uuid.UUID, list[ConsentNumber]] = {}
-        for n in self.session.exec(
-            select(ConsentNumber).where(col(ConsentNumber.client_id).in_(ids))
-        ):
+        ids = {"ids": [c.id for c in clients]}
+        execute = self.session.execute
+        consents = {c.client_id: c for c in execute(_CONSENTS_OF, ids)}
+        numbers: dict[uuid.UUID, list[Any]] = {}
+        for n in execute(_NUMBERS_OF, ids):
             numbers.setdefault(n.client_id, []).append(n)
-        parties: dict[uuid.UUID, list[ThirdPartyRow]] = {}
-        for p in self.session.exec(
-            select(ThirdPartyRow).where(col(ThirdPartyRow.client_id).in_(ids))
-        ):
+        parties: dict[uuid.UUID, list[Any]] = {}
+        for p in execute(_PARTIES_OF, ids):
             parties.setdefault(p.client_id, []).append(p)
         return [
             self._record(c, consents.get(c.id), numbers.get(c.id, []), parties.get(c.id, []))
             for c in clients
         ]
 
-    def _record(self, client: Client, consent: ConsentRow | None,
-                numbers: list[ConsentNumber], parties: list[ThirdPartyRow]) -> ClientRecord:
-        open_ = self.sealer.open
+    def _record(self, client: Any, consent: Any, numbers: list[Any],
+                parties: list[Any]) -> ClientRecord:
+        """A record from a client's row, its consent row, number rows and third-party rows
+        (anything with the columns as attributes: ORM objects or Core rows)."""
+        unseal = self.sealer.open_column
+
+        def open_(table: str, row: Any, field: str) -> str | None:
+            return unseal(table, field, row.id, getattr(row, f"{field}_enc"))
+
         record_consent = None
         if consent is not None:
             kind_order = {"cell": 0, "home": 1, "work": 2}
@@ -109,10 +123,10 @@ class ClientRepository:
                 numbers=tuple(
                     NumberPermission(
                         kind=n.kind,  # type: ignore[arg-type]
-                        number=open_(n, "number"),
+                        number=open_("consent_numbers", n, "number"),
                         may_call=n.may_call,
                         do_not_call=n.do_not_call,
-                        do_not_call_reason=open_(n, "do_not_call_reason"),
+                        do_not_call_reason=open_("consent_numbers", n, "do_not_call_reason"),
                         voicemail_ok=n.voicemail_ok,
                         clinic_name_ok=n.clinic_name_ok,
                         earliest=n.earliest,
@@ -121,10 +135,11 @@ class ClientRepository:
                     for n in sorted(numbers, key=lambda n: kind_order.get(n.kind, 9))
                 ),
                 third_parties=tuple(
-                    ThirdParty(name=open_(p, "name") or "", written_permission=p.written_permission)
+                    ThirdParty(name=open_("third_parties", p, "name") or "",
+                               written_permission=p.written_permission)
                     for p in parties
                 ),
-                safety_note=open_(consent, "safety_note"),
+                safety_note=open_("consents", consent, "safety_note"),
                 provenance=Provenance(
                     recorded_by=consent.recorded_by,
                     recorded_at=consent.recorded_at,
@@ -135,7 +150,7 @@ class ClientRepository:
         return ClientRecord(
             code=client.code,
             clinician=client.clinician,
-            preferred_name=open_(client, "preferred_name"),
+            preferred_name=open_("clients", client, "preferred_name"),
             status=client.status,  # type: ignore[arg-type]
             consent=record_consent,
             coaching_approved_by=client.coaching_approved_by,
