@@ -9,7 +9,6 @@ treating team, through the "Show reason" button).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,6 +18,7 @@ from bot.policy.approvals import CLOSURE_WARNING, KIND_TITLES, PHONE_COACHING
 from bot.policy.clinic import ClinicPolicy
 from bot.policy.scripts import clinic_time_text
 from bot.views import ids
+from bot.views.metadata import metadata_value, private_metadata
 
 Message = tuple[str, list[dict[str, Any]]]  # (notification text, blocks)
 
@@ -319,7 +319,7 @@ def deny_modal(s: ApprovalSummary) -> dict[str, Any]:
     return {
         "type": "modal",
         "callback_id": ids.APPROVAL_DENY_MODAL,
-        "private_metadata": json.dumps({"approval_id": s.id}),
+        "private_metadata": private_metadata(approval_id=s.id),
         "title": _plain("Deny the request"),
         "submit": _plain("Deny"),
         "close": _plain("Cancel"),
@@ -345,11 +345,8 @@ def deny_modal(s: ApprovalSummary) -> dict[str, Any]:
 
 def approval_id_of(view: Mapping[str, Any]) -> str:
     """The approval id the deny modal carries (ValueError when it is not there)."""
-    try:
-        value = json.loads(view.get("private_metadata") or "{}")["approval_id"]
-    except (ValueError, KeyError, TypeError):
-        raise ValueError("the deny modal carries no approval id") from None
-    if not isinstance(value, str):
+    value = metadata_value(view, "approval_id")
+    if value is None:
         raise ValueError("the deny modal carries no approval id")
     return value
 

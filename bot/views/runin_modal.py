@@ -6,7 +6,6 @@ opened them; the reminder DM stays in Slack's history, so it carries the client 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -14,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from bot.services.runins import INITIATORS, PLACE_MAX, TEXT_MAX, RunInDraft, RunInForm
 from bot.views import ids
+from bot.views.metadata import metadata_value, private_metadata
 from storage.repositories.runins import RunInRecord
 
 # form field -> the block holding it (inline errors are keyed by block id)
@@ -44,7 +44,7 @@ def runin_modal(draft: RunInDraft) -> dict[str, Any]:
     return {
         "type": "modal",
         "callback_id": ids.RUNIN_MODAL,
-        "private_metadata": json.dumps({"client_code": draft.client_code}),
+        "private_metadata": private_metadata(client_code=draft.client_code),
         "title": _text("Document a run-in"),
         "submit": _text("Save"),
         "close": _text("Cancel"),
@@ -105,12 +105,7 @@ def runin_modal(draft: RunInDraft) -> dict[str, Any]:
 
 def client_code_of(view: Mapping[str, Any]) -> str:
     """The client code the modal was opened for ('' when the metadata is unreadable)."""
-    try:
-        meta = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
-        return ""
-    code = meta.get("client_code") if isinstance(meta, dict) else None
-    return code if isinstance(code, str) else ""
+    return metadata_value(view, "client_code") or ""
 
 
 def form_from_values(values: Mapping[str, Any]) -> RunInForm:
