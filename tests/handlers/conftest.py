@@ -147,3 +147,11 @@ def wait_for(condition: Any, timeout: float = 5.0) -> Any:
         clock_time.sleep(0.01)
         value = condition()
     return value
+
+
+def eventually(condition: Any, timeout: float = 5.0) -> Any:
+    """``wait_for``, failing the test when ``condition()`` stays falsy for ``timeout`` seconds."""
+    value = wait_for(condition, timeout)
+    if not value:
+        raise AssertionError("the bot did not do it within the time allowed")
+    return value

@@ -7,8 +7,6 @@ and a closure warning denied through the deny-reason modal.
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,19 +15,7 @@ from bot.services import approvals as service
 from bot.views import ids
 from bot.views.approvals import REASON_ACTION, REASON_BLOCK
 from handlers.approvals import nudge_approvals
-from tests.handlers.conftest import Bot, add_client, maria
-
-
-def _eventually(check: Callable[[], Any], timeout: float = 5.0) -> Any:
-    """The listener runs after the ack: wait (bounded) for what it does to show up."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError("the bot did not do it within the time allowed")
-        time.sleep(0.02)
+from tests.handlers.conftest import Bot, add_client, eventually, maria
 
 
 def _send_due(bot: Bot) -> None:
@@ -56,7 +42,7 @@ def _click(bot: Bot, user: str, message: dict[str, Any], label: str) -> str:
 
 
 def _said(bot: Bot, url: str) -> str:
-    return json.dumps(_eventually(lambda: bot.slack.responses(url)))
+    return json.dumps(eventually(lambda: bot.slack.responses(url)))
 
 
 PRIVATE = ("Maria", "5550142", "5550199", "Partner does not know", "partner checks", "Rosa")
@@ -125,7 +111,7 @@ def test_closure_warning_denied_through_the_reason_modal(bot: Bot, clock) -> Non
     [request] = _dms(bot, "U0JAMIE")
 
     _click(bot, "U0JAMIE", request, "Deny")
-    opened = _eventually(lambda: bot.slack.calls_to("views.open"))
+    opened = eventually(lambda: bot.slack.calls_to("views.open"))
     modal = {**opened[0].params["view"], "id": "V0DENY"}
     assert modal["callback_id"] == ids.APPROVAL_DENY_MODAL
 
@@ -149,7 +135,7 @@ def test_closure_warning_denied_through_the_reason_modal(bot: Bot, clock) -> Non
     [outcome] = _dms(bot, "U0ANA")
     assert reason not in json.dumps(outcome)
     url = _click(bot, "U0ANA", outcome, "Show reason")
-    shown = _eventually(lambda: [c for c in bot.slack.calls_to("views.open")
+    shown = eventually(lambda: [c for c in bot.slack.calls_to("views.open")
                                  if "Reason for the decision" in json.dumps(c.params)])
     assert reason in json.dumps(shown[0].params["view"])
     assert bot.slack.responses(url) == []

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from typing import Any
 
 from slack_sdk import WebClient
@@ -16,19 +15,7 @@ from bot.views import ids
 from bot.views.runin_modal import BLOCKS
 from handlers.home import refresh_homes
 from storage.tables import RunIn
-from tests.handlers.conftest import SIGNING_SECRET, Bot, add_client, maria
-
-
-def _eventually(check: Callable[[], Any], timeout: float = 5.0) -> Any:
-    """The listener runs after the ack: wait (bounded) for what it does to show up."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError("the bot did not do it within the time allowed")
-        time.sleep(0.02)
+from tests.handlers.conftest import SIGNING_SECRET, Bot, add_client, eventually, maria
 
 
 def _values(**overrides: Any) -> dict[str, Any]:
@@ -49,7 +36,7 @@ def test_runin_opens_the_modal_and_its_submission_is_stored_once(bot: Bot, clock
     add_client(bot.deps.store, maria(clock), clock)
     reply = bot.command("U0ANA", "runin C-1042")
     assert reply.status == 200
-    opened = _eventually(lambda: bot.slack.calls_to("views.open"))
+    opened = eventually(lambda: bot.slack.calls_to("views.open"))
     view = opened[0].params["view"]
     assert view["callback_id"] == ids.RUNIN_MODAL
     assert "Maria" not in json.dumps(view)
@@ -100,7 +87,7 @@ def _home_opened(bot: Bot, user: str, event_id: str) -> None:
 def test_opening_home_publishes_it_and_changes_republish_it(bot: Bot, clock) -> None:
     add_client(bot.deps.store, maria(clock), clock)
     _home_opened(bot, "U0ANA", "Ev001")
-    published = _eventually(lambda: bot.slack.calls_to("views.publish"))
+    published = eventually(lambda: bot.slack.calls_to("views.publish"))
     view = published[0].params["view"]
     assert published[0].params["user_id"] == "U0ANA"
     assert View(**view).to_dict() == view
