@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import uuid
+from collections import namedtuple
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
@@ -27,10 +29,25 @@ _CLIENTS = Client.__table__  # type: ignore[attr-defined]
 _CONSENTS = ConsentRow.__table__  # type: ignore[attr-defined]
 _NUMBERS = ConsentNumber.__table__  # type: ignore[attr-defined]
 _PARTIES = ThirdPartyRow.__table__  # type: ignore[attr-defined]
-_CLIENT_BY_CODE = select(_CLIENTS).where(_CLIENTS.c.code == bindparam("code"))
 _CONSENTS_OF = select(_CONSENTS).where(_CONSENTS.c.client_id.in_(bindparam("ids", expanding=True)))
 _NUMBERS_OF = select(_NUMBERS).where(_NUMBERS.c.client_id.in_(bindparam("ids", expanding=True)))
 _PARTIES_OF = select(_PARTIES).where(_PARTIES.c.client_id.in_(bindparam("ids", expanding=True)))
+# One client with everything on file in one statement (one consistent read, one round trip):
+# a row per (number, third party) pair, split back into each table's rows by position.
+_TABLES = (_CLIENTS, _CONSENTS, _NUMBERS, _PARTIES)
+_ROW_TYPES = tuple(namedtuple(f"{t.name}_row", [c.name for c in t.c])  # type: ignore[misc]
+                   for t in _TABLES)
+_STARTS = tuple(itertools.accumulate((len(t.c) for t in _TABLES), initial=0))
+_SLICES = tuple(slice(a, b) for a, b in itertools.pairwise(_STARTS))
+_CLIENT_WITH_CONSENT = (
+    select(*[c.label(f"{t.name}_{c.name}") for t in _TABLES for c in t.c])
+    .select_from(
+        _CLIENTS.outerjoin(_CONSENTS, _CONSENTS.c.client_id == _CLIENTS.c.id)
+        .outerjoin(_NUMBERS, _NUMBERS.c.client_id == _CLIENTS.c.id)
+        .outerjoin(_PARTIES, _PARTIES.c.client_id == _CLIENTS.c.id)
+    )
+    .where(_CLIENTS.c.code == bindparam("code"))
+)
 
 
 class ClientRepository:
@@ -44,8 +61,17 @@ class ClientRepository:
         return self.session.exec(select(Client).where(Client.code == code)).first()
 
     def get(self, code: str) -> ClientRecord | None:
-        client = self.session.execute(_CLIENT_BY_CODE, {"code": code}).first()
-        return None if client is None else self._records([client])[0]
+        rows = self.session.execute(_CLIENT_WITH_CONSENT, {"code": code}).all()
+        if not rows:
+            return None
+        split = [[kind._make(row[at]) for kind, at in zip(_ROW_TYPES, _SLICES, strict=True)]
+                 for row in rows]
+        client, consent = split[0][0], split[0][1]
+        # each number appears once per third party and each third party once per number
+        numbers = {n.id: n for _, _, n, _ in split if n.id is not None}
+        parties = {p.id: p for _, _, _, p in split if p.id is not None}
+        return self._record(client, consent if consent.id is not None else None,
+                            list(numbers.values()), list(parties.values()))
 
     def codes(self) -> set[str]:
         return set(self.session.exec(select(Client.code)).all())

@@ -96,3 +96,33 @@ def test_appointments_are_stored_once_per_client_and_start(store: Store) -> None
     with store.unit_of_work() as uow:
         stored = uow.session.exec(select(Appointment)).all()
         assert [(a.start_at, a.minutes) for a in stored] == [(AT, 30)]
+
+
+def test_get_reads_every_number_and_third_party_once(store: Store) -> None:
+    """``get`` reads a client in one joined statement: numbers x third parties come back once."""
+    from bot.policy.model import ThirdParty
+
+    record, _ = client_record("C-1")
+    record = replace(record, consent=replace(
+        record.consent,
+        numbers=(record.consent.numbers[0], NumberPermission(kind="home", number="+12155550100"),
+                 record.consent.numbers[1]),  # cell, home, work: the order records keep
+        third_parties=(ThirdParty("Partner", written_permission=True),
+                       ThirdParty("Sister", written_permission=False),
+                       ThirdParty("Friend", written_permission=True)),
+    ))
+    bare = ClientRecord(code="C-2", clinician="U0ANA", consent=replace(
+        record.consent, numbers=(), third_parties=()))
+    with store.unit_of_work() as uow:
+        uow.clients.save(record, now=AT)
+        uow.clients.save(bare, now=AT)
+        uow.commit()
+    with store.unit_of_work(read_only=True) as uow:
+        got = uow.clients.get("C-1")
+        assert got.consent.numbers == record.consent.numbers
+        assert sorted(got.consent.third_parties, key=lambda p: p.name) == sorted(
+            record.consent.third_parties, key=lambda p: p.name)
+        assert replace(got, consent=replace(got.consent, third_parties=())) == replace(
+            record, consent=replace(record.consent, third_parties=()))
+        assert uow.clients.get("C-2") == bare
+        assert [r for r in uow.clients.iter_all() if r.code == "C-2"] == [bare]
