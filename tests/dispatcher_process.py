@@ -39,7 +39,7 @@ register(NOTE_KIND, Delivery(render=render_note))
 class PrintingClient(WebClient):
     """Prints the outbox id of every message Slack accepted."""
 
-    def chat_postMessage(self, **kwargs) -> SlackResponse:  # noqa: ANN003, N802 - slack_sdk's
+    def chat_postMessage(self, **kwargs) -> SlackResponse:
         response = super().chat_postMessage(**kwargs)
         print("posted", kwargs["metadata"]["event_payload"]["outbox_id"], flush=True)
         return response

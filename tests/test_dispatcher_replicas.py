@@ -95,7 +95,7 @@ def pg(store: Store, database_url: str) -> str:
     return database_url
 
 
-# --- one process ------------------------------------------------------------------------------------
+# --- one process ---------------------------------------------------------------------------------
 
 
 def test_the_database_decides_how_the_dispatcher_paces(store: Store) -> None:

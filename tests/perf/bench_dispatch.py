@@ -26,9 +26,9 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import statistics
-import threading
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections import Counter
@@ -42,7 +42,7 @@ from sqlalchemy import delete, insert, text  # noqa: E402
 
 from bot.clock import ManualClock, SystemClock  # noqa: E402
 from bot.deps import Deps  # noqa: E402
-from bot.dispatcher import METADATA_EVENT, DrainReport, Dispatcher  # noqa: E402
+from bot.dispatcher import METADATA_EVENT, Dispatcher, DrainReport  # noqa: E402
 from bot.pacing import LocalPace, SharedPace  # noqa: E402
 from bot.policy.model import ClientRecord, Consent, NumberPermission, Provenance  # noqa: E402
 from bot.policy.validation import parse_policy  # noqa: E402
