@@ -101,6 +101,7 @@ class _Failure:
     retry_after: int
     error: str | None
     times: int
+    when: Callable[[dict[str, Any]], bool] | None = None
 
 
 @dataclass
@@ -393,14 +394,15 @@ class SlackStandIn:
     # -- scripting failures --------------------------------------------------------------------
 
     def fail(self, method: str, *, status: int = 429, times: int = 1, retry_after: int = 1,
-             error: str | None = None) -> None:
-        """Make the next ``times`` calls to ``method`` fail.
+             error: str | None = None,
+             when: Callable[[dict[str, Any]], bool] | None = None) -> None:
+        """Make the next ``times`` calls to ``method`` fail (those whose params satisfy ``when``).
 
         ``status`` 429 answers with ``Retry-After: retry_after``; another status (e.g. 503) is a
         server error; ``error`` instead answers 200 with ``{"ok": false, "error": error}``.
         """
         failure = _Failure(status=200 if error else status, retry_after=retry_after, error=error,
-                           times=times)
+                           times=times, when=when)
         with self._lock:
             self._state.failures.setdefault(method, deque()).append(failure)
 
@@ -412,15 +414,15 @@ class SlackStandIn:
         if self.on_call is not None:
             self.on_call(call)
 
-    def _scripted_failure(self, method: str) -> _Failure | None:
+    def _scripted_failure(self, method: str, params: dict[str, Any]) -> _Failure | None:
         with self._lock:
             queue = self._state.failures.get(method)
-            if not queue:
+            failure = next((f for f in queue or () if f.when is None or f.when(params)), None)
+            if failure is None:
                 return None
-            failure = queue[0]
             failure.times -= 1
             if failure.times <= 0:
-                queue.popleft()
+                queue.remove(failure)  # type: ignore[union-attr]
             return failure
 
     def _rate_limited(self, method: str, now: float) -> bool:
@@ -437,7 +439,7 @@ class SlackStandIn:
 
     def answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, str], dict[str, Any]]:
         now = time.monotonic()
-        failure = self._scripted_failure(method)
+        failure = self._scripted_failure(method, params)
         if failure is None and self._rate_limited(method, now):
             failure = _Failure(status=429, retry_after=1, error=None, times=1)
         if failure is not None and failure.error is None:

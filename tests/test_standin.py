@@ -295,3 +295,13 @@ def test_socket_closes_with_the_code_of_the_broken_rule(slack, frames, code):
     finally:
         sock.close()
     assert slack.socket_messages == []
+
+
+def test_a_failure_can_target_the_calls_it_matches(slack):
+    slack.fail("chat.postMessage", error="user_not_found", when=lambda p: p.get("channel") == "U0BEN")
+    web = client(slack)
+    assert web.chat_postMessage(channel="U0ANA", text="x")["ok"]
+    with pytest.raises(SlackApiError) as raised:
+        web.chat_postMessage(channel="U0BEN", text="x")
+    assert raised.value.response["error"] == "user_not_found"
+    assert web.chat_postMessage(channel="U0BEN", text="x")["ok"]

@@ -105,7 +105,8 @@ class Flow:
         with deps.store.unit_of_work() as uow:
             sweep_followups(uow, self.clock.now())
         if not self.failure_injected and self.due_now("callback_reminder"):
-            self.slack.fail("chat.postMessage", error="user_not_found")  # refused for good
+            self.slack.fail("chat.postMessage", error="user_not_found",  # refused for good
+                            when=_is_kind("callback_reminder"))
             self.failure_injected = True
         self.dispatcher.drain(max_seconds=20)
         refresh_homes(deps, self.web)
@@ -120,6 +121,13 @@ class Flow:
         with self.bot.deps.store.unit_of_work() as uow:
             return set(uow.session.exec(
                 select(OutboxMessage.kind).where(OutboxMessage.status == "sent")).all())
+
+
+def _is_kind(kind: str):
+    """Matches a message the dispatcher sent for an outbox row of ``kind`` (by its metadata)."""
+    def matches(params: dict) -> bool:
+        return ((params.get("metadata") or {}).get("event_payload") or {}).get("kind") == kind
+    return matches
 
 
 def test_no_kept_message_of_any_kind_carries_a_private_value(bot: Bot, clock) -> None:
