@@ -55,13 +55,17 @@ READ_ONLY = "contact_check_read_only"
 
 
 def read_only(engine: Engine) -> Engine:
-    """The same engine (same pool) for transactions that only read.
+    """The same engine (same pool) for units of work that only read.
 
-    On SQLite they begin DEFERRED: in WAL mode a reader sees a consistent snapshot and neither
-    waits for the writer nor holds it up. Writing in one is refused by SQLite once another
-    writer has committed since it began (SQLITE_BUSY_SNAPSHOT), so it can never write on stale
-    reads. On PostgreSQL nothing changes (its readers never wait for writers).
+    SQLite: transactions begin DEFERRED; in WAL mode a reader sees one consistent snapshot and
+    neither waits for the writer nor holds it up. A write in one is refused by SQLite once
+    another writer has committed since it began (SQLITE_BUSY_SNAPSHOT), never done on stale
+    reads. PostgreSQL: autocommit, so a read costs one round trip, not BEGIN, SELECT and
+    ROLLBACK; each statement then sees its own moment, so read what must agree in one
+    statement (``ClientRepository.get`` does).
     """
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(isolation_level="AUTOCOMMIT")
     return engine.execution_options(**{READ_ONLY: True})
 
 

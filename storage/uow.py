@@ -35,7 +35,8 @@ class Store:
         self._reader = read_only(engine)
 
     def unit_of_work(self, *, read_only: bool = False) -> UnitOfWork:
-        """``read_only``: for reads alone (no write lock on SQLite); never write in it."""
+        """``read_only``: for reads alone, never writes (``storage.db.read_only``): no write
+        lock on SQLite, no transaction on PostgreSQL."""
         return UnitOfWork(self, self._reader if read_only else self.engine)
 
 
