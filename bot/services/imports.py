@@ -32,6 +32,7 @@ from bot.policy.model import (
     Provenance,
 )
 from bot.services.appointments import schedule_chase
+from storage.audit import AuditEntry
 from storage.tables import Appointment
 from storage.uow import UnitOfWork
 
@@ -133,10 +134,11 @@ def import_clients(uow: UnitOfWork, policy: ClinicPolicy, rows: Sequence[Numbere
             changes.append((imported.code, before is None,
                             before is None or _consent_terms(record) != _consent_terms(before)))
     uow.session.flush()
-    for code, new, consent_changed in changes:
-        uow.audit.append(actor, "client.imported", code,
-                         {"source": source, "new": new, "consent_changed": consent_changed},
-                         at=now)
+    uow.audit.append_many(
+        AuditEntry(actor, "client.imported", code,
+                   {"source": source, "new": new, "consent_changed": consent_changed}, now)
+        for code, new, consent_changed in changes
+    )
     created = sum(1 for _, new, _ in changes if new)
     updated = len(changes) - created
     uow.audit.append(actor, "clients.imported", None,
