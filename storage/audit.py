@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, insert, text
 from sqlmodel import Session, col, select
 
+from storage.db import READ_ONLY
 from storage.tables import AuditEvent
 from storage.types import utcnow
 
@@ -129,6 +130,8 @@ class AuditLog:
         entries = list(entries)
         if not entries:
             return []
+        if self.session.info.get(READ_ONLY):
+            raise RuntimeError("audit events cannot be appended in a read-only unit of work")
         conn = self.session.connection()
         transaction = self.session.get_nested_transaction() or self.session.get_transaction()
         if self._tail is not None and self._tail[0] is transaction:

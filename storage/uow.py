@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from storage.audit import AuditLog, AuditWriter
 from storage.crypto import Keyring
-from storage.db import read_only
+from storage.db import READ_ONLY, read_only
 from storage.repositories.appointments import AppointmentRepository
 from storage.repositories.approvals import ApprovalRepository
 from storage.repositories.callbacks import CallbackRepository
@@ -35,21 +35,39 @@ class Store:
         self._reader = read_only(engine)
 
     def unit_of_work(self, *, read_only: bool = False) -> UnitOfWork:
-        """``read_only``: for reads alone, never writes (``storage.db.read_only``): no write
-        lock on SQLite, no transaction on PostgreSQL."""
-        return UnitOfWork(self, self._reader if read_only else self.engine)
+        """``read_only``: for reads alone (``storage.db.read_only``: no write lock on SQLite,
+        no transaction on PostgreSQL); any write in it raises ``ReadOnlyError``."""
+        return UnitOfWork(self, self._reader if read_only else self.engine, read_only=read_only)
+
+
+class ReadOnlyError(RuntimeError):
+    """Something tried to write in a read-only unit of work."""
+
+
+class _ReadOnlySession(Session):
+    def flush(self, objects: object = None) -> None:
+        if self.new or self.dirty or self.deleted:
+            raise ReadOnlyError("a read-only unit of work cannot write")
+
+    def commit(self) -> None:
+        raise ReadOnlyError("a read-only unit of work cannot commit")
 
 
 class UnitOfWork:
     """``with store.unit_of_work() as uow: ...; uow.commit()`` — leaving without commit rolls back."""
 
-    def __init__(self, store: Store, bind: Engine | None = None):
+    def __init__(self, store: Store, bind: Engine | None = None, *, read_only: bool = False):
         self.store = store
         self.sealer = store.sealer
         self.bind = bind or store.engine
+        self.read_only = read_only
 
     def __enter__(self) -> UnitOfWork:
-        self.session = Session(self.bind, expire_on_commit=False)
+        if self.read_only:
+            self.session = _ReadOnlySession(self.bind, expire_on_commit=False,
+                                            info={READ_ONLY: True})
+        else:
+            self.session = Session(self.bind, expire_on_commit=False)
         self.clients = ClientRepository(self.session, self.sealer)
         self.appointments = AppointmentRepository(self.session)
         self.callbacks = CallbackRepository(self.session, self.sealer)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy.exc import OperationalError
 
 from storage.crypto import Keyring
 from storage.db import make_engine
-from storage.uow import Store
+from storage.uow import ReadOnlyError, Store
 from tests.storage.seeding import client_record
 
 
@@ -34,16 +33,31 @@ def test_a_read_does_not_wait_for_a_writer(store: Store) -> None:
     assert read == [record]
 
 
-def test_a_sqlite_read_only_unit_of_work_cannot_write_on_a_stale_snapshot(
+def test_nothing_can_be_written_in_a_read_only_unit_of_work(store: Store) -> None:
+    with store.unit_of_work(read_only=True) as uow:
+        uow.clients.save(client_record("C-1")[0])
+        with pytest.raises(ReadOnlyError):
+            uow.clients.count()  # a query's autoflush
+        with pytest.raises(ReadOnlyError):
+            uow.session.flush()
+        with pytest.raises(ReadOnlyError):
+            uow.commit()
+        with pytest.raises(RuntimeError, match="read-only"):
+            uow.audit.append("U0ANA", "card.viewed", "C-1")
+    with store.unit_of_work(read_only=True) as uow:
+        assert uow.clients.get("C-1") is None
+        assert uow.clients.count() == 0
+
+
+def test_a_sqlite_read_only_unit_of_work_reads_one_snapshot(
         sqlite_url: str, keyring: Keyring) -> None:
     store = Store(make_engine(sqlite_url), keyring)
-    with store.unit_of_work(read_only=True) as stale:
-        assert stale.clients.get("C-1") is None  # its snapshot starts here
+    with store.unit_of_work(read_only=True) as reading:
+        assert reading.clients.get("C-1") is None  # its snapshot starts here
         with store.unit_of_work() as uow:
             uow.clients.save(client_record("C-1")[0])
             uow.commit()
-        assert stale.clients.get("C-1") is None  # still the snapshot it began with
-        stale.clients.save(client_record("C-2")[0])
-        with pytest.raises(OperationalError):
-            stale.session.flush()
+        assert reading.clients.get("C-1") is None  # still the moment it began with
+    with store.unit_of_work(read_only=True) as uow:
+        assert uow.clients.get("C-1") is not None
     store.engine.dispose()
