@@ -3,18 +3,17 @@
 Run on demand (not collected by pytest):
 
     python tests/perf/bench_import.py                      # SQLite in a temporary directory
-    python tests/perf/bench_import.py --database-url postgresql+psycopg://cc@127.0.0.1:55432/bench
+    python tests/perf/bench_import.py --database-url postgresql+psycopg://cc@127.0.0.1:55432/postgres
     python tests/perf/bench_import.py --clients 2000       # a quicker run
 
-Prints seconds for each step. The database must be empty (a fresh SQLite file is made when no
-URL is given).
+Prints seconds for each step. Runs in a fresh database: a temporary SQLite file, or one created
+on the PostgreSQL server the URL names and dropped afterwards.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +29,7 @@ from storage.db import make_engine  # noqa: E402
 from storage.keycheck import ensure_keys  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.uow import Store  # noqa: E402
+from tests.perf.scratch_db import scratch_database  # noqa: E402
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 
@@ -58,8 +58,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=10_000)
     parser.add_argument("--database-url")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        url = args.database_url or f"sqlite:///{tmp}/bench.db"
+    with scratch_database(args.database_url) as url:
         engine = make_engine(url)
         upgrade(engine)
         policy = load_policy(None)
