@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, text
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from storage.db import READ_ONLY
@@ -166,9 +167,11 @@ class AuditWriter:
     event keeps its own sequence number and hash in the one chain.
 
     If a batch fails, nothing of it was written (one transaction), and its events are retried one
-    per transaction, so one bad event fails only its own caller. One writer per engine per
-    process (``Store`` holds it); writers in other processes and ``AuditLog`` appends serialise
-    with it on the database's chain lock.
+    per transaction, so one bad event fails only its own caller; when the database itself failed
+    (locked past its timeout, connection lost) every caller of the batch gets that error.
+
+    One writer per engine per process (``Store`` holds it); writers in other processes and
+    ``AuditLog`` appends serialise with it on the database's chain lock.
     """
 
     def __init__(self, engine: Engine, *, max_batch: int = 500):
@@ -231,8 +234,10 @@ class AuditWriter:
         try:
             placed = self._transaction([e for w in batch for e in w.entries])
         except Exception as error:
-            if len(batch) == 1:
-                batch[0].error = error
+            if len(batch) == 1 or isinstance(error, OperationalError):
+                # OperationalError: the database (locked, gone), not an event: all fail alike
+                for waiting in batch:
+                    waiting.error = error
                 return
             for waiting in batch:  # the batch left nothing behind; find whose event failed
                 try:

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event, func
+from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 from storage.audit import AuditEntry, AuditWriter, verify_chain
@@ -279,3 +280,36 @@ def test_times_in_any_zone_are_kept_as_utc_and_verify(store: Store) -> None:
     with store.unit_of_work(read_only=True) as uow:
         assert uow.session.exec(select(func.count()).select_from(AuditEvent)).one() == 2
     assert {e.at for e in _events(store)} == {local.astimezone(UTC)}
+
+
+def test_a_database_failure_fails_the_whole_batch_without_retrying_event_by_event(
+        store: Store) -> None:
+    writer = AuditWriter(store.engine)
+    broken = threading.Event()
+    inserts: list[int] = []
+
+    def locked(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if broken.is_set() and "INSERT INTO audit_events" in statement:
+            inserts.append(1)
+            raise OperationalError(statement, {}, Exception("database is locked"))
+
+    event.listen(store.engine, "before_cursor_execute", locked)
+    try:
+        with _held_commits(store) as (entered, release):
+            first = _Caller(lambda: writer.append("U0FIRST", "card.viewed", "C-1", at=T0))
+            first.start()
+            assert entered.wait(WAIT)
+            broken.set()
+            later = [_Caller(lambda i=i: writer.append(f"U{i}", "card.viewed", "C-2", at=T0))
+                     for i in range(4)]
+            for caller in later:
+                caller.start()
+            _until(lambda: writer.waiting() == 4)
+            release.set()
+            for caller in [first, *later]:
+                caller.join(WAIT)
+    finally:
+        event.remove(store.engine, "before_cursor_execute", locked)
+    assert all(isinstance(c.error, OperationalError) for c in later)
+    assert inserts == [1]  # one attempt for the batch, not one more per event
+    assert _verified(store) == 1
