@@ -50,7 +50,8 @@ def _token(value: str | None, prefix: str, where: str) -> str | None:
         return None
     value = value.strip()
     if looks_like_placeholder(value):
-        raise ValueError(f"holds a placeholder, not a real token; copy the {prefix}… token from {where}")
+        raise ValueError(
+            f"holds a placeholder, not a real token; copy the {prefix}… token from {where}")
     if not value.startswith(prefix) or len(value) == len(prefix):
         raise ValueError(f"must be the {prefix}… token from {where}")
     return value

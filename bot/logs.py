@@ -54,14 +54,15 @@ class PhiSafeFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         # A copy, so that text another handler cached on the record (exc_text) is never reused.
         fields = {**record.__dict__, "exc_text": None, "stack_info": record.stack_info}
-        if not (_is_under(record.name, OUR_LOGGERS) or _is_under(record.name, SAFE_LIBRARY_LOGGERS)):
+        known = _is_under(record.name, OUR_LOGGERS) or _is_under(record.name, SAFE_LIBRARY_LOGGERS)
+        if not known:
             fields |= {"msg": "(library message withheld: it may hold request data)", "args": None}
         return super().format(logging.makeLogRecord(fields))
 
-    def formatException(self, ei: ExcInfo) -> str:  # noqa: N802 - logging's name
+    def formatException(self, ei: ExcInfo) -> str:
         return frames_only(ei[1])
 
-    def formatStack(self, stack_info: str) -> str:  # noqa: N802 - logging's name
+    def formatStack(self, stack_info: str) -> str:
         return "(stack withheld)"
 
 

@@ -17,6 +17,7 @@ through standard input give the same transcript every time.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -505,7 +506,8 @@ class Sandbox:
         if text.startswith("until"):
             hour, _, minute = text[5:].partition(":")
             if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
-                raise SandboxError("Say the clinic time to wait until as HH:MM: `wait until 13:00`.")
+                raise SandboxError(
+                    "Say the clinic time to wait until as HH:MM: `wait until 13:00`.")
             now = self.clock.now().astimezone(self.tz)
             target = now.replace(hour=int(hour), minute=int(minute), second=0, microsecond=0)
             if target <= now:
@@ -544,7 +546,7 @@ class Sandbox:
             clinician = client.row.split(",", 1)[0]
             whose = self.names.get(clinician, "no clinician")
             self.say(f"  {client.code}  {whose:<12} {client.shows}")
-        self.say(f"Today: " + ", ".join(f"{t} {c}" for c, t, _ in sample.TODAY))
+        self.say("Today: " + ", ".join(f"{t} {c}" for c, t, _ in sample.TODAY))
 
     def run(self) -> None:
         while True:
@@ -632,10 +634,8 @@ def _state_value(element: Mapping[str, Any], raw: str, names: Mapping[str, str])
 
 def _reader(stream: TextIO, interactive: bool) -> Callable[[str], str | None]:
     if interactive:
-        try:
+        with contextlib.suppress(ImportError):
             import readline  # noqa: F401 - line editing and history for input()
-        except ImportError:
-            pass
 
         def read(prompt: str) -> str | None:
             try:

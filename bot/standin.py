@@ -23,6 +23,7 @@ It answers on 127.0.0.1 only and keeps everything in memory:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import itertools
@@ -243,7 +244,7 @@ class SlackStandIn:
                                    f"({len(self._sockets)} opened so far)")
             return self._sockets[-1]
 
-    def push(self, type: str, payload: Mapping[str, Any], *,  # noqa: A002 - Slack's name
+    def push(self, type: str, payload: Mapping[str, Any], *,
              accepts_response_payload: bool | None = None, retry_attempt: int = 0,
              retry_reason: str = "", envelope_id: str | None = None) -> str:
         """Send an envelope over the newest open connection, as Slack does; its envelope id.
@@ -437,7 +438,8 @@ class SlackStandIn:
             recent.append(now)
             return False
 
-    def answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, str], dict[str, Any]]:
+    def answer(self, method: str, params: dict[str, Any]
+               ) -> tuple[int, dict[str, str], dict[str, Any]]:
         now = time.monotonic()
         failure = self._scripted_failure(method, params)
         if failure is None and self._rate_limited(method, now):
@@ -452,7 +454,8 @@ class SlackStandIn:
             self._record(ApiCall(method, params, now, 200, failure.error))
             return 200, {}, {"ok": False, "error": failure.error}
         body = self._handle(method, params)
-        self._record(ApiCall(method, params, now, 200, None if body.get("ok") else body.get("error")))
+        error = None if body.get("ok") else body.get("error")
+        self._record(ApiCall(method, params, now, 200, error))
         return 200, {}, body
 
     def _handle(self, method: str, p: dict[str, Any]) -> dict[str, Any]:
@@ -491,7 +494,8 @@ class SlackStandIn:
                     if key in p:
                         message[key] = p[key]
                 message["edited"] = {"user": _BOT_USER, "ts": self._next_ts()}
-                return {"ok": True, "channel": channel, "ts": message["ts"], "text": message["text"]}
+                return {"ok": True, "channel": channel, "ts": message["ts"],
+                        "text": message["text"]}
         return {"ok": False, "error": "message_not_found"}
 
     def _ephemeral(self, p: dict[str, Any]) -> dict[str, Any]:
@@ -577,7 +581,7 @@ class _Handler(BaseHTTPRequestHandler):
     standin: SlackStandIn
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base's name
+    def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the stand-in records calls instead of printing them."""
 
     def do_GET(self) -> None:
@@ -671,10 +675,8 @@ def _decode_body(raw: bytes, content_type: str) -> dict[str, Any]:
     for name in _JSON_FIELDS:
         value = params.get(name)
         if isinstance(value, str) and value[:1] in ("[", "{"):
-            try:
+            with contextlib.suppress(json.JSONDecodeError):
                 params[name] = json.loads(value)
-            except json.JSONDecodeError:
-                pass
     return params
 
 

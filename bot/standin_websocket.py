@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import socket
 import struct
@@ -141,10 +142,8 @@ class WebSocket:
     def abort(self) -> None:
         """Drop the TCP connection without a closing handshake (a broken network)."""
         self.closed = True
-        try:
+        with contextlib.suppress(OSError):
             self._sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
     # -- receiving -----------------------------------------------------------------------------
 

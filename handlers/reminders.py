@@ -46,7 +46,7 @@ Message = dict[str, Any]
 ChaseUseCase = Callable[..., tuple[Message, Message]]
 
 
-# --- commands --------------------------------------------------------------------------------------
+# --- commands -------------------------------------------------------------------------------------
 
 
 def handle_missed(form: Missed, ctx: CommandContext) -> None:
@@ -162,7 +162,7 @@ def _noshow(deps: Deps, user_id: str, *, code: str | None = None,
     return reply, chase_closed(result.client_code, start, "no-show recorded")
 
 
-# --- buttons ---------------------------------------------------------------------------------------
+# --- buttons --------------------------------------------------------------------------------------
 
 
 def returned_clicked(ctx: ActionContext) -> None:

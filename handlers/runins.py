@@ -1,4 +1,5 @@
-"""Run-ins in Slack: ``runin CODE`` opens the modal, its submission is stored, the reminder's buttons.
+"""Run-ins in Slack: ``runin CODE`` opens the modal, its submission is stored; the reminder's
+buttons.
 
 Registered through the dispatch tables of ``handlers.commands`` (``RunIn``), ``handlers.views``
 (``ids.RUNIN_MODAL``) and ``handlers.actions`` (``ids.RUNIN_VIEW``, ``ids.RUNIN_DONE``).

@@ -86,7 +86,8 @@ def parse_keys(value: str | None) -> list[bytes]:
             raw = b""
         if len(raw) != 32:
             raise KeyConfigError(
-                f"{KEYS_VARIABLE}: key {position} is malformed (expected 44 characters of base64url "
+                f"{KEYS_VARIABLE}: key {position} is malformed (expected 44 characters of "
+                "base64url "
                 "encoding 32 bytes, as printed by `contact-check keygen`)."
             )
         keys.append(raw)

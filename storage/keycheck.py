@@ -35,7 +35,8 @@ def ensure_keys(session: Session, sealer: Sealer) -> None:
         except DecryptionError:
             ok = False
         if not ok:
-            raise KeyConfigError(f"{KEYS_VARIABLE}: key id {record.key_id} does not match this database.")
+            raise KeyConfigError(
+                f"{KEYS_VARIABLE}: key id {record.key_id} does not match this database.")
     if keyring.primary_id not in {r.key_id for r in records}:
         record = KeyRecord(key_id=keyring.primary_id)
         sealer.seal(record, "canary", CANARY)

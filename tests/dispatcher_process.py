@@ -29,7 +29,7 @@ from storage.uow import Store
 NOTE_KIND = "test_note"
 
 
-def render_note(uow, policy, row, now) -> Rendered:  # noqa: ANN001 - the Delivery signature
+def render_note(uow, policy, row, now) -> Rendered:
     return Rendered(text=f"note {row.payload.get('n')}")
 
 

@@ -36,7 +36,7 @@ WANTED_KIND = "test_wanted"
 _unwanted: set[str] = set()
 
 
-def _still_wanted(uow, row, now):  # noqa: ANN001
+def _still_wanted(uow, row, now):
     return "the test said so" if row.payload.get("n") in _unwanted else None
 
 
@@ -391,7 +391,7 @@ def test_kill_9_mid_dispatch_loses_nothing_and_doubles_nothing(
         holder: dict[str, subprocess.Popen[str]] = {}
         count = [0]
 
-        def kill_mid_send(call) -> None:  # noqa: ANN001
+        def kill_mid_send(call) -> None:
             # Runs after Slack stored the message and before the answer reaches the worker:
             # the worst moment, between Slack's answer and the worker recording it.
             if call.method == "chat.postMessage" and call.status == 200:

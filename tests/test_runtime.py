@@ -56,7 +56,7 @@ def test_build_deps_on_an_empty_database(tmp_path: Path, key: str, clock: Manual
     again.store.engine.dispose()
 
 
-def test_team_changes_are_synced_and_audited(store, clock: ManualClock) -> None:  # noqa: ANN001
+def test_team_changes_are_synced_and_audited(store, clock: ManualClock) -> None:
     policy = load_policy(None)
     first = replace(policy, team=(TeamMember("U0ANA", "clinician", "Ana"),
                                   TeamMember("U0BEA", "clinician", "Bea")))

@@ -241,7 +241,7 @@ def test_every_web_api_call_went_to_slack_api_url(bot: RunningBot, slack: SlackS
 def test_healthz_still_answers_on_the_port(bot: RunningBot) -> None:
     def healthy() -> dict | None:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{bot.port}/healthz",  # noqa: S310
+            with urllib.request.urlopen(f"http://127.0.0.1:{bot.port}/healthz",
                                         timeout=5) as answer:
                 return json.loads(answer.read())
         except OSError:

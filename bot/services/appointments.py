@@ -78,7 +78,7 @@ class NoShowResult:
     closure_request: RequestResult | None = None
 
 
-# --- recording -------------------------------------------------------------------------------------
+# --- recording ------------------------------------------------------------------------------------
 
 
 def record_appointment(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str, code: str,
@@ -179,7 +179,7 @@ def record_no_show(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str, now: da
                         script, note, already, request)
 
 
-# --- helpers ---------------------------------------------------------------------------------------
+# --- helpers --------------------------------------------------------------------------------------
 
 
 def _client(uow: UnitOfWork, code: str) -> Client:
@@ -194,7 +194,8 @@ def _client(uow: UnitOfWork, code: str) -> Client:
 
 def _authorise(policy: ClinicPolicy, actor: str, client: Client, *,
                front_desk_ok: bool = False) -> None:
-    """The treating team and admins; front desk too for arrivals and no-shows (they see who came)."""
+    """The treating team and admins; front desk too for arrivals and no-shows (they see who came).
+    """
     member = policy.member(actor)
     if member is None:
         raise AppointmentRefused("Only members of the clinic's team can use Contact Check.")
@@ -278,7 +279,7 @@ def _voicemail_script(policy: ClinicPolicy, record: ClientRecord, guidance: Guid
     )
 
 
-# --- the chase at send time ------------------------------------------------------------------------
+# --- the chase at send time -----------------------------------------------------------------------
 
 
 def _chased(uow: UnitOfWork, row: OutboxMessage) -> tuple[Appointment, Client] | None:
@@ -334,7 +335,7 @@ def render_chase(uow: UnitOfWork, policy: ClinicPolicy, row: OutboxMessage,
 register(CHASE_KIND, Delivery(render=render_chase, still_wanted=chase_still_wanted))
 
 
-# --- the details behind the chase's button (treating team only) ------------------------------------
+# --- the details behind the chase's button (treating team only) -----------------------------------
 
 
 def appointment_details(uow: UnitOfWork, policy: ClinicPolicy, *, viewer: str,

@@ -214,7 +214,7 @@ def _authorise(policy: ClinicPolicy, actor: str, client: Client) -> None:
         raise CallbackRefused(access.reason)
 
 
-# --- the reminder at send time ---------------------------------------------------------------------
+# --- the reminder at send time --------------------------------------------------------------------
 
 
 def _duty_of(uow: UnitOfWork, row: OutboxMessage) -> CallbackDuty | None:
@@ -264,7 +264,7 @@ def render_reminder(uow: UnitOfWork, policy: ClinicPolicy, row: OutboxMessage,
 register(REMINDER_KIND, Delivery(render=render_reminder, still_wanted=reminder_still_wanted))
 
 
-# --- the details behind a reminder's button (treating team only) -----------------------------------
+# --- the details behind a reminder's button (treating team only) ----------------------------------
 
 
 def callback_details(uow: UnitOfWork, policy: ClinicPolicy, *, viewer: str, duty_id: uuid.UUID,

@@ -19,7 +19,6 @@ from typing import Any
 
 import phonenumbers
 
-from bot.commands import COMMAND
 from bot.policy import scripts
 from bot.policy.clinic import ClinicPolicy
 from bot.policy.consent import Guidance, Verdict

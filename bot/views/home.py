@@ -120,7 +120,7 @@ def cut(lines: list[str], limit: int = MAX_LINES_PER_SECTION) -> str:
     return text if len(text) <= 2900 else text[:2890] + "\n…"
 
 
-# --- the views -------------------------------------------------------------------------------------
+# --- the views ------------------------------------------------------------------------------------
 
 
 def home_view(pending: Pending, tz: ZoneInfo) -> dict[str, Any]:

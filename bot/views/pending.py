@@ -13,22 +13,22 @@ MAX_LINES = 5  # per part: the reply stays short; Home has the rest
 
 def summary(pending: Pending) -> str:
     """One line: what is owed, counted."""
-    parts = []
-    if pending.callbacks:
-        overdue = pending.overdue_callbacks
-        parts.append(f"{len(pending.callbacks)} call-back{'s' if len(pending.callbacks) != 1 else ''}"
-                     + (f" ({overdue} overdue)" if overdue else ""))
-    if pending.chases_due:
-        parts.append(f"{pending.chases_due} chase{'s' if pending.chases_due != 1 else ''} to answer")
-    if pending.to_decide:
-        parts.append(f"{len(pending.to_decide)} approval{'s' if len(pending.to_decide) != 1 else ''}"
-                     " to decide")
-    if pending.runins:
-        parts.append(f"{len(pending.runins)} run-in{'s' if len(pending.runins) != 1 else ''}"
-                     " to revisit")
+    overdue = pending.overdue_callbacks
+    parts = [
+        f"{_count(len(pending.callbacks), 'call-back')}"
+        + (f" ({overdue} overdue)" if overdue else "") if pending.callbacks else "",
+        f"{_count(pending.chases_due, 'chase')} to answer" if pending.chases_due else "",
+        f"{_count(len(pending.to_decide), 'approval')} to decide" if pending.to_decide else "",
+        f"{_count(len(pending.runins), 'run-in')} to revisit" if pending.runins else "",
+    ]
+    parts = [part for part in parts if part]
     if not parts:
         return "Pending: nothing owed right now."
     return "Pending: " + ", ".join(parts) + "."
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'s' if number != 1 else ''}"
 
 
 def pending_message(pending: Pending, tz: ZoneInfo) -> dict[str, Any]:
@@ -38,8 +38,8 @@ def pending_message(pending: Pending, tz: ZoneInfo) -> dict[str, Any]:
         {"type": "section", "text": {"type": "mrkdwn", "text": f"*{text}*"}},
     ]
     for heading, lines in sections(pending, tz):
-        blocks.append({"type": "section", "text": {"type": "mrkdwn",
-                                                   "text": f"*{heading}*\n{cut(lines, MAX_LINES)}"}})
+        body = f"*{heading}*\n{cut(lines, MAX_LINES)}"
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": body}})
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": (
         "The full list is on the app's Home tab."
     )}]})

@@ -231,7 +231,7 @@ def details_refused_modal(reason: str) -> dict[str, Any]:
     }
 
 
-# --- ephemeral replies to the commands and buttons ---------------------------------------------------
+# --- ephemeral replies to the commands and buttons ------------------------------------------------
 
 
 def _reply(markdown: str, *more: dict[str, Any]) -> Message:

@@ -84,7 +84,8 @@ class ClientRepository:
         last = ""
         while True:
             rows = self.session.exec(
-                select(Client).where(col(Client.code) > last).order_by(col(Client.code)).limit(batch)
+                select(Client).where(col(Client.code) > last)
+                .order_by(col(Client.code)).limit(batch)
             ).all()
             if not rows:
                 return

@@ -30,7 +30,8 @@ class PendingQueries:
 
     def appointments_between(self, start: datetime, end: datetime,
                              clinician: str | None) -> Sequence[tuple[Appointment, str]]:
-        """(appointment, client code) starting in [start, end); everyone's when clinician is None."""
+        """(appointment, client code) starting in [start, end); everyone's when clinician is None.
+        """
         query = (
             select(Appointment, Client.code)
             .join(Client, col(Client.id) == col(Appointment.client_id))

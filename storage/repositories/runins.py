@@ -1,4 +1,5 @@
-"""Run-ins: encounters with a client outside the office, sealed on the way in, opened on the way out."""
+"""Run-ins: encounters with a client outside the office, sealed on the way in, opened on the way
+out."""
 
 from __future__ import annotations
 

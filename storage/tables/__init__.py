@@ -1,4 +1,5 @@
-"""Every table of Contact Check. Importing this package registers them all on ``SQLModel.metadata``."""
+"""Every table of Contact Check. Importing this package registers them all on
+``SQLModel.metadata``."""
 
 from storage.tables.appointments import Appointment
 from storage.tables.approvals import Approval

@@ -20,7 +20,8 @@ class Appointment(SQLModel, table=True):
     clinician: str | None = Field(default=None, max_length=32, index=True)
     start_at: datetime = timestamp(index=True)
     minutes: int = 50
-    status: str = Field(default="scheduled", max_length=16)  # scheduled, arrived, no_show, cancelled
+    # scheduled, arrived, no_show, cancelled
+    status: str = Field(default="scheduled", max_length=16)
     marked_by: str | None = Field(default=None, max_length=32)
     marked_at: datetime | None = timestamp(nullable=True)
     created_at: datetime = timestamp(default_now=True)

@@ -1,4 +1,5 @@
-"""Which keys have sealed data here, each with a sealed canary proving the configured key is right."""
+"""Which keys have sealed data here, each with a sealed canary proving the configured key is
+right."""
 
 from __future__ import annotations
 

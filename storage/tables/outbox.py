@@ -32,7 +32,8 @@ class OutboxMessage(SQLModel, table=True):
     subject_kind: str | None = Field(default=None, max_length=32)
     subject_id: uuid.UUID | None = None
     dedupe_key: str | None = Field(default=None, max_length=200, unique=True)
-    status: str = Field(default="pending", max_length=16)  # pending, sending, sent, cancelled, failed
+    # pending, sending, sent, cancelled, failed
+    status: str = Field(default="pending", max_length=16)
     attempts: int = 0
     lease_owner: str | None = Field(default=None, max_length=64)
     lease_until: datetime | None = timestamp(nullable=True)

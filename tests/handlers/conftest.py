@@ -24,8 +24,8 @@ from bot.server import make_http_server, stop_http_server
 from bot.standin import SlackRequests, SlackStandIn
 from storage.uow import Store
 
-SIGNING_SECRET = "test-signing-secret-8f2a"  # noqa: S105 - a test value
-TOKEN = "xoxb-test-token"  # noqa: S105
+SIGNING_SECRET = "test-signing-secret-8f2a"
+TOKEN = "xoxb-test-token"
 
 POLICY_DATA: dict[str, Any] = {
     "clinic": {"name": "Great Agency", "timezone": "America/New_York",
@@ -90,7 +90,7 @@ def http(method: str, url: str, body: bytes | None = None,
          headers: dict[str, str] | None = None) -> Reply:
     request = urllib.request.Request(url, data=body, headers=headers or {}, method=method)
     try:
-        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - local URL
+        with urllib.request.urlopen(request, timeout=10) as answer:
             return Reply(answer.status, answer.read())
     except urllib.error.HTTPError as error:
         return Reply(error.code, error.read())

@@ -25,13 +25,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bot.policy.model import ClientRecord  # noqa: E402
-from bot.policy.validation import parse_policy  # noqa: E402
-from bot.services import approvals as service  # noqa: E402
-from storage.crypto import Keyring, generate_key  # noqa: E402
-from storage.db import make_engine  # noqa: E402
-from storage.migrate import upgrade  # noqa: E402
-from storage.uow import Store  # noqa: E402
+from bot.policy.model import ClientRecord
+from bot.policy.validation import parse_policy
+from bot.services import approvals as service
+from storage.crypto import Keyring, generate_key
+from storage.db import make_engine
+from storage.migrate import upgrade
+from storage.uow import Store
 
 POLICY = parse_policy({
     "clinic": {"name": "Great Agency", "timezone": "America/New_York",

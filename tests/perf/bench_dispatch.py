@@ -109,7 +109,7 @@ def add_clients(store: Store, clinicians: int) -> list[Client]:
     return rows
 
 
-# --- 1. drain ----------------------------------------------------------------------------------------
+# --- 1. drain -------------------------------------------------------------------------------------
 
 
 def bench_drain(url: str | None, scale: float, send_rate: float, replicas: int = 1,
@@ -185,7 +185,7 @@ def bench_drain(url: str | None, scale: float, send_rate: float, replicas: int =
           f"ratio {elapsed / floor:.3f}x (goal <= 1.2x)")
 
 
-def drain_once(store: Store, policy, api_url: str, send_rate: float,  # noqa: ANN001
+def drain_once(store: Store, policy, api_url: str, send_rate: float,
                due: datetime, local_pace: bool) -> DrainReport:
     deps = Deps(store=store, policy=policy, clock=ManualClock(due + timedelta(seconds=30)),
                 bot_token="xoxb-bench", slack_api_url=api_url, send_rate=send_rate)
@@ -201,7 +201,7 @@ def _replica(url: str, key: str, clinicians: int, api_url: str, send_rate: float
     results.put(report)
 
 
-# --- 2. chase lateness --------------------------------------------------------------------------------
+# --- 2. chase lateness ----------------------------------------------------------------------------
 
 
 def bench_lateness(url: str | None, chases: int = 120, spread: float = 60.0) -> None:
@@ -247,7 +247,7 @@ def bench_lateness(url: str | None, chases: int = 120, spread: float = 60.0) -> 
           f"(goal p99 <= 5 s); unsent {len(rows)}")
 
 
-def _seconds(value) -> float:  # noqa: ANN001 - a datetime or SQLite's text
+def _seconds(value) -> float:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     if value.tzinfo is None:
@@ -255,7 +255,7 @@ def _seconds(value) -> float:  # noqa: ANN001 - a datetime or SQLite's text
     return value.timestamp()
 
 
-# --- 3. claim cost ------------------------------------------------------------------------------------
+# --- 3. claim cost --------------------------------------------------------------------------------
 
 
 def fill_outbox(store: Store, rows: int, due: datetime) -> None:

@@ -240,9 +240,9 @@ def test_due_step(now: datetime, backup: bool, nudged: bool, handed_over: bool, 
 
 def test_naive_times_are_refused() -> None:
     with pytest.raises(ValueError, match="aware"):
-        nudge_at(make_policy(), datetime(2026, 11, 24, 10))  # noqa: DTZ001
+        nudge_at(make_policy(), datetime(2026, 11, 24, 10))
     with pytest.raises(ValueError, match="aware"):
-        closure_deadline(make_policy(), datetime(2026, 11, 24, 10))  # noqa: DTZ001
+        closure_deadline(make_policy(), datetime(2026, 11, 24, 10))
 
 
 # --- the closure-warning deadline --------------------------------------------------------------

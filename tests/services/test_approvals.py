@@ -330,7 +330,7 @@ def test_five_clicks_within_100_ms_decide_once(
                 click(seeded, policy, result.approval_id, "U0JAMIE", decision, clock.now(),
                       reason="not yet" if decision == DENY else None).outcome
             )
-        except BaseException as error:  # noqa: BLE001 - surfaced below
+        except BaseException as error:
             errors.append(error)
 
     threads = [threading.Thread(target=one_click, args=(APPROVE if i % 2 == 0 else DENY,))

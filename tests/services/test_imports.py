@@ -43,7 +43,7 @@ def policy() -> ClinicPolicy:
 
 
 def _import_clients(store: Store, policy: ClinicPolicy, text: str = CLIENTS, now: datetime = NOW,
-                    source: str = "clients.csv"):  # noqa: ANN202
+                    source: str = "clients.csv"):
     with store.unit_of_work() as uow:
         report = import_clients(uow, policy, read_clients_csv(text, policy), actor="cli:admin",
                                 source=source, now=now)

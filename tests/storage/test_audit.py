@@ -23,7 +23,7 @@ def _append(store: Store, count: int) -> None:
         uow.commit()
 
 
-def _verify(store: Store):  # noqa: ANN202
+def _verify(store: Store):
     with store.unit_of_work() as uow:
         return verify_chain(uow.session)
 

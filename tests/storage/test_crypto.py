@@ -150,7 +150,7 @@ def test_the_same_key_twice_is_refused() -> None:
         parse_keys(f"{key},{key}")
 
 
-def test_wrong_key_for_an_existing_database_is_refused(engine, key: str) -> None:  # noqa: ANN001
+def test_wrong_key_for_an_existing_database_is_refused(engine, key: str) -> None:
     with Store(engine, Keyring.from_env(key)).unit_of_work() as uow:
         ensure_keys(uow.session, uow.sealer)
         uow.commit()

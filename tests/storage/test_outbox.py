@@ -72,7 +72,7 @@ def test_concurrent_enqueues_of_one_key_make_one_row(store: Store) -> None:
 def test_enqueue_refuses_naive_times_and_odd_priorities(store: Store) -> None:
     with store.unit_of_work() as uow:
         with pytest.raises(ValueError, match="aware"):
-            uow.outbox.enqueue("k", "U1", datetime(2026, 1, 1), {})  # noqa: DTZ001
+            uow.outbox.enqueue("k", "U1", datetime(2026, 1, 1), {})
         with pytest.raises(ValueError, match="priority"):
             uow.outbox.enqueue("k", "U1", T0, {}, priority=10)
 

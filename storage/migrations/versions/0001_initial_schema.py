@@ -8,11 +8,10 @@ Create Date: 2026-11-23 01:38:34.365007
 from __future__ import annotations
 
 import sqlalchemy as sa
+import sqlmodel
 from alembic import op
 
-import sqlmodel
 import storage.types
-
 
 revision = '0001'
 down_revision = None
