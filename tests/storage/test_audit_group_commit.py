@@ -82,6 +82,34 @@ def _held_commits(store: Store) -> Iterator[tuple[threading.Event, threading.Eve
         event.remove(store.engine, "commit", hold)
 
 
+def _batch_behind_a_held_commit(store: Store, writer: AuditWriter, broken: threading.Event,
+                                on_execute: Callable[..., None], waiting: int
+                                ) -> tuple[_Caller, list[_Caller]]:
+    """One append holds its commit; then ``broken`` is set and ``waiting`` more queue behind it.
+
+    ``on_execute`` listens to every statement (and fails the ones it wants to once ``broken``).
+    Returns the first caller and the ones that were committed as a batch after it.
+    """
+    event.listen(store.engine, "before_cursor_execute", on_execute)
+    try:
+        with _held_commits(store) as (entered, release):
+            first = _Caller(lambda: writer.append("U0FIRST", "card.viewed", "C-1", at=T0))
+            first.start()
+            assert entered.wait(WAIT)
+            broken.set()
+            later = [_Caller(lambda i=i: writer.append(f"U{i}", "card.viewed", "C-2", at=T0))
+                     for i in range(waiting)]
+            for caller in later:
+                caller.start()
+            _until(lambda: writer.waiting() == waiting)
+            release.set()
+            for caller in [first, *later]:
+                caller.join(WAIT)
+    finally:
+        event.remove(store.engine, "before_cursor_execute", on_execute)
+    return first, later
+
+
 def test_concurrent_appends_from_many_threads_make_one_gap_free_chain(store: Store) -> None:
     writers, per_writer, uow_threads, per_uow = 12, 25, 2, 10
     start = threading.Barrier(writers + uow_threads)
@@ -220,23 +248,7 @@ def test_a_batch_that_fails_as_a_whole_fails_every_caller_and_writes_nothing(
         if broken.is_set() and "INSERT INTO audit_events" in statement:
             raise RuntimeError("database went away")
 
-    event.listen(store.engine, "before_cursor_execute", refuse)
-    try:
-        with _held_commits(store) as (entered, release):
-            first = _Caller(lambda: writer.append("U0FIRST", "card.viewed", "C-1", at=T0))
-            first.start()
-            assert entered.wait(WAIT)
-            broken.set()
-            later = [_Caller(lambda i=i: writer.append(f"U{i}", "card.viewed", "C-2", at=T0))
-                     for i in range(3)]
-            for caller in later:
-                caller.start()
-            _until(lambda: writer.waiting() == 3)
-            release.set()
-            for caller in [first, *later]:
-                caller.join(WAIT)
-    finally:
-        event.remove(store.engine, "before_cursor_execute", refuse)
+    first, later = _batch_behind_a_held_commit(store, writer, broken, refuse, waiting=3)
     assert first.error is None
     assert all(isinstance(c.error, RuntimeError) for c in later)
     assert _verified(store) == 1
@@ -293,23 +305,7 @@ def test_a_database_failure_fails_the_whole_batch_without_retrying_event_by_even
             inserts.append(1)
             raise OperationalError(statement, {}, Exception("database is locked"))
 
-    event.listen(store.engine, "before_cursor_execute", locked)
-    try:
-        with _held_commits(store) as (entered, release):
-            first = _Caller(lambda: writer.append("U0FIRST", "card.viewed", "C-1", at=T0))
-            first.start()
-            assert entered.wait(WAIT)
-            broken.set()
-            later = [_Caller(lambda i=i: writer.append(f"U{i}", "card.viewed", "C-2", at=T0))
-                     for i in range(4)]
-            for caller in later:
-                caller.start()
-            _until(lambda: writer.waiting() == 4)
-            release.set()
-            for caller in [first, *later]:
-                caller.join(WAIT)
-    finally:
-        event.remove(store.engine, "before_cursor_execute", locked)
+    _first, later = _batch_behind_a_held_commit(store, writer, broken, locked, waiting=4)
     assert all(isinstance(c.error, OperationalError) for c in later)
     assert inserts == [1]  # one attempt for the batch, not one more per event
     assert _verified(store) == 1
