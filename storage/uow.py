@@ -1,4 +1,5 @@
-"""The unit of work: one transaction, the repositories that share it, and nothing committed by accident."""
+"""The unit of work: one transaction, the repositories that share it, nothing committed by accident.
+"""
 
 from __future__ import annotations
 
@@ -54,7 +55,7 @@ class _ReadOnlySession(Session):
 
 
 class UnitOfWork:
-    """``with store.unit_of_work() as uow: ...; uow.commit()`` — leaving without commit rolls back."""
+    """``with store.unit_of_work() as uow: ...; uow.commit()``; leaving without commit rolls back."""
 
     def __init__(self, store: Store, bind: Engine | None = None, *, read_only: bool = False):
         self.store = store
