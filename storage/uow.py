@@ -55,7 +55,7 @@ class _ReadOnlySession(Session):
 
 
 class UnitOfWork:
-    """``with store.unit_of_work() as uow: ...; uow.commit()``; leaving without commit rolls back."""
+    """``with store.unit_of_work() as uow: ...; uow.commit()``; no commit: rolled back."""
 
     def __init__(self, store: Store, bind: Engine | None = None, *, read_only: bool = False):
         self.store = store
