@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.policy.access import Access, card_access
-from bot.policy.business_hours import next_open
 from bot.policy.clinic import ClinicPolicy, TeamMember
 from bot.policy.consent import Guidance, check_contact
 from bot.policy.model import ClientRecord
@@ -31,7 +30,6 @@ class ClientCard:
     client: ClientRecord | None = None
     guidance: Guidance | None = None
     clinician: TeamMember | None = None
-    back_in_office: datetime | None = None
 
 
 def client_card(store: Store, policy: ClinicPolicy, *, code: str, viewer: str,
@@ -62,5 +60,4 @@ def client_card(store: Store, policy: ClinicPolicy, *, code: str, viewer: str,
         client=client,
         guidance=guidance,
         clinician=clinician,
-        back_in_office=next_open(policy.clinic, now) if guidance.potential_client else None,
     )

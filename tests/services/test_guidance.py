@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlmodel import select
 
 from bot.policy.access import Level
 from bot.policy.consent import Verdict
 from bot.services.guidance import client_card
+from bot.views.card import card_message
 from storage.tables import AuditEvent
 from tests.handlers.conftest import add_client, contract_policy, maria
 
@@ -39,11 +42,12 @@ def test_refused_look_is_audited_and_carries_nothing(store, clock):
     assert audit_events(store) == [("U0BEN", "card.refused", "C-1042", {"reason": "none"})]
 
 
-def test_unknown_code_is_a_potential_client_with_a_back_in_office_time(store, clock):
+def test_unknown_code_is_a_potential_client_called_back_while_the_clinic_is_open(store, clock):
     card = client_card(store, POLICY, code="C-404", viewer="U0DESK", now=clock.now())
     assert card.guidance.verdict is Verdict.NO_CONSENT
     assert card.access.level is Level.LOGISTICS
-    assert card.back_in_office == clock.now()  # the clinic is open on Tuesday at 10:00
+    # the clinic is open on Tuesday at 10:00: the callback script says until when
+    assert "in the office today until 5:00 PM" in json.dumps(card_message(card, POLICY))
     assert audit_events(store)[0][3]["known"] is False
 
 

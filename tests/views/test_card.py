@@ -31,7 +31,6 @@ def card_for(client: ClientRecord | None, now: datetime, level: Level,
         code=code, access=Access(level, "test"), viewer=POLICY.member(viewer), now=now,
         client=client, guidance=guidance,
         clinician=POLICY.member(client.clinician) if client and client.clinician else None,
-        back_in_office=now if guidance.potential_client else None,
     )
 
 
