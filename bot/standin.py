@@ -140,7 +140,7 @@ class SlackStandIn:
 
     def start(self) -> SlackStandIn:
         handler = type("_Handler", (_Handler,), {"standin": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server = _Server(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
@@ -575,6 +575,12 @@ _METHODS: dict[str, Callable[[SlackStandIn, dict[str, Any]], dict[str, Any]]] = 
 def _channel_id(channel: str) -> str:
     """Posting to a user id posts in the DM with them, as Slack does."""
     return "D" + channel[1:] if channel[:1] in ("U", "W") else channel
+
+
+class _Server(ThreadingHTTPServer):
+    # Slack takes any number of calls at once; the default listen backlog of 5 would drop
+    # connections under concurrent posts, each then retried by TCP a whole second later.
+    request_queue_size = 128
 
 
 class _Handler(BaseHTTPRequestHandler):
