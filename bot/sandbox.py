@@ -10,9 +10,9 @@ HTTP. The clinic's clock stands still until you ``wait``: then it moves in steps
 the jobs run and the dispatcher sends what fell due, so chases, reminders, nudges and hand-overs
 appear at their clinic times.
 
-Listeners run to completion before each request returns (an inline listener executor in place of
-the app's thread pool), so what follows each line you type is complete and in order: scripts fed
-through standard input give the same transcript every time.
+Listeners and commands' work run to completion before each request returns
+(``create_app(inline=True)``), so what follows each line you type is complete and in order:
+scripts fed through standard input give the same transcript every time.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ import sys
 import tempfile
 import time as real_time
 from collections.abc import Callable, Mapping
-from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -74,18 +73,6 @@ Type what a team member would do in Slack:
   time                the clinic's clock
   help / quit
 In a modal you are asked for each field in turn; Enter keeps the value shown, `cancel` closes it."""
-
-
-class _Inline(Executor):
-    """Runs each listener at once, on the request's thread: replies are complete when it returns."""
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        future: Future[Any] = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as error:  # Bolt's runner handles listener errors itself
-            future.set_exception(error)
-        return future
 
 
 @dataclass
@@ -144,8 +131,7 @@ class Sandbox:
             sync_team(uow.session, uow.audit, self.policy, self.clock.now())
             uow.commit()
         self.app = create_app(self.deps, signing_secret=SIGNING_SECRET, token=TOKEN,
-                              verify_token=False, listener_threads=1)
-        self.app.listener_runner.listener_executor = _Inline()
+                              verify_token=False, inline=True)
         self.requests = SlackRequests(SIGNING_SECRET)
         self.client = WebClient(token=TOKEN, base_url=self.slack.api_url)
         self.dispatcher = Dispatcher(self.deps, client=self.client, per_channel_interval=0.0)

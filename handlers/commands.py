@@ -1,19 +1,24 @@
 """``/contact-check``: parse, authorise, dispatch to the form's handler, reply ephemerally.
 
 Every form of the grammar (``bot.commands``) maps to one handler in ``HANDLERS``. A handler is
-``handle(form, ctx) -> None`` and replies through ``ctx.reply(message)`` (the ack body while not
-yet acknowledged, the ``response_url`` after) or ``ctx.ack_now()`` first when it has slow work
-(then ``ctx.reply`` goes through the ``response_url``). To add a form's handler, write the
-function (here or in a module of its own) and add ``FormClass: function`` to ``HANDLERS``.
+``handle(form, ctx) -> None`` and replies through ``ctx.reply(message)``. To add a form's
+handler, write the function (here or in a module of its own) and add ``FormClass: function`` to
+``HANDLERS``.
 
-Before any handler runs: bad input gets the grammar's message with the right form; people not on
-the clinic's team get the help and a polite refusal for anything but ``help``.
+Acknowledged first: only answers built from memory alone (bad input, the refusal of someone not on
+the team, ``help``, ``topic``) travel in the ack body. Every other form is acknowledged, empty,
+and its handler then runs on the ``work`` executor given to ``register`` (a few threads of its
+own), replying through the ``response_url``. No database or Web API call ever stands between
+Slack's request and the ack, so a busy database (an import holding the write lock, a PostgreSQL
+failover) cannot push the ack past Slack's 3-second limit; and a burst of slow handlers waits on
+the work threads, not on Bolt's listener threads, which stay free to acknowledge what comes next.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +52,7 @@ from bot.views.topics import topic_list, topic_message
 from handlers.approvals import handle_coaching
 from handlers.card import handle_card
 from handlers.consent import handle_consent
+from handlers.errors import on_error
 from handlers.home import handle_pending
 from handlers.reminders import (
     handle_appt,
@@ -75,10 +81,13 @@ class CommandContext:
     client: WebClient
     ack: Ack
     respond: Respond
+    later: Callable[[Callable[[], None]], None]  # runs work after the ack, off the listener
     _acked: bool = field(default=False, repr=False)
 
     def reply(self, message: Message) -> None:
-        """An ephemeral reply: the ack body when not yet acknowledged, else via response_url."""
+        """An ephemeral reply: the ack body when not yet acknowledged, else via response_url.
+
+        Handlers of forms outside ``_FROM_MEMORY`` run after ``dispatch`` acknowledged."""
         body = {**message, "response_type": "ephemeral"}
         if not self._acked:
             self._acked = True
@@ -87,7 +96,7 @@ class CommandContext:
             self.respond(**body)
 
     def ack_now(self) -> None:
-        """Acknowledge with no reply yet, before slow work (opening a modal, Web API calls)."""
+        """Acknowledge with no reply yet (``dispatch`` does, before any handler with I/O)."""
         if not self._acked:
             self._acked = True
             self.ack()
@@ -126,13 +135,14 @@ HANDLERS: dict[type, Handler] = {
 }
 
 _OPEN_TO_ANYONE = (Help,)
+_FROM_MEMORY = (Help, Topic)  # answered from the policy alone: the reply is the ack body
 
 
 # --- dispatch ----------------------------------------------------------------------------------
 
 
 def dispatch(form: Form, ctx: CommandContext) -> None:
-    """Authorise, then run the form's handler."""
+    """Authorise, acknowledge unless the answer comes from memory, then run the form's handler."""
     if ctx.member is None and not isinstance(form, _OPEN_TO_ANYONE):
         message = refusal(NOT_ON_TEAM)
         message["blocks"] = message["blocks"][:1] + help_message(
@@ -144,12 +154,20 @@ def dispatch(form: Form, ctx: CommandContext) -> None:
     if handler is None:
         ctx.reply(not_available(type(form).__name__.lower()))
         return
-    handler(form, ctx)
+    if isinstance(form, _FROM_MEMORY):
+        handler(form, ctx)
+        return
+    ctx.ack_now()
+    ctx.later(lambda: handler(form, ctx))
 
 
 def on_command(deps: Deps, command: dict[str, Any], ack: Ack, respond: Respond,
-               client: WebClient) -> None:
+               client: WebClient, work: Executor) -> None:
     user_id = command.get("user_id", "")
+
+    def later(job: Callable[[], None]) -> None:
+        work.submit(_reporting_errors, job, command, ack, respond)
+
     ctx = CommandContext(
         deps=deps,
         user_id=user_id,
@@ -160,6 +178,7 @@ def on_command(deps: Deps, command: dict[str, Any], ack: Ack, respond: Respond,
         client=client,
         ack=ack,
         respond=respond,
+        later=later,
     )
     try:
         form = parse_command(command.get("text"))
@@ -169,7 +188,18 @@ def on_command(deps: Deps, command: dict[str, Any], ack: Ack, respond: Respond,
     dispatch(form, ctx)
 
 
-def register(app: App, deps: Deps) -> None:
+def _reporting_errors(job: Callable[[], None], command: dict[str, Any], ack: Ack,
+                      respond: Respond) -> None:
+    """Run ``job``; what it raises goes to the one error handler, as a listener's error would."""
+    try:
+        job()
+    except Exception as error:
+        on_error(error, command, ack, respond)
+
+
+def register(app: App, deps: Deps, *, work: Executor) -> None:
+    """``/contact-check``; ``work`` runs each form's handler after the ack (``dispatch``)."""
+
     @app.command(COMMAND)
     def _command(command: dict[str, Any], ack: Ack, respond: Respond, client: WebClient) -> None:
-        on_command(deps, command, ack, respond, client)
+        on_command(deps, command, ack, respond, client, work)

@@ -37,7 +37,6 @@ def handle_consent(form: ConsentForm, ctx: CommandContext) -> None:
     except ConsentRefused as refused:
         ctx.reply(refusal(str(refused)))
         return
-    ctx.ack_now()
     ctx.client.views_open(trigger_id=ctx.trigger_id, view=view)
 
 

@@ -44,7 +44,6 @@ def handle_runin(form: RunIn, ctx: CommandContext) -> None:
     except RunInRefused as refused:
         ctx.reply(refusal(str(refused)))
         return
-    ctx.ack_now()
     ctx.client.views_open(trigger_id=ctx.trigger_id, view=runin_modal(draft))
 
 

@@ -23,6 +23,7 @@ from bot.policy.validation import parse_policy
 from bot.server import make_http_server, stop_http_server
 from bot.standin import SlackRequests, SlackStandIn
 from storage.uow import Store
+from tests.views.blockkit import assert_valid_message
 
 SIGNING_SECRET = "test-signing-secret-8f2a"
 TOKEN = "xoxb-test-token"
@@ -111,6 +112,30 @@ class Bot:
         response_url = kwargs.pop("response_url", None) or self.slack.new_response_url()
         return self.post(self.signer.slash_command(user, text, response_url=response_url,
                                                    **kwargs))
+
+    def answers(self, user: str, text: str, **kwargs: Any) -> list[dict[str, Any]]:
+        """Every message the command answered with, each checked ephemeral and valid Block Kit:
+        the ack body, or (after an empty ack) what reached the command's response_url."""
+        url = self.slack.new_response_url()
+        reply = self.command(user, text, response_url=url, **kwargs)
+        assert reply.status == 200, reply.body
+        if reply.body:
+            said = [reply.json()]
+            clock_time.sleep(0.05)  # a late response_url post would show up as well
+            said += self.slack.responses(url)
+        else:
+            said = wait_for(lambda: self.slack.responses(url), timeout=3.0) or []
+        for message in said:
+            assert message["response_type"] == "ephemeral", message
+            assert_valid_message({k: v for k, v in message.items()
+                                  if k not in ("response_type", "replace_original")})
+        return said
+
+    def ask(self, user: str, text: str, **kwargs: Any) -> dict[str, Any]:
+        """The command's one answer (see ``answers``)."""
+        said = self.answers(user, text, **kwargs)
+        assert len(said) == 1, said
+        return said[0]
 
 
 @pytest.fixture

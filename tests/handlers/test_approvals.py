@@ -59,13 +59,11 @@ def test_coaching_request_is_decided_once_by_the_approver_and_shows_on_the_card(
     bot: Bot, clock
 ) -> None:
     add_client(bot.deps.store, maria(clock), clock)
-    card = bot.command("U0ANA", "C-1042").json()
+    card = bot.ask("U0ANA", "C-1042")
     assert "Phone contact is for scheduling only" in json.dumps(card)
 
-    asked = bot.command("U0ANA", "coaching C-1042")
-    assert asked.status == 200
-    assert asked.json()["response_type"] == "ephemeral"
-    assert "Asked <@U0BEDICS>" in asked.json()["text"]
+    asked = bot.ask("U0ANA", "coaching C-1042")
+    assert "Asked <@U0BEDICS>" in asked["text"]
 
     _send_due(bot)
     [request] = _dms(bot, "U0BEDICS")
@@ -92,7 +90,7 @@ def test_coaching_request_is_decided_once_by_the_approver_and_shows_on_the_card(
     assert "Approved by <@U0BEDICS>" in outcome["text"]
     assert len(bot.slack.calls_to("chat.update")) == 1
 
-    card = bot.command("U0ANA", "C-1042").json()
+    card = bot.ask("U0ANA", "C-1042")
     assert "DBT phone coaching approved* by <@U0BEDICS>" in json.dumps(card)
     _assert_no_private_details(bot)
 
@@ -144,8 +142,8 @@ def test_closure_warning_denied_through_the_reason_modal(bot: Bot, clock) -> Non
 
 def test_the_job_hands_an_undecided_request_to_the_backup(bot: Bot, clock) -> None:
     add_client(bot.deps.store, maria(clock), clock)
-    asked = bot.command("U0ANA", "coaching C-1042")
-    assert "Asked <@U0BEDICS>" in asked.json()["text"]
+    asked = bot.ask("U0ANA", "coaching C-1042")
+    assert "Asked <@U0BEDICS>" in asked["text"]
     clock.advance(timedelta(hours=4))
     assert nudge_approvals(bot.deps).nudged == 1
     clock.advance(timedelta(days=1))

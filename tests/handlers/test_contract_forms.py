@@ -6,40 +6,16 @@ the command's ``response_url``); the modal forms open a modal instead.
 from __future__ import annotations
 
 import json
-import time
 from datetime import timedelta
-from typing import Any
 
 import pytest
 
 from bot.commands import USAGES
 from tests.handlers.conftest import Bot, add_client, maria, wait_for
-from tests.views.blockkit import assert_valid_message
-
-
-def answers(bot: Bot, user: str, text: str) -> list[dict[str, Any]]:
-    """Every message the command answered with: the ack body, then what reached its
-    response_url (waiting briefly for a reply that comes after the ack)."""
-    url = bot.slack.new_response_url()
-    reply = bot.command(user, text, response_url=url)
-    assert reply.status == 200, reply.body
-    said = [reply.json()] if reply.body else []
-    if not said:
-        said = wait_for(lambda: bot.slack.responses(url), timeout=2.0) or []
-    else:
-        time.sleep(0.05)  # a late response_url post would show up as well
-        said += bot.slack.responses(url)
-    for message in said:
-        assert message["response_type"] == "ephemeral", message
-        assert_valid_message({k: v for k, v in message.items()
-                              if k not in ("response_type", "replace_original")})
-    return said
 
 
 def one_answer(bot: Bot, user: str, text: str) -> str:
-    said = answers(bot, user, text)
-    assert len(said) == 1, said
-    return json.dumps(said[0], ensure_ascii=False)
+    return json.dumps(bot.ask(user, text), ensure_ascii=False)
 
 
 @pytest.fixture

@@ -43,11 +43,11 @@ def _no_private_details_in_dms(bot: Bot) -> None:
 
 def test_missed_returned_with_reminders_and_the_returned_button(bot: Bot, clock) -> None:
     add_client(bot.deps.store, maria(clock), clock)
-    reply = bot.command("U0DESK", "missed C-1042 voicemail").json()
+    reply = bot.ask("U0DESK", "missed C-1042 voicemail")
     assert reply["response_type"] == "ephemeral"
     assert "A call back is owed by" in reply["text"]
     assert "<@U0ANA>" in json.dumps(reply["blocks"])
-    again = bot.command("U0DESK", "missed C-1042 voicemail").json()
+    again = bot.ask("U0DESK", "missed C-1042 voicemail")
     assert "already logged" in again["text"]
     # jump to the first reminder
     with bot.deps.store.unit_of_work() as uow:
@@ -64,14 +64,14 @@ def test_missed_returned_with_reminders_and_the_returned_button(bot: Bot, clock)
     clock.advance(timedelta(days=7))
     _send_due(bot)
     assert len(_dms(bot, "U0ANA")) == 1  # the later reminders were cancelled
-    assert "no open call-back" in bot.command("U0ANA", "returned C-1042").json()["text"]
+    assert "no open call-back" in bot.ask("U0ANA", "returned C-1042")["text"]
     _no_private_details_in_dms(bot)
 
 
 def test_appt_chase_noshow_buttons_and_details_modal(bot: Bot, clock) -> None:
     add_client(bot.deps.store, maria(clock), clock)
     local = clock.now().astimezone(bot.deps.policy.clinic.timezone)
-    reply = bot.command("U0ANA", f"appt C-1042 {local:%Y-%m-%d} {local:%H:%M}").json()
+    reply = bot.ask("U0ANA", f"appt C-1042 {local:%Y-%m-%d} {local:%H:%M}")
     assert "recorded" in reply["text"]
     assert "no-show check" in json.dumps(reply["blocks"])
     clock.advance(timedelta(minutes=20))
@@ -95,15 +95,15 @@ def test_appt_chase_noshow_buttons_and_details_modal(bot: Bot, clock) -> None:
     assert "No-show recorded" in ephemeral["text"] and "Documentation note" in json.dumps(
         ephemeral["blocks"])
     # typed again: idempotent
-    assert "already recorded" in bot.command("U0ANA", "noshow C-1042").json()["text"]
+    assert "already recorded" in bot.ask("U0ANA", "noshow C-1042")["text"]
     _no_private_details_in_dms(bot)
 
 
 def test_arrived_cancels_the_chase(bot: Bot, clock) -> None:
     add_client(bot.deps.store, maria(clock), clock)
     local = clock.now().astimezone(bot.deps.policy.clinic.timezone)
-    bot.command("U0ANA", f"appt C-1042 {local:%Y-%m-%d} {local:%H:%M} 45")
-    assert "arrived" in bot.command("U0DESK", "arrived C-1042").json()["text"]
+    bot.ask("U0ANA", f"appt C-1042 {local:%Y-%m-%d} {local:%H:%M} 45")
+    assert "arrived" in bot.ask("U0DESK", "arrived C-1042")["text"]
     clock.advance(timedelta(minutes=30))
     _send_due(bot)
     assert _dms(bot, "U0ANA") == []
@@ -111,8 +111,8 @@ def test_arrived_cancels_the_chase(bot: Bot, clock) -> None:
 
 def test_bad_input_and_refusals(bot: Bot, clock) -> None:
     add_client(bot.deps.store, maria(clock), clock)
-    assert "no client `C-9`" in bot.command("U0ANA", "missed C-9").json()["text"]
-    assert "not one of your clients" in bot.command("U0BEN", "returned C-1042").json()["text"]
-    assert "no appointment around now" in bot.command("U0ANA", "arrived C-1042").json()["text"]
-    potential = bot.command("U0BEN", "missed +12155550777 no-voicemail").json()
+    assert "no client `C-9`" in bot.ask("U0ANA", "missed C-9")["text"]
+    assert "not one of your clients" in bot.ask("U0BEN", "returned C-1042")["text"]
+    assert "no appointment around now" in bot.ask("U0ANA", "arrived C-1042")["text"]
+    potential = bot.ask("U0BEN", "missed +12155550777 no-voicemail")
     assert "potential client" in potential["text"]

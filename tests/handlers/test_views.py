@@ -48,7 +48,7 @@ def test_front_desk_records_a_new_clients_consent(bot, store):
         client = uow.clients.get("C-3001")
     assert client.consent.number("cell").number == "+12155550131"
     assert client.consent.provenance.recorded_by == "U0DESK"
-    card = bot.command("U0DESK", "C-3001").json()
+    card = bot.ask("U0DESK", "C-3001")
     assert card["text"] == "OK to call: C-3001"
 
 
