@@ -6,21 +6,26 @@
 
 Both apps run behind the same stack: waitress (``bot.server.make_http_server``), Bolt's WSGI
 adapter, signature verification, the same listener executor size. The bare app's listener acks
-a fixed ephemeral text at once; ours loads the client (of 10,000), checks consent, writes the
-audit event (committed before the card is returned), builds the card and acks it. Requests are
-signed like Slack's and sent from ``--concurrency`` threads of this same process; the latency
-is from sending the request to the full reply body.
+a fixed ephemeral text at once. Ours acks first, empty (``handlers.commands.dispatch``), then
+loads the client (of 10,000), checks consent, commits the audit event and posts the card to the
+command's response URL on the stand-in. Requests are signed like Slack's and sent from
+``--concurrency`` threads of this same process, each a clinician who waits for their answer (the
+bare ack; our card) before typing the next command, so our work after the ack loads the server
+while the acks are timed. The stand-in receiving the cards runs in this process too: its work
+counts against us, as Slack's would not. Ack latency: request sent -> the ack's full body. Card
+latency: request sent -> the card's arrival at the stand-in's response URL.
 
 The apps take turns for ``--rounds`` rounds (a busy machine skews one round, not one app).
-Prints, a round, p50/p99 (ms) and this process's CPU a request (load generator included, the
-same for both), the audit events committed per transaction, and whether the goal holds on the
-median round: p99 <= 1.5 x bare and < 300 ms. With a PostgreSQL URL a fresh database is
-created on that server and dropped afterwards.
+Prints, a round, ack p50/p99 (ms), our card p50/p99, and this process's CPU a request (load
+generator and stand-in included), the audit events committed per transaction, and whether the
+goal holds on the median round: ack p99 <= 1.5 x bare and < 300 ms. With a PostgreSQL URL a
+fresh database is created on that server and dropped afterwards.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import random
 import statistics
@@ -29,7 +34,9 @@ import threading
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, time as clock_time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from datetime import time as clock_time
 from pathlib import Path
 
 from slack_bolt import App
@@ -40,17 +47,17 @@ from bot.clock import ManualClock
 from bot.deps import Deps
 from bot.policy.model import ClientRecord, Consent, NumberPermission, Provenance
 from bot.server import make_http_server, stop_http_server
-from bot.standin import SlackRequests, SlackStandIn
+from bot.standin import ApiCall, SlackRequests, SlackStandIn
 from storage.crypto import Keyring, generate_key
 from storage.db import make_engine
 from storage.migrate import upgrade
 from storage.uow import Store
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from tests.handlers.conftest import contract_policy  # noqa: E402
-from tests.perf.scratch_db import scratch_database  # noqa: E402
+from tests.handlers.conftest import contract_policy
+from tests.perf.scratch_db import scratch_database
 
-SECRET = "bench-signing-secret"  # noqa: S105
+SECRET = "bench-signing-secret"
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 
 
@@ -78,7 +85,7 @@ def seed(store: Store, count: int) -> list[str]:
 def bare_app(slack: SlackStandIn) -> App:
     from slack_sdk import WebClient
 
-    app = App(client=WebClient(token="xoxb-bench", base_url=slack.api_url),  # noqa: S106
+    app = App(client=WebClient(token="xoxb-bench", base_url=slack.api_url),
               signing_secret=SECRET, listener_executor=ThreadPoolExecutor(LISTENER_THREADS))
 
     @app.command("/contact-check")
@@ -95,39 +102,91 @@ def serve(app: App, deps: Deps) -> tuple[str, object, threading.Thread]:
     return f"http://127.0.0.1:{server.effective_port}/slack/events", server, thread
 
 
-def run(url: str, codes: list[str], total: int, concurrency: int, slack: SlackStandIn,
-        expect: bytes) -> list[float]:
-    signer = SlackRequests(SECRET)
-    response_url = slack.new_response_url()
+@dataclass
+class Timing:
+    ack: list[float] = field(default_factory=list)  # ms, request sent -> the ack's full body
+    card: list[float] = field(default_factory=list)  # ms, request sent -> the card at response_url
 
-    def one(i: int) -> float:
-        body, headers = signer.slash_command("U0ANA", random.choice(codes),  # noqa: S311
+
+class ResponseWatch:
+    """When each response URL received its first post (the stand-in's ``on_call`` hook)."""
+
+    def __init__(self, slack: SlackStandIn):
+        self._arrived: dict[str, tuple[threading.Event, list[float]]] = {}
+        self._lock = threading.Lock()
+        slack.on_call = self._on_call
+
+    def expect(self, url: str) -> tuple[threading.Event, list[float]]:
+        entry: tuple[threading.Event, list[float]] = (threading.Event(), [])
+        with self._lock:
+            self._arrived[url.rsplit("/", 1)[-1]] = entry
+        return entry
+
+    def _on_call(self, call: ApiCall) -> None:
+        if call.method != "response_url":
+            return
+        with self._lock:
+            entry = self._arrived.pop(call.params["key"], None)
+        if entry is not None:
+            entry[1].append(call.at)
+            entry[0].set()
+
+
+def run(url: str, codes: list[str], total: int, concurrency: int, slack: SlackStandIn,
+        watch: ResponseWatch, expect: bytes) -> Timing:
+    """``total`` commands from ``concurrency`` clinicians, each waiting for their answer (the ack
+    body, or the card at the response URL after an empty ack) before typing the next."""
+    signer = SlackRequests(SECRET)
+    timing = Timing()
+
+    def one(_i: int) -> None:
+        response_url = slack.new_response_url()
+        arrived, at = watch.expect(response_url)
+        body, headers = signer.slash_command("U0ANA", random.choice(codes),
                                              response_url=response_url)
         request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-        started = time.perf_counter()
-        with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 - local
+        started = time.monotonic()
+        with urllib.request.urlopen(request, timeout=30) as answer:
             reply = answer.read()
-        elapsed = time.perf_counter() - started
-        if expect not in reply:
-            raise RuntimeError(f"unexpected reply: {reply[:200]!r}")
-        return elapsed * 1000
+        timing.ack.append((time.monotonic() - started) * 1000)
+        if reply:
+            if expect not in reply:
+                raise RuntimeError(f"unexpected ack body: {reply[:200]!r}")
+            return
+        if not arrived.wait(30):
+            raise RuntimeError("no card reached the response URL within 30 s")
+        timing.card.append((at[0] - started) * 1000)
+        if expect.decode() not in slack.responses(response_url)[0]["text"]:
+            raise RuntimeError(f"unexpected card: {slack.responses(response_url)[0]['text']!r}")
 
     with ThreadPoolExecutor(concurrency) as pool:
-        return list(pool.map(one, range(total)))
+        list(pool.map(one, range(total)))
+    return timing
 
 
 def percentile(values: list[float], p: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1]
 
 
+@dataclass
+class Figures:
+    ack_p50: float
+    ack_p99: float
+    card_p50: float | None
+    card_p99: float | None
+    user: float  # ms of CPU a request, this whole process
+    system: float
+
+
 def measure(url: str, codes: list[str], args: argparse.Namespace, slack: SlackStandIn,
-            expect: bytes) -> tuple[float, float, float, float]:
-    """p50, p99 (ms) and user, system CPU (ms) of this process a request."""
+            watch: ResponseWatch, expect: bytes) -> Figures:
     cpu = os.times()
-    latencies = run(url, codes, args.requests, args.concurrency, slack, expect)
+    timing = run(url, codes, args.requests, args.concurrency, slack, watch, expect)
     user, system = ((after - before) * 1000 / args.requests
                     for after, before in zip(os.times()[:2], cpu[:2], strict=True))
-    return percentile(latencies, 50), percentile(latencies, 99), user, system
+    card = (percentile(timing.card, 50), percentile(timing.card, 99)) if timing.card else (None,
+                                                                                            None)
+    return Figures(percentile(timing.ack, 50), percentile(timing.ack, 99), *card, user, system)
 
 
 def main() -> int:
@@ -144,6 +203,7 @@ def main() -> int:
                         help="override SQLite's PRAGMA synchronous (WAL + normal: no fsync per "
                              "commit), to measure what the commit's fsync costs")
     args = parser.parse_args()
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "Task queue depth": expected
 
     with scratch_database(args.database_url) as url, SlackStandIn() as slack:
         engine = make_engine(url)
@@ -157,20 +217,22 @@ def main() -> int:
         codes = seed(store, args.clients)
         print(f"seeded {len(codes)} clients in {time.perf_counter() - started:.1f}s")
         deps = Deps(store=store, policy=contract_policy(), clock=ManualClock(NOW),
-                    bot_token="xoxb-bench", slack_api_url=slack.api_url)  # noqa: S106
+                    bot_token="xoxb-bench", slack_api_url=slack.api_url)
         ours_url, ours_server, ours_thread = serve(
-            create_app(deps, signing_secret=SECRET, token="xoxb-bench"), deps)  # noqa: S106
+            create_app(deps, signing_secret=SECRET, token="xoxb-bench"), deps)
         bare_url, bare_server, bare_thread = serve(bare_app(slack), deps)
         apps = {"bare Bolt": (bare_url, b"OK"), "contact-check": (ours_url, b"OK to call")}
-        rounds: list[dict[str, tuple[float, float, float, float]]] = []
+        rounds: list[dict[str, Figures]] = []
+        watch = ResponseWatch(slack)
         try:
             warm = max(50, args.requests // 20)
             for target, expect in apps.values():
-                run(target, codes, warm, args.concurrency, slack, expect)
+                run(target, codes, warm, args.concurrency, slack, watch, expect)
             batches_before = store.audit_writer.batches
             for number in range(args.rounds):
                 order = list(apps) if number % 2 == 0 else list(reversed(apps))
-                rounds.append({name: measure(apps[name][0], codes, args, slack, apps[name][1])
+                rounds.append({name: measure(apps[name][0], codes, args, slack, watch,
+                                             apps[name][1])
                                for name in order})
             batches = store.audit_writer.batches - batches_before
         finally:
@@ -184,19 +246,24 @@ def main() -> int:
     ratios = []
     for number, figures in enumerate(rounds, 1):
         for name in apps:
-            p50, p99, user, system = figures[name]
-            print(f"  round {number} {name:14s} p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  "
-                  f"CPU a request {user:4.2f} ms user + {system:4.2f} ms system")
-        ratios.append((figures["contact-check"][1] / figures["bare Bolt"][1], number))
+            f = figures[name]
+            card = (f"  card p50 {f.card_p50:6.1f} ms  p99 {f.card_p99:6.1f} ms"
+                    if f.card_p50 is not None else "")
+            print(f"  round {number} {name:14s} ack p50 {f.ack_p50:6.1f} ms  p99 {f.ack_p99:6.1f}"
+                  f" ms{card}  CPU a request {f.user:4.2f} ms user + {f.system:4.2f} ms system")
+        ratios.append((figures["contact-check"].ack_p99 / figures["bare Bolt"].ack_p99, number))
     views = args.requests * args.rounds
     print(f"  audit: {views} card views committed in {batches} transactions "
           f"({views / max(batches, 1):.1f} events per commit)")
     ratio, median = sorted(ratios)[len(ratios) // 2]
-    ours99 = rounds[median - 1]["contact-check"][1]
+    ours99 = rounds[median - 1]["contact-check"].ack_p99
     holds = ratio <= 1.5 and ours99 < 300
-    print(f"  p99 ratio by round: {', '.join(f'{r:.2f}x' for r, _ in ratios)}; median (round "
-          f"{median}) {ratio:.2f}x bare, contact-check p99 {ours99:.1f} ms; "
+    print(f"  ack p99 ratio by round: {', '.join(f'{r:.2f}x' for r, _ in ratios)}; median (round "
+          f"{median}) {ratio:.2f}x bare, contact-check ack p99 {ours99:.1f} ms; "
           f"goal (<= 1.5x and < 300 ms): {'met' if holds else 'NOT met'}")
+    cards = sorted(r["contact-check"].card_p99 or 0.0 for r in rounds)
+    print(f"  card on screen (request sent -> card at the response URL), median round p99: "
+          f"{cards[len(cards) // 2]:.1f} ms (the issue's 'under a second')")
     return 0
 
 
