@@ -24,7 +24,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.deps import Deps
-from handlers import actions, commands, errors, events, views
+from handlers import actions, commands, errors, events, respond, views
 
 HANDLER_MODULES = (actions, views, events)  # each has register(app, deps); commands also work
 LISTENER_THREADS = 32
@@ -77,6 +77,7 @@ def create_app(
         ),
         logger=logging.getLogger("slack_bolt.contact_check"),  # a library logger: text withheld
     )
+    respond.register(app)
     commands.register(app, deps, work=InlineExecutor() if inline else ThreadPoolExecutor(
         max_workers=COMMAND_WORK_THREADS, thread_name_prefix="command"))
     for module in HANDLER_MODULES:

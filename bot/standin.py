@@ -401,6 +401,7 @@ class SlackStandIn:
 
         ``status`` 429 answers with ``Retry-After: retry_after``; another status (e.g. 503) is a
         server error; ``error`` instead answers 200 with ``{"ok": false, "error": error}``.
+        ``method`` "response_url" fails posts to response URLs (by status: no ``error`` there).
         """
         failure = _Failure(status=200 if error else status, retry_after=retry_after, error=error,
                            times=times, when=when)
@@ -547,6 +548,15 @@ class SlackStandIn:
         return {"ok": True, "team_id": _TEAM_ID, "user_id": _BOT_USER, "bot_id": "B0STANDIN",
                 "url": self.base_url, "team": "Stand-in"}
 
+    def _refuse_response(self, key: str, body: dict[str, Any]) -> _Failure | None:
+        """A scripted failure of a post to a response URL (``fail("response_url", ...)``)."""
+        failure = self._scripted_failure("response_url", body)
+        if failure is not None:
+            self._record(ApiCall("response_url", {"key": key, **body}, time.monotonic(),
+                                 failure.status, "ratelimited" if failure.status == 429
+                                 else "server_error"))
+        return failure
+
     def _respond(self, key: str, body: dict[str, Any]) -> bool:
         with self._lock:
             if key not in self._state.responses:
@@ -624,7 +634,13 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, params: dict[str, Any]) -> None:
         path = urlsplit(self.path).path
         if path.startswith("/response/"):
-            ok = self.standin._respond(path.rsplit("/", 1)[-1], params)
+            key = path.rsplit("/", 1)[-1]
+            refused = self.standin._refuse_response(key, params)
+            if refused is not None:
+                self._send(refused.status, {"Retry-After": str(refused.retry_after)}
+                           if refused.status == 429 else {}, b"")
+                return
+            ok = self.standin._respond(key, params)
             self._send(HTTPStatus.OK if ok else HTTPStatus.NOT_FOUND, {}, b"ok" if ok else b"")
             return
         if not path.startswith("/api/"):

@@ -88,6 +88,32 @@ def test_a_burst_of_commands_on_a_stalled_database_is_still_acknowledged(bot, st
     assert {bot.slack.responses(url)[0]["text"] for url in urls} == {"OK to call: C-1042"}
 
 
+@pytest.mark.parametrize("status", [503, 429])
+def test_the_card_outlasts_slack_refusing_its_response_url_twice(bot, store, clock, status):
+    add_client(store, maria(clock), clock)
+    bot.slack.fail("response_url", status=status, times=2, retry_after=1)
+    url = bot.slack.new_response_url()
+    assert bot.command("U0ANA", "C-1042", response_url=url).body == b""
+    (card,) = wait_for(lambda: bot.slack.responses(url), timeout=10)
+    assert card["text"] == "OK to call: C-1042"
+    tries = [c.status for c in bot.slack.calls_to("response_url")]
+    assert tries == [status, status, 200]
+
+
+def test_a_reply_slack_keeps_refusing_is_logged_without_its_content(bot, store, clock, caplog):
+    add_client(store, maria(clock), clock)
+    bot.slack.fail("response_url", status=503, times=3)
+    caplog.set_level("WARNING", logger="contact_check")
+    url = bot.slack.new_response_url()
+    assert bot.command("U0ANA", "C-1042", response_url=url).body == b""
+    refused = wait_for(lambda: [r for r in caplog.records if r.name == "contact_check.respond"],
+                       timeout=10)
+    assert refused and "HTTP 503" in refused[0].getMessage()
+    assert bot.slack.responses(url) == []
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "Maria" not in logged and "C-1042" not in logged and "2155550142" not in logged
+
+
 def test_clinician_gets_the_card_after_an_empty_ack(bot, store, clock):
     add_client(store, maria(clock), clock)
     message = bot.ask("U0ANA", "C-1042")
