@@ -225,10 +225,13 @@ def test_a_killed_replica_stops_counting_and_the_survivor_speeds_up(
     assert Counter(outbox_id(c) for c in calls) == Counter(ids), "0 lost, 0 doubled"
     mine = posted_by(survivor_out)
     assert posted_by(doomed_out), "the killed replica had been sending"
-    before = [c for c in between(calls, kill - 1.5, kill) if outbox_id(c) in mine]
+    both = between(calls, kill - 1.5, kill)
+    before = [c for c in both if outbox_id(c) in mine]
     after = [c for c in between(calls, kill + 0.2, kill + 2.2) if outbox_id(c) in mine]
-    # About RATE / 2 while both sent, RATE once alone (per-process pacing: RATE throughout).
-    assert len(before) <= 0.65 * RATE * 1.5, f"sharing the budget before: {len(before)} in 1.5 s"
+    # While both sent they shared one budget (per-process pacing: about twice RATE together),
+    # in whatever split their slot-taking fell into; once alone the survivor had all of it.
+    assert len(both) <= RATE * 1.5 + BURST, f"one budget for both: {len(both)} in 1.5 s"
+    assert 0 < len(before) < len(both), f"both sending before: {len(before)} of {len(both)}"
     assert len(after) >= 0.75 * RATE * 2, f"the whole budget after: {len(after)} in 2 s"
     assert busiest_second([c.at for c in calls]) <= RATE + BURST
 
