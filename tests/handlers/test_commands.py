@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
@@ -35,55 +36,53 @@ def reply_of(answer) -> dict:
     return message
 
 
-@pytest.mark.parametrize("text", [
-    "C-1042", "consent C-1042", "missed C-1042 voicemail", "returned C-1042", "arrived C-1042",
-    "noshow C-1042", "coaching C-1042", "runin C-1042", "pending",
-])
-def test_every_form_with_io_is_acknowledged_before_touching_the_database(bot, store, clock,
-                                                                        monkeypatch, text):
-    """A stalled database (an import holding SQLite's write lock, a PostgreSQL failover) must
-    not hold the ack: Slack's 3 seconds are never spent on I/O."""
+@pytest.fixture
+def stalled_database(store, clock, monkeypatch) -> Iterator[threading.Event]:
+    """Maria on file, then every unit of work waits until the test sets the event yielded (set
+    at teardown as well, so that nothing is left waiting after a failed test)."""
     add_client(store, maria(clock), clock)
     released = threading.Event()
     opened = store.unit_of_work
 
     def stalled(*args, **kwargs):
-        assert released.wait(10), "the database was never released"
+        released.wait(20)
         return opened(*args, **kwargs)
 
     monkeypatch.setattr(store, "unit_of_work", stalled)
+    yield released
+    released.set()
+
+
+@pytest.mark.parametrize("text", [
+    "C-1042", "consent C-1042", "missed C-1042 voicemail", "returned C-1042", "arrived C-1042",
+    "noshow C-1042", "coaching C-1042", "runin C-1042", "pending",
+])
+def test_every_form_with_io_is_acknowledged_before_touching_the_database(bot, stalled_database,
+                                                                        text):
+    """A stalled database (an import holding SQLite's write lock, a PostgreSQL failover) must
+    not hold the ack: Slack's 3 seconds are never spent on I/O."""
     url = bot.slack.new_response_url()
     answer = bot.command("U0ANA", text, response_url=url)
     assert answer.status == 200 and answer.body == b""  # acknowledged while the database stalls
     assert bot.slack.responses(url) == [] and bot.slack.calls_to("views.open") == []
-    released.set()
+    stalled_database.set()
     wait_for(lambda: bot.slack.responses(url) or bot.slack.calls_to("views.open"))
     answered = bot.slack.responses(url) + [c.params for c in bot.slack.calls_to("views.open")]
     assert answered, f"`{text}` was never answered once the database came back"
 
 
-def test_a_burst_of_commands_on_a_stalled_database_is_still_acknowledged(bot, store, clock,
-                                                                         monkeypatch):
+def test_a_burst_of_commands_on_a_stalled_database_is_still_acknowledged(bot, stalled_database):
     """More stalled commands than Bolt has listener threads: each is acknowledged at once (its
     work waits on the command threads), and each is answered once the database is back."""
     from bot.app import LISTENER_THREADS
 
-    add_client(store, maria(clock), clock)
-    released = threading.Event()
-    opened = store.unit_of_work
-
-    def stalled(*args, **kwargs):
-        assert released.wait(20), "the database was never released"
-        return opened(*args, **kwargs)
-
-    monkeypatch.setattr(store, "unit_of_work", stalled)
     urls = [bot.slack.new_response_url() for _ in range(LISTENER_THREADS + 8)]
     with ThreadPoolExecutor(len(urls)) as pool:
         answers = list(pool.map(lambda url: bot.command("U0ANA", "C-1042", response_url=url),
                                 urls))
     assert [(a.status, a.body) for a in answers] == [(200, b"")] * len(urls)
-    assert not released.is_set()
-    released.set()
+    assert not stalled_database.is_set()
+    stalled_database.set()
     assert wait_for(lambda: all(bot.slack.responses(url) for url in urls), timeout=20)
     assert {bot.slack.responses(url)[0]["text"] for url in urls} == {"OK to call: C-1042"}
 
