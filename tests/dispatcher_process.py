@@ -54,7 +54,8 @@ def main() -> int:
     parser.add_argument("--idle", type=float, default=1.0)
     parser.add_argument("--print-posts", action="store_true")
     args = parser.parse_args()
-    store = Store(make_engine(args.database_url), Keyring.from_env(os.environ["CONTACT_CHECK_KEYS"]))
+    store = Store(make_engine(args.database_url),
+                  Keyring.from_env(os.environ["CONTACT_CHECK_KEYS"]))
     deps = Deps(store=store, policy=load_policy(None), clock=SystemClock(), bot_token="xoxb-test",
                 slack_api_url=args.api_url, send_rate=args.rate)
     client = None

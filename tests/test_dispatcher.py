@@ -15,6 +15,7 @@ import time
 import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -287,7 +288,7 @@ def test_one_message_a_second_per_dm(
     for call in slack.calls_to("chat.postMessage"):
         by_channel.setdefault(call.params["channel"], []).append(call.at)
     for times in by_channel.values():
-        assert all(b - a >= 0.95 for a, b in zip(times, times[1:], strict=False))
+        assert all(b - a >= 0.95 for a, b in pairwise(times))
     # other DMs were not held up behind the busy one
     assert by_channel["U0001"][0] - by_channel["U0000"][0] < 0.5
 
@@ -372,7 +373,7 @@ def _worker(database_url: str, api_url: str, key: str, *args: str) -> subprocess
 
 
 class _ShiftedClock:
-    """The system clock moved forward: a restarted dispatcher finds the dead one's leases expired."""
+    """System clock moved forward: a restarted dispatcher finds the dead one's leases expired."""
 
     def __init__(self, shift: timedelta):
         self.shift = shift
@@ -432,7 +433,7 @@ def test_two_dispatcher_processes_send_each_message_exactly_once(
         workers = [_worker(database_url, slack.api_url, key, "--rate", "200", "--idle", "1")
                    for _ in range(2)]
         for worker in workers:
-            out, err = worker.communicate(timeout=120)
+            _out, err = worker.communicate(timeout=120)
             assert worker.returncode == 0, err
         sent = Counter(posted(slack))
         owners = Counter(c.params["channel"] for c in slack.calls_to("chat.postMessage"))

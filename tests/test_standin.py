@@ -35,7 +35,8 @@ def client(slack: SlackStandIn) -> WebClient:
 def test_dm_to_a_user_id_lands_in_their_im_and_keeps_metadata(slack):
     web = client(slack)
     answer = web.chat_postMessage(
-        channel="U0ANA", text="hello", blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": "hi"}}],
+        channel="U0ANA", text="hello",
+        blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": "hi"}}],
         metadata={"event_type": "outbox", "event_payload": {"id": "abc"}},
     )
     assert answer["channel"] == "D0ANA"
@@ -104,8 +105,10 @@ def test_response_url_records_bodies(slack):
 def test_views_need_a_trigger_and_home_is_kept_per_user(slack):
     web = client(slack)
     with pytest.raises(SlackApiError):
-        web.views_open(trigger_id="", view={"type": "modal", "title": {"type": "plain_text", "text": "t"}, "blocks": []})
-    web.views_open(trigger_id="1.2.3", view={"type": "modal", "title": {"type": "plain_text", "text": "t"}, "blocks": []})
+        web.views_open(trigger_id="", view={
+            "type": "modal", "title": {"type": "plain_text", "text": "t"}, "blocks": []})
+    web.views_open(trigger_id="1.2.3", view={
+        "type": "modal", "title": {"type": "plain_text", "text": "t"}, "blocks": []})
     web.views_publish(user_id="U0ANA", view={"type": "home", "blocks": []})
     assert slack.views[0]["how"] == "open"
     assert slack.home("U0ANA") == {"type": "home", "blocks": []}
@@ -115,17 +118,21 @@ def test_requests_are_signed_as_slack_signs_them():
     requests = SlackRequests("s3cret")
     body, headers = requests.slash_command("U0ANA", "C-1042", response_url="http://x/r")
     verifier = SignatureVerifier("s3cret")
-    assert verifier.is_valid(body, headers["X-Slack-Request-Timestamp"], headers["X-Slack-Signature"])
+    assert verifier.is_valid(
+        body, headers["X-Slack-Request-Timestamp"], headers["X-Slack-Signature"])
     assert not SignatureVerifier("other").is_valid(
         body, headers["X-Slack-Request-Timestamp"], headers["X-Slack-Signature"])
     form = parse_qs(body.decode())
     assert form["text"] == ["C-1042"] and form["command"] == ["/contact-check"]
-    body, headers = requests.block_action("U0ANA", "returned", "id-1", message={"ts": "1.2"}, channel_id="D0ANA")
+    body, headers = requests.block_action("U0ANA", "returned", "id-1", message={"ts": "1.2"},
+                                          channel_id="D0ANA")
     payload = json.loads(parse_qs(body.decode())["payload"][0])
     assert payload["actions"][0]["action_id"] == "returned"
-    assert payload["container"] == {"type": "message", "message_ts": "1.2", "channel_id": "D0ANA", "is_ephemeral": False}
+    assert payload["container"] == {"type": "message", "message_ts": "1.2", "channel_id": "D0ANA",
+                                    "is_ephemeral": False}
     stale = sign(b"x", "s3cret", int(time.time()) - 600)
-    assert not verifier.is_valid(b"x", stale["X-Slack-Request-Timestamp"], stale["X-Slack-Signature"])
+    assert not verifier.is_valid(
+        b"x", stale["X-Slack-Request-Timestamp"], stale["X-Slack-Signature"])
 
 
 # --- Socket Mode ------------------------------------------------------------------------------
@@ -239,7 +246,7 @@ def test_socket_refuses_unmasked_frames_and_used_or_unknown_tickets(slack):
     try:
         read_frame(reader)  # hello
         sock.sendall(encode_frame(0x1, b'{"envelope_id": "x"}'))  # unmasked: a protocol error
-        fin, opcode, data = read_frame(reader)
+        _fin, opcode, data = read_frame(reader)
         assert opcode == 0x8 and struct.unpack("!H", data[:2])[0] == 1002
         assert reader.read(1) == b""  # and the connection ends
     finally:
@@ -298,7 +305,8 @@ def test_socket_closes_with_the_code_of_the_broken_rule(slack, frames, code):
 
 
 def test_a_failure_can_target_the_calls_it_matches(slack):
-    slack.fail("chat.postMessage", error="user_not_found", when=lambda p: p.get("channel") == "U0BEN")
+    slack.fail("chat.postMessage", error="user_not_found",
+               when=lambda p: p.get("channel") == "U0BEN")
     web = client(slack)
     assert web.chat_postMessage(channel="U0ANA", text="x")["ok"]
     with pytest.raises(SlackApiError) as raised:

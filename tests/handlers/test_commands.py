@@ -1,4 +1,4 @@
-"""/contact-check over real HTTP: signed requests in, ephemeral replies out, the stand-in as Slack."""
+"""/contact-check over real HTTP: signed requests in, ephemeral replies out, Slack stood in."""
 
 from __future__ import annotations
 

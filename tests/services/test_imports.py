@@ -26,7 +26,8 @@ from storage.uow import Store
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 HEADER = ",".join(CLIENT_COLUMNS)
 CLIENTS = f"""{HEADER}
-C-1042,U0ANA,Robin,yes,cell,(215) 555-0142,215-555-0143,,home,abusive partner,cell,no,09:00,18:00,Pat,yes,active
+C-1042,U0ANA,Robin,yes,cell,(215) 555-0142,215-555-0143,,home,abusive partner,\
+cell,no,09:00,18:00,Pat,yes,active
 C-1043,U0ANA,Kim,no,,,,,,,,,,,,,active
 
 P-7,,,,,,,,,,,,,,,,prospect

@@ -50,8 +50,10 @@ def _seed(store: Store, now: datetime) -> None:
                                  owed=True, due_at=now + timedelta(hours=8))
         done.status = "returned"
         # appointments today (NY): 09:00 arrived, 09:30 unmarked (chase due), 14:00 later; Ben 11:00
-        for code, hour, minute, status in (("C-1", 14, 0, "arrived"), ("C-2", 14, 30, "scheduled"),
-                                           ("C-4", 19, 0, "scheduled"), ("C-3", 16, 0, "scheduled")):
+        for code, hour, minute, status in (("C-1", 14, 0, "arrived"),
+                                           ("C-2", 14, 30, "scheduled"),
+                                           ("C-4", 19, 0, "scheduled"),
+                                           ("C-3", 16, 0, "scheduled")):
             appt, _ = uow.appointments.save(rows[code], datetime(2026, 11, 24, hour, minute,
                                                                  tzinfo=UTC), 50)
             appt.status = status

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 from sqlalchemy import text
@@ -40,7 +41,7 @@ def test_an_intact_chain_verifies(store: Store) -> None:
                   uow.session.exec(select(AuditEvent).order_by(AuditEvent.seq)).all()]
     assert [seq for seq, _, _ in events] == [1, 2, 3, 4, 5]
     assert events[0][1] == GENESIS
-    assert all(b[1] == a[2] for a, b in zip(events, events[1:], strict=False))
+    assert all(b[1] == a[2] for a, b in pairwise(events))
     assert report.head == events[-1][2]
 
 

@@ -63,7 +63,8 @@ def test_card_begins_with_one_verdict_and_is_valid_block_kit(client, now, verdic
 
 def test_not_now_says_when_the_window_opens():
     message = card_message(card_for(MARIA, TUESDAY_21, Level.DETAILS), POLICY)
-    assert message["text"] == "Not now: C-1042 (calling hours open Wednesday, November 25 at 9:00 AM)"
+    assert message["text"] == (
+        "Not now: C-1042 (calling hours open Wednesday, November 25 at 9:00 AM)")
 
 
 def test_treating_team_sees_the_details():

@@ -95,8 +95,8 @@ def test_every_field_is_read():
 
 BAD = [
     (lambda v: set_choice(v, B_MAY_CALL, None), B_MAY_CALL, "Say whether"),
-    (lambda v: set_text(v, number_block("cell", "number"), "555-01"), number_block("cell", "number"),
-     "Not a phone number"),
+    (lambda v: set_text(v, number_block("cell", "number"), "555-01"),
+     number_block("cell", "number"), "Not a phone number"),
     (lambda v: set_text(v, number_block("cell", "number"), "call me"),
      number_block("cell", "number"), "Not a phone number"),
     (lambda v: set_text(v, B_EARLIEST, "9am"), B_EARLIEST, "Not a time"),
