@@ -20,16 +20,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bot.csv_formats import CLIENT_COLUMNS  # noqa: E402
-from bot.policy_file import load_policy  # noqa: E402
-from bot.services.imports import import_clients, read_clients_csv  # noqa: E402
-from bot.services.keys import rotate_keys  # noqa: E402
-from storage.crypto import Keyring, generate_key  # noqa: E402
-from storage.db import make_engine  # noqa: E402
-from storage.keycheck import ensure_keys  # noqa: E402
-from storage.migrate import upgrade  # noqa: E402
-from storage.uow import Store  # noqa: E402
-from tests.perf.scratch_db import scratch_database  # noqa: E402
+from bot.csv_formats import CLIENT_COLUMNS
+from bot.policy_file import load_policy
+from bot.services.imports import import_clients, read_clients_csv
+from bot.services.keys import rotate_keys
+from storage.crypto import Keyring, generate_key
+from storage.db import make_engine
+from storage.keycheck import ensure_keys
+from storage.migrate import upgrade
+from storage.uow import Store
+from tests.perf.scratch_db import scratch_database
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 
@@ -46,7 +46,7 @@ def clients_csv(count: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def timed(label: str, action):  # noqa: ANN001, ANN201
+def timed(label: str, action):
     start = time.perf_counter()
     result = action()
     print(f"{label}: {time.perf_counter() - start:.2f} s", flush=True)
