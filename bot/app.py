@@ -29,10 +29,10 @@ from handlers import actions, commands, errors, events, respond, views
 HANDLER_MODULES = (actions, views, events)  # each has register(app, deps); commands also work
 LISTENER_THREADS = 32
 # A command's work after its ack runs on a few threads of its own, so that under a burst most of
-# the interpreter goes to acknowledging requests. tests/perf/bench_ack.py (20 clinicians typing
-# back to back, ack p99 against a bare Bolt app, median round): 2 threads 0.9-1.0x, 3 threads
-# 1.1-1.3x, 4 threads 1.0-1.3x; the same work on the 32 listener threads, 2-6x. Not fewer than 4:
-# opening a modal waits on Slack (views.open, with a trigger id that expires 3 s after the
+# the interpreter goes to acknowledging requests. tests/perf/bench_ack.py (SQLite, 20 clinicians
+# typing back to back, ack p99 against a bare Bolt app's, median round): 2 threads 0.9x, 4
+# threads 1.1x, 8 threads 1.6x; the same work on Bolt's 32 listener threads, 3.0x. Not fewer than
+# 4: opening a modal waits on Slack (views.open, with a trigger id that expires 3 s after the
 # command), and such waits should not queue behind one another.
 COMMAND_WORK_THREADS = 4
 

@@ -8,18 +8,19 @@ Both apps run behind the same stack: waitress (``bot.server.make_http_server``),
 adapter, signature verification, the same listener executor size. The bare app's listener acks
 a fixed ephemeral text at once. Ours acks first, empty (``handlers.commands.dispatch``), then
 loads the client (of 10,000), checks consent, commits the audit event and posts the card to the
-command's response URL on the stand-in. Requests are signed like Slack's and sent from
-``--concurrency`` threads of this same process, each a clinician who waits for their answer (the
-bare ack; our card) before typing the next command, so our work after the ack loads the server
-while the acks are timed. The stand-in receiving the cards runs in this process too: its work
-counts against us, as Slack's would not. Ack latency: request sent -> the ack's full body. Card
-latency: request sent -> the card's arrival at the stand-in's response URL.
+command's response URL.
+
+Slack runs in a process of its own (``SlackSide``), as it would on its own machines: the stand-in
+for the Web API and response URLs, and ``--concurrency`` clinicians sending requests signed like
+Slack's, each waiting for their answer (the bare ack; our card) before typing the next command,
+so our work after the ack loads the server while the acks are timed. Ack latency: request sent
+-> the ack's full body. Card latency: request sent -> the card's arrival at the response URL.
 
 The apps take turns for ``--rounds`` rounds (a busy machine skews one round, not one app).
-Prints, a round, ack p50/p99 (ms), our card p50/p99, and this process's CPU a request (load
-generator and stand-in included), the audit events committed per transaction, and whether the
-goal holds on the median round: ack p99 <= 1.5 x bare and < 300 ms. With a PostgreSQL URL a
-fresh database is created on that server and dropped afterwards.
+Prints, a round, ack p50/p99 (ms), our card p50/p99, and the CPU a request of the bot's process
+alone, the audit events committed per transaction, and whether the goal holds on the median
+round: ack p99 <= 1.5 x bare and < 300 ms. With a PostgreSQL URL a fresh database is created on
+that server and dropped afterwards.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
+import multiprocessing
 import os
 import random
 import statistics
@@ -38,7 +40,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from datetime import time as clock_time
+from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 from slack_bolt import App
 from sqlalchemy import event
@@ -83,10 +87,10 @@ def seed(store: Store, count: int) -> list[str]:
     return codes
 
 
-def bare_app(slack: SlackStandIn) -> App:
+def bare_app(api_url: str) -> App:
     from slack_sdk import WebClient
 
-    app = App(client=WebClient(token="xoxb-bench", base_url=slack.api_url),
+    app = App(client=WebClient(token="xoxb-bench", base_url=api_url),
               signing_secret=SECRET, listener_executor=ThreadPoolExecutor(LISTENER_THREADS))
 
     @app.command("/contact-check")
@@ -133,8 +137,8 @@ class ResponseWatch:
             entry[0].set()
 
 
-def run(url: str, codes: list[str], total: int, concurrency: int, slack: SlackStandIn,
-        watch: ResponseWatch, expect: bytes) -> Timing:
+def run(url: str, codes: list[str], total: int, concurrency: int, expect: bytes, *,
+        slack: SlackStandIn, watch: ResponseWatch) -> Timing:
     """``total`` commands from ``concurrency`` clinicians, each waiting for their answer (the ack
     body, or the card at the response URL after an empty ack) before typing the next."""
     signer = SlackRequests(SECRET)
@@ -179,15 +183,65 @@ class Figures:
     system: float
 
 
-def measure(url: str, codes: list[str], args: argparse.Namespace, slack: SlackStandIn,
-            watch: ResponseWatch, expect: bytes) -> Figures:
-    # The stand-in records every call it gets; over rounds that record grows into the slowest
-    # part of a full garbage collection (150-190 ms by the sixth round), a pause that lands on
-    # whichever app is being timed. Neither app owns it: each round starts with it emptied.
-    slack.reset()
+def _slack_side(conn: Connection) -> None:
+    """The other process: the stand-in, and the clinicians, run on request over ``conn``."""
+    with SlackStandIn() as slack:
+        watch = ResponseWatch(slack)
+        conn.send(slack.api_url)
+        while True:
+            command, *params = conn.recv()
+            if command == "stop":
+                return
+            if command == "reset":
+                slack.reset()
+                gc.collect()
+                conn.send(None)
+                continue
+            try:
+                conn.send(run(*params, slack=slack, watch=watch))
+            except Exception as error:  # told to the benchmark's process, which stops
+                conn.send(f"{type(error).__name__}: {error}")
+
+
+class SlackSide:
+    """Slack, in a process of its own: the stand-in (Web API, response URLs) and the clinicians
+    typing commands. Only the bot's servers run in the benchmark's process, as in production,
+    so neither the load nor the stand-in's work competes with the apps for the interpreter."""
+
+    def __init__(self) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._conn, child = context.Pipe()
+        self._process = context.Process(target=_slack_side, args=(child,), daemon=True)
+        self._process.start()
+        self.api_url: str = self._conn.recv()
+
+    def _ask(self, *command: object) -> Any:
+        self._conn.send(command)
+        answer = self._conn.recv()
+        if isinstance(answer, str):
+            raise RuntimeError(f"the Slack side failed: {answer}")
+        return answer
+
+    def run(self, url: str, codes: list[str], total: int, concurrency: int,
+            expect: bytes) -> Timing:
+        return self._ask("run", url, codes, total, concurrency, expect)
+
+    def reset(self) -> None:
+        """Empty the stand-in's record: over rounds it grows into the slowest part of a full
+        garbage collection there, a pause that would land on whichever app is being timed."""
+        self._ask("reset")
+
+    def close(self) -> None:
+        self._conn.send(("stop",))
+        self._process.join(timeout=10)
+
+
+def measure(side: SlackSide, url: str, codes: list[str], args: argparse.Namespace,
+            expect: bytes) -> Figures:
+    side.reset()
     gc.collect()
     cpu = os.times()
-    timing = run(url, codes, args.requests, args.concurrency, slack, watch, expect)
+    timing = side.run(url, codes, args.requests, args.concurrency, expect)
     user, system = ((after - before) * 1000 / args.requests
                     for after, before in zip(os.times()[:2], cpu[:2], strict=True))
     card = (percentile(timing.card, 50), percentile(timing.card, 99)) if timing.card else (None,
@@ -211,7 +265,8 @@ def main() -> int:
     args = parser.parse_args()
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "Task queue depth": expected
 
-    with scratch_database(args.database_url) as url, SlackStandIn() as slack:
+    side = SlackSide()
+    with scratch_database(args.database_url) as url:
         engine = make_engine(url)
         if args.sqlite_synchronous and engine.dialect.name == "sqlite":
             mode = args.sqlite_synchronous.upper()
@@ -223,28 +278,27 @@ def main() -> int:
         codes = seed(store, args.clients)
         print(f"seeded {len(codes)} clients in {time.perf_counter() - started:.1f}s")
         deps = Deps(store=store, policy=contract_policy(), clock=ManualClock(NOW),
-                    bot_token="xoxb-bench", slack_api_url=slack.api_url)
+                    bot_token="xoxb-bench", slack_api_url=side.api_url)
         ours_url, ours_server, ours_thread = serve(
             create_app(deps, signing_secret=SECRET, token="xoxb-bench"), deps)
-        bare_url, bare_server, bare_thread = serve(bare_app(slack), deps)
+        bare_url, bare_server, bare_thread = serve(bare_app(side.api_url), deps)
         apps = {"bare Bolt": (bare_url, b"OK"), "contact-check": (ours_url, b"OK to call")}
         rounds: list[dict[str, Figures]] = []
-        watch = ResponseWatch(slack)
         try:
             warm = max(50, args.requests // 20)
             for target, expect in apps.values():
-                run(target, codes, warm, args.concurrency, slack, watch, expect)
+                side.run(target, codes, warm, args.concurrency, expect)
             batches_before = store.audit_writer.batches
             for number in range(args.rounds):
                 order = list(apps) if number % 2 == 0 else list(reversed(apps))
-                rounds.append({name: measure(apps[name][0], codes, args, slack, watch,
-                                             apps[name][1])
+                rounds.append({name: measure(side, apps[name][0], codes, args, apps[name][1])
                                for name in order})
             batches = store.audit_writer.batches - batches_before
         finally:
             for server, thread in ((ours_server, ours_thread), (bare_server, bare_thread)):
                 stop_http_server(server)
                 thread.join(timeout=5)
+            side.close()
         engine.dispose()
     print(f"{args.requests} requests a round, {args.rounds} rounds, {args.concurrency} "
           f"concurrent, {args.clients} clients, {engine.dialect.name}"
