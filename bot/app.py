@@ -26,7 +26,7 @@ from slack_sdk import WebClient
 from bot.deps import Deps
 from handlers import actions, commands, errors, events, respond, views
 
-HANDLER_MODULES = (actions, views, events)  # each has register(app, deps); commands also work
+HANDLER_MODULES = (actions, views, events)  # register(app, deps); commands also takes `work`
 LISTENER_THREADS = 32
 # A command's work after its ack runs on a few threads of its own, so that under a burst most of
 # the interpreter goes to acknowledging requests. tests/perf/bench_ack.py (SQLite, 20 clinicians
