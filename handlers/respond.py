@@ -3,9 +3,9 @@
 A command's card, a button's answer: after the ack they exist only in one POST to the request's
 ``response_url``. Bolt's own ``respond`` tries that POST once (once more on a dropped connection)
 and hands back whatever Slack answered. Ours, put in place of it for every listener by the
-middleware ``register`` adds, also retries a rate limit (honouring ``Retry-After``) and a server
-error, with backoff, and logs a reply Slack still refused (the status only, never the message).
-Listeners keep asking for ``respond`` as Bolt documents it.
+middleware ``register`` adds, also retries a rate limit (honouring a short ``Retry-After``) and a
+server error, with backoff, and logs a reply Slack still refused (the status only, never the
+message). Listeners keep asking for ``respond`` as Bolt documents it.
 """
 
 from __future__ import annotations
@@ -20,11 +20,30 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.webhook import WebhookClient, WebhookResponse
 
 log = logging.getLogger("contact_check.respond")
 
-RETRIES = 2  # of each kind: three tries in all, over a few seconds (Retry-After aside)
+RETRIES = 2  # of each kind: three tries in all, over a few seconds
+LONGEST_WAIT = 5  # seconds of Retry-After worth waiting: longer would hold a command thread
+
+
+class _ShortRateLimitRetry(RateLimitErrorRetryHandler):
+    """A 429 is retried only when Slack asks for a short wait (``LONGEST_WAIT``)."""
+
+    def _can_retry(self, *, state: RetryState, request: HttpRequest,
+                   response: HttpResponse | None = None, error: Exception | None = None) -> bool:
+        if response is None or not super()._can_retry(state=state, request=request,
+                                                       response=response, error=error):
+            return False
+        asked = [v for k, v in response.headers.items() if k.lower() == "retry-after"]
+        try:
+            return not asked or int(asked[0][0]) <= LONGEST_WAIT
+        except (IndexError, ValueError):
+            return False
 
 
 class PatientRespond(Respond):
@@ -41,7 +60,7 @@ class PatientRespond(Respond):
             ssl=self.ssl,
             retry_handlers=[
                 ConnectionErrorRetryHandler(max_retry_count=RETRIES),
-                RateLimitErrorRetryHandler(max_retry_count=RETRIES),
+                _ShortRateLimitRetry(max_retry_count=RETRIES),
                 ServerErrorRetryHandler(max_retry_count=RETRIES),
             ],
         )

@@ -99,6 +99,18 @@ def test_the_card_outlasts_slack_refusing_its_response_url_twice(bot, store, clo
     assert tries == [status, status, 200]
 
 
+def test_a_long_retry_after_is_not_waited_out_on_a_command_thread(bot, store, clock, caplog):
+    add_client(store, maria(clock), clock)
+    bot.slack.fail("response_url", status=429, retry_after=60)
+    caplog.set_level("WARNING", logger="contact_check")
+    url = bot.slack.new_response_url()
+    assert bot.command("U0ANA", "C-1042", response_url=url).body == b""
+    refused = wait_for(lambda: [r for r in caplog.records if r.name == "contact_check.respond"],
+                       timeout=5)
+    assert refused and "HTTP 429" in refused[0].getMessage()
+    assert [c.status for c in bot.slack.calls_to("response_url")] == [429]  # one try only
+
+
 def test_a_reply_slack_keeps_refusing_is_logged_without_its_content(bot, store, clock, caplog):
     add_client(store, maria(clock), clock)
     bot.slack.fail("response_url", status=503, times=3)
