@@ -1,0 +1,118 @@
+"""HTTP mode end to end: the real bot (`python -m bot serve`, a subprocess) behind its own port.
+
+As a clinic's host runs it by default: no SLACK_APP_TOKEN, a signing secret, Slack's requests
+signed and posted to ``/slack/events``, every Web API call and every response URL at the
+stand-in. The answers that need the database come through the response URL after an empty ack.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.standin import SlackRequests, SlackStandIn, sign
+from tests.handlers.conftest import Reply, http
+from tests.test_socket_mode import (
+    CLIENTS,
+    STARTUP_SECONDS,
+    WAIT_SECONDS,
+    RunningBot,
+    clean_environment,
+    eventually,
+    free_port,
+    run_cli,
+    stop_bot,
+)
+
+SIGNING_SECRET = "http-mode-signing-secret-5b1e"
+
+
+@pytest.fixture(scope="module")
+def slack() -> Iterator[SlackStandIn]:
+    with SlackStandIn() as standin:
+        yield standin
+
+
+def serve_http(work: Path, slack: SlackStandIn) -> RunningBot:
+    """Import the clients, then `python -m bot serve` in HTTP mode; returns once it is healthy."""
+    env = clean_environment(work, slack)
+    del env["SLACK_APP_TOKEN"]  # HTTP mode, the default
+    env["SLACK_SIGNING_SECRET"] = SIGNING_SECRET
+    clients = work / "clients.csv"
+    clients.write_text(CLIENTS, encoding="utf-8")
+    imported = run_cli(["import", "clients", str(clients)], env, work)
+    assert imported.returncode == 0, imported.stderr
+    port = free_port()
+    log = work / "serve.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", str(port)],
+                                   env=env, cwd=work, stdout=sink, stderr=subprocess.STDOUT)
+    running = RunningBot(process, port, log)
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while not healthy(port):
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop_bot(running)
+            pytest.fail(f"the bot did not serve (exit {process.returncode}):\n{running.output()}")
+        time.sleep(0.1)
+    return running
+
+
+def healthy(port: int) -> bool:
+    try:
+        return http("GET", f"http://127.0.0.1:{port}/healthz").status == 200
+    except OSError:  # not listening (yet, or any more)
+        return False
+
+
+@pytest.fixture(scope="module")
+def bot(tmp_path_factory: pytest.TempPathFactory, slack: SlackStandIn) -> Iterator[RunningBot]:
+    running = serve_http(tmp_path_factory.mktemp("http-mode"), slack)
+    yield running
+    stop_bot(running)
+
+
+def post(bot: RunningBot, signed: tuple[bytes, dict[str, str]]) -> Reply:
+    body, headers = signed
+    return http("POST", f"http://127.0.0.1:{bot.port}/slack/events", body, headers)
+
+
+def test_the_card_follows_an_empty_ack_through_the_response_url(bot: RunningBot,
+                                                                slack: SlackStandIn) -> None:
+    url = slack.new_response_url()
+    answer = post(bot, SlackRequests(SIGNING_SECRET).slash_command("U0ANA", "C-1042",
+                                                                   response_url=url))
+    assert answer.status == 200 and answer.body == b"", bot.output()
+    (card,) = eventually(lambda: slack.responses(url), "the card", bot, WAIT_SECONDS)
+    assert card["response_type"] == "ephemeral"
+    assert card["text"] == "OK to call: C-1042"
+    assert "Robin" in json.dumps(card)  # the clinician sees the name, in the ephemeral card only
+
+
+def test_help_comes_back_in_the_ack(bot: RunningBot) -> None:
+    answer = post(bot, SlackRequests(SIGNING_SECRET).slash_command("U0ANA", "help"))
+    assert answer.status == 200
+    assert answer.json()["response_type"] == "ephemeral"
+    assert "/contact-check" in json.dumps(answer.json())
+
+
+def test_a_request_not_signed_with_the_secret_gets_401(bot: RunningBot,
+                                                       slack: SlackStandIn) -> None:
+    url = slack.new_response_url()
+    body, headers = SlackRequests(SIGNING_SECRET).slash_command("U0ANA", "C-1042",
+                                                                response_url=url)
+    assert post(bot, (body, {**headers, **sign(body, "not-the-secret")})).status == 401
+    time.sleep(0.5)
+    assert slack.responses(url) == []
+
+
+def test_sigterm_stops_it_cleanly(tmp_path: Path, slack: SlackStandIn) -> None:
+    running = serve_http(tmp_path, slack)
+    running.process.terminate()
+    assert running.process.wait(timeout=20) == 0, running.output()
+    assert not healthy(running.port)
