@@ -99,27 +99,21 @@ def test_the_card_outlasts_slack_refusing_its_response_url_twice(bot, store, clo
     assert tries == [status, status, 200]
 
 
-def test_a_long_retry_after_is_not_waited_out_on_a_command_thread(bot, store, clock, caplog):
+@pytest.mark.parametrize(("status", "retry_after", "times", "tries"), [
+    (503, 1, 3, [503, 503, 503]),  # refused three times: given up
+    (429, 60, 1, [429]),  # a long Retry-After is not waited out on one of the command threads
+])
+def test_a_reply_slack_refuses_is_given_up_and_logged_without_its_content(
+        bot, store, clock, caplog, status, retry_after, times, tries):
     add_client(store, maria(clock), clock)
-    bot.slack.fail("response_url", status=429, retry_after=60)
-    caplog.set_level("WARNING", logger="contact_check")
-    url = bot.slack.new_response_url()
-    assert bot.command("U0ANA", "C-1042", response_url=url).body == b""
-    refused = wait_for(lambda: [r for r in caplog.records if r.name == "contact_check.respond"],
-                       timeout=5)
-    assert refused and "HTTP 429" in refused[0].getMessage()
-    assert [c.status for c in bot.slack.calls_to("response_url")] == [429]  # one try only
-
-
-def test_a_reply_slack_keeps_refusing_is_logged_without_its_content(bot, store, clock, caplog):
-    add_client(store, maria(clock), clock)
-    bot.slack.fail("response_url", status=503, times=3)
+    bot.slack.fail("response_url", status=status, times=times, retry_after=retry_after)
     caplog.set_level("WARNING", logger="contact_check")
     url = bot.slack.new_response_url()
     assert bot.command("U0ANA", "C-1042", response_url=url).body == b""
     refused = wait_for(lambda: [r for r in caplog.records if r.name == "contact_check.respond"],
                        timeout=10)
-    assert refused and "HTTP 503" in refused[0].getMessage()
+    assert refused and f"HTTP {status}" in refused[0].getMessage()
+    assert [c.status for c in bot.slack.calls_to("response_url")] == tries
     assert bot.slack.responses(url) == []
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "Maria" not in logged and "C-1042" not in logged and "2155550142" not in logged
