@@ -104,6 +104,11 @@ class _Failure:
     times: int
     when: Callable[[dict[str, Any]], bool] | None = None
 
+    @property
+    def refusal(self) -> str:
+        """What a refused call records: Slack's word for a 429, else a server error."""
+        return "ratelimited" if self.status == 429 else "server_error"
+
 
 @dataclass
 class _State:
@@ -446,8 +451,7 @@ class SlackStandIn:
         if failure is None and self._rate_limited(method, now):
             failure = _Failure(status=429, retry_after=1, error=None, times=1)
         if failure is not None and failure.error is None:
-            self._record(ApiCall(method, params, now, failure.status, "ratelimited"
-                                 if failure.status == 429 else "server_error"))
+            self._record(ApiCall(method, params, now, failure.status, failure.refusal))
             headers = {"Retry-After": str(failure.retry_after)} if failure.status == 429 else {}
             return failure.status, headers, {"ok": False, "error": "ratelimited"
                                              if failure.status == 429 else "internal_error"}
@@ -553,8 +557,7 @@ class SlackStandIn:
         failure = self._scripted_failure("response_url", body)
         if failure is not None:
             self._record(ApiCall("response_url", {"key": key, **body}, time.monotonic(),
-                                 failure.status, "ratelimited" if failure.status == 429
-                                 else "server_error"))
+                                 failure.status, failure.refusal))
         return failure
 
     def _respond(self, key: str, body: dict[str, Any]) -> bool:
