@@ -8,13 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from bot.policy.model import (
-    AppointmentRecord,
-    ClientRecord,
-    Consent,
-    NumberPermission,
-    Provenance,
-)
+from bot.policy.model import AppointmentRecord, ClientRecord
 from bot.policy.validation import parse_policy
 from bot.services import appointments
 from bot.services.appointments import CHASE_KIND, AppointmentRefused
@@ -22,6 +16,7 @@ from bot.services.deliveries import DELIVERIES
 from bot.services.imports import Numbered, import_appointments
 from storage.tables import Approval, AuditEvent
 from storage.uow import Store
+from tests.services.conftest import NOW, consent
 
 POLICY = parse_policy({
     "clinic": {"name": "Great Agency", "timezone": "America/New_York",
@@ -35,27 +30,7 @@ POLICY = parse_policy({
         {"slack_id": "U0ADMIN", "role": "admin", "first_name": "Lee"},
     ],
 })
-NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # Tue 10:00 New York
-START = datetime(2026, 11, 24, 16, 0, tzinfo=UTC)  # 11:00
-
-
-def consent(*, voicemail_ok: bool = True, clinic_name_ok: bool = False,
-            may_call: bool = True) -> Consent:
-    return Consent(
-        may_call=may_call, preferred_kind="cell", clinic_name_ok=clinic_name_ok,
-        numbers=(NumberPermission(kind="cell", number="+12155550142", voicemail_ok=voicemail_ok),),
-        provenance=Provenance(recorded_by="U0ANA", recorded_at=NOW, method="modal"),
-    )
-
-
-@pytest.fixture
-def client(store: Store) -> ClientRecord:
-    record = ClientRecord(code="C-1042", clinician="U0ANA", preferred_name="Canary Maple",
-                          consent=consent())
-    with store.unit_of_work() as uow:
-        uow.clients.save(record, now=NOW)
-        uow.commit()
-    return record
+START = datetime(2026, 11, 24, 16, 0, tzinfo=UTC)  # 11:00 New York, an hour after NOW
 
 
 def appt(store: Store, start: datetime = START, now: datetime = NOW, actor: str = "U0ANA"):

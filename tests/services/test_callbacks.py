@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import select
 
 from bot.clock import ManualClock
-from bot.policy.model import ClientRecord, Consent, NumberPermission, Provenance
+from bot.policy.model import ClientRecord
 from bot.policy.validation import parse_policy
 from bot.services import callbacks
 from bot.services.callbacks import REMINDER_KIND, CallbackRefused
@@ -17,6 +17,7 @@ from bot.services.deliveries import DELIVERIES
 from storage.audit import verify_chain
 from storage.tables import AuditEvent, CallbackDuty
 from storage.uow import Store
+from tests.services.conftest import NOW, PHONE, consent
 
 POLICY = parse_policy({
     "clinic": {"name": "Great Agency", "timezone": "America/New_York",
@@ -31,26 +32,6 @@ POLICY = parse_policy({
         {"slack_id": "U0ADMIN", "role": "admin", "first_name": "Lee"},
     ],
 })
-NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # Tue 10:00 New York
-PHONE = "+12155550142"
-
-
-def consent(may_call: bool = True) -> Consent:
-    return Consent(
-        may_call=may_call, preferred_kind="cell", clinic_name_ok=False,
-        numbers=(NumberPermission(kind="cell", number=PHONE, voicemail_ok=True),),
-        provenance=Provenance(recorded_by="U0ANA", recorded_at=NOW, method="modal"),
-    )
-
-
-@pytest.fixture
-def client(store: Store) -> ClientRecord:
-    record = ClientRecord(code="C-1042", clinician="U0ANA", preferred_name="Canary Maple",
-                          consent=consent())
-    with store.unit_of_work() as uow:
-        uow.clients.save(record, now=NOW)
-        uow.commit()
-    return record
 
 
 def log(store: Store, **kw):
