@@ -17,6 +17,7 @@ import pytest
 from bot.app import create_app
 from bot.clock import ManualClock
 from bot.deps import Deps
+from bot.dispatcher import Dispatcher
 from bot.policy.clinic import ClinicPolicy
 from bot.policy.model import ClientRecord, Consent, NumberPermission, Provenance, ThirdParty
 from bot.policy.validation import parse_policy
@@ -70,6 +71,10 @@ def maria(clock: ManualClock) -> ClientRecord:
             provenance=Provenance("import:clients.csv", clock.now(), "import"),
         ),
     )
+
+
+# What ``maria`` holds that no Slack message may show.
+PRIVATE = ("Maria", "5550142", "5550199", "Partner does not know", "partner checks", "Rosa")
 
 
 def add_client(store: Store, record: ClientRecord, clock: ManualClock) -> None:
@@ -180,3 +185,35 @@ def eventually(condition: Any, timeout: float = 5.0) -> Any:
     if not value:
         raise AssertionError("the bot did not do it within the time allowed")
     return value
+
+
+def send_due(bot: Bot) -> None:
+    """Send every message due now to the stand-in, as the dispatcher does."""
+    Dispatcher(bot.deps, per_channel_interval=0.0).drain(max_seconds=10)
+
+
+def dms(bot: Bot, user: str) -> list[dict[str, Any]]:
+    return bot.slack.messages(bot.slack.dm_channel(user))
+
+
+def buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
+    return [e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
+
+
+def click(bot: Bot, user: str, message: dict[str, Any], label: str) -> str:
+    """Click the button labelled ``label`` on ``message`` as ``user``; the response_url used."""
+    button = next(b for b in buttons(message) if b["text"]["text"] == label)
+    url = bot.slack.new_response_url()
+    reply = bot.post(bot.signer.block_action(
+        user, button["action_id"], button["value"], message=message,
+        channel_id=message["channel"], response_url=url))
+    assert reply.status == 200
+    return url
+
+
+def assert_no_private_details(bot: Bot) -> None:
+    """No message the bot posted or updated shows anything in PRIVATE."""
+    for call in bot.slack.calls_to("chat.postMessage") + bot.slack.calls_to("chat.update"):
+        shown = json.dumps(call.params)
+        for private in PRIVATE:
+            assert private not in shown

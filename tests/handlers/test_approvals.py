@@ -8,51 +8,26 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from bot.dispatcher import Dispatcher
 from bot.services import approvals as service
 from bot.views import ids
 from bot.views.approvals import REASON_ACTION, REASON_BLOCK
 from handlers.approvals import nudge_approvals
-from tests.handlers.conftest import Bot, add_client, eventually, maria
-
-
-def _send_due(bot: Bot) -> None:
-    Dispatcher(bot.deps, per_channel_interval=0.0).drain(max_seconds=10)
-
-
-def _dms(bot: Bot, user: str) -> list[dict[str, Any]]:
-    return bot.slack.messages(bot.slack.dm_channel(user))
-
-
-def _buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
-    return [e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
-
-
-def _click(bot: Bot, user: str, message: dict[str, Any], label: str) -> str:
-    """Click the button labelled ``label`` on ``message`` as ``user``; the response_url used."""
-    button = next(b for b in _buttons(message) if b["text"]["text"] == label)
-    url = bot.slack.new_response_url()
-    reply = bot.post(bot.signer.block_action(
-        user, button["action_id"], button["value"], message=message,
-        channel_id=message["channel"], response_url=url))
-    assert reply.status == 200
-    return url
+from tests.handlers.conftest import (
+    Bot,
+    add_client,
+    assert_no_private_details,
+    buttons,
+    click,
+    dms,
+    eventually,
+    maria,
+    send_due,
+)
 
 
 def _said(bot: Bot, url: str) -> str:
     return json.dumps(eventually(lambda: bot.slack.responses(url)))
-
-
-PRIVATE = ("Maria", "5550142", "5550199", "Partner does not know", "partner checks", "Rosa")
-
-
-def _assert_no_private_details(bot: Bot) -> None:
-    for call in bot.slack.calls_to("chat.postMessage") + bot.slack.calls_to("chat.update"):
-        shown = json.dumps(call.params)
-        for private in PRIVATE:
-            assert private not in shown
 
 
 def test_coaching_request_is_decided_once_by_the_approver_and_shows_on_the_card(
@@ -65,34 +40,34 @@ def test_coaching_request_is_decided_once_by_the_approver_and_shows_on_the_card(
     asked = bot.ask("U0ANA", "coaching C-1042")
     assert "Asked <@U0BEDICS>" in asked["text"]
 
-    _send_due(bot)
-    [request] = _dms(bot, "U0BEDICS")
-    assert [b["text"]["text"] for b in _buttons(request)] == ["Approve", "Deny"]
+    send_due(bot)
+    [request] = dms(bot, "U0BEDICS")
+    assert [b["text"]["text"] for b in buttons(request)] == ["Approve", "Deny"]
     assert "DBT phone coaching for C-1042" in request["text"]
 
     # Someone else clicks: told who can decide; nothing changes.
-    url = _click(bot, "U0JAMIE", request, "Approve")
+    url = click(bot, "U0JAMIE", request, "Approve")
     assert "Only <@U0BEDICS> can decide" in _said(bot, url)
-    _send_due(bot)
+    send_due(bot)
     assert not bot.slack.calls_to("chat.update")
 
     clock.advance(timedelta(minutes=10))
-    url = _click(bot, "U0BEDICS", request, "Approve")
+    url = click(bot, "U0BEDICS", request, "Approve")
     assert "Approved by <@U0BEDICS>" in _said(bot, url)
-    again = _click(bot, "U0BEDICS", request, "Approve")
+    again = click(bot, "U0BEDICS", request, "Approve")
     assert "already decided: approved by <@U0BEDICS>" in _said(bot, again)
 
-    _send_due(bot)
-    [updated] = _dms(bot, "U0BEDICS")
-    assert _buttons(updated) == []
+    send_due(bot)
+    [updated] = dms(bot, "U0BEDICS")
+    assert buttons(updated) == []
     assert "Approved by <@U0BEDICS> on Tuesday, November 24 at 10:10 AM" in json.dumps(updated)
-    [outcome] = _dms(bot, "U0ANA")
+    [outcome] = dms(bot, "U0ANA")
     assert "Approved by <@U0BEDICS>" in outcome["text"]
     assert len(bot.slack.calls_to("chat.update")) == 1
 
     card = bot.ask("U0ANA", "C-1042")
     assert "DBT phone coaching approved* by <@U0BEDICS>" in json.dumps(card)
-    _assert_no_private_details(bot)
+    assert_no_private_details(bot)
 
 
 def test_closure_warning_denied_through_the_reason_modal(bot: Bot, clock) -> None:
@@ -105,10 +80,10 @@ def test_closure_warning_denied_through_the_reason_modal(bot: Bot, clock) -> Non
             now=clock.now())
         uow.commit()
     assert result.approver == "U0JAMIE"
-    _send_due(bot)
-    [request] = _dms(bot, "U0JAMIE")
+    send_due(bot)
+    [request] = dms(bot, "U0JAMIE")
 
-    _click(bot, "U0JAMIE", request, "Deny")
+    click(bot, "U0JAMIE", request, "Deny")
     opened = eventually(lambda: bot.slack.calls_to("views.open"))
     modal = {**opened[0].params["view"], "id": "V0DENY"}
     assert modal["callback_id"] == ids.APPROVAL_DENY_MODAL
@@ -127,17 +102,17 @@ def test_closure_warning_denied_through_the_reason_modal(bot: Bot, clock) -> Non
     assert answer["response_action"] == "update"
     assert "Denied by <@U0JAMIE>" in json.dumps(answer["view"])
 
-    _send_due(bot)
-    [updated] = _dms(bot, "U0JAMIE")
-    assert _buttons(updated) == [] and "Denied by <@U0JAMIE>" in json.dumps(updated)
-    [outcome] = _dms(bot, "U0ANA")
+    send_due(bot)
+    [updated] = dms(bot, "U0JAMIE")
+    assert buttons(updated) == [] and "Denied by <@U0JAMIE>" in json.dumps(updated)
+    [outcome] = dms(bot, "U0ANA")
     assert reason not in json.dumps(outcome)
-    url = _click(bot, "U0ANA", outcome, "Show reason")
+    url = click(bot, "U0ANA", outcome, "Show reason")
     shown = eventually(lambda: [c for c in bot.slack.calls_to("views.open")
                                  if "Reason for the decision" in json.dumps(c.params)])
     assert reason in json.dumps(shown[0].params["view"])
     assert bot.slack.responses(url) == []
-    _assert_no_private_details(bot)
+    assert_no_private_details(bot)
 
 
 def test_the_job_hands_an_undecided_request_to_the_backup(bot: Bot, clock) -> None:
@@ -148,9 +123,9 @@ def test_the_job_hands_an_undecided_request_to_the_backup(bot: Bot, clock) -> No
     assert nudge_approvals(bot.deps).nudged == 1
     clock.advance(timedelta(days=1))
     assert nudge_approvals(bot.deps).handed_over == 1
-    _send_due(bot)
-    [to_backup] = _dms(bot, "U0DIRECTOR")
+    send_due(bot)
+    [to_backup] = dms(bot, "U0DIRECTOR")
     assert "Handed over to you" in json.dumps(to_backup)
-    assert len(_dms(bot, "U0BEDICS")) == 2  # the request and the nudge
-    url = _click(bot, "U0DIRECTOR", to_backup, "Approve")
+    assert len(dms(bot, "U0BEDICS")) == 2  # the request and the nudge
+    url = click(bot, "U0DIRECTOR", to_backup, "Approve")
     assert "Approved by <@U0DIRECTOR>" in _said(bot, url)
