@@ -12,6 +12,7 @@ import pytest
 
 from bot.csv_formats import CLIENT_COLUMNS, parse_clients_csv
 from storage.crypto import generate_key
+from tests.policy_yaml import POLICY_YAML
 
 HEADER = ",".join(CLIENT_COLUMNS)
 GOOD_CLIENTS = f"""{HEADER}
@@ -22,13 +23,6 @@ BAD_CLIENTS = f"""{HEADER}
 C-2001,U0ANA,Alex,yes,cell,(215) 555-0144,,,,,,,,,,,active
 C-2002,U0ANA,Sam,maybe,,,,,,,,,,,,,active
 C 2003,U0ANA,Jo,yes,,,,,,,,,,,,,active
-"""
-POLICY = """clinic:
-  name: Great Agency
-  timezone: America/New_York
-team:
-  - {slack_id: U0JAMIE, role: supervisor, first_name: Jamie}
-  - {slack_id: U0ANA, role: clinician, first_name: Ana, supervisor: U0JAMIE}
 """
 BAD_POLICY = """clinic:
   name: Great Agency
@@ -74,7 +68,7 @@ def test_keygen_prints_a_usable_key(tmp_path: Path) -> None:
 
 def test_check_policy_accepts_a_good_file(tmp_path: Path) -> None:
     path = tmp_path / "policy.yaml"
-    path.write_text(POLICY, encoding="utf-8")
+    path.write_text(POLICY_YAML, encoding="utf-8")
     result = run(["check-policy", str(path)], dict(os.environ), tmp_path)
     assert result.returncode == 0, result.stderr
     assert "OK" in result.stdout and "2 team member" in result.stdout

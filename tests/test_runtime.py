@@ -17,14 +17,7 @@ from storage.audit import verify_chain
 from storage.crypto import generate_key
 from storage.migrate import pending
 from storage.tables import AuditEvent, TeamMemberRow
-
-POLICY = """clinic:
-  name: Great Agency
-  timezone: America/New_York
-team:
-  - {slack_id: U0JAMIE, role: supervisor, first_name: Jamie}
-  - {slack_id: U0ANA, role: clinician, first_name: Ana, supervisor: U0JAMIE}
-"""
+from tests.policy_yaml import POLICY_YAML
 
 
 def _settings(database_url: str, key: str, **more: object) -> Settings:
@@ -33,7 +26,7 @@ def _settings(database_url: str, key: str, **more: object) -> Settings:
 
 def test_build_deps_on_an_empty_database(tmp_path: Path, key: str, clock: ManualClock) -> None:
     policy = tmp_path / "policy.yaml"
-    policy.write_text(POLICY, encoding="utf-8")
+    policy.write_text(POLICY_YAML, encoding="utf-8")
     url = f"sqlite:///{tmp_path}/new.db"
     deps = build_deps(_settings(url, key, contact_check_policy=policy,
                                 slack_bot_token="xoxb-1234567890-0987654321-abc",

@@ -24,17 +24,12 @@ from bot.csv_formats import CLIENT_COLUMNS
 from bot.standin import SlackStandIn, SocketAck
 from bot.views import ids
 from storage.crypto import generate_key
+from tests.policy_yaml import POLICY_YAML
 
 APP_TOKEN = "xapp-1-A0STANDIN-1234567890-5f1d2c3b4a"
 BOT_TOKEN = "xoxb-1234567890-0987654321-standin"
-POLICY = """clinic:
-  name: Great Agency
-  timezone: America/New_York
-team:
-  - {slack_id: U0JAMIE, role: supervisor, first_name: Jamie}
-  - {slack_id: U0ANA, role: clinician, first_name: Ana, supervisor: U0JAMIE}
-  - {slack_id: U0ADMIN, role: admin, first_name: Lee}
-"""
+# Lee the admin as well: help names the admin.
+POLICY = POLICY_YAML + "  - {slack_id: U0ADMIN, role: admin, first_name: Lee}\n"
 CLIENTS = f"""{",".join(CLIENT_COLUMNS)}
 C-1042,U0ANA,Robin,yes,cell,(215) 555-0142,,,,,cell,yes,00:00,23:59,,,active
 C-1043,U0ANA,Kim,no,,,,,,,,,,,,,active
