@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import SQLModel, select
 
 from bot.services.keys import rotate_keys, sealed_tables
 from storage.audit import verify_chain
@@ -14,7 +15,7 @@ from storage.crypto import DecryptionError, KeyConfigError, Keyring, generate_ke
 from storage.keycheck import ensure_keys
 from storage.sealing import SEALED_FIELDS
 from storage.tables import AuditEvent, CallbackDuty, Client, KeyRecord
-from storage.uow import Store
+from storage.uow import Store, UnitOfWork
 from tests.storage.seeding import seed_every_sealed_field
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
@@ -32,17 +33,23 @@ def _seed(store: Store, codes: tuple[str, ...] = ("C-1", "C-2")) -> dict[str, di
     return seeded
 
 
+def _sealed(uow: UnitOfWork) -> Iterator[tuple[str, SQLModel, str, bytes]]:
+    """Every sealed value in the database: ``table.field``, the row, the field, the blob."""
+    for name, table in sealed_tables().items():
+        for row in uow.session.exec(select(table)).all():
+            for field in SEALED_FIELDS[name]:
+                blob = getattr(row, f"{field}_enc")
+                if blob is not None:
+                    yield f"{name}.{field}", row, field, bytes(blob)
+
+
 def _opened(store: Store) -> dict[str, list[tuple[str | None, str]]]:
     """Every sealed value in the database, opened, with the key id that sealed it."""
     found: dict[str, list[tuple[str | None, str]]] = {}
     with store.unit_of_work() as uow:
-        for name, table in sealed_tables().items():
-            for row in uow.session.exec(select(table)).all():
-                for field in SEALED_FIELDS[name]:
-                    blob = getattr(row, f"{field}_enc")
-                    if blob is not None:
-                        found.setdefault(f"{name}.{field}", []).append(
-                            (uow.sealer.open(row, field), Keyring.key_id_of(bytes(blob))))
+        for place, row, field, blob in _sealed(uow):
+            found.setdefault(place, []).append(
+                (uow.sealer.open(row, field), Keyring.key_id_of(blob)))
     return found
 
 
@@ -141,11 +148,6 @@ def _opened_tolerant(store: Store) -> dict[str, list[str]]:
     """Key ids of every sealed value (opening not needed): what a rotation would change."""
     found: dict[str, list[str]] = {}
     with store.unit_of_work() as uow:
-        for name, table in sealed_tables().items():
-            for row in uow.session.exec(select(table)).all():
-                for field in SEALED_FIELDS[name]:
-                    blob = getattr(row, f"{field}_enc")
-                    if blob is not None:
-                        found.setdefault(f"{name}.{field}", []).append(
-                            Keyring.key_id_of(bytes(blob)))
+        for place, _row, _field, blob in _sealed(uow):
+            found.setdefault(place, []).append(Keyring.key_id_of(blob))
     return {k: sorted(v) for k, v in found.items()}
