@@ -59,6 +59,13 @@ def start(n: int, database_url: str, api_url: str, key: str, *args: str
     return workers
 
 
+def finish(worker: subprocess.Popen[str]) -> str:
+    """What ``worker`` printed, once it has exited 0 (its stderr in the failure if not)."""
+    out, err = worker.communicate(timeout=120)
+    assert worker.returncode == 0, err
+    return out
+
+
 def accepted(slack: SlackStandIn) -> list[ApiCall]:
     return [c for c in slack.calls_to("chat.postMessage") if c.status == 200 and c.error is None]
 
@@ -145,11 +152,7 @@ def test_two_replicas_together_keep_to_the_send_rate(pg: str, store: Store, key:
     with SlackStandIn() as slack:
         workers = start(2, pg, slack.api_url, key, "--idle", "3")
         ids = enqueue(store, 150, recipients=75)
-        outs = []
-        for worker in workers:
-            out, err = worker.communicate(timeout=120)
-            assert worker.returncode == 0, err
-            outs.append(out)
+        outs = [finish(worker) for worker in workers]
         calls = accepted(slack)
     assert Counter(outbox_id(c) for c in calls) == Counter(ids), "each message exactly once"
     shares = [len(posted_by(out)) for out in outs]
@@ -178,11 +181,7 @@ def test_a_429_seen_by_one_replica_stops_the_other_inside_retry_after(
         slack.on_call = refuse_once
         workers = start(2, pg, slack.api_url, key, "--idle", "3")
         ids = enqueue(store, 150, recipients=75)
-        outs = []
-        for worker in workers:
-            out, err = worker.communicate(timeout=120)
-            assert worker.returncode == 0, err
-            outs.append(out)
+        outs = [finish(worker) for worker in workers]
         [limited] = [c for c in slack.calls_to("chat.postMessage") if c.status == 429]
         calls = accepted(slack)
         everything = slack.calls
@@ -217,8 +216,7 @@ def test_a_killed_replica_stops_counting_and_the_survivor_speeds_up(
         ids = enqueue(store, 260, recipients=130)
         assert holder["doomed"].wait(60) == -signal.SIGKILL
         doomed_out = holder["doomed"].stdout.read()
-        survivor_out, err = survivor.communicate(timeout=120)
-        assert survivor.returncode == 0, err
+        survivor_out = finish(survivor)
         slack.on_call = None
         calls = accepted(slack)
     [kill] = killed_at
