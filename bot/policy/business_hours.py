@@ -348,12 +348,11 @@ def _turnaround(
     clinic = policy.clinic
     start, start_reason = _clock_start(clinic, called_at, policy.callbacks.operating_hours_only)
     deadline = add_open_day_time(clinic, start, timedelta(hours=hours))
-    reasons = [
-        f"Turnaround: {hours_text(hours)} from the call, not counting days the clinic is "
-        f"closed all day; that is {_local(clinic, deadline)}."
-    ]
-    if start_reason:
-        reasons.append(start_reason)
+    reasons = [start_reason] if start_reason else []
+    reasons.append(
+        f"Turnaround: {hours_text(hours)} from {'then' if start_reason else 'the call'}, not "
+        f"counting days the clinic is closed all day; they end {_local(clinic, deadline)}."
+    )
     closed = _closed_days_between(clinic, start, deadline)
     if closed:
         reasons.append(f"Not counted: {', '.join(closed)}.")

@@ -402,12 +402,12 @@ ANY_HOURS = {"operating_hours_only": False}
         pytest.param(
             policy(), ny(2026, 11, 17, 9, 40), ny(2026, 11, 18, 9, 40), ny(2026, 11, 17, 9, 40),
             ["24 hours from the call, not counting days the clinic is closed all day; "
-             "that is Wed 18 Nov 09:40 EST", "open now"],
+             "they end Wed 18 Nov 09:40 EST", "open now"],
             id="001: Tue 09:40 -> Wed 09:40",
         ),
         pytest.param(
             policy(), ny(2026, 3, 13, 15, 0), ny(2026, 3, 16, 15, 0), ny(2026, 3, 13, 15, 0),
-            ["that is Mon 16 Mar 15:00 EDT", "Not counted: Sat 14 Mar, Sun 15 Mar."],
+            ["they end Mon 16 Mar 15:00 EDT", "Not counted: Sat 14 Mar, Sun 15 Mar."],
             id="001: Fri 15:00 -> Mon 15:00",
         ),
         pytest.param(
@@ -427,7 +427,8 @@ ANY_HOURS = {"operating_hours_only": False}
         ),
         pytest.param(
             policy(), ny(2026, 3, 14, 12, 0), ny(2026, 3, 17, 9, 0), ny(2026, 3, 16, 9, 0),
-            ["so the clock started when it opened, Mon 16 Mar 09:00 EDT"],
+            ["so the clock started when it opened, Mon 16 Mar 09:00 EDT",
+             "Turnaround: 24 hours from then,"],
             id="001: Saturday call, operating hours only -> clock from Monday's opening",
         ),
         pytest.param(
@@ -445,13 +446,13 @@ ANY_HOURS = {"operating_hours_only": False}
         ),
         pytest.param(
             policy(**ANY_HOURS), ny(2026, 3, 3, 20, 0), ny(2026, 3, 4, 20, 0),
-            ny(2026, 3, 3, 20, 0), ["that is Wed 04 Mar 20:00 EST", "any time"],
+            ny(2026, 3, 3, 20, 0), ["they end Wed 04 Mar 20:00 EST", "any time"],
             id="001: weekday 20:00, any hours -> Wed 20:00",
         ),
         pytest.param(
             policy(SHORT_FRIDAY), ny(2026, 3, 12, 15, 0), ny(2026, 3, 16, 9, 0),
             ny(2026, 3, 12, 15, 0),
-            ["that is Fri 13 Mar 15:00 EDT", "That is outside opening hours, so it is due when "
+            ["they end Fri 13 Mar 15:00 EDT", "That is outside opening hours, so it is due when "
              "the clinic next opens, Mon 16 Mar 09:00 EDT."],
             id="001: due after Friday's 13:00 closing moves to Monday's opening",
         ),
@@ -462,7 +463,7 @@ ANY_HOURS = {"operating_hours_only": False}
         ),
         pytest.param(
             policy(SHORT_FRIDAY, **ANY_HOURS), ny(2026, 3, 12, 15, 0), ny(2026, 3, 13, 15, 0),
-            ny(2026, 3, 12, 15, 0), ["that is Fri 13 Mar 15:00 EDT"],
+            ny(2026, 3, 12, 15, 0), ["they end Fri 13 Mar 15:00 EDT"],
             id="001: any hours: a due time after closing stays",
         ),
         pytest.param(
@@ -473,42 +474,42 @@ ANY_HOURS = {"operating_hours_only": False}
         ),
         pytest.param(
             policy(), ny(2026, 3, 6, 15, 0), ny(2026, 3, 9, 15, 0), ny(2026, 3, 6, 15, 0),
-            ["that is Mon 09 Mar 15:00 EDT", "Sun 08 Mar"],
+            ["they end Mon 09 Mar 15:00 EDT", "Sun 08 Mar"],
             id="001: New York, the 2026-03-08 change on a closed Sunday",
         ),
         pytest.param(
             policy(), ny(2026, 10, 30, 15, 0), ny(2026, 11, 2, 15, 0), ny(2026, 10, 30, 15, 0),
-            ["that is Mon 02 Nov 15:00 EST", "Sun 01 Nov"],
+            ["they end Mon 02 Nov 15:00 EST", "Sun 01 Nov"],
             id="001: New York, the 2026-11-01 change on a closed Sunday",
         ),
         pytest.param(
             policy(EVERY_DAY, **ANY_HOURS), ny(2026, 3, 7, 15, 0), ny(2026, 3, 8, 16, 0),
-            ny(2026, 3, 7, 15, 0), ["that is Sun 08 Mar 16:00 EDT"],
+            ny(2026, 3, 7, 15, 0), ["they end Sun 08 Mar 16:00 EDT"],
             id="001: open on 2026-03-08: 24 elapsed hours",
         ),
         pytest.param(
             policy(EVERY_DAY), ny(2026, 3, 7, 16, 30), ny(2026, 3, 9, 9, 0),
-            ny(2026, 3, 7, 16, 30), ["that is Sun 08 Mar 17:30 EDT", "outside opening hours"],
+            ny(2026, 3, 7, 16, 30), ["they end Sun 08 Mar 17:30 EDT", "outside opening hours"],
             id="001: open on 2026-03-08: 17:30 EDT is after closing -> Monday's opening",
         ),
         pytest.param(
             policy(EVERY_DAY), ny(2026, 10, 31, 9, 0), ny(2026, 11, 1, 9, 0),
-            ny(2026, 10, 31, 9, 0), ["that is Sun 01 Nov 08:00 EST", "outside opening hours"],
+            ny(2026, 10, 31, 9, 0), ["they end Sun 01 Nov 08:00 EST", "outside opening hours"],
             id="001: open on 2026-11-01: 08:00 EST is before opening -> 09:00",
         ),
         pytest.param(
             policy(LDN), ldn(2026, 3, 27, 15, 0), ldn(2026, 3, 30, 15, 0),
-            ldn(2026, 3, 27, 15, 0), ["that is Mon 30 Mar 15:00 BST"],
+            ldn(2026, 3, 27, 15, 0), ["they end Mon 30 Mar 15:00 BST"],
             id="001: London, the 2026-03-29 change",
         ),
         pytest.param(
             policy(LDN), ldn(2026, 10, 23, 15, 0), ldn(2026, 10, 26, 15, 0),
-            ldn(2026, 10, 23, 15, 0), ["that is Mon 26 Oct 15:00 GMT"],
+            ldn(2026, 10, 23, 15, 0), ["they end Mon 26 Oct 15:00 GMT"],
             id="001: London, the 2026-10-25 change",
         ),
         pytest.param(
             policy(LDN_EVERY_DAY, **ANY_HOURS), ldn(2026, 3, 28, 12, 0),
-            ldn(2026, 3, 29, 13, 0), ldn(2026, 3, 28, 12, 0), ["that is Sun 29 Mar 13:00 BST"],
+            ldn(2026, 3, 29, 13, 0), ldn(2026, 3, 28, 12, 0), ["they end Sun 29 Mar 13:00 BST"],
             id="001: London, open on 2026-03-29: 24 elapsed hours",
         ),
         pytest.param(
