@@ -443,8 +443,9 @@ def reminder_times(
     - with a ``window``, a reminder outside every window moves to the start of the next one
       (never past ``due_at``, which ``callback_due`` puts at the end of a window).
 
-    ``due_at`` is kept as given (``callback_due`` puts it inside opening hours, or at the end
-    of a window). Reminders before ``not_before`` are dropped.
+    ``due_at`` is kept as given: ``callback_due`` puts it inside opening hours with
+    ``operating_hours_only``, and at the end of a window with one (that reminder is the
+    deadline itself, as the window closes). Reminders before ``not_before`` are dropped.
     """
     due_at = _as_utc("due_at", due_at)
     not_before = _as_utc("not_before", not_before)
