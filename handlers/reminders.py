@@ -62,7 +62,8 @@ def handle_missed(form: Missed, ctx: CommandContext) -> None:
         return
     policy = deps.policy
     reasons = result.due.reasons
-    if not form.voicemail and form.voicemail is None and policy.callbacks.require_voicemail:
+    if (form.voicemail is None and policy.callbacks.require_voicemail
+            and not result.calls_refused):
         reasons = (*reasons, "If a voicemail was left, log it again with `voicemail`.")
     ctx.reply(missed_reply(
         who=result.client_code or "a potential client",

@@ -13,7 +13,7 @@ from bot.policy.clinic import ConfirmBy, DailyWindow, TeamMember
 from bot.policy.validation import PolicyInvalid
 from bot.policy_file import check_policy_file, load_policy
 
-# The "Policy file" example of CONTRACT.md, verbatim.
+# The "Policy file" example of CONTRACT.md, verbatim (a comment shortened to fit the line).
 CONTRACT_EXAMPLE = """\
 clinic:
   name: Great Agency                 # said in voicemails only with the client's consent
@@ -29,8 +29,9 @@ clinic:
     subdivision: PA                  # optional
     extra: ["2026-12-24"]            # clinic closures
   emergency: "If this is an emergency, hang up and dial 911."
+  after_hours_contact: "Crisis line 988, or the on-call clinician at 555-0100"
 callbacks:
-  turnaround_business_hours: 24      # null: no turnaround rule
+  turnaround_hours: 24               # clock hours; closed days don't count. null: no rule
   operating_hours_only: true         # reminders and calls only inside clinic hours
   require_voicemail: false           # true: no voicemail, no call back owed
   window: null                       # e.g. "08:00-09:00": calls returned only then
@@ -89,7 +90,8 @@ def test_default_policy_reproduces_the_clinic_protocol() -> None:
     assert clinic.hours_on(date(2026, 11, 28)) is None  # a Saturday
     assert clinic.emergency == "If this is an emergency, hang up and dial 911."
     assert clinic.phone_region == "US"
-    assert policy.callbacks.turnaround_business_hours == 24
+    assert clinic.after_hours_contact is None  # each clinic names its own
+    assert policy.callbacks.turnaround_hours == 24
     assert policy.callbacks.operating_hours_only is True
     assert policy.callbacks.require_voicemail is False
     assert policy.callbacks.window is None
@@ -123,6 +125,9 @@ def test_contract_example_loads(tmp_path: Path) -> None:
     assert policy.clinic.hours == NINE_TO_FIVE
     assert (policy.clinic.holidays.country, policy.clinic.holidays.subdivision) == ("US", "PA")
     assert policy.clinic.holidays.is_closed(date(2026, 12, 24))
+    assert policy.clinic.after_hours_contact == (
+        "Crisis line 988, or the on-call clinician at 555-0100")
+    assert policy.callbacks.turnaround_hours == 24
     assert policy.approvals.phone_coaching == "U0BEDICS"
     assert policy.approvals.backup == "U0DIRECTOR"
     assert policy.member("U0ANA") == TeamMember("U0ANA", "clinician", "Ana", "U0JAMIE")

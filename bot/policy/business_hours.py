@@ -1,4 +1,4 @@
-"""The business-hours clock: opening hours, business-time arithmetic, call-back duties, reminders.
+"""The clinic's clocks (opening hours, business time, the call-back clock), call-backs, reminders.
 
 Pure: takes every instant as an argument, never reads the clock, never does I/O.
 
@@ -14,6 +14,10 @@ Semantics shared by every function here:
   skipped in spring) is read with the offset in force before the change (02:30 becomes 03:30
   daylight time); an ambiguous one (the hour repeated in autumn) means its first occurrence.
 - Business time is elapsed real time while the clinic is open, summed span by span.
+- Open-day time (the call-back clock of seed 001: a day's turnaround, weekends and holidays
+  not counted) is elapsed real time on the local dates the clinic opens at all, midnight to
+  midnight: the clock stops on days it is closed all day (closed weekdays, public holidays,
+  extra closures).
 - Searches step a day at a time and give up with ``ValueError`` after ``MAX_CLOSED_DAYS``
   consecutive days without a span (a clinic that never opens).
 """
@@ -30,9 +34,11 @@ from bot.policy.clinic import Clinic, ClinicPolicy, DailyWindow
 MAX_CLOSED_DAYS = 366
 _ONE_DAY = timedelta(days=1)
 _ZERO = timedelta(0)
+_MIDNIGHT = time(0, 0)
 
 Span = tuple[datetime, datetime]  # [start, end) in UTC
 HoursOf = Callable[[date], DailyWindow | None]
+SpanOf = Callable[[date], Span | None]  # a local date's span, None on a day without one
 
 
 # --- spans -------------------------------------------------------------------------------------
@@ -60,13 +66,38 @@ def _span_on(day: date, hours: DailyWindow | None, tz: ZoneInfo) -> Span | None:
     return _local_instant(day, hours.opens, tz), _local_instant(day, hours.closes, tz)
 
 
-def _spans(clinic: Clinic, hours_of: HoursOf, moment: datetime, step: timedelta) -> Iterator[Span]:
-    """Daily spans from the local date of ``moment`` onwards (``step`` +1 day) or backwards (-1)."""
+def _daily(clinic: Clinic, hours_of: HoursOf) -> SpanOf:
+    """The span of ``hours_of(day)`` on each local date, as UTC instants."""
     tz = clinic.timezone
-    day = moment.astimezone(tz).date()
+    return lambda day: _span_on(day, hours_of(day), tz)
+
+
+def _opening_hours(clinic: Clinic) -> SpanOf:
+    return _daily(clinic, clinic.hours_on)
+
+
+def _open_days(clinic: Clinic) -> SpanOf:
+    """Whole local days, midnight to midnight, on the dates the clinic opens at all.
+
+    A midnight skipped by a DST change is read like any skipped wall time (see the module's
+    docstring), so consecutive open days join without a gap or an overlap.
+    """
+    tz = clinic.timezone
+
+    def span_of(day: date) -> Span | None:
+        if clinic.hours_on(day) is None:
+            return None
+        return _local_instant(day, _MIDNIGHT, tz), _local_instant(day + _ONE_DAY, _MIDNIGHT, tz)
+
+    return span_of
+
+
+def _spans(clinic: Clinic, span_of: SpanOf, moment: datetime, step: timedelta) -> Iterator[Span]:
+    """Daily spans from the local date of ``moment`` onwards (``step`` +1 day) or backwards (-1)."""
+    day = moment.astimezone(clinic.timezone).date()
     closed_run = 0
     while closed_run < MAX_CLOSED_DAYS:
-        span = _span_on(day, hours_of(day), tz)
+        span = span_of(day)
         if span is None:
             closed_run += 1
         else:
@@ -79,25 +110,61 @@ def _spans(clinic: Clinic, hours_of: HoursOf, moment: datetime, step: timedelta)
     )
 
 
-def _window_on_open_days(clinic: Clinic, window: DailyWindow) -> HoursOf:
+def _window_on_open_days(clinic: Clinic, window: DailyWindow) -> SpanOf:
     """The daily ``window`` on the days the clinic is open, whatever its opening hours."""
 
     def hours_of(day: date) -> DailyWindow | None:
         return window if clinic.hours_on(day) is not None else None
 
-    return hours_of
+    return _daily(clinic, hours_of)
 
 
-def _first_span_ending_after(clinic: Clinic, hours_of: HoursOf, at: datetime) -> Span:
-    return next(span for span in _spans(clinic, hours_of, at, _ONE_DAY) if span[1] > at)
+def _first_span_ending_after(clinic: Clinic, span_of: SpanOf, at: datetime) -> Span:
+    return next(span for span in _spans(clinic, span_of, at, _ONE_DAY) if span[1] > at)
 
 
-def _first_span_starting_at_or_after(clinic: Clinic, hours_of: HoursOf, at: datetime) -> Span:
-    return next(span for span in _spans(clinic, hours_of, at, _ONE_DAY) if span[0] >= at)
+def _first_span_starting_at_or_after(clinic: Clinic, span_of: SpanOf, at: datetime) -> Span:
+    return next(span for span in _spans(clinic, span_of, at, _ONE_DAY) if span[0] >= at)
 
 
-def _last_span_ending_at_or_before(clinic: Clinic, hours_of: HoursOf, at: datetime) -> Span:
-    return next(span for span in _spans(clinic, hours_of, at, -_ONE_DAY) if span[1] <= at)
+def _last_span_ending_at_or_before(clinic: Clinic, span_of: SpanOf, at: datetime) -> Span:
+    return next(span for span in _spans(clinic, span_of, at, -_ONE_DAY) if span[1] <= at)
+
+
+def _at_or_after_in(clinic: Clinic, span_of: SpanOf, at: datetime) -> datetime:
+    """``at`` when it falls inside a span, else the start of the next span."""
+    start, _ = _first_span_ending_after(clinic, span_of, at)
+    return max(start, at)
+
+
+def _add_over(clinic: Clinic, span_of: SpanOf, start: datetime, amount: timedelta) -> datetime:
+    """The instant ``amount`` of time inside the spans has elapsed since ``start``."""
+    cursor = _as_utc("start", start)
+    remaining = _non_negative(amount)
+    spans = _spans(clinic, span_of, cursor, _ONE_DAY)
+    while True:
+        opens, closes = next(spans)
+        if closes <= cursor:
+            continue
+        begin = max(opens, cursor)
+        if remaining <= closes - begin:
+            return begin + remaining
+        remaining -= closes - begin
+
+
+def _subtract_over(clinic: Clinic, span_of: SpanOf, end: datetime, amount: timedelta) -> datetime:
+    """The instant ``amount`` of time inside the spans before ``end``."""
+    cursor = _as_utc("end", end)
+    remaining = _non_negative(amount)
+    spans = _spans(clinic, span_of, cursor, -_ONE_DAY)
+    while True:
+        opens, closes = next(spans)
+        if opens >= cursor:
+            continue
+        finish = min(closes, cursor)
+        if remaining <= finish - opens:
+            return finish - remaining
+        remaining -= finish - opens
 
 
 # --- the clock ---------------------------------------------------------------------------------
@@ -120,9 +187,7 @@ def next_open(clinic: Clinic, at: datetime) -> datetime:
 
     Raises ``ValueError`` when the clinic has no opening hours for ``MAX_CLOSED_DAYS`` days.
     """
-    at = _as_utc("at", at)
-    start, _ = _first_span_ending_after(clinic, clinic.hours_on, at)
-    return max(start, at)
+    return _at_or_after_in(clinic, _opening_hours(clinic), _as_utc("at", at))
 
 
 def add_business_time(clinic: Clinic, start: datetime, amount: timedelta) -> datetime:
@@ -133,17 +198,7 @@ def add_business_time(clinic: Clinic, start: datetime, amount: timedelta) -> dat
     count runs out exactly at a closing time, the result is that closing time (Friday 09:00 plus
     8 hours is Friday 17:00, not Monday 09:00). ``amount`` must not be negative.
     """
-    cursor = _as_utc("start", start)
-    remaining = _non_negative(amount)
-    spans = _spans(clinic, clinic.hours_on, cursor, _ONE_DAY)
-    while True:
-        opens, closes = next(spans)
-        if closes <= cursor:
-            continue
-        begin = max(opens, cursor)
-        if remaining <= closes - begin:
-            return begin + remaining
-        remaining -= closes - begin
+    return _add_over(clinic, _opening_hours(clinic), start, amount)
 
 
 def subtract_business_time(clinic: Clinic, end: datetime, amount: timedelta) -> datetime:
@@ -156,17 +211,26 @@ def subtract_business_time(clinic: Clinic, end: datetime, amount: timedelta) -> 
     hours and ``d`` > 0, ``subtract_business_time(c, add_business_time(c, x, d), d) == x``.
     ``amount`` must not be negative.
     """
-    cursor = _as_utc("end", end)
-    remaining = _non_negative(amount)
-    spans = _spans(clinic, clinic.hours_on, cursor, -_ONE_DAY)
-    while True:
-        opens, closes = next(spans)
-        if opens >= cursor:
-            continue
-        finish = min(closes, cursor)
-        if remaining <= finish - opens:
-            return finish - remaining
-        remaining -= finish - opens
+    return _subtract_over(clinic, _opening_hours(clinic), end, amount)
+
+
+def add_open_day_time(clinic: Clinic, start: datetime, amount: timedelta) -> datetime:
+    """The instant ``amount`` of elapsed time after ``start``, the clock stopped on every day
+    the clinic is closed all day (closed weekdays, public holidays, extra closures).
+
+    The call-back clock: Tuesday 09:40 plus 24 hours is Wednesday 09:40; Friday 15:00 plus 24
+    hours is Monday 15:00. Every moment of a day the clinic opens at all counts, evenings
+    included; a DST day counts as the 23 or 25 hours it lasts. When ``start`` falls on a closed
+    day, counting starts at midnight of the next open day. When the count runs out exactly at
+    the end of an open day, the result is that midnight. ``amount`` must not be negative.
+    """
+    return _add_over(clinic, _open_days(clinic), start, amount)
+
+
+def subtract_open_day_time(clinic: Clinic, end: datetime, amount: timedelta) -> datetime:
+    """The instant ``amount`` of open-day time before ``end``: the inverse of
+    ``add_open_day_time`` (see ``subtract_business_time`` for the boundaries)."""
+    return _subtract_over(clinic, _open_days(clinic), end, amount)
 
 
 def business_time_between(clinic: Clinic, a: datetime, b: datetime) -> timedelta:
@@ -199,7 +263,8 @@ class CallbackDue:
     """Whether a missed call must be returned, by when, from when, and why.
 
     ``due_at``: the deadline (UTC), None when nothing fixes one. ``earliest_call_at``: the first
-    moment the call back may be made (UTC), None when no call back is owed.
+    moment the call back may be made (UTC), None when no call back is owed. ``reasons`` never
+    carry a number, a name or a do-not-call reason: anyone on the team may read them.
     """
 
     owed: bool
@@ -208,12 +273,25 @@ class CallbackDue:
     earliest_call_at: datetime | None
 
 
-def callback_due(policy: ClinicPolicy, called_at: datetime, voicemail_left: bool) -> CallbackDue:
-    """Apply the clinic's ``CallbackPolicy`` to a call missed at ``called_at``.
+CALLS_REFUSED_REASON = (
+    "The client has not given permission to be called, so no call back is owed and none "
+    "is scheduled."
+)
 
+
+def callback_due(
+    policy: ClinicPolicy, called_at: datetime, voicemail_left: bool, *,
+    calls_refused: bool = False,
+) -> CallbackDue:
+    """Apply the clinic's ``CallbackPolicy`` to a call missed at ``called_at`` (seed 001).
+
+    - ``calls_refused`` (the client has not given permission to be called): not owed, no times.
     - ``require_voicemail`` and no voicemail: not owed, no times.
-    - ``turnaround_business_hours`` N: due N business hours after the call (counting from the next
-      opening when the call came in while the clinic was closed). None: no turnaround deadline.
+    - ``turnaround_hours`` N: the call-back clock (``add_open_day_time``) runs N hours from the
+      call, stopped on the days the clinic is closed all day. With ``operating_hours_only`` a
+      call that came in while the clinic was closed starts the clock at the next opening, and a
+      deadline outside opening hours (its closing instant included) moves to the next opening.
+      None: no turnaround deadline.
     - ``window`` (e.g. 08:00-09:00): calls are returned only inside that daily window on the days
       the clinic is open; the window replaces opening hours for when the call may be made (it may
       lie outside them, e.g. the hour before opening). The first window after the call is the
@@ -227,14 +305,11 @@ def callback_due(policy: ClinicPolicy, called_at: datetime, voicemail_left: bool
     called_at = _as_utc("called_at", called_at)
     rules = policy.callbacks
     clinic = policy.clinic
+    if calls_refused:
+        return _not_owed(CALLS_REFUSED_REASON)
     if rules.require_voicemail and not voicemail_left:
-        return CallbackDue(
-            owed=False,
-            due_at=None,
-            reasons=(
-                "No voicemail was left, and this clinic returns only calls with a voicemail.",
-            ),
-            earliest_call_at=None,
+        return _not_owed(
+            "No voicemail was left, and this clinic returns only calls with a voicemail."
         )
     reasons = [
         "A voicemail was left, so a call back is owed."
@@ -242,10 +317,8 @@ def callback_due(policy: ClinicPolicy, called_at: datetime, voicemail_left: bool
         else "This clinic returns every missed call, voicemail or not."
     ]
     deadline: datetime | None = None
-    if rules.turnaround_business_hours is not None:
-        deadline, turnaround_reasons = _turnaround(
-            clinic, called_at, rules.turnaround_business_hours
-        )
+    if rules.turnaround_hours is not None:
+        deadline, turnaround_reasons = _turnaround(policy, called_at, rules.turnaround_hours)
         reasons += turnaround_reasons
     else:
         reasons.append("This clinic sets no turnaround time for call backs.")
@@ -254,40 +327,70 @@ def callback_due(policy: ClinicPolicy, called_at: datetime, voicemail_left: bool
         reasons.append(window_reason)
     else:
         due_at = deadline
+        if due_at is not None and rules.operating_hours_only and not is_open(clinic, due_at):
+            due_at = next_open(clinic, due_at)
+            reasons.append(
+                "That is outside opening hours, so it is due when the clinic next opens, "
+                f"{_local(clinic, due_at)}."
+            )
         earliest, hours_reason = _earliest_in_hours(clinic, called_at, rules.operating_hours_only)
         reasons.append(hours_reason)
     return CallbackDue(owed=True, due_at=due_at, reasons=tuple(reasons), earliest_call_at=earliest)
 
 
-def _turnaround(clinic: Clinic, called_at: datetime, hours: float) -> tuple[datetime, list[str]]:
-    due = add_business_time(clinic, called_at, timedelta(hours=hours))
-    reasons = [
-        f"Turnaround: {hours:g} business hours from the call, excluding weekends and holidays, "
-        f"ends {_local(clinic, due)}."
-    ]
-    if not is_open(clinic, called_at):
-        reasons.append(
-            "The clinic was closed when the call came in, so the clock started at "
-            f"{_local(clinic, next_open(clinic, called_at))}."
-        )
-    closures = _closures_between(clinic, called_at, due)
-    if closures:
-        reasons.append(f"Not counted: {', '.join(closures)}.")
-    return due, reasons
+def _not_owed(reason: str) -> CallbackDue:
+    return CallbackDue(owed=False, due_at=None, reasons=(reason,), earliest_call_at=None)
+
+
+def _turnaround(
+    policy: ClinicPolicy, called_at: datetime, hours: float
+) -> tuple[datetime, list[str]]:
+    clinic = policy.clinic
+    start, start_reason = _clock_start(clinic, called_at, policy.callbacks.operating_hours_only)
+    deadline = add_open_day_time(clinic, start, timedelta(hours=hours))
+    reasons = [start_reason] if start_reason else []
+    reasons.append(
+        f"Turnaround: {hours_text(hours)} from {'then' if start_reason else 'the call'}, not "
+        f"counting days the clinic is closed all day; they end {_local(clinic, deadline)}."
+    )
+    closed = _closed_days_between(clinic, start, deadline)
+    if closed:
+        reasons.append(f"Not counted: {', '.join(closed)}.")
+    return deadline, reasons
+
+
+def hours_text(hours: float) -> str:
+    """``24`` -> "24 hours", ``1`` -> "1 hour", ``1.5`` -> "1.5 hours"."""
+    return f"{hours:g} hour{'' if hours == 1 else 's'}"
+
+
+def _clock_start(
+    clinic: Clinic, called_at: datetime, operating_hours_only: bool
+) -> tuple[datetime, str | None]:
+    """When the call-back clock starts, and why when that is not the moment of the call."""
+    if operating_hours_only:
+        start = next_open(clinic, called_at)
+        why = "The clinic was closed when the call came in, so the clock started when it opened,"
+    else:
+        start = _at_or_after_in(clinic, _open_days(clinic), called_at)
+        closed_day = called_at.astimezone(clinic.timezone)
+        why = f"The clinic is closed all day on {closed_day:%a %d %b}, so the clock started at"
+    if start == called_at:
+        return start, None
+    return start, f"{why} {_local(clinic, start)}."
 
 
 def _windowed(
     clinic: Clinic, window: DailyWindow, called_at: datetime, deadline: datetime | None
 ) -> tuple[datetime, datetime, str]:
-    hours_of = _window_on_open_days(clinic, window)
-    first = _first_span_starting_at_or_after(clinic, hours_of, called_at)
+    windows = _window_on_open_days(clinic, window)
+    first = _first_span_starting_at_or_after(clinic, windows, called_at)
     due = first[1]
     if deadline is not None:
-        due = max(due, _last_span_ending_at_or_before(clinic, hours_of, deadline)[1])
-    current = _first_span_ending_after(clinic, hours_of, called_at)
-    earliest = max(current[0], called_at)
+        due = max(due, _last_span_ending_at_or_before(clinic, windows, deadline)[1])
+    earliest = _at_or_after_in(clinic, windows, called_at)
     reason = (
-        f"Calls are returned only {window} on business days, "
+        f"Calls are returned only {window} on the days the clinic is open, "
         f"so it is due by the end of the window on {_local(clinic, due)}; "
         f"it can be returned from {_local(clinic, earliest)}."
     )
@@ -305,14 +408,16 @@ def _earliest_in_hours(
     return earliest, f"Call back only while the clinic is open, from {_local(clinic, earliest)}."
 
 
-def _closures_between(clinic: Clinic, start: datetime, end: datetime) -> list[str]:
-    """Names of holidays and closures between two instants that fall on usual opening days."""
+def _closed_days_between(clinic: Clinic, start: datetime, end: datetime) -> list[str]:
+    """The days the clinic is closed all day that begin before ``end``, from ``start``'s date:
+    a holiday or closure by its name, a usual closed weekday by its date."""
     tz = clinic.timezone
-    day, last_day = start.astimezone(tz).date(), end.astimezone(tz).date()
+    day = start.astimezone(tz).date()
     names = []
-    while day <= last_day:
-        if day.weekday() in clinic.hours and clinic.hours_on(day) is None:
-            names.append(f"{clinic.holidays.name_of(day)} ({day:%a %d %b})")
+    while _local_instant(day, _MIDNIGHT, tz) < end:
+        if clinic.hours_on(day) is None:
+            name = clinic.holidays.name_of(day)
+            names.append(f"{name} ({day:%a %d %b})" if name else f"{day:%a %d %b}")
         day += _ONE_DAY
     return names
 
@@ -329,16 +434,26 @@ def reminder_times(
 ) -> tuple[datetime, ...]:
     """When to remind the clinician of a call back due at ``due_at`` (UTC, sorted, no repeats).
 
-    One reminder per ``remind_before`` offset, that much business time before ``due_at`` when
-    ``operating_hours_only`` (so it falls inside opening hours, see ``subtract_business_time``),
-    else that much wall time before; plus one at ``due_at`` itself, which is kept as given even
-    when it is a closing time. Reminders before ``not_before`` are dropped.
+    One reminder per ``remind_before`` offset, that much business time before ``due_at``, and
+    one at ``due_at`` itself. Each lands when the clinician can act on it:
+
+    - ``operating_hours_only``: business time is opening hours (``subtract_business_time``), so
+      the reminder falls inside them; otherwise it is time on the days the clinic opens
+      (``subtract_open_day_time``), so it never falls on a day the clinic is closed all day.
+    - with a ``window``, a reminder outside every window moves to the start of the next one
+      (never past ``due_at``, which ``callback_due`` puts at the end of a window).
+
+    ``due_at`` is kept as given: ``callback_due`` puts it inside opening hours with
+    ``operating_hours_only``, and at the end of a window with one (that reminder is the
+    deadline itself, as the window closes). Reminders before ``not_before`` are dropped.
     """
     due_at = _as_utc("due_at", due_at)
     not_before = _as_utc("not_before", not_before)
     rules = policy.callbacks
-    if rules.operating_hours_only:
-        before = [subtract_business_time(policy.clinic, due_at, o) for o in rules.remind_before]
-    else:
-        before = [due_at - offset for offset in rules.remind_before]
-    return tuple(sorted({t for t in (*before, due_at) if t >= not_before}))
+    clinic = policy.clinic
+    subtract = subtract_business_time if rules.operating_hours_only else subtract_open_day_time
+    before = [subtract(clinic, due_at, offset) for offset in rules.remind_before]
+    if rules.window is not None:
+        windows = _window_on_open_days(clinic, rules.window)
+        before = [_at_or_after_in(clinic, windows, t) for t in before]
+    return tuple(sorted({t for t in (*before, due_at) if not_before <= t <= due_at}))

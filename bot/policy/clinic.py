@@ -64,6 +64,7 @@ class Clinic:
     hours: Mapping[int, DailyWindow]  # date.weekday() -> hours; absent days are closed
     holidays: HolidayCalendar = field(default_factory=HolidayCalendar)
     emergency: str = "If this is an emergency, hang up and dial 911."
+    after_hours_contact: str | None = None  # who clients reach after hours, e.g. a crisis line
     phone_region: str = "US"  # default region for numbers written without +country
     phone: str | None = None  # E.164: the callback number the scripts give; None: a prompt
 
@@ -76,7 +77,7 @@ class Clinic:
 
 @dataclass(frozen=True)
 class CallbackPolicy:
-    turnaround_business_hours: float | None = 24
+    turnaround_hours: float | None = 24  # clock hours; days closed all day do not count
     operating_hours_only: bool = True
     require_voicemail: bool = False
     window: DailyWindow | None = None

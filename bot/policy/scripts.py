@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from string import Formatter
 
 from bot.policy.business_hours import is_open, next_open
@@ -267,6 +267,11 @@ def clinic_time_text(policy: ClinicPolicy, moment: datetime) -> str:
     return _date_time_text(_local(policy, moment))
 
 
+def time_of_day_text(wall: time) -> str:
+    """A wall-clock time of day as said to a client: "9:00 AM", "5:30 PM"."""
+    return _clock_text(wall)
+
+
 # --- overrides ---------------------------------------------------------------------------------
 
 
@@ -353,7 +358,7 @@ def _local(policy: ClinicPolicy, moment: datetime) -> datetime:
     return moment.astimezone(policy.clinic.timezone)
 
 
-def _clock_text(local: datetime) -> str:
+def _clock_text(local: datetime | time) -> str:
     hour = local.hour % 12 or 12
     return f"{hour}:{local.minute:02d} {'AM' if local.hour < 12 else 'PM'}"
 

@@ -1,14 +1,16 @@
 """Guidance topics (`/contact-check topic NAME`): the clinic's contact protocol, in Slack mrkdwn.
 
 Pure: the texts are fixed; ``topic_text`` fills in what comes from the clinic's policy (its
-emergency line, escaped for mrkdwn, and the phone-coaching approver). Every text stays under
-``MAX_TOPIC_CHARS`` so it fits one Slack section block.
+emergency line, its after-hours contact and call-back rules, escaped for mrkdwn, and the
+phone-coaching approver). Every text stays under ``MAX_TOPIC_CHARS`` so it fits one Slack
+section block.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.policy.callback_terms import after_hours_sentence, callback_promise
 from bot.policy.clinic import ClinicPolicy
 
 MAX_TOPIC_CHARS = 2500
@@ -16,7 +18,7 @@ MAX_TOPIC_CHARS = 2500
 
 @dataclass(frozen=True)
 class Topic:
-    """A title and a body; the body may use ``{emergency}`` and ``{coaching_approver}``."""
+    """A title and a body; the body may use the placeholders of ``_fill_ins``."""
 
     title: str
     body: str
@@ -33,7 +35,8 @@ TOPICS: dict[str, Topic] = {
         "• With it, share only what the permission covers and what the call needs.\n"
         "• Check the client's card (`/contact-check CODE`) before any such call, and document "
         "what was shared and with whom.\n"
-        "• If someone's safety is at risk, follow the clinic's emergency protocol: {emergency}",
+        "• If the caller says someone's safety is at risk, tell them: _\"{emergency}\"_ Then "
+        "follow the clinic's emergency protocol.",
     ),
     "someone-else-answered": Topic(
         "When someone else answers the phone",
@@ -77,11 +80,12 @@ TOPICS: dict[str, Topic] = {
     ),
     "voicemail-greeting": Topic(
         "Your voicemail greeting",
-        "Your greeting must tell callers what to do in an emergency: the clinic's emergency "
-        "line and 911. Keep it short, give your first name only, and say when calls are "
-        "returned. For example:\n"
-        "> _\"You've reached Ana. I'm not available right now. Please leave your first name "
-        "and a number, and I'll return your call within one business day. {emergency}\"_\n"
+        "Your greeting tells callers to hang up and dial 911 (or the local emergency number) "
+        "in an emergency, and when their call will be returned, as the clinic's call-back "
+        "policy says. Give your first name only. For example:\n"
+        "> _\"You've reached Ana. I'm not available right now. {emergency}{after_hours} Please "
+        "leave your first name and a number. {callback_promise}\"_\n"
+        "{after_hours_missing}"
         "• Do not invite callers to leave details about their situation.\n"
         "• Remember that others may hear messages on a shared or speaker phone.",
     ),
@@ -132,13 +136,23 @@ def topic_text(name: str, policy: ClinicPolicy) -> str:
     topic = TOPICS.get(name)
     if topic is None:
         raise KeyError(f"no topic named {name!r}; the topics are: {', '.join(topic_names())}")
-    body = topic.body.format_map(
-        {
-            "emergency": _escape(policy.clinic.emergency),
-            "coaching_approver": _coaching_approver(policy),
-        }
-    )
+    body = topic.body.format_map(_fill_ins(policy))
     return f"*{topic.title}*\n{body}"
+
+
+def _fill_ins(policy: ClinicPolicy) -> dict[str, str]:
+    """What the placeholders of the bodies stand for, from ``policy``, escaped for mrkdwn."""
+    after_hours = after_hours_sentence(policy.clinic)
+    return {
+        "emergency": _escape(policy.clinic.emergency),
+        "coaching_approver": _coaching_approver(policy),
+        "callback_promise": _escape(callback_promise(policy)),
+        "after_hours": f" {_escape(after_hours)}" if after_hours else "",
+        "after_hours_missing": "" if after_hours else (
+            "• Give clients an after-hours emergency contact too. The clinic's policy names "
+            "none yet (`clinic.after_hours_contact`): ask your admin.\n"
+        ),
+    }
 
 
 def _escape(text: str) -> str:

@@ -47,6 +47,7 @@ DEFAULT_HOURS: Mapping[int, DailyWindow] = {
     day: DailyWindow(time(9, 0), time(17, 0)) for day in range(5)
 }  # Mon-Fri 09:00-17:00, used when clinic.hours is left out
 DEFAULT_PHONE_REGION = "US"
+MAX_AFTER_HOURS_CONTACT = 300  # characters of clinic.after_hours_contact
 SUPERVISING_ROLES = ("supervisor", "admin")
 
 SLACK_ID_PATTERN = re.compile(r"[UW][A-Z0-9]+")
@@ -61,6 +62,15 @@ _WINDOW_RULE = '"HH:MM-HH:MM" (24-hour clock, opening before closing) such as "0
 _DURATION_RULE = 'a duration such as "4h", "90m" or "1h30m", more than zero'
 _CONFIRM_BY_RULE = 'a weekday and a time, such as "friday 17:00" or "fri 17:00"'
 _QUOTE_HINT = "YAML reads unquoted NO, ON, YES and OFF as true/false, so put the code in quotes"
+
+# Keys of earlier versions that no longer exist: what to write instead.
+_RENAMED: Mapping[str, str] = {
+    "turnaround_business_hours": (
+        "this key is now turnaround_hours, and it counts clock hours, not business hours: "
+        "24 means a day (the old 24 meant three 8-hour days); days the clinic is closed all "
+        "day don't count. Write turnaround_hours: 24 (or null for no rule)"
+    ),
+}
 
 T = TypeVar("T")
 Parser = Callable[[object], T]
@@ -181,6 +191,9 @@ def _read_fields(
     values: dict[str, Any] = {}
     problems: list[_Problem] = []
     for key, item in value.items():
+        if isinstance(key, str) and key not in parsers and key in _RENAMED:
+            problems.append((f".{key}", _RENAMED[key]))
+            continue
         if not isinstance(key, str) or key not in parsers:
             problems.append((f".{key}", _unknown_key(key, parsers)))
             continue
@@ -243,6 +256,18 @@ def _text(value: object) -> str:
     return value.strip()
 
 
+def _short_text(most: int, what: str) -> Parser[str]:
+    """Non-empty text of at most ``most`` characters (it goes into Slack blocks and greetings)."""
+
+    def parse(value: object) -> str:
+        text = _text(value)
+        if len(text) > most:
+            _fail(f"keep it to {most} characters ({what}); it has {len(text)}")
+        return text
+
+    return parse
+
+
 def _flag(value: object) -> bool:
     if not isinstance(value, bool):
         _fail(f"must be true or false, not {_kind(value)}")
@@ -258,15 +283,23 @@ def _whole_number(minimum: int) -> Parser[int]:
     return parse
 
 
-def _positive_hours(value: object) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or value <= 0
-    ):
-        _fail(f"must be a number of business hours greater than 0, not {_kind(value)}")
-    return value
+def _positive_number_of(what: str) -> Parser[float]:
+    """A number of ``what`` ("business hours", "hours") greater than 0."""
+
+    def parse(value: object) -> float:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or value <= 0
+        ):
+            _fail(f"must be a number of {what} greater than 0, not {_kind(value)}")
+        return value
+
+    return parse
+
+
+_positive_hours = _positive_number_of("business hours")
 
 
 def _clock(hours: str, minutes: str, rule: str) -> time:
@@ -598,6 +631,9 @@ _SECTIONS: Mapping[str, Parser[Any]] = {
                 _holiday_calendar,
             ),
             "emergency": _text,
+            "after_hours_contact": _nullable(
+                _short_text(MAX_AFTER_HOURS_CONTACT, "one line, said in voicemail greetings")
+            ),
             "phone": _nullable(_phone_text),
         },
         _clinic,
@@ -608,7 +644,7 @@ _SECTIONS: Mapping[str, Parser[Any]] = {
     ),
     "callbacks": _record(
         {
-            "turnaround_business_hours": _nullable(_positive_hours),
+            "turnaround_hours": _nullable(_positive_number_of("hours")),
             "operating_hours_only": _flag,
             "require_voicemail": _flag,
             "window": _nullable(_window),

@@ -3,16 +3,19 @@
 ``log_missed`` takes a client code, or the +E.164 number of a caller (a number on file for exactly
 one client counts as that client, found through the blind index; otherwise the caller is a
 potential client whose number is stored sealed). Whether a call back is owed and when it is due is
-the policy's ``callback_due``; reminder times are ``reminder_times``. Each reminder is an outbox
-row written in the same unit of work as the duty, with a ``Returned`` button; ``mark_returned``
-(the ``returned CODE`` command or the button) closes the duty and cancels what is still queued.
-At send time a reminder is re-checked (duty still open, client still consents to calls) and
-repeats the consent verdict of that moment.
+the policy's ``callback_due``; reminder times are ``reminder_times``. A client who has not given
+permission to be called (``calls_refused``) is owed no call back: the call is recorded, nothing is
+scheduled; ``release_refused`` closes the open duties of a client who withdraws that permission.
+Each reminder is an outbox row written in the same unit of work as the duty, with a
+``Returned`` button; ``mark_returned`` (the ``returned CODE`` command or the button) closes the
+duty and cancels what is still queued. At send time a reminder is re-checked (duty still open,
+client still consents to calls) and repeats the consent verdict of that moment.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -30,7 +33,7 @@ from bot.views.reminders import (
     client_lines,
     verdict_reason,
 )
-from storage.repositories.callbacks import OPEN
+from storage.repositories.callbacks import NOT_OWED, OPEN
 from storage.tables import CallbackDuty, Client, OutboxMessage
 from storage.uow import UnitOfWork
 
@@ -52,6 +55,7 @@ class MissedCall:
     reminders: tuple[datetime, ...]
     guidance: Guidance  # the consent check for calling back now
     already_logged: bool = False  # the same call was logged a moment ago: nothing new
+    calls_refused: bool = False  # the client has not given permission to be called: not owed
 
 
 @dataclass(frozen=True)
@@ -88,7 +92,8 @@ def log_missed(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str, code: str |
     if recent is not None:
         return _result(uow, policy, recent, record, now, already_logged=True)
 
-    due = callback_due(policy, now, voicemail_left)
+    refused = calls_refused(record)
+    due = callback_due(policy, now, voicemail_left, calls_refused=refused)
     duty = uow.callbacks.add(
         client_id=client.id if client is not None else None,
         caller_phone=phone if client is None else None,
@@ -107,8 +112,8 @@ def log_missed(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str, code: str |
     uow.audit.append(
         actor, "callback.missed", client.code if client else None,
         {"duty_id": str(duty.id), "potential_client": client is None, "voicemail": voicemail_left,
-         "owed": due.owed, "due_at": due.due_at, "clinician": clinician,
-         "reminders": len(times)},
+         "owed": due.owed, "calls_refused": refused, "due_at": due.due_at,
+         "clinician": clinician, "reminders": len(times)},
         at=now,
     )
     return _result(uow, policy, duty, record, now, reminders=times)
@@ -163,11 +168,12 @@ def _result(uow: UnitOfWork, policy: ClinicPolicy, duty: CallbackDuty,
             already_logged: bool = False) -> MissedCall:
     if reminders is None:
         reminders = tuple(r.due_at for r in uow.outbox.for_subject(SUBJECT_KIND, duty.id))
-    due = callback_due(policy, duty.called_at, duty.voicemail_left)
+    refused = calls_refused(record)
+    due = callback_due(policy, duty.called_at, duty.voicemail_left, calls_refused=refused)
     return MissedCall(
         duty_id=duty.id, client_code=record.code if record else None, clinician=duty.clinician,
         due=due, reminders=reminders, guidance=check_contact(record, policy, now),
-        already_logged=already_logged,
+        already_logged=already_logged, calls_refused=refused,
     )
 
 
@@ -206,6 +212,21 @@ def mark_returned(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str, now: dat
                          {"duty_id": str(duty.id), "late": bool(duty.due_at and now > duty.due_at)},
                          at=now)
     return ReturnedResult(client_code, len(duties))
+
+
+def release_refused(uow: UnitOfWork, clients: Sequence[Client], *, actor: str,
+                    now: datetime) -> int:
+    """Clients who no longer give permission to be called are owed no call back (seed 000): their
+    open duties close as not owed, their queued reminders are cancelled; audited. How many."""
+    duties = uow.callbacks.open_for_clients([c.id for c in clients])
+    codes = {c.id: c.code for c in clients}
+    for duty in duties:
+        uow.callbacks.close(duty, by=actor, at=now, status=NOT_OWED)
+        uow.outbox.cancel(SUBJECT_KIND, duty.id, kinds=[REMINDER_KIND],
+                          reason="the client no longer consents to calls")
+        uow.audit.append(actor, "callback.not_owed", codes.get(duty.client_id),
+                         {"duty_id": str(duty.id), "calls_refused": True}, at=now)
+    return len(duties)
 
 
 def _authorise(policy: ClinicPolicy, actor: str, client: Client) -> None:

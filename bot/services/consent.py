@@ -4,7 +4,9 @@ Who may: anyone on the clinic's team (clinicians, supervisors, front desk at int
 for a client with no consent on file; consent already on file only by the client's clinician,
 their supervisor or an admin (``bot.policy.access.consent_access``, checked again on submit).
 The consent is stored sealed with its provenance (who, when, "modal", confirmed with the
-client now) and audited (ids and non-identifying facts only), all in one unit of work.
+client now) and audited (ids and non-identifying facts only), all in one unit of work. A client
+who no longer gives permission to be called is owed no call back: their open call-back duties
+close with it (``callbacks.release_refused``).
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from datetime import datetime
 
 from bot.policy.access import consent_access
 from bot.policy.clinic import ClinicPolicy
+from bot.policy.consent import calls_refused
 from bot.policy.model import ClientRecord, ClientStatus, Consent, Provenance
+from bot.services.callbacks import release_refused
 from storage.uow import Store
 
 
@@ -74,7 +78,7 @@ def record_consent(store: Store, policy: ClinicPolicy, *, code: str, draft: Cons
             status=draft.status,
             consent=consent,
         )
-        uow.clients.save(record, now=now)
+        row = uow.clients.save(record, now=now)
         uow.audit.append(
             actor,
             "consent.recorded",
@@ -88,5 +92,7 @@ def record_consent(store: Store, policy: ClinicPolicy, *, code: str, draft: Cons
             },
             at=now,
         )
+        if calls_refused(record):
+            release_refused(uow, [row], actor=actor, now=now)
         uow.commit()
     return Recorded(code=code, new_client=existing is None)

@@ -22,6 +22,7 @@ from typing import Generic, TypeVar
 
 from bot.csv_formats import parse_appointments_csv, parse_clients_csv, write_clients_csv
 from bot.policy.clinic import ClinicPolicy
+from bot.policy.consent import calls_refused
 from bot.policy.model import (
     AppointmentRecord,
     ClientRecord,
@@ -32,8 +33,9 @@ from bot.policy.model import (
     Provenance,
 )
 from bot.services.appointments import schedule_chase
+from bot.services.callbacks import release_refused
 from storage.audit import AuditEntry
-from storage.tables import Appointment
+from storage.tables import Appointment, Client
 from storage.uow import UnitOfWork
 
 R = TypeVar("R")
@@ -114,6 +116,7 @@ def import_clients(uow: UnitOfWork, policy: ClinicPolicy, rows: Sequence[Numbere
     team = {member.slack_id for member in policy.team}
     warnings: list[ImportProblem] = []
     changes: list[tuple[str, bool, bool]] = []  # (code, new, consent changed)
+    refusing: list[Client] = []  # clients on file who now refuse calls: no call back is owed
     unchanged = 0
     # Every write of the loop goes out in one flush at the end, in batches, not row by row.
     with uow.session.no_autoflush:
@@ -130,10 +133,13 @@ def import_clients(uow: UnitOfWork, policy: ClinicPolicy, rows: Sequence[Numbere
             if before is not None and record == before:
                 unchanged += 1
                 continue
-            uow.clients.save(record, existing=row, now=now, known_new=before is None)
+            saved = uow.clients.save(record, existing=row, now=now, known_new=before is None)
+            if before is not None and calls_refused(record):
+                refusing.append(saved)
             changes.append((imported.code, before is None,
                             before is None or _consent_terms(record) != _consent_terms(before)))
     uow.session.flush()
+    release_refused(uow, refusing, actor=actor, now=now)
     uow.audit.append_many(
         AuditEntry(actor, "client.imported", code,
                    {"source": source, "new": new, "consent_changed": consent_changed}, now)

@@ -15,6 +15,7 @@ from typing import Any
 import phonenumbers
 
 from bot.policy.access import may_be_treating_clinician
+from bot.policy.callback_terms import callback_promise
 from bot.policy.clinic import ClinicPolicy
 from bot.policy.model import (
     CLIENT_STATUSES,
@@ -27,6 +28,7 @@ from bot.policy.model import (
 )
 from bot.services.consent import ConsentDraft
 from bot.views import ids
+from bot.views.card import escape
 
 View = dict[str, Any]
 Values = Mapping[str, Mapping[str, Mapping[str, Any]]]
@@ -166,6 +168,7 @@ def consent_modal(code: str, client: ClientRecord | None, policy: ClinicPolicy, 
         {"type": "context", "elements": [{"type": "mrkdwn", "text": (
             f"Contact consent for *{code}*. Record what the client agreed to; it is stored "
             "encrypted, with your name and the time, and the change is audited.")}]},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": _go_over(policy)}]},
         _input(B_CLINICIAN, "Treating clinician", clinician_element),
         _input(B_FIRST_NAME, "Client's first name (said on the phone)",
                _text_input(client.preferred_name if client else None,
@@ -206,6 +209,23 @@ def consent_modal(code: str, client: ClientRecord | None, policy: ClinicPolicy, 
         "close": _text("Cancel"),
         "blocks": blocks,
     }
+
+
+def go_over_items(policy: ClinicPolicy) -> list[str]:
+    """What to tell the client while recording their consent, as mrkdwn (seeds 000 and 001)."""
+    contact = policy.clinic.after_hours_contact
+    return [
+        f"The after-hours emergency contact: {escape(contact)}" if contact else
+        "An after-hours emergency contact: the clinic's policy names none yet "
+        "(`clinic.after_hours_contact`), so ask your admin.",
+        "Voicemail is not fully secure: people at home or at work may hear messages. Ask "
+        "where a message may be left.",
+        f"When their missed calls are returned: _{escape(callback_promise(policy))}_",
+    ]
+
+
+def _go_over(policy: ClinicPolicy) -> str:
+    return "*Go over with the client:*\n" + "\n".join(f"• {item}" for item in go_over_items(policy))
 
 
 def _party_blocks(parties: tuple[ThirdParty, ...]) -> list[dict[str, Any]]:

@@ -245,7 +245,7 @@ def missed_reply(*, who: str, owed: bool, due_text: str | None, reasons: tuple[s
     if already_logged:
         head = f"That missed call from {who} was already logged a moment ago; nothing new."
     elif not owed:
-        head = f"Missed call from {who} logged. No call back is owed under the clinic's policy."
+        head = f"Missed call from {who} logged. *No call back is owed.*"
     elif due_text:
         head = f"Missed call from {who} logged. A call back is owed by *{due_text}*."
     else:

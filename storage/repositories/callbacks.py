@@ -7,6 +7,7 @@ blind index, never stored or searched in clear.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlmodel import Session, col, select
@@ -49,6 +50,15 @@ class CallbackRepository:
             .order_by(col(CallbackDuty.called_at))
         ).all())
 
+    def open_for_clients(self, client_ids: Sequence[uuid.UUID]) -> list[CallbackDuty]:
+        if not client_ids:
+            return []
+        return list(self.session.exec(
+            select(CallbackDuty)
+            .where(col(CallbackDuty.client_id).in_(client_ids), CallbackDuty.status == OPEN)
+            .order_by(col(CallbackDuty.called_at))
+        ).all())
+
     def open_for_phone(self, e164: str) -> list[CallbackDuty]:
         """Open duties to a potential client who called from ``e164`` (any key's index)."""
         return list(self.session.exec(
@@ -65,8 +75,10 @@ class CallbackRepository:
             .order_by(col(CallbackDuty.due_at))
         ).all())
 
-    def close(self, duty: CallbackDuty, *, by: str, at: datetime) -> None:
-        duty.status = RETURNED
+    def close(self, duty: CallbackDuty, *, by: str, at: datetime,
+              status: str = RETURNED) -> None:
+        """Close an open duty: returned, or ``NOT_OWED`` any more."""
+        duty.status = status
         duty.closed_by = by
         duty.closed_at = at
         self.session.add(duty)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import timedelta
+
+import pytest
 
 from tests.handlers.conftest import (
     Bot,
@@ -43,6 +46,36 @@ def test_missed_returned_with_reminders_and_the_returned_button(bot: Bot, clock)
     assert len(dms(bot, "U0ANA")) == 1  # the later reminders were cancelled
     assert "no open call-back" in bot.ask("U0ANA", "returned C-1042")["text"]
     assert_no_private_details(bot)
+
+
+@pytest.mark.parametrize(
+    ("seed", "require_voicemail", "text"),
+    [
+        ("000: no call without permission", False, "missed C-1042 voicemail"),
+        ("000: no call without permission, whatever the voicemail rule", True, "missed C-1042"),
+        ("000: no call without permission, by the number on file", False,
+         "missed +12155550142"),
+    ],
+)
+def test_missed_call_from_a_client_who_refused_calls_owes_nothing(
+    bot: Bot, clock, seed: str, require_voicemail: bool, text: str
+) -> None:
+    record = maria(clock)
+    add_client(bot.deps.store, replace(record, consent=replace(record.consent, may_call=False)),
+               clock)
+    policy = bot.deps.policy
+    bot.deps.policy = replace(policy, callbacks=replace(policy.callbacks,
+                                                        require_voicemail=require_voicemail))
+    reply = bot.ask("U0DESK", text)
+    said = json.dumps(reply)
+    assert "No call back is owed" in reply["text"], seed
+    assert "has not given permission to be called" in said
+    assert "Do not call" in said and "Reminders to" not in said
+    assert "log it again with" not in said  # a voicemail would change nothing
+    assert "Partner does not know" not in said  # the do-not-call reason stays private
+    with bot.deps.store.unit_of_work() as uow:
+        assert uow.outbox.waiting(kinds=["callback_reminder"]) == []
+    assert "no open call-back" in bot.ask("U0ANA", "returned C-1042")["text"]
 
 
 def test_appt_chase_noshow_buttons_and_details_modal(bot: Bot, clock) -> None:

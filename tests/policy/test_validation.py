@@ -129,20 +129,45 @@ INVALID = {
         "list of dates",
     ),
     "emergency not text": ({"clinic": {"emergency": None}}, "clinic.emergency", "non-empty text"),
+    "after-hours contact empty": (
+        {"clinic": {"after_hours_contact": "  "}},
+        "clinic.after_hours_contact",
+        "non-empty text",
+    ),
+    "after-hours contact not text": (
+        {"clinic": {"after_hours_contact": 988}},
+        "clinic.after_hours_contact",
+        "non-empty text",
+    ),
+    "after-hours contact too long": (
+        {"clinic": {"after_hours_contact": "Call " + "9" * 300}},
+        "clinic.after_hours_contact",
+        "keep it to 300 characters",
+    ),
     "turnaround zero": (
-        {"callbacks": {"turnaround_business_hours": 0}},
-        "callbacks.turnaround_business_hours",
-        "greater than 0",
+        {"callbacks": {"turnaround_hours": 0}},
+        "callbacks.turnaround_hours",
+        "number of hours greater than 0",
     ),
     "turnaround text": (
-        {"callbacks": {"turnaround_business_hours": "24"}},
-        "callbacks.turnaround_business_hours",
+        {"callbacks": {"turnaround_hours": "24"}},
+        "callbacks.turnaround_hours",
         "greater than 0",
     ),
     "turnaround infinite": (
-        {"callbacks": {"turnaround_business_hours": float("inf")}},
-        "callbacks.turnaround_business_hours",
+        {"callbacks": {"turnaround_hours": float("inf")}},
+        "callbacks.turnaround_hours",
         "greater than 0",
+    ),
+    "001: the old business-hours key is refused, naming the new one": (
+        {"callbacks": {"turnaround_business_hours": 24}},
+        "callbacks.turnaround_business_hours",
+        "now turnaround_hours, and it counts clock hours",
+    ),
+    "001: the old key is refused even when null": (
+        {"callbacks": {"turnaround_business_hours": None}},
+        "callbacks.turnaround_business_hours",
+        "turnaround_hours: 24",
     ),
     "flag not boolean": (
         {"callbacks": {"operating_hours_only": "yes"}},
@@ -173,7 +198,7 @@ INVALID = {
     "callbacks unknown key": (
         {"callbacks": {"turnaround": 24}},
         "callbacks.turnaround",
-        "'turnaround_business_hours'",
+        "'turnaround_hours'",
     ),
     "wait_minutes zero": ({"no_show": {"wait_minutes": 0}}, "no_show.wait_minutes", "at least 1"),
     "wait_minutes boolean": (
@@ -398,9 +423,10 @@ def test_given_values_are_used() -> None:
             clinic={
                 "hours": {"tue": "08:30-12:00", "sat": "10:00-14:00"},
                 "emergency": "Dial 999.",
+                "after_hours_contact": "  Samaritans 116 123  ",
             },
             callbacks={
-                "turnaround_business_hours": 8.5,
+                "turnaround_hours": 8.5,
                 "operating_hours_only": False,
                 "require_voicemail": True,
                 "window": "08:00-09:00",
@@ -421,8 +447,9 @@ def test_given_values_are_used() -> None:
         5: DailyWindow(time(10), time(14)),
     }
     assert policy.clinic.emergency == "Dial 999."
+    assert policy.clinic.after_hours_contact == "Samaritans 116 123"
     assert policy.callbacks == CallbackPolicy(
-        turnaround_business_hours=8.5,
+        turnaround_hours=8.5,
         operating_hours_only=False,
         require_voicemail=True,
         window=DailyWindow(time(8), time(9)),
@@ -434,8 +461,21 @@ def test_given_values_are_used() -> None:
 
 
 def test_turnaround_may_be_null() -> None:
-    policy = parse_policy(policy_with(callbacks={"turnaround_business_hours": None}))
-    assert policy.callbacks.turnaround_business_hours is None
+    policy = parse_policy(policy_with(callbacks={"turnaround_hours": None}))
+    assert policy.callbacks.turnaround_hours is None
+
+
+def test_the_after_hours_contact_is_optional() -> None:
+    assert parse_policy(policy_with()).clinic.after_hours_contact is None
+    assert parse_policy(policy_with(clinic={"after_hours_contact": None})).clinic \
+        .after_hours_contact is None
+
+
+def test_the_old_turnaround_key_is_reported_with_every_other_mistake() -> None:
+    with pytest.raises(PolicyInvalid) as caught:
+        parse_policy(policy_with(callbacks={"turnaround_business_hours": 24, "window": "8-9"}))
+    assert [e.path for e in caught.value.errors] == [
+        "callbacks.turnaround_business_hours", "callbacks.window"]
 
 
 @pytest.mark.parametrize(

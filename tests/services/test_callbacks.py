@@ -23,7 +23,7 @@ POLICY = parse_policy({
     "clinic": {"name": "Great Agency", "timezone": "America/New_York",
                "hours": {d: "09:00-17:00" for d in ("mon", "tue", "wed", "thu", "fri")},
                "holidays": {"country": "US"}},
-    "callbacks": {"turnaround_business_hours": 24, "remind_before": ["4h", "1h"]},
+    "callbacks": {"turnaround_hours": 24, "remind_before": ["4h", "1h"]},
     "team": [
         {"slack_id": "U0JAMIE", "role": "supervisor", "first_name": "Jamie"},
         {"slack_id": "U0ANA", "role": "clinician", "first_name": "Ana", "supervisor": "U0JAMIE"},
@@ -52,20 +52,112 @@ def test_missed_call_from_a_client_is_owed_with_reminders_before_and_at_the_due_
     store: Store, client: ClientRecord
 ) -> None:
     result = log(store, code="C-1042", voicemail=True)
-    # 24 business hours from Tue 10:00 (8 h a day) skip Thanksgiving (Thu): Mon 10:00
-    due = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)  # Mon 10:00
+    # seed 001: 24 hours from Tue 10:00 is Wed 10:00
+    due = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)  # Wed 10:00
     assert result.due.owed and result.due.due_at == due
     assert result.clinician == "U0ANA" and result.client_code == "C-1042"
     assert result.guidance.verdict.value == "OK to call"
+    assert not result.calls_refused
     rows = reminders(store)
     assert [r[0] for r in rows] == [
-        datetime(2026, 11, 27, 19, 0, tzinfo=UTC),  # Fri 14:00: 4 business hours before
-        datetime(2026, 11, 30, 14, 0, tzinfo=UTC),  # Mon 09:00: 1 business hour before
+        datetime(2026, 11, 24, 19, 0, tzinfo=UTC),  # Tue 14:00: 4 business hours before
+        datetime(2026, 11, 25, 14, 0, tzinfo=UTC),  # Wed 09:00: 1 business hour before
         due,
     ]
     assert {r[1] for r in rows} == {"U0ANA"} and {r[3] for r in rows} == {5}
     assert [r[4]["final"] for r in rows] == [False, False, True]
     assert all(set(r[4]) == {"duty_id", "client_code", "final"} for r in rows)  # no PHI
+
+
+@pytest.mark.parametrize(
+    ("seed", "called_at", "due", "first_reminder"),
+    [
+        ("001: Wed 15:00, Thanksgiving next day: Fri 15:00",
+         datetime(2026, 11, 25, 20, 0, tzinfo=UTC), datetime(2026, 11, 27, 20, 0, tzinfo=UTC),
+         datetime(2026, 11, 27, 16, 0, tzinfo=UTC)),  # Fri 11:00: 4 business hours before
+        ("001: Sat 12:00: the clock starts at Monday's opening",
+         datetime(2026, 11, 28, 17, 0, tzinfo=UTC), datetime(2026, 12, 1, 14, 0, tzinfo=UTC),
+         datetime(2026, 11, 30, 18, 0, tzinfo=UTC)),  # Mon 13:00
+    ],
+)
+def test_the_due_time_follows_the_call_back_clock(
+    store: Store, client: ClientRecord, seed: str, called_at: datetime, due: datetime,
+    first_reminder: datetime,
+) -> None:
+    result = log(store, code="C-1042", voicemail=True, now=called_at)
+    assert result.due.due_at == due, seed
+    assert result.reminders[0] == first_reminder and result.reminders[-1] == due
+
+
+REFUSING = replace(consent(may_call=False), numbers=(
+    replace(consent().numbers[0], do_not_call=True, do_not_call_reason="Kestrel reason"),
+))
+
+
+@pytest.mark.parametrize(
+    ("seed", "how", "voicemail", "require_voicemail"),
+    [
+        ("000: no call without permission, by code, voicemail", "code", True, False),
+        ("000: no call without permission, by code, no voicemail", "code", False, False),
+        ("000: no call without permission, by the number on file", "phone", True, False),
+        ("000: no call without permission, whatever the voicemail rule", "code", True, True),
+        ("000: no call without permission, voicemail not said", "code", None, True),
+    ],
+)
+def test_a_missed_call_from_a_client_who_refused_calls_owes_nothing(
+    store: Store, client: ClientRecord, seed: str, how: str, voicemail: bool | None,
+    require_voicemail: bool,
+) -> None:
+    with store.unit_of_work() as uow:
+        uow.clients.save(replace(client, consent=REFUSING), now=NOW)
+        uow.commit()
+    pol = replace(POLICY, callbacks=replace(POLICY.callbacks, require_voicemail=require_voicemail))
+    with store.unit_of_work() as uow:
+        target = {"code": "C-1042"} if how == "code" else {"phone": PHONE}
+        result = callbacks.log_missed(uow, pol, actor="U0DESK", voicemail=voicemail, now=NOW,
+                                      **target)
+        uow.commit()
+    assert result.client_code == "C-1042", seed
+    assert result.calls_refused and not result.due.owed
+    assert result.due.due_at is None and result.reminders == ()
+    assert "not given permission to be called" in " ".join(result.due.reasons)
+    assert "Kestrel" not in str(result.due)  # the do-not-call reason is never given
+    assert reminders(store) == []
+    with store.unit_of_work() as uow:
+        duty = uow.callbacks.get(result.duty_id)
+        assert duty.status == "not_owed" and not duty.owed and duty.due_at is None
+        [event] = [e for e in uow.session.exec(select(AuditEvent))
+                   if e.action == "callback.missed"]
+        assert event.details["calls_refused"] is True and event.details["reminders"] == 0
+        assert uow.outbox.for_subject("callback", duty.id) == []
+
+
+def test_an_open_duty_sends_nothing_once_the_client_refuses_calls(
+    store: Store, client: ClientRecord
+) -> None:
+    from bot.deps import Deps
+    from bot.dispatcher import Dispatcher
+    from bot.standin import SlackStandIn
+
+    missed = log(store, code="C-1042", voicemail=True)
+    assert len(missed.reminders) == 3
+    with store.unit_of_work() as uow:  # the client withdraws permission to be called
+        uow.clients.save(replace(client, consent=REFUSING), now=NOW + timedelta(minutes=5))
+        uow.commit()
+    clock = ManualClock(NOW)
+    with SlackStandIn() as slack:
+        deps = Deps(store=store, policy=POLICY, clock=clock, bot_token="xoxb-test",
+                    slack_api_url=slack.api_url, send_rate=50)
+        dispatcher = Dispatcher(deps, per_channel_interval=0)
+        for at in missed.reminders:
+            clock.set(at)
+            report = dispatcher.drain()
+            assert report.sent == 0 and report.cancelled == 1
+        assert slack.messages(slack.dm_channel("U0ANA")) == []
+    with store.unit_of_work() as uow:
+        rows = uow.outbox.for_subject("callback", missed.duty_id)
+        assert {r.status for r in rows} == {"cancelled"}
+        assert {r.last_error for r in rows} == {"not sent: the client no longer consents to calls"}
 
 
 def test_a_double_submit_logs_the_call_once(store: Store, client: ClientRecord) -> None:

@@ -9,6 +9,7 @@ import pytest
 from sqlmodel import select
 
 from bot.policy.model import Consent, NumberPermission, ThirdParty
+from bot.services.callbacks import log_missed
 from bot.services.consent import ConsentDraft, ConsentRefused, record_consent
 from storage.tables import AuditEvent, ConsentNumber, ConsentRow, ThirdPartyRow
 from tests.handlers.conftest import add_client, contract_policy, maria
@@ -101,3 +102,36 @@ def test_a_name_on_file_that_the_submitter_was_not_shown_is_kept(store, clock):
     record_consent(store, POLICY, code="C-1042", draft=blank, actor="U0ANA", now=clock.now())
     with store.unit_of_work() as uow:
         assert uow.clients.get("C-1042").preferred_name is None
+
+
+def _open_call_back(store, clock) -> str:
+    """A missed call from C-1042 (maria), owed, with its reminders queued; its duty id."""
+    with store.unit_of_work() as uow:
+        missed = log_missed(uow, POLICY, actor="U0DESK", code="C-1042", voicemail=True,
+                            now=clock.now())
+        uow.commit()
+    assert missed.due.owed and missed.reminders
+    return missed.duty_id
+
+
+@pytest.mark.parametrize(
+    ("seed", "may_call", "status", "queued"),
+    [
+        ("000: no call back without the client's permission", False, "not_owed", set()),
+        ("000: consent kept: the call back stays owed", True, "open", {"pending"}),
+    ],
+)
+def test_recording_that_the_client_refuses_calls_closes_open_call_backs(
+    store, clock, seed, may_call, status, queued
+):
+    add_client(store, maria(clock), clock)
+    duty_id = _open_call_back(store, clock)
+    draft = replace(DRAFT, consent=replace(DRAFT.consent, may_call=may_call))
+    record_consent(store, POLICY, code="C-1042", draft=draft, actor="U0ANA", now=clock.now())
+    with store.unit_of_work() as uow:
+        duty = uow.callbacks.get(duty_id)
+        assert duty.status == status, seed
+        rows = uow.outbox.for_subject("callback", duty_id)
+        assert {r.status for r in rows if r.status != "cancelled"} == queued
+    released = [a for a in actions(store) if a[1] == "callback.not_owed"]
+    assert released == ([("U0ANA", "callback.not_owed", "C-1042")] if not may_call else [])

@@ -12,6 +12,7 @@ from bot.csv_formats import CLIENT_COLUMNS, parse_clients_csv
 from bot.policy.clinic import ClinicPolicy, TeamMember
 from bot.policy.model import ImportErrors
 from bot.policy_file import load_policy
+from bot.services.callbacks import log_missed
 from bot.services.imports import (
     export_clients,
     import_appointments,
@@ -146,6 +147,26 @@ def test_a_clinician_not_on_the_team_is_a_warning(store: Store, policy: ClinicPo
     assert [(w.line, w.column) for w in report.warnings] == [(2, "clinician"), (3, "clinician")]
     assert "U0ANA is not on the team" in str(report.warnings[0])
     assert _import_clients(store, policy).warnings == ()  # no team named: nothing to check
+
+
+def test_a_reimport_that_refuses_calls_closes_open_call_backs(
+    store: Store, policy: ClinicPolicy
+) -> None:
+    """Seed 000: no call without the client's permission, so no call back is owed any more."""
+    team_policy = replace(policy, team=(TeamMember("U0ANA", "clinician", "Ana"),))
+    _import_clients(store, team_policy)
+    with store.unit_of_work() as uow:
+        duties = [log_missed(uow, team_policy, actor="U0ANA", code=code, voicemail=True,
+                             now=NOW).duty_id for code in ("C-1042", "P-7")]
+        uow.commit()
+    refusing = CLIENTS.replace("C-1042,U0ANA,Robin,yes,", "C-1042,U0ANA,Robin,no,")
+    _import_clients(store, team_policy, refusing, now=NOW + timedelta(hours=1))
+    with store.unit_of_work() as uow:
+        robin, prospect = (uow.callbacks.get(d) for d in duties)
+        assert (robin.status, robin.closed_by) == ("not_owed", "cli:admin")
+        assert prospect.status == "open"  # P-7 still has no refusal on file
+        assert {r.status for r in uow.outbox.for_subject("callback", robin.id)} == {"cancelled"}
+    assert [e.client_code for e in _events(store, "callback.not_owed")] == ["C-1042"]
 
 
 def test_a_bad_row_means_nothing_is_read(policy: ClinicPolicy) -> None:

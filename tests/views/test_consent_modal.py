@@ -181,3 +181,32 @@ def test_what_is_on_file_is_shown_whole_and_a_value_over_the_limit_is_named_not_
     assert values[reason_block]["value"]["value"] == long_reason
     errors = read_submission(values, POLICY)
     assert errors == {reason_block: "Keep it to 300 characters (now 400)."}
+
+
+def _go_over_text(view) -> str:
+    [block] = [b for b in view["blocks"] if b["type"] == "context"
+               and "Go over with the client" in b["elements"][0]["text"]]
+    return block["elements"][0]["text"]
+
+
+@pytest.mark.parametrize(
+    ("seed", "after_hours", "says"),
+    [
+        ("001: give clients an after-hours emergency contact", "Crisis line 988 <or> on-call",
+         "The after-hours emergency contact: Crisis line 988 &lt;or&gt; on-call"),
+        ("001: no contact named yet: ask the admin", None,
+         "the clinic's policy names none yet (`clinic.after_hours_contact`), so ask your admin"),
+        ("000: voicemail is not fully secure", None,
+         "Voicemail is not fully secure: people at home or at work may hear messages."),
+        ("001: when missed calls are returned", None,
+         "When their missed calls are returned: _Your call will be returned during office "
+         "hours (Monday to Friday, 9:00 AM to 5:00 PM), within 24 hours, not counting "
+         "weekends and holidays."),
+    ],
+)
+def test_the_modal_lists_what_to_go_over_with_the_client(seed, after_hours, says):
+    policy = replace(POLICY, clinic=replace(POLICY.clinic, after_hours_contact=after_hours))
+    for client in (MARIA, None):
+        view = consent_modal("C-1042", client, policy, recorder="U0ANA")
+        assert_valid_view(view)
+        assert says in _go_over_text(view), seed
