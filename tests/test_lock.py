@@ -1,4 +1,4 @@
-"""requirements.lock pins, with hashes, a set that satisfies pyproject.toml (README: refreshing it)."""
+"""requirements.lock pins, with hashes, a set that satisfies pyproject.toml (see README)."""
 
 from __future__ import annotations
 
