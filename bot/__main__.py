@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import getpass
 import logging
-import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -139,26 +138,21 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from bot.private_file import PrivateFileError, write_private
     from bot.services.imports import export_clients
 
     deps = _deps()
     with deps.store.unit_of_work() as uow:
         text, count = export_clients(uow, actor=_actor(), now=deps.clock.now())
-        _write_private(args.file, text)
-        uow.commit()
+        # The export's audit event is committed before the file appears; a failed commit
+        # leaves no file (bot/private_file.py).
+        try:
+            write_private(args.file, text, before_publish=uow.commit)
+        except PrivateFileError as error:
+            raise BadInput(str(error)) from None
     print(f"{args.file}: wrote {count} client(s). The file holds client details in clear: "
           "keep it where only the clinic's admins can read it.")
     return EXIT_OK
-
-
-def _write_private(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` readable by its owner only (it holds client details)."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-    except OSError as error:
-        raise BadInput(f"cannot write {path}: {error.strerror or error}") from None
 
 
 def cmd_verify_audit(_args: argparse.Namespace) -> int:
