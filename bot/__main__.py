@@ -84,11 +84,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings.require_slack(mode)
     port = args.port if args.port is not None else settings.port
     deps = _deps(settings)
+    _warn_if_others_may_read(settings.database_url)
     from bot import server
     from handlers.jobs import build_jobs
 
     server.serve(deps, settings, mode=mode, port=port, dispatcher=build_jobs(deps))
     return EXIT_OK
+
+
+def _warn_if_others_may_read(database_url: str) -> None:
+    from storage.db import loose_permissions
+
+    for path in loose_permissions(database_url):
+        logging.getLogger("bot.serve").warning(
+            "%s may be read by others than its owner (it holds encrypted client data and the "
+            "audit trail): chmod 600 %s", path, path)
 
 
 def cmd_sandbox(_args: argparse.Namespace) -> int:
