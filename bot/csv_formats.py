@@ -24,7 +24,7 @@ import csv
 import difflib
 import io
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
@@ -34,6 +34,8 @@ import phonenumbers
 from bot.policy.model import (
     CLIENT_CODE_RULE,
     CLIENT_STATUSES,
+    MAX_NAME_LENGTH,
+    MAX_REASON_LENGTH,
     PHONE_KINDS,
     AppointmentRecord,
     ClientRecord,
@@ -44,6 +46,7 @@ from bot.policy.model import (
     NumberPermission,
     PhoneKind,
     ThirdParty,
+    free_text_problem,
     is_client_code,
 )
 
@@ -91,13 +94,18 @@ _LOCAL_START_RULE = "YYYY-MM-DD HH:MM (clinic time) or ISO 8601 with an offset"
 # -- public API --------------------------------------------------------------------------------
 
 
-def parse_clients_csv(text: str, default_region: str) -> list[ClientRecord]:
+ClinicianCheck = Callable[[str], str | None]  # a clinician's Slack id -> what is wrong, or None
+
+
+def parse_clients_csv(text: str, default_region: str,
+                      clinician_problem: ClinicianCheck | None = None) -> list[ClientRecord]:
     """The client records in a clients CSV; raises ``ImportErrors`` listing every problem.
 
     Numbers written without a country code are read as numbers of ``default_region`` (an
     ISO 3166 region such as "US") and come back in E.164. Every record carries a ``Consent``
     (``may_call`` None when the row says nothing about it) without provenance: the importing
-    service adds that.
+    service adds that. ``clinician_problem`` (when given) says what is wrong with a row's
+    clinician, such as someone on the team who does not treat clients.
     """
     if default_region not in phonenumbers.SUPPORTED_REGIONS:
         raise ValueError(f"unknown phone region {default_region!r}")
@@ -105,7 +113,7 @@ def parse_clients_csv(text: str, default_region: str) -> list[ClientRecord]:
     records: list[ClientRecord] = []
     first_line_of_code: dict[str, int] = {}
     for row in _table_rows(text, CLIENT_COLUMNS, frozenset(), problems):
-        record = _client_record(row, default_region, problems)
+        record = _client_record(row, default_region, problems, clinician_problem)
         if record is None:
             continue
         if record.code in first_line_of_code:
@@ -289,8 +297,13 @@ class _Cells:
         self.failed = True
         self.problems.append(ImportProblem(self.row.line, column, message))
 
-    def text(self, column: str) -> str | None:
-        return self.row.values.get(column) or None
+    def text(self, column: str, max_length: int) -> str | None:
+        value = self.row.values.get(column) or None
+        problem = free_text_problem(value, max_length) if value is not None else None
+        if problem is not None:
+            self.fail(column, problem)
+            return None
+        return value
 
     def code(self, column: str) -> str | None:
         value = self.row.values[column]
@@ -380,11 +393,15 @@ class _Cells:
 # -- clients -----------------------------------------------------------------------------------
 
 
-def _client_record(row: _Row, region: str, problems: list[ImportProblem]) -> ClientRecord | None:
+def _client_record(row: _Row, region: str, problems: list[ImportProblem],
+                   clinician_problem: ClinicianCheck | None) -> ClientRecord | None:
     """The row as a record, or None when anything in it is wrong (each problem recorded)."""
     cells = _Cells(row, problems)
     code = cells.code("code")
     clinician = cells.slack_user("clinician")
+    problem = clinician_problem(clinician) if clinician and clinician_problem else None
+    if problem is not None:
+        cells.fail("clinician", problem)
     may_call = cells.yes_no("may_call")
     preferred = cells.kind("preferred_phone")
     numbers = {kind: cells.phone(kind, region) for kind in PHONE_KINDS}
@@ -394,25 +411,26 @@ def _client_record(row: _Row, region: str, problems: list[ImportProblem]) -> Cli
     earliest, latest = cells.clock("earliest"), cells.clock("latest")
     written_permission = cells.yes_no("third_party_written_permission")
     status = cells.status("status")
+    first_name = cells.text("preferred_name", MAX_NAME_LENGTH)
+    third_party_name = cells.text("third_party_name", MAX_NAME_LENGTH)
+    do_not_call_reason = cells.text("do_not_call_reason", MAX_REASON_LENGTH)
     _check_consistency(cells, preferred, do_not_call, voicemail, earliest, latest,
                        written_permission)
     if cells.failed or code is None:
         return None
-    third_party_name = cells.text("third_party_name")
     consent = Consent(
         may_call=may_call,
         preferred_kind=preferred,
         clinic_name_ok=clinic_name_ok,
         earliest=earliest,
         latest=latest,
-        numbers=_number_permissions(numbers, do_not_call, cells.text("do_not_call_reason"),
-                                    voicemail),
+        numbers=_number_permissions(numbers, do_not_call, do_not_call_reason, voicemail),
         third_parties=(
             () if third_party_name is None
             else (ThirdParty(third_party_name, written_permission is True),)
         ),
     )
-    return ClientRecord(code=code, clinician=clinician, preferred_name=cells.text("preferred_name"),
+    return ClientRecord(code=code, clinician=clinician, preferred_name=first_name,
                         status=status, consent=consent)
 
 

@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import func, select
 
 from bot.csv_formats import CLIENT_COLUMNS, parse_clients_csv
-from bot.policy.clinic import ClinicPolicy, TeamMember
+from bot.policy.clinic import ClinicPolicy, Role, TeamMember
 from bot.policy.model import ImportErrors
 from bot.policy_file import load_policy
 from bot.services.imports import (
@@ -63,9 +63,19 @@ def _events(store: Store, action: str | None = None) -> list[AuditEvent]:
 
 
 def test_rows_are_numbered_by_their_line_in_the_file(policy: ClinicPolicy) -> None:
-    text = f'{HEADER}\n\nC-1,,"two\nlines",,,,,,,,,,,,,,\n,,,,,,,,,,,,,,,,\nC-2,,,,,,,,,,,,,,,,\n'
+    text = f"{HEADER}\n\nC-1,,Robin,,,,,,,,,,,,,,\n,,,,,,,,,,,,,,,,\nC-2,,,,,,,,,,,,,,,,\n"
     rows = read_clients_csv(text, policy)
-    assert [(r.line, r.record.code) for r in rows] == [(3, "C-1"), (6, "C-2")]
+    assert [(r.line, r.record.code) for r in rows] == [(3, "C-1"), (5, "C-2")]
+
+
+def test_a_name_spanning_lines_is_refused_where_its_row_starts(policy: ClinicPolicy) -> None:
+    text = f'{HEADER}\n\nC-1,,"two\nlines",,,,,,,,,,,,,,\n,,,,,,,,,,,,,,,,\nC-2,,,,,,,,,,,,,,,,\n'
+    with pytest.raises(ImportErrors) as refused:
+        read_clients_csv(text, policy)
+    assert [str(p) for p in refused.value.problems] == [
+        "line 3, column preferred_name: character 4 is a line break, which a name or note may "
+        "not hold"
+    ]
 
 
 def test_import_creates_clients_with_import_provenance(store: Store, policy: ClinicPolicy) -> None:
@@ -146,6 +156,26 @@ def test_a_clinician_not_on_the_team_is_a_warning(store: Store, policy: ClinicPo
     assert [(w.line, w.column) for w in report.warnings] == [(2, "clinician"), (3, "clinician")]
     assert "U0ANA is not on the team" in str(report.warnings[0])
     assert _import_clients(store, policy).warnings == ()  # no team named: nothing to check
+
+
+@pytest.mark.parametrize(
+    ("role", "refused"),
+    [("clinician", False), ("supervisor", False), ("front_desk", True), ("admin", True)],
+)
+def test_a_clients_clinician_must_treat_clients_as_in_the_consent_form(
+    policy: ClinicPolicy, role: Role, refused: bool
+) -> None:
+    team_policy = replace(policy, team=(TeamMember("U0ANA", role, "Ana"),))
+    if not refused:
+        assert len(read_clients_csv(CLIENTS, team_policy)) == 3
+        return
+    with pytest.raises(ImportErrors) as caught:
+        read_clients_csv(CLIENTS, team_policy)
+    shown = role.replace("_", " ")
+    assert [str(p) for p in caught.value.problems][:1] == [
+        f"line 2, column clinician: U0ANA is on the team as {shown}; a client's clinician must "
+        "be a clinician or supervisor"
+    ]
 
 
 def test_a_bad_row_means_nothing_is_read(policy: ClinicPolicy) -> None:
