@@ -134,7 +134,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         rows = imports.read_clients_csv(text, deps.policy)
         run: Callable[..., imports.ImportReport] = imports.import_clients
     else:
-        rows = imports.read_appointments_csv(text, deps.policy)  # type: ignore[assignment]
+        rows = imports.read_appointments_csv(  # type: ignore[assignment]
+            text, deps.policy, deps.clock.now())
         run = imports.import_appointments
     with deps.store.unit_of_work() as uow:
         report = run(uow, deps.policy, rows, actor=_actor(), source=source,

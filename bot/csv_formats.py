@@ -26,11 +26,12 @@ import io
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 import phonenumbers
 
+from bot.policy.dates import date_range_problem
 from bot.policy.model import (
     CLIENT_CODE_RULE,
     CLIENT_STATUSES,
@@ -153,8 +154,12 @@ def write_clients_csv(records: Iterable[ClientRecord]) -> str:
     return out.getvalue()
 
 
-def parse_appointments_csv(text: str, timezone: ZoneInfo) -> list[AppointmentRecord]:
+def parse_appointments_csv(text: str, timezone: ZoneInfo,
+                           today: date | None = None) -> list[AppointmentRecord]:
     """The appointments in an appointments CSV, starts in UTC; raises ``ImportErrors``.
+
+    With ``today`` (the clinic's date), a start more than a year back or two years ahead is a
+    problem (``bot.policy.dates``); a start too far out to convert to UTC always is.
 
     ``start`` is either ``YYYY-MM-DD HH:MM`` in ``timezone`` or ISO 8601 with an offset. A
     local time that does not exist (the spring-forward gap) is a problem; one that happens
@@ -165,7 +170,7 @@ def parse_appointments_csv(text: str, timezone: ZoneInfo) -> list[AppointmentRec
     appointments: list[AppointmentRecord] = []
     first_line_of: dict[tuple[str, datetime], int] = {}
     for row in _table_rows(text, APPOINTMENT_COLUMNS, OPTIONAL_APPOINTMENT_COLUMNS, problems):
-        appointment = _appointment(row, timezone, problems)
+        appointment = _appointment(row, timezone, today, problems)
         if appointment is None:
             continue
         key = (appointment.client_code, appointment.start)
@@ -519,46 +524,50 @@ def _clock(value: time | None) -> str:
 # -- appointments ------------------------------------------------------------------------------
 
 
-def _appointment(row: _Row, timezone: ZoneInfo,
+def _appointment(row: _Row, timezone: ZoneInfo, today: date | None,
                  problems: list[ImportProblem]) -> AppointmentRecord | None:
     cells = _Cells(row, problems)
     code = cells.code("client")
-    start = _start(cells, timezone)
+    start = _start(cells, timezone, today)
     minutes = _minutes(cells)
     if cells.failed or code is None or start is None or minutes is None:
         return None
     return AppointmentRecord(client_code=code, start=start, minutes=minutes)
 
 
-def _start(cells: _Cells, timezone: ZoneInfo) -> datetime | None:
+def _start(cells: _Cells, timezone: ZoneInfo, today: date | None) -> datetime | None:
     """The ``start`` value as an aware UTC datetime, or None (problem recorded)."""
     value = cells.row.values["start"]
     if not value:
         cells.fail("start", f"a start time is required: {_LOCAL_START_RULE}")
         return None
-    if _LOCAL_START.fullmatch(value):
-        return _local_start(cells, value, timezone)
-    try:
-        start = datetime.fromisoformat(value)
-    except ValueError:
-        start = None
-    if start is None or start.tzinfo is None:
-        cells.fail("start", f"{_shown(value)} is not a start time; use {_LOCAL_START_RULE},"
-                            " e.g. 2026-03-10 14:00 or 2026-03-10T14:00-05:00")
+    local = _LOCAL_START.fullmatch(value) is not None
+    if local:
+        # fold=0: of two repeated wall times (the autumn hour) the first, in daylight time.
+        try:
+            written = datetime.strptime(value, "%Y-%m-%d %H:%M").replace(tzinfo=timezone)
+        except ValueError:
+            cells.fail("start", f"{_shown(value)} is not a real date and time")
+            return None
+    else:
+        try:
+            written = datetime.fromisoformat(value)
+        except ValueError:
+            written = None
+        if written is None or written.tzinfo is None:
+            cells.fail("start", f"{_shown(value)} is not a start time; use {_LOCAL_START_RULE},"
+                                " e.g. 2026-03-10 14:00 or 2026-03-10T14:00-05:00")
+            return None
+    problem = date_range_problem(written.date(), today) if today is not None else None
+    if problem is not None:
+        cells.fail("start", problem)
         return None
-    return start.astimezone(UTC)
-
-
-def _local_start(cells: _Cells, value: str, timezone: ZoneInfo) -> datetime | None:
-    """A wall-clock ``YYYY-MM-DD HH:MM`` in the clinic's zone as UTC; fold=0 picks the first
-    of two repeated times; a time skipped by the clocks going forward is a problem."""
     try:
-        local = datetime.strptime(value, "%Y-%m-%d %H:%M").replace(tzinfo=timezone)
-    except ValueError:
-        cells.fail("start", f"{_shown(value)} is not a real date and time")
+        start = written.astimezone(UTC)
+    except OverflowError:
+        cells.fail("start", f"{_shown(value)} is too far from today to be a start time")
         return None
-    start = local.astimezone(UTC)
-    if start.astimezone(timezone).replace(tzinfo=None) != local.replace(tzinfo=None):
+    if local and start.astimezone(timezone).replace(tzinfo=None) != written.replace(tzinfo=None):
         cells.fail("start", f"{value} does not exist in {timezone.key}: the clocks go forward"
                             " then; give a time outside the gap, or an offset (ISO 8601)")
         return None

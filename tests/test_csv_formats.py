@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 import phonenumbers
@@ -642,3 +642,28 @@ def test_ordinary_names_are_accepted(value: str) -> None:
     [record] = parse_clients_csv(clients_csv(client_row(code="C-1", preferred_name=value)), "US")
     assert record.preferred_name == value
 
+
+
+@pytest.mark.parametrize(
+    ("start", "without_today", "with_today"),
+    [
+        ("9999-12-31 23:59", "too far from today", "9999-12-31 is more than two years ahead"),
+        ("9999-12-31T23:59-05:00", "too far from today",
+         "9999-12-31 is more than two years ahead"),
+        ("0001-01-01T00:00+05:00", "too far from today", "0001-01-01 is more than a year ago"),
+        ("2030-01-02 10:00", None, "2030-01-02 is more than two years ahead"),
+    ],
+)
+def test_starts_out_of_range_are_problems_never_overflow_errors(
+    start: str, without_today: str | None, with_today: str
+) -> None:
+    text = f"client,start\nC-1,{start}\n"
+    if without_today is None:
+        assert len(parse_appointments_csv(text, NEW_YORK)) == 1
+    else:
+        [problem] = appointment_problems(text)
+        assert problem.startswith("line 2, column start:") and without_today in problem
+    with pytest.raises(ImportErrors) as caught:
+        parse_appointments_csv(text, NEW_YORK, today=date(2026, 11, 30))
+    [problem] = [str(p) for p in caught.value.problems]
+    assert problem.startswith(f"line 2, column start: {with_today}; give a date from 2025-11-29")

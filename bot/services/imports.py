@@ -85,8 +85,12 @@ def _not_a_clinician(policy: ClinicPolicy, user: str) -> str | None:
             "must be a clinician or supervisor")
 
 
-def read_appointments_csv(text: str, policy: ClinicPolicy) -> list[Numbered[AppointmentRecord]]:
-    records = parse_appointments_csv(text, policy.clinic.timezone)
+def read_appointments_csv(text: str, policy: ClinicPolicy,
+                          now: datetime) -> list[Numbered[AppointmentRecord]]:
+    """The file's appointments with their lines; starts outside ``bot.policy.dates``' range of
+    ``now`` are problems too."""
+    tz = policy.clinic.timezone
+    records = parse_appointments_csv(text, tz, today=now.astimezone(tz).date())
     return _numbered(text, records)
 
 

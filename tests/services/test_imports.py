@@ -188,7 +188,7 @@ def test_a_bad_row_means_nothing_is_read(policy: ClinicPolicy) -> None:
 
 def test_appointments_import_and_reimport(store: Store, policy: ClinicPolicy) -> None:
     _import_clients(store, policy)
-    rows = read_appointments_csv(APPOINTMENTS, policy)
+    rows = read_appointments_csv(APPOINTMENTS, policy, NOW)
     with store.unit_of_work() as uow:
         report = import_appointments(uow, policy, rows, actor="cli:admin", source="a.csv",
                                      now=NOW)
@@ -197,7 +197,7 @@ def test_appointments_import_and_reimport(store: Store, policy: ClinicPolicy) ->
     assert [new for _, new in report.appointments] == [True, True]
     longer = APPOINTMENTS.replace("14:00,50", "14:00,80")
     with store.unit_of_work() as uow:
-        report = import_appointments(uow, policy, read_appointments_csv(longer, policy),
+        report = import_appointments(uow, policy, read_appointments_csv(longer, policy, NOW),
                                      actor="cli:admin", source="a.csv", now=NOW)
         uow.commit()
     assert (report.created, report.updated, report.unchanged) == (0, 1, 1)
@@ -216,8 +216,8 @@ def test_an_unknown_client_means_no_appointment_is_stored(store: Store,
     _import_clients(store, policy)
     text = APPOINTMENTS + "C-404,2026-11-26 09:00,50\n\nC-405,2026-11-26 10:00,50\n"
     with store.unit_of_work() as uow, pytest.raises(ImportErrors) as caught:
-        import_appointments(uow, policy, read_appointments_csv(text, policy), actor="cli:admin",
-                            source="a.csv", now=NOW)
+        import_appointments(uow, policy, read_appointments_csv(text, policy, NOW),
+                            actor="cli:admin", source="a.csv", now=NOW)
     assert [str(p) for p in caught.value.problems] == [
         "line 4, column client: no client with code C-404 is on file; import clients first, or"
         " check the code",
