@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import getpass
 import logging
-import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -85,11 +84,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings.require_slack(mode)
     port = args.port if args.port is not None else settings.port
     deps = _deps(settings)
+    _warn_if_others_may_read(settings.database_url)
     from bot import server
     from handlers.jobs import build_jobs
 
     server.serve(deps, settings, mode=mode, port=port, dispatcher=build_jobs(deps))
     return EXIT_OK
+
+
+def _warn_if_others_may_read(database_url: str) -> None:
+    from storage.db import loose_permissions
+
+    for path in loose_permissions(database_url):
+        logging.getLogger("bot.serve").warning(
+            "%s may be read by others than its owner (it holds encrypted client data and the "
+            "audit trail): chmod 600 %s", path, path)
 
 
 def cmd_sandbox(_args: argparse.Namespace) -> int:
@@ -125,7 +134,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         rows = imports.read_clients_csv(text, deps.policy)
         run: Callable[..., imports.ImportReport] = imports.import_clients
     else:
-        rows = imports.read_appointments_csv(text, deps.policy)  # type: ignore[assignment]
+        rows = imports.read_appointments_csv(  # type: ignore[assignment]
+            text, deps.policy, deps.clock.now())
         run = imports.import_appointments
     with deps.store.unit_of_work() as uow:
         report = run(uow, deps.policy, rows, actor=_actor(), source=source,
@@ -139,26 +149,21 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from bot.private_file import PrivateFileError, write_private
     from bot.services.imports import export_clients
 
     deps = _deps()
     with deps.store.unit_of_work() as uow:
         text, count = export_clients(uow, actor=_actor(), now=deps.clock.now())
-        _write_private(args.file, text)
-        uow.commit()
+        # The export's audit event is committed before the file appears; a failed commit
+        # leaves no file (bot/private_file.py).
+        try:
+            write_private(args.file, text, before_publish=uow.commit)
+        except PrivateFileError as error:
+            raise BadInput(str(error)) from None
     print(f"{args.file}: wrote {count} client(s). The file holds client details in clear: "
           "keep it where only the clinic's admins can read it.")
     return EXIT_OK
-
-
-def _write_private(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` readable by its owner only (it holds client details)."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-    except OSError as error:
-        raise BadInput(f"cannot write {path}: {error.strerror or error}") from None
 
 
 def cmd_verify_audit(_args: argparse.Namespace) -> int:

@@ -24,16 +24,19 @@ import csv
 import difflib
 import io
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 import phonenumbers
 
+from bot.policy.dates import date_range_problem
 from bot.policy.model import (
     CLIENT_CODE_RULE,
     CLIENT_STATUSES,
+    MAX_NAME_LENGTH,
+    MAX_REASON_LENGTH,
     PHONE_KINDS,
     AppointmentRecord,
     ClientRecord,
@@ -44,6 +47,7 @@ from bot.policy.model import (
     NumberPermission,
     PhoneKind,
     ThirdParty,
+    free_text_problem,
     is_client_code,
 )
 
@@ -91,13 +95,18 @@ _LOCAL_START_RULE = "YYYY-MM-DD HH:MM (clinic time) or ISO 8601 with an offset"
 # -- public API --------------------------------------------------------------------------------
 
 
-def parse_clients_csv(text: str, default_region: str) -> list[ClientRecord]:
+ClinicianCheck = Callable[[str], str | None]  # a clinician's Slack id -> what is wrong, or None
+
+
+def parse_clients_csv(text: str, default_region: str,
+                      clinician_problem: ClinicianCheck | None = None) -> list[ClientRecord]:
     """The client records in a clients CSV; raises ``ImportErrors`` listing every problem.
 
     Numbers written without a country code are read as numbers of ``default_region`` (an
     ISO 3166 region such as "US") and come back in E.164. Every record carries a ``Consent``
     (``may_call`` None when the row says nothing about it) without provenance: the importing
-    service adds that.
+    service adds that. ``clinician_problem`` (when given) says what is wrong with a row's
+    clinician, such as someone on the team who does not treat clients.
     """
     if default_region not in phonenumbers.SUPPORTED_REGIONS:
         raise ValueError(f"unknown phone region {default_region!r}")
@@ -105,7 +114,7 @@ def parse_clients_csv(text: str, default_region: str) -> list[ClientRecord]:
     records: list[ClientRecord] = []
     first_line_of_code: dict[str, int] = {}
     for row in _table_rows(text, CLIENT_COLUMNS, frozenset(), problems):
-        record = _client_record(row, default_region, problems)
+        record = _client_record(row, default_region, problems, clinician_problem)
         if record is None:
             continue
         if record.code in first_line_of_code:
@@ -145,8 +154,12 @@ def write_clients_csv(records: Iterable[ClientRecord]) -> str:
     return out.getvalue()
 
 
-def parse_appointments_csv(text: str, timezone: ZoneInfo) -> list[AppointmentRecord]:
+def parse_appointments_csv(text: str, timezone: ZoneInfo,
+                           today: date | None = None) -> list[AppointmentRecord]:
     """The appointments in an appointments CSV, starts in UTC; raises ``ImportErrors``.
+
+    With ``today`` (the clinic's date), a start more than a year back or two years ahead is a
+    problem (``bot.policy.dates``); a start too far out to convert to UTC always is.
 
     ``start`` is either ``YYYY-MM-DD HH:MM`` in ``timezone`` or ISO 8601 with an offset. A
     local time that does not exist (the spring-forward gap) is a problem; one that happens
@@ -157,7 +170,7 @@ def parse_appointments_csv(text: str, timezone: ZoneInfo) -> list[AppointmentRec
     appointments: list[AppointmentRecord] = []
     first_line_of: dict[tuple[str, datetime], int] = {}
     for row in _table_rows(text, APPOINTMENT_COLUMNS, OPTIONAL_APPOINTMENT_COLUMNS, problems):
-        appointment = _appointment(row, timezone, problems)
+        appointment = _appointment(row, timezone, today, problems)
         if appointment is None:
             continue
         key = (appointment.client_code, appointment.start)
@@ -289,8 +302,13 @@ class _Cells:
         self.failed = True
         self.problems.append(ImportProblem(self.row.line, column, message))
 
-    def text(self, column: str) -> str | None:
-        return self.row.values.get(column) or None
+    def text(self, column: str, max_length: int) -> str | None:
+        value = self.row.values.get(column) or None
+        problem = free_text_problem(value, max_length) if value is not None else None
+        if problem is not None:
+            self.fail(column, problem)
+            return None
+        return value
 
     def code(self, column: str) -> str | None:
         value = self.row.values[column]
@@ -380,11 +398,15 @@ class _Cells:
 # -- clients -----------------------------------------------------------------------------------
 
 
-def _client_record(row: _Row, region: str, problems: list[ImportProblem]) -> ClientRecord | None:
+def _client_record(row: _Row, region: str, problems: list[ImportProblem],
+                   clinician_problem: ClinicianCheck | None) -> ClientRecord | None:
     """The row as a record, or None when anything in it is wrong (each problem recorded)."""
     cells = _Cells(row, problems)
     code = cells.code("code")
     clinician = cells.slack_user("clinician")
+    problem = clinician_problem(clinician) if clinician and clinician_problem else None
+    if problem is not None:
+        cells.fail("clinician", problem)
     may_call = cells.yes_no("may_call")
     preferred = cells.kind("preferred_phone")
     numbers = {kind: cells.phone(kind, region) for kind in PHONE_KINDS}
@@ -394,25 +416,26 @@ def _client_record(row: _Row, region: str, problems: list[ImportProblem]) -> Cli
     earliest, latest = cells.clock("earliest"), cells.clock("latest")
     written_permission = cells.yes_no("third_party_written_permission")
     status = cells.status("status")
+    first_name = cells.text("preferred_name", MAX_NAME_LENGTH)
+    third_party_name = cells.text("third_party_name", MAX_NAME_LENGTH)
+    do_not_call_reason = cells.text("do_not_call_reason", MAX_REASON_LENGTH)
     _check_consistency(cells, preferred, do_not_call, voicemail, earliest, latest,
                        written_permission)
     if cells.failed or code is None:
         return None
-    third_party_name = cells.text("third_party_name")
     consent = Consent(
         may_call=may_call,
         preferred_kind=preferred,
         clinic_name_ok=clinic_name_ok,
         earliest=earliest,
         latest=latest,
-        numbers=_number_permissions(numbers, do_not_call, cells.text("do_not_call_reason"),
-                                    voicemail),
+        numbers=_number_permissions(numbers, do_not_call, do_not_call_reason, voicemail),
         third_parties=(
             () if third_party_name is None
             else (ThirdParty(third_party_name, written_permission is True),)
         ),
     )
-    return ClientRecord(code=code, clinician=clinician, preferred_name=cells.text("preferred_name"),
+    return ClientRecord(code=code, clinician=clinician, preferred_name=first_name,
                         status=status, consent=consent)
 
 
@@ -501,46 +524,50 @@ def _clock(value: time | None) -> str:
 # -- appointments ------------------------------------------------------------------------------
 
 
-def _appointment(row: _Row, timezone: ZoneInfo,
+def _appointment(row: _Row, timezone: ZoneInfo, today: date | None,
                  problems: list[ImportProblem]) -> AppointmentRecord | None:
     cells = _Cells(row, problems)
     code = cells.code("client")
-    start = _start(cells, timezone)
+    start = _start(cells, timezone, today)
     minutes = _minutes(cells)
     if cells.failed or code is None or start is None or minutes is None:
         return None
     return AppointmentRecord(client_code=code, start=start, minutes=minutes)
 
 
-def _start(cells: _Cells, timezone: ZoneInfo) -> datetime | None:
+def _start(cells: _Cells, timezone: ZoneInfo, today: date | None) -> datetime | None:
     """The ``start`` value as an aware UTC datetime, or None (problem recorded)."""
     value = cells.row.values["start"]
     if not value:
         cells.fail("start", f"a start time is required: {_LOCAL_START_RULE}")
         return None
-    if _LOCAL_START.fullmatch(value):
-        return _local_start(cells, value, timezone)
-    try:
-        start = datetime.fromisoformat(value)
-    except ValueError:
-        start = None
-    if start is None or start.tzinfo is None:
-        cells.fail("start", f"{_shown(value)} is not a start time; use {_LOCAL_START_RULE},"
-                            " e.g. 2026-03-10 14:00 or 2026-03-10T14:00-05:00")
+    local = _LOCAL_START.fullmatch(value) is not None
+    if local:
+        # fold=0: of two repeated wall times (the autumn hour) the first, in daylight time.
+        try:
+            written = datetime.strptime(value, "%Y-%m-%d %H:%M").replace(tzinfo=timezone)
+        except ValueError:
+            cells.fail("start", f"{_shown(value)} is not a real date and time")
+            return None
+    else:
+        try:
+            written = datetime.fromisoformat(value)
+        except ValueError:
+            written = None
+        if written is None or written.tzinfo is None:
+            cells.fail("start", f"{_shown(value)} is not a start time; use {_LOCAL_START_RULE},"
+                                " e.g. 2026-03-10 14:00 or 2026-03-10T14:00-05:00")
+            return None
+    problem = date_range_problem(written.date(), today) if today is not None else None
+    if problem is not None:
+        cells.fail("start", problem)
         return None
-    return start.astimezone(UTC)
-
-
-def _local_start(cells: _Cells, value: str, timezone: ZoneInfo) -> datetime | None:
-    """A wall-clock ``YYYY-MM-DD HH:MM`` in the clinic's zone as UTC; fold=0 picks the first
-    of two repeated times; a time skipped by the clocks going forward is a problem."""
     try:
-        local = datetime.strptime(value, "%Y-%m-%d %H:%M").replace(tzinfo=timezone)
-    except ValueError:
-        cells.fail("start", f"{_shown(value)} is not a real date and time")
+        start = written.astimezone(UTC)
+    except OverflowError:
+        cells.fail("start", f"{_shown(value)} is too far from today to be a start time")
         return None
-    start = local.astimezone(UTC)
-    if start.astimezone(timezone).replace(tzinfo=None) != local.replace(tzinfo=None):
+    if local and start.astimezone(timezone).replace(tzinfo=None) != written.replace(tzinfo=None):
         cells.fail("start", f"{value} does not exist in {timezone.key}: the clocks go forward"
                             " then; give a time outside the gap, or an offset (ISO 8601)")
         return None

@@ -104,10 +104,12 @@ def handle_appt(form: Appt, ctx: CommandContext) -> None:
     except AppointmentRefused as refused:
         ctx.reply(refusal(str(refused)))
         return
+    today = deps.clock.now().astimezone(policy.clinic.timezone).date()
     ctx.reply(appt_reply(
-        client_code=result.client_code, start_text=clinic_time_text(policy, result.start_at),
+        client_code=result.client_code,
+        start_text=clinic_time_text(policy, result.start_at, today),
         minutes=result.minutes, created=result.created,
-        chase_text=clinic_time_text(policy, result.chase_at) if result.chase_at else None,
+        chase_text=clinic_time_text(policy, result.chase_at, today) if result.chase_at else None,
         clinician=clinician,
     ))
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import stat
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlmodel import create_engine
 
@@ -26,6 +29,7 @@ def make_engine(url: str) -> Engine:
         ) from None
     backend = parsed.get_backend_name()
     if backend == "sqlite":
+        _create_owner_only(parsed)
         # Enough pooled connections for every listener thread to read at once (reads in WAL
         # never wait for the writer, so they should not wait for a connection either).
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
@@ -49,6 +53,57 @@ def make_engine(url: str) -> Engine:
     raise DatabaseConfigError(
         f"DATABASE_URL: {backend!r} is not supported; use sqlite:/// or postgresql+psycopg://"
     )
+
+
+def sqlite_file(url: str | URL) -> Path | None:
+    """The file of a SQLite database URL; None for another backend or an in-memory database."""
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    if database.startswith("file:") or parsed.query.get("mode") == "memory":
+        return None
+    return Path(database)
+
+
+def _create_owner_only(parsed: URL) -> None:
+    """Create the SQLite file readable by its owner only, before SQLite creates it.
+
+    SQLite gives its ``-wal`` and ``-shm`` files the database file's mode, so they are owner-only
+    too. An existing file is left alone (``loose_permissions`` reports one others may read).
+    """
+    path = sqlite_file(parsed)
+    if path is None:
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
+    except FileExistsError:
+        return
+    except FileNotFoundError:
+        raise DatabaseConfigError(
+            f"DATABASE_URL: the folder of the SQLite file {path} does not exist; create it "
+            "or name another path"
+        ) from None
+    except OSError as error:
+        raise DatabaseConfigError(
+            f"DATABASE_URL: cannot create the SQLite file {path} ({error.strerror or error})"
+        ) from None
+
+
+def loose_permissions(url: str) -> list[Path]:
+    """The SQLite file and its ``-wal``/``-shm`` companions that group or others may access."""
+    path = sqlite_file(url)
+    if path is None:
+        return []
+    loose = []
+    for candidate in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            mode = candidate.stat().st_mode
+        except OSError:
+            continue
+        if stat.S_IMODE(mode) & 0o077:
+            loose.append(candidate)
+    return loose
 
 
 READ_ONLY = "contact_check_read_only"

@@ -250,3 +250,21 @@ def test_contact_check_console_script_is_the_same_cli(tmp_path: Path) -> None:
     result = subprocess.run([str(script), "keygen"], capture_output=True, text=True, check=False,
                             timeout=60)
     assert result.returncode == 0 and len(result.stdout.strip()) == 44
+
+
+def test_the_cli_refuses_a_link_and_writes_0600(env: dict[str, str], tmp_path: Path) -> None:
+    clients = tmp_path / "clients.csv"
+    clients.write_text(GOOD_CLIENTS, encoding="utf-8")
+    assert run(["import", "clients", str(clients)], env, tmp_path).returncode == 0
+    destination = tmp_path / "shared-folder.csv"
+    destination.write_text("", encoding="utf-8")
+    link = tmp_path / "link.csv"
+    link.symlink_to(destination)
+    refused = run(["export", "clients", str(link)], env, tmp_path)
+    assert refused.returncode == 2
+    assert "symbolic link" in refused.stderr and "Traceback" not in refused.stderr
+    assert destination.read_text(encoding="utf-8") == ""
+    out = tmp_path / "export.csv"
+    written = run(["export", "clients", str(out)], env, tmp_path)
+    assert written.returncode == 0, written.stderr
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600 and "Robin" in out.read_text(encoding="utf-8")

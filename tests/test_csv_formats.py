@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 import phonenumbers
@@ -306,9 +306,13 @@ def test_every_problem_in_the_file_is_reported_at_once_in_file_order() -> None:
         "line 3, column earliest: '7' is not a time of day; use HH:MM, e.g. 09:30 or 17:00",
         "line 5: 2 fields where the header has 17; a value with a comma needs double quotes"
         " around it, and every opening quote its closing one",
-        "line 6, column code: 'C-1' is already on line 2; give each client one row",
+        # A name may not hold a line break (issue 12.12); the quoted value still counts its lines.
+        "line 6, column preferred_name: character 4 is a line break, which a name or note may"
+        " not hold",
         "line 8, column status: 'gone' is not a status; use prospect, active, former, closed"
         " (empty means active)",
+        "line 8, column preferred_name: character 4 is a line break, which a name or note may"
+        " not hold",
         "line 10, column cell: not a valid phone number; give the area code, or +country code"
         " for a number abroad",
     ]
@@ -388,7 +392,7 @@ ROUND_TRIP_ROWS = [
                third_party_name="Robin (sister)", third_party_written_permission="no",
                status="prospect"),
     client_row(code="-1042", preferred_name="=HYPERLINK(\"http://x\",\"y\")", may_call="no",
-               do_not_call="cell;home;work", do_not_call_reason="@once\nmore",
+               do_not_call="cell;home;work", do_not_call_reason="@once, more",
                third_party_name="+Ana", status="closed"),
     client_row(code="C.3_x", preferred_name="'=quoted", third_party_name="''-dashes",
                do_not_call="cell", do_not_call_reason="'plain apostrophe"),
@@ -604,3 +608,62 @@ def test_a_bad_appointments_header_names_the_columns_at_fault(
     header: str, expected: list[str]
 ) -> None:
     assert appointment_problems(header + "\nC-1,x,y\n") == expected
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("preferred_name", "Ro\x00bin", "character 3 is the control character U+0000"),
+        ("preferred_name", "Robin\x1b[2J", "character 6 is the control character U+001B"),
+        ("preferred_name", "Robin\tLee", "character 6 is the control character U+0009"),
+        ("preferred_name", "nibor\u202eRobin", "character 6 is the control character U+202E"),
+        ("preferred_name", "R" * 61, "keep it to 60 characters (now 61)"),
+        ("third_party_name", "Pat\x07", "character 4 is the control character U+0007"),
+        ("third_party_name", "P" * 61, "keep it to 60 characters (now 61)"),
+        ("do_not_call_reason", "abusive\x00partner", "character 8 is the control character"),
+        ("do_not_call_reason", "r" * 301, "keep it to 300 characters (now 301)"),
+    ],
+)
+def test_free_text_has_the_consent_forms_limits_and_no_control_characters(
+    column: str, value: str, message: str
+) -> None:
+    fields = {column: value}
+    if column == "do_not_call_reason":
+        fields["do_not_call"] = "home"
+    if column == "third_party_name":
+        fields["third_party_written_permission"] = "yes"
+    [problem] = client_problems(clients_csv(client_row(code="C-1", **fields)))
+    assert problem.startswith(f"line 2, column {column}: {message}")
+    assert value not in problem  # the value itself is never echoed
+
+
+@pytest.mark.parametrize("value", ["Robin", "José-María", "李小龍", "O'Neil Jr.", "R" * 60])
+def test_ordinary_names_are_accepted(value: str) -> None:
+    [record] = parse_clients_csv(clients_csv(client_row(code="C-1", preferred_name=value)), "US")
+    assert record.preferred_name == value
+
+
+
+@pytest.mark.parametrize(
+    ("start", "without_today", "with_today"),
+    [
+        ("9999-12-31 23:59", "too far from today", "9999-12-31 is more than two years ahead"),
+        ("9999-12-31T23:59-05:00", "too far from today",
+         "9999-12-31 is more than two years ahead"),
+        ("0001-01-01T00:00+05:00", "too far from today", "0001-01-01 is more than a year ago"),
+        ("2030-01-02 10:00", None, "2030-01-02 is more than two years ahead"),
+    ],
+)
+def test_starts_out_of_range_are_problems_never_overflow_errors(
+    start: str, without_today: str | None, with_today: str
+) -> None:
+    text = f"client,start\nC-1,{start}\n"
+    if without_today is None:
+        assert len(parse_appointments_csv(text, NEW_YORK)) == 1
+    else:
+        [problem] = appointment_problems(text)
+        assert problem.startswith("line 2, column start:") and without_today in problem
+    with pytest.raises(ImportErrors) as caught:
+        parse_appointments_csv(text, NEW_YORK, today=date(2026, 11, 30))
+    [problem] = [str(p) for p in caught.value.problems]
+    assert problem.startswith(f"line 2, column start: {with_today}; give a date from 2025-11-29")

@@ -7,6 +7,7 @@ functions read them; nothing here knows about Slack, databases or files.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import Literal
@@ -21,6 +22,37 @@ ConsentMethod = Literal["import", "modal", "sandbox"]
 
 CLIENT_CODE_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,32}")
 CLIENT_CODE_RULE = "1 to 32 characters of letters, digits, '.', '_' or '-'"
+
+
+# Free text a person writes about a client (names, reasons, notes): the same limits wherever it
+# comes from (the consent form, a CSV import).
+MAX_NAME_LENGTH = 60
+MAX_REASON_LENGTH = 300
+MAX_NOTE_LENGTH = 1000
+# Bidirectional overrides and isolates reorder what a reader sees ("Trojan Source").
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def free_text_problem(value: str, max_length: int, *, multiline: bool = False) -> str | None:
+    """What is wrong with ``value`` as free text about a client; None when nothing is.
+
+    Refused: more than ``max_length`` characters, NUL and other control characters (line breaks
+    and tabs too, unless ``multiline``), and bidirectional overrides. The message never repeats
+    the value.
+    """
+    if len(value) > max_length:
+        return f"keep it to {max_length} characters (now {len(value)})"
+    allowed = "\n\t" if multiline else ""
+    for position, character in enumerate(value, start=1):
+        if character in allowed:
+            continue
+        if unicodedata.category(character) == "Cc" or character in _BIDI_CONTROLS:
+            what = (
+                "a line break" if character in "\r\n"
+                else f"the control character U+{ord(character):04X}"
+            )
+            return f"character {position} is {what}, which a name or note may not hold"
+    return None
 
 
 def is_client_code(text: str) -> bool:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import date, datetime, time
 from string import Formatter
 
 from bot.policy.business_hours import is_open, next_open
@@ -262,9 +262,13 @@ def closure_warning(
     )
 
 
-def clinic_time_text(policy: ClinicPolicy, moment: datetime) -> str:
-    """An aware instant as said to a client, in clinic time: "Monday, November 30 at 9:00 AM"."""
-    return _date_time_text(_local(policy, moment))
+def clinic_time_text(policy: ClinicPolicy, moment: datetime, today: date | None = None) -> str:
+    """An aware instant as said to a client, in clinic time: "Monday, November 30 at 9:00 AM".
+
+    Given ``today`` (the clinic's date), a moment in another year says its year too.
+    """
+    local = _local(policy, moment)
+    return _date_time_text(local, with_year=today is not None and local.year != today.year)
 
 
 def time_of_day_text(wall: time) -> str:

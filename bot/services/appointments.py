@@ -19,6 +19,7 @@ from sqlmodel import col, select
 from bot.policy.access import card_access, details_access
 from bot.policy.clinic import ClinicPolicy
 from bot.policy.consent import Guidance, Verdict, calls_refused, check_contact
+from bot.policy.dates import date_range_problem
 from bot.policy.model import CLIENT_CODE_RULE, ClientRecord, is_client_code
 from bot.policy.scripts import clinic_time_text, no_show_note, no_show_voicemail
 from bot.services.approvals import RequestResult, request_closure_warning
@@ -83,9 +84,16 @@ class NoShowResult:
 
 def record_appointment(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str, code: str,
                        start: datetime, minutes: int, now: datetime) -> AppointmentResult:
-    """``appt CODE …``: store the appointment (same client and start: updated) and its chase."""
+    """``appt CODE …``: store the appointment (same client and start: updated) and its chase.
+
+    A start more than a year back or two years ahead is refused (``bot.policy.dates``).
+    """
     client = _client(uow, code)
     _authorise(policy, actor, client)
+    tz = policy.clinic.timezone
+    problem = date_range_problem(start.astimezone(tz).date(), now.astimezone(tz).date())
+    if problem is not None:
+        raise AppointmentRefused(f"Not recorded: {problem}.")
     appointment, created = uow.appointments.save(client, start, minutes)
     uow.session.flush()
     chase_at = schedule_chase(uow, policy, appointment, client, now)

@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Generic, TypeVar
 
 from bot.csv_formats import parse_appointments_csv, parse_clients_csv, write_clients_csv
+from bot.policy.access import may_be_treating_clinician
 from bot.policy.clinic import ClinicPolicy
 from bot.policy.consent import calls_refused
 from bot.policy.model import (
@@ -68,12 +69,30 @@ class ImportReport:
 
 def read_clients_csv(text: str, policy: ClinicPolicy) -> list[Numbered[ClientRecord]]:
     """The file's client records with their lines; ``ImportErrors`` when any row is wrong."""
-    records = parse_clients_csv(text, policy.clinic.phone_region)
+    records = parse_clients_csv(text, policy.clinic.phone_region,
+                                clinician_problem=lambda user: _not_a_clinician(policy, user))
     return _numbered(text, records)
 
 
-def read_appointments_csv(text: str, policy: ClinicPolicy) -> list[Numbered[AppointmentRecord]]:
-    records = parse_appointments_csv(text, policy.clinic.timezone)
+def _not_a_clinician(policy: ClinicPolicy, user: str) -> str | None:
+    """The same rule as the consent form: a client's clinician treats clients.
+
+    Someone not on the team at all is imported with a warning instead (``import_clients``): the
+    team may be completed after the clients are imported.
+    """
+    member = policy.member(user)
+    if member is None or may_be_treating_clinician(policy, user) is not None:
+        return None
+    return (f"{user} is on the team as {member.role.replace('_', ' ')}; a client's clinician "
+            "must be a clinician or supervisor")
+
+
+def read_appointments_csv(text: str, policy: ClinicPolicy,
+                          now: datetime) -> list[Numbered[AppointmentRecord]]:
+    """The file's appointments with their lines; starts outside ``bot.policy.dates``' range of
+    ``now`` are problems too."""
+    tz = policy.clinic.timezone
+    records = parse_appointments_csv(text, tz, today=now.astimezone(tz).date())
     return _numbered(text, records)
 
 

@@ -27,6 +27,7 @@ from sqlmodel import col, select
 
 from bot.policy.access import card_access
 from bot.policy.clinic import ClinicPolicy
+from bot.policy.dates import date_range_problem
 from bot.policy.model import CLIENT_CODE_RULE, is_client_code
 from bot.services.deliveries import Delivery, Rendered, register
 from storage.repositories.runins import RunInRecord
@@ -146,7 +147,11 @@ def _validate(policy: ClinicPolicy, form: RunInForm, now: datetime) -> tuple[dat
     except ValueError:
         errors["time"] = "Give the time as HH:MM (24-hour clock), for example 14:30."
     occurred: datetime | None = None
-    if day is not None and wall is not None:
+    today = now.astimezone(policy.clinic.timezone).date()
+    problem = date_range_problem(day, today) if day is not None else None
+    if problem is not None:
+        errors["date"] = f"{problem[0].upper()}{problem[1:]}."
+    elif day is not None and wall is not None:
         occurred = datetime.combine(day, wall, tzinfo=policy.clinic.timezone).astimezone(UTC)
         if occurred > now + FUTURE_TOLERANCE:
             errors["date"] = "That is in the future: document a run-in after it happened."

@@ -19,12 +19,16 @@ from bot.policy.callback_terms import callback_promise
 from bot.policy.clinic import ClinicPolicy
 from bot.policy.model import (
     CLIENT_STATUSES,
+    MAX_NAME_LENGTH,
+    MAX_NOTE_LENGTH,
+    MAX_REASON_LENGTH,
     PHONE_KINDS,
     ClientRecord,
     Consent,
     NumberPermission,
     PhoneKind,
     ThirdParty,
+    free_text_problem,
 )
 from bot.services.consent import ConsentDraft
 from bot.views import ids
@@ -33,9 +37,6 @@ from bot.views.card import escape
 View = dict[str, Any]
 Values = Mapping[str, Mapping[str, Mapping[str, Any]]]
 
-MAX_NAME = 60
-MAX_REASON = 300
-MAX_NOTE = 1000
 SLACK_INPUT_MAX = 3000  # the most a plain_text_input holds
 VALUE = "value"  # the action id of every input in this modal (blocks are told apart by block id)
 
@@ -172,7 +173,7 @@ def consent_modal(code: str, client: ClientRecord | None, policy: ClinicPolicy, 
         _input(B_CLINICIAN, "Treating clinician", clinician_element),
         _input(B_FIRST_NAME, "Client's first name (said on the phone)",
                _text_input(client.preferred_name if client else None,
-                           placeholder="First name only", max_length=MAX_NAME)),
+                           placeholder="First name only", max_length=MAX_NAME_LENGTH)),
         _input(B_STATUS, "Status", _select(_STATUS_LABELS, client.status if client else "active",
                                            "Status")),
         _input(B_MAY_CALL, "May the clinic phone the client?",
@@ -197,7 +198,7 @@ def consent_modal(code: str, client: ClientRecord | None, policy: ClinicPolicy, 
     blocks += _party_blocks(consent.third_parties if consent else ())
     blocks += [
         _input(B_SAFETY, "Safety note", _text_input(
-            consent.safety_note if consent else None, multiline=True, max_length=MAX_NOTE,
+            consent.safety_note if consent else None, multiline=True, max_length=MAX_NOTE_LENGTH,
             placeholder="Anything to know before any contact (e.g. a partner who must not know)")),
     ]
     return {
@@ -237,7 +238,8 @@ def _party_blocks(parties: tuple[ThirdParty, ...]) -> list[dict[str, Any]]:
                  else "Someone else the client allows us to speak with")
         blocks += [
             _input(name_block, label, _text_input(
-                party.name if party else None, placeholder="Their name", max_length=MAX_NAME),
+                party.name if party else None, placeholder="Their name",
+                max_length=MAX_NAME_LENGTH),
                 hint="To remove them, clear the name and the box below." if party else None),
             _input(written_block, "Written permission",
                    _checkboxes({"yes": "The client's written permission is on file"},
@@ -265,7 +267,7 @@ def _number_blocks(kind: PhoneKind, permission: NumberPermission | None,
         _input(number_block(kind, "flags"), f"{title}: permissions",
                _checkboxes(_FLAG_LABELS, flags)),
         _input(number_block(kind, "reason"), f"{title}: why not to call", _text_input(
-            permission.do_not_call_reason if permission else None, max_length=MAX_REASON,
+            permission.do_not_call_reason if permission else None, max_length=MAX_REASON_LENGTH,
             placeholder="Only with Do not call; seen by the treating team only")),
         _input(number_block(kind, "clinic_name"), f"{title}: clinic's name",
                _select(_CLINIC_NAME_CHOICES, name_choice, "As for the client")),
@@ -289,13 +291,14 @@ class _Reader:
     def _element(self, block: str) -> Mapping[str, Any]:
         return (self.values.get(block) or {}).get(VALUE) or {}
 
-    def text(self, block: str, max_length: int) -> str | None:
+    def text(self, block: str, max_length: int, *, multiline: bool = False) -> str | None:
         value = self._element(block).get("value")
         if not isinstance(value, str) or not value.strip():
             return None
         value = value.strip()
-        if len(value) > max_length:
-            self.errors[block] = f"Keep it to {max_length} characters (now {len(value)})."
+        problem = free_text_problem(value, max_length, multiline=multiline)
+        if problem is not None:
+            self.errors[block] = f"{problem[0].upper()}{problem[1:]}."
             return None
         return value
 
@@ -343,7 +346,7 @@ def read_submission(values: Values, policy: ClinicPolicy) -> ConsentDraft | dict
     if clinician is not None and may_be_treating_clinician(policy, clinician) is None:
         read.errors[B_CLINICIAN] = ("Choose a clinician on the clinic's team (someone "
                                     "whose role is clinician or supervisor).")
-    first_name = read.text(B_FIRST_NAME, MAX_NAME)
+    first_name = read.text(B_FIRST_NAME, MAX_NAME_LENGTH)
     status = read.choice(B_STATUS) or "active"
     if status not in CLIENT_STATUSES:
         read.errors[B_STATUS] = "Choose one of the statuses."
@@ -370,7 +373,7 @@ def read_submission(values: Values, policy: ClinicPolicy) -> ConsentDraft | dict
         elif chosen.do_not_call or not chosen.may_call:
             read.errors[B_PREFERRED] = f"The {preferred} number may not be called."
     parties = _read_parties(read)
-    safety = read.text(B_SAFETY, MAX_NOTE)
+    safety = read.text(B_SAFETY, MAX_NOTE_LENGTH, multiline=True)
     if read.errors:
         return read.errors
     consent = Consent(
@@ -393,7 +396,7 @@ def _read_parties(read: _Reader) -> tuple[ThirdParty, ...]:
     index = 0
     while any(block in read.values for block in party_blocks(index)):
         name_block, written_block = party_blocks(index)
-        name = read.text(name_block, MAX_NAME)
+        name = read.text(name_block, MAX_NAME_LENGTH)
         written = "yes" in read.checked(written_block)
         if written and name is None and name_block not in read.errors:
             read.errors[name_block] = "Name the person the written permission is for."
@@ -407,7 +410,7 @@ def _read_number(read: _Reader, kind: PhoneKind, region: str) -> NumberPermissio
     number = read.phone(number_block(kind, "number"), region)
     flags = read.checked(number_block(kind, "flags"))
     reason_block = number_block(kind, "reason")
-    reason = read.text(reason_block, MAX_REASON)
+    reason = read.text(reason_block, MAX_REASON_LENGTH)
     name_choice = read.choice(number_block(kind, "clinic_name")) or "client"
     earliest = read.hhmm(number_block(kind, "earliest"))
     latest = read.hhmm(number_block(kind, "latest"))

@@ -91,6 +91,8 @@ def test_modal_forms_open_a_modal_and_leave_nothing_in_the_channel(with_maria: B
     ("appt C-1042 2026-11-25 10:00 fifty", "MINUTES"),
     ("appt C-1042 2026-11-25", "appt CODE YYYY-MM-DD HH:MM"),
     ("appt C-1042 25/11/2026 10:00", "YYYY-MM-DD"),
+    ("appt C-1042 9999-12-31 23:59", "more than two years ahead"),
+    ("appt C-1042 0001-01-01 00:00", "more than a year ago"),
     ("topic unknown", "There is no topic"),
     ("C-10#42", "neither a form"),
     ("consent C-10/42", "consent CODE"),

@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import func, select
 
 from bot.csv_formats import CLIENT_COLUMNS, parse_clients_csv
-from bot.policy.clinic import ClinicPolicy, TeamMember
+from bot.policy.clinic import ClinicPolicy, Role, TeamMember
 from bot.policy.model import ImportErrors
 from bot.policy_file import load_policy
 from bot.services.callbacks import log_missed
@@ -64,9 +64,19 @@ def _events(store: Store, action: str | None = None) -> list[AuditEvent]:
 
 
 def test_rows_are_numbered_by_their_line_in_the_file(policy: ClinicPolicy) -> None:
-    text = f'{HEADER}\n\nC-1,,"two\nlines",,,,,,,,,,,,,,\n,,,,,,,,,,,,,,,,\nC-2,,,,,,,,,,,,,,,,\n'
+    text = f"{HEADER}\n\nC-1,,Robin,,,,,,,,,,,,,,\n,,,,,,,,,,,,,,,,\nC-2,,,,,,,,,,,,,,,,\n"
     rows = read_clients_csv(text, policy)
-    assert [(r.line, r.record.code) for r in rows] == [(3, "C-1"), (6, "C-2")]
+    assert [(r.line, r.record.code) for r in rows] == [(3, "C-1"), (5, "C-2")]
+
+
+def test_a_name_spanning_lines_is_refused_where_its_row_starts(policy: ClinicPolicy) -> None:
+    text = f'{HEADER}\n\nC-1,,"two\nlines",,,,,,,,,,,,,,\n,,,,,,,,,,,,,,,,\nC-2,,,,,,,,,,,,,,,,\n'
+    with pytest.raises(ImportErrors) as refused:
+        read_clients_csv(text, policy)
+    assert [str(p) for p in refused.value.problems] == [
+        "line 3, column preferred_name: character 4 is a line break, which a name or note may "
+        "not hold"
+    ]
 
 
 def test_import_creates_clients_with_import_provenance(store: Store, policy: ClinicPolicy) -> None:
@@ -169,6 +179,26 @@ def test_a_reimport_that_refuses_calls_closes_open_call_backs(
     assert [e.client_code for e in _events(store, "callback.not_owed")] == ["C-1042"]
 
 
+@pytest.mark.parametrize(
+    ("role", "refused"),
+    [("clinician", False), ("supervisor", False), ("front_desk", True), ("admin", True)],
+)
+def test_a_clients_clinician_must_treat_clients_as_in_the_consent_form(
+    policy: ClinicPolicy, role: Role, refused: bool
+) -> None:
+    team_policy = replace(policy, team=(TeamMember("U0ANA", role, "Ana"),))
+    if not refused:
+        assert len(read_clients_csv(CLIENTS, team_policy)) == 3
+        return
+    with pytest.raises(ImportErrors) as caught:
+        read_clients_csv(CLIENTS, team_policy)
+    shown = role.replace("_", " ")
+    assert [str(p) for p in caught.value.problems][:1] == [
+        f"line 2, column clinician: U0ANA is on the team as {shown}; a client's clinician must "
+        "be a clinician or supervisor"
+    ]
+
+
 def test_a_bad_row_means_nothing_is_read(policy: ClinicPolicy) -> None:
     bad = CLIENTS.replace("(215) 555-0142", "555").replace("C-1043", "C 1043")
     with pytest.raises(ImportErrors) as caught:
@@ -179,7 +209,7 @@ def test_a_bad_row_means_nothing_is_read(policy: ClinicPolicy) -> None:
 
 def test_appointments_import_and_reimport(store: Store, policy: ClinicPolicy) -> None:
     _import_clients(store, policy)
-    rows = read_appointments_csv(APPOINTMENTS, policy)
+    rows = read_appointments_csv(APPOINTMENTS, policy, NOW)
     with store.unit_of_work() as uow:
         report = import_appointments(uow, policy, rows, actor="cli:admin", source="a.csv",
                                      now=NOW)
@@ -188,7 +218,7 @@ def test_appointments_import_and_reimport(store: Store, policy: ClinicPolicy) ->
     assert [new for _, new in report.appointments] == [True, True]
     longer = APPOINTMENTS.replace("14:00,50", "14:00,80")
     with store.unit_of_work() as uow:
-        report = import_appointments(uow, policy, read_appointments_csv(longer, policy),
+        report = import_appointments(uow, policy, read_appointments_csv(longer, policy, NOW),
                                      actor="cli:admin", source="a.csv", now=NOW)
         uow.commit()
     assert (report.created, report.updated, report.unchanged) == (0, 1, 1)
@@ -207,8 +237,8 @@ def test_an_unknown_client_means_no_appointment_is_stored(store: Store,
     _import_clients(store, policy)
     text = APPOINTMENTS + "C-404,2026-11-26 09:00,50\n\nC-405,2026-11-26 10:00,50\n"
     with store.unit_of_work() as uow, pytest.raises(ImportErrors) as caught:
-        import_appointments(uow, policy, read_appointments_csv(text, policy), actor="cli:admin",
-                            source="a.csv", now=NOW)
+        import_appointments(uow, policy, read_appointments_csv(text, policy, NOW),
+                            actor="cli:admin", source="a.csv", now=NOW)
     assert [str(p) for p in caught.value.problems] == [
         "line 4, column client: no client with code C-404 is on file; import clients first, or"
         " check the code",

@@ -15,6 +15,7 @@ from bot.views import ids
 from bot.views.consent_modal import (
     B_CLINICIAN,
     B_EARLIEST,
+    B_FIRST_NAME,
     B_LATEST,
     B_MAY_CALL,
     B_PREFERRED,
@@ -112,7 +113,18 @@ BAD = [
     (lambda v: set_text(v, number_block("cell", "reason"), "why"), number_block("cell", "reason"),
      "goes with Do not call"),
     (lambda v: set_text(v, B_SAFETY, "x" * 1001), B_SAFETY, "1000 characters"),
+    # The same free-text rule as the CSV import (issue 12.12): no NUL or control characters.
+    (lambda v: set_text(v, B_FIRST_NAME, "Ma\x00ria"), B_FIRST_NAME, "control character U+0000"),
+    (lambda v: set_text(v, B_THIRD_NAME, "Pat\u202e"), B_THIRD_NAME, "control character U+202E"),
+    (lambda v: set_text(v, B_SAFETY, "Partner\x1b[2J"), B_SAFETY, "control character U+001B"),
 ]
+
+
+def test_a_safety_note_may_run_over_several_lines():
+    values = submitted_values(consent_modal("C-1042", MARIA, POLICY, recorder="U0ANA"))
+    set_text(values, B_SAFETY, "Partner checks her phone.\n\tCall the cell only.")
+    draft = read_submission(values, POLICY)
+    assert not isinstance(draft, dict), draft
 
 
 @pytest.mark.parametrize(("change", "block", "says"), BAD)
@@ -170,7 +182,7 @@ def test_third_parties_are_added_removed_and_checked_one_by_one():
 
 
 def test_what_is_on_file_is_shown_whole_and_a_value_over_the_limit_is_named_not_cut():
-    long_reason = "r" * 400  # an import has no length limit; the modal's field has 300
+    long_reason = "r" * 400  # on file from before the limit; the modal's field has 300
     numbers = (MARIA.consent.numbers[0],
                replace(MARIA.consent.numbers[1], do_not_call_reason=long_reason))
     client = replace(MARIA, consent=replace(MARIA.consent, numbers=numbers))
