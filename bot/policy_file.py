@@ -96,9 +96,33 @@ def _parse_yaml(text: str) -> object:
         raise _invalid(_describe(error)) from None
     except yaml.YAMLError as error:
         raise _invalid(f"not valid YAML: {error}") from None
+    except RecursionError:
+        raise _invalid(_TOO_DEEP) from None
     if data is None:
         raise _invalid("the file is empty; a policy needs at least clinic.name and clinic.timezone")
+    if _depth(data) > MAX_DEPTH:
+        raise _invalid(_TOO_DEEP)
     return data
+
+
+MAX_DEPTH = 8  # the policy's deepest value (clinic.holidays.extra[0]) is 4 levels down
+_TOO_DEEP = (
+    f"lists or mappings nest more than {MAX_DEPTH} levels deep, which no policy key does; look "
+    "for unclosed brackets or braces"
+)
+
+
+def _depth(data: object) -> int:
+    """How many mappings and lists deep ``data`` goes, counted without recursion."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        value, level = stack.pop()
+        children = (value.values() if isinstance(value, dict)
+                    else value if isinstance(value, list) else ())
+        if children:
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in children)
+    return deepest
 
 
 def _describe(error: yaml.MarkedYAMLError) -> str:

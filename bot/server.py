@@ -131,6 +131,13 @@ def stop_http_server(server: Any) -> None:
     server.trigger.pull_trigger(close_everything)
 
 
+def _unreachable(settings: Settings, call: str, error: OSError) -> ConfigError:
+    reason = getattr(error, "reason", None) or error.strerror or type(error).__name__
+    return ConfigError([
+        f"SLACK_API_URL: cannot reach the Slack Web API at {settings.slack_api_url} ({call}: "
+        f"{reason}); check the network, any proxy, and SLACK_API_URL"])
+
+
 def serve(deps: Deps, settings: Settings, mode: ServeMode, port: int, *,
           dispatcher: Worker | None = None, host: str = "0.0.0.0") -> None:  # noqa: S104
     """Run the bot until SIGTERM or Ctrl-C.
@@ -145,6 +152,8 @@ def serve(deps: Deps, settings: Settings, mode: ServeMode, port: int, *,
     try:
         bolt_app = create_app(deps, signing_secret=settings.slack_signing_secret or "",
                               token=settings.slack_bot_token or "")
+    except OSError as error:  # URLError: refused connection, DNS, TLS
+        raise _unreachable(settings, "auth.test", error) from None
     except BoltError as error:
         refused = error.__context__
         if not isinstance(refused, SlackApiError):
@@ -155,13 +164,19 @@ def serve(deps: Deps, settings: Settings, mode: ServeMode, port: int, *,
             "from your Slack app's OAuth & Permissions page"]) from None
     alive = dispatcher.is_alive if dispatcher is not None else None
     socket_handler = None
-    if mode == "socket":
-        from slack_bolt.adapter.socket_mode.builtin import SocketModeHandler
+    try:
+        if mode == "socket":
+            from slack_bolt.adapter.socket_mode.builtin import SocketModeHandler
 
-        socket_handler = SocketModeHandler(bolt_app, settings.slack_app_token)
-        server = make_http_server(None, deps, host=host, port=port, dispatcher_alive=alive)
-    else:
-        server = make_http_server(bolt_app, deps, host=host, port=port, dispatcher_alive=alive)
+            socket_handler = SocketModeHandler(bolt_app, settings.slack_app_token)
+            server = make_http_server(None, deps, host=host, port=port, dispatcher_alive=alive)
+        else:
+            server = make_http_server(bolt_app, deps, host=host, port=port,
+                                      dispatcher_alive=alive)
+    except OSError as error:
+        raise ConfigError([
+            f"PORT: cannot listen on {host}:{port} ({error.strerror or error}); another program "
+            "may be using it: choose another with --port or PORT"]) from None
     stopping = threading.Event()
 
     def stop(*_: object) -> None:
@@ -183,6 +198,8 @@ def serve(deps: Deps, settings: Settings, mode: ServeMode, port: int, *,
                     f"{settings.slack_api_url} (apps.connections.open: {_slack_error(error)}); "
                     "it must be an xapp-… app-level token with the connections:write scope, "
                     "and Socket Mode must be on in your Slack app's settings"]) from None
+            except OSError as error:
+                raise _unreachable(settings, "apps.connections.open", error) from None
         log.info("serving %s mode; HTTP on port %s", mode, server.effective_port)
         server.run()
     except KeyboardInterrupt:

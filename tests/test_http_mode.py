@@ -116,3 +116,30 @@ def test_sigterm_stops_it_cleanly(tmp_path: Path, slack: SlackStandIn) -> None:
     running.process.terminate()
     assert running.process.wait(timeout=20) == 0, running.output()
     assert not healthy(running.port)
+
+
+def _serve_once(work: Path, slack: SlackStandIn, port: int,
+                **env_changes: str) -> subprocess.CompletedProcess[str]:
+    env = clean_environment(work, slack)
+    del env["SLACK_APP_TOKEN"]
+    env.update(SLACK_SIGNING_SECRET=SIGNING_SECRET, **env_changes)
+    return subprocess.run([sys.executable, "-m", "bot", "serve", "--port", str(port)], env=env,
+                          cwd=work, capture_output=True, text=True, timeout=STARTUP_SECONDS,
+                          check=False)
+
+
+def test_a_port_in_use_is_an_answer_not_a_traceback(bot: RunningBot, slack: SlackStandIn,
+                                                    tmp_path: Path) -> None:
+    started = _serve_once(tmp_path, slack, bot.port)  # the module's bot holds that port
+    assert started.returncode == 2
+    assert f"cannot listen on 0.0.0.0:{bot.port}" in started.stderr
+    assert "--port or PORT" in started.stderr and "Traceback" not in started.stderr
+
+
+def test_slack_unreachable_at_start_is_an_answer_not_a_traceback(slack: SlackStandIn,
+                                                                 tmp_path: Path) -> None:
+    nowhere = f"http://127.0.0.1:{free_port()}/api/"  # nothing listens there
+    started = _serve_once(tmp_path, slack, free_port(), SLACK_API_URL=nowhere)
+    assert started.returncode == 2
+    assert f"cannot reach the Slack Web API at {nowhere}" in started.stderr
+    assert "SLACK_API_URL" in started.stderr and "Traceback" not in started.stderr

@@ -243,3 +243,19 @@ def test_pure_policy_package_does_not_import_yaml() -> None:
             node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
         }
         assert not {name for name in imported if name.split(".")[0] == "yaml"}, module
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "clinic: " + "[" * 20_000 + "]" * 20_000 + "\n",  # deeper than the parser can recurse
+        "clinic: " + "{a: " * 30 + "1" + "}" * 30 + "\n",  # parses, but no key nests like that
+        "team:\n" + "".join("  " * depth + "- \n" for depth in range(1, 12)),
+    ],
+    ids=["recursion", "deep-mapping", "deep-list"],
+)
+def test_a_pathologically_nested_file_is_an_error_not_a_crash(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "policy.yaml"
+    path.write_text(text, encoding="utf-8")
+    [error] = check_policy_file(path)
+    assert "nest more than 8 levels deep" in error and "unclosed brackets" in error
