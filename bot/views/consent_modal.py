@@ -61,6 +61,9 @@ _CLINIC_NAME_CHOICES = {"client": "As for the client", "yes": "Yes", "no": "No"}
 _STATUS_LABELS = {"prospect": "Potential client", "active": "Active", "former": "Former client",
                   "closed": "Closed"}
 _HHMM_HINT = "24-hour HH:MM, e.g. 08:30"
+_VOICEMAIL_NOT_PRIVATE = {"type": "context", "elements": [{"type": "mrkdwn", "text": (
+    ":speech_balloon: Before ticking *Voicemail may be left*, tell the client that voicemail is "
+    "never fully private: others at home, or an employer at work, may be able to hear it.")}]}
 
 
 def number_block(kind: str, what: str) -> str:
@@ -188,6 +191,7 @@ def consent_modal(code: str, client: ClientRecord | None, policy: ClinicPolicy, 
             _hhmm(consent.latest) if consent else None, placeholder="HH:MM", max_length=5),
             hint="Before this time; earlier than the start means overnight"),
     ]
+    blocks.append(_VOICEMAIL_NOT_PRIVATE)
     for kind in PHONE_KINDS:
         blocks += _number_blocks(kind, consent.number(kind) if consent else None, region)
     blocks.append({"type": "header", "text": _text("Third parties and safety")})

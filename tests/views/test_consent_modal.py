@@ -181,3 +181,18 @@ def test_what_is_on_file_is_shown_whole_and_a_value_over_the_limit_is_named_not_
     assert values[reason_block]["value"]["value"] == long_reason
     errors = read_submission(values, POLICY)
     assert errors == {reason_block: "Keep it to 300 characters (now 400)."}
+
+
+@pytest.mark.parametrize("client", [MARIA, None], ids=["on file", "blank"])
+def test_000_the_form_reminds_to_tell_the_client_voicemail_is_not_fully_private(client):
+    """000: remind the client that voicemail is not fully secure, before asking where a
+    message may be left (the per-number voicemail boxes follow the reminder)."""
+    view = consent_modal("C-1042", client, POLICY, recorder="U0ANA")
+    assert_valid_view(view)
+    blocks = view["blocks"]
+    at = next(i for i, b in enumerate(blocks) if b["type"] == "context"
+              and "voicemail is never fully private" in b["elements"][0]["text"])
+    first_number = next(i for i, b in enumerate(blocks)
+                        if b.get("block_id") == number_block("cell", "flags"))
+    assert at < first_number
+    assert "others at home, or an employer at work" in blocks[at]["elements"][0]["text"]
