@@ -86,6 +86,56 @@ def test_check_policy_lists_every_error_with_its_key(tmp_path: Path) -> None:
     assert missing.returncode == 2 and "nope.yaml" in missing.stderr
 
 
+BAD_SCRIPTS_POLICY = POLICY_YAML.replace("  timezone: America/New_York\n", """\
+  timezone: America/New_York
+  phone: "(215) 555-0100"
+""") + """scripts:
+  voice_mail: "Hi {client_first_name}"
+  someone_else_answered: "Is {client_first_name} in? It's {clinician_first_name}."
+  voicemail: "Hi, it's {clinician_first_name} at GREAT  agency: {callback_number}."
+  good_time: "Call me back on 555-0100."
+  voicemail_caution: "Great Agency asks: keep it short."
+"""
+# the lines check-policy prints (key path first), each with what it must name
+SCRIPT_REFUSALS = [
+    ("scripts.voice_mail: there is no script named 'voice_mail'; did you mean 'voicemail'?",
+     "the scripts are: voicemail, voicemail_caution, someone_else_answered, someone_asks, "
+     "prospect_callback, identity_check, good_time, no_show_voicemail, no_show_note, "
+     "closure_warning"),
+    ("scripts.someone_else_answered: uses {clinician_first_name}", "it offers {client_first_name}"),
+    ("scripts.voicemail: says the clinic's name 'Great Agency'", "use {from_clinic} instead"),
+    ("scripts.good_time: writes out the clinic's main number", "must never give"),
+]
+
+
+def test_check_policy_refuses_bad_script_overrides_naming_each(tmp_path: Path) -> None:
+    path = tmp_path / "policy.yaml"
+    path.write_text(BAD_SCRIPTS_POLICY, encoding="utf-8")
+    result = run(["check-policy", str(path)], dict(os.environ), tmp_path)
+    assert result.returncode == 2
+    assert "4 error(s)" in result.stderr
+    lines = [line.strip() for line in result.stderr.splitlines()]
+    for start, names in SCRIPT_REFUSALS:
+        line = next((x for x in lines if x.startswith(start)), None)
+        assert line is not None and names in line, result.stderr
+    assert not any(x.startswith("scripts.voicemail_caution") for x in lines)  # the team's own
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_refuses_a_policy_with_a_bad_script_override(env: dict[str, str],
+                                                          tmp_path: Path) -> None:
+    path = tmp_path / "policy.yaml"
+    path.write_text(POLICY_YAML + 'scripts:\n  good_time: "Hi {client_last_name}"\n',
+                    encoding="utf-8")
+    env.update(CONTACT_CHECK_POLICY=str(path), SLACK_BOT_TOKEN="xoxb-1234567890-0987654321-abc",
+               SLACK_SIGNING_SECRET="a-signing-secret-for-tests")
+    result = run(["serve", "--http"], env, tmp_path)  # stops before listening
+    assert result.returncode == 2, result.stderr
+    assert "CONTACT_CHECK_POLICY" in result.stderr
+    assert "scripts.good_time: uses {client_last_name}" in result.stderr
+    assert "it offers {client_first_name}, {clinician_first_name}" in result.stderr
+
+
 def test_import_then_reimport_then_export_round_trip(env: dict[str, str], tmp_path: Path) -> None:
     clients = tmp_path / "clients.csv"
     clients.write_text(GOOD_CLIENTS, encoding="utf-8")

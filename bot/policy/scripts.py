@@ -5,9 +5,10 @@ override of the same name from ``policy.scripts``.
 
 An override is a template in ``str.format`` style using the placeholders of the built-in script
 (``{client_first_name}``, ``{callback_number}``, ...; ``{{`` and ``}}`` for literal braces).
-``check_template`` says what is wrong with one, for the policy validator. A script never fails
-because of its override: an override that ``check_template`` rejects is ignored and the built-in
-text is used instead, so a typo cannot crash a reply or leak the clinic's name.
+``check_template`` says what is wrong with one. The policy validator runs it on every override,
+so a policy with a bad one is refused at load (by ``check-policy``, ``serve`` and ``sandbox``
+alike) and every override a script meets at run time is valid. Nothing is silently replaced:
+an override that fails the check here anyway (a policy built without the validator) raises.
 
 The clinic's name appears only through ``{from_clinic}``, which is empty unless the client
 consented to the name being said. Scripts said to anyone other than the treating team must not
@@ -15,6 +16,11 @@ contain the name otherwise; ``check_template`` rejects overrides that write it o
 
 Names left as None render as a bracketed prompt such as ``[first name]``, so a script can be
 shown where a client's name must not appear (a DM that stays in Slack's history).
+
+Seeds (``../shared/seeds``): 000 phone do's and don'ts, 003 the clinic's phone protocol. The
+person who answers instead of the client hears no name, no clinic and no message (000, 003); the
+client is verified before the caller says who they are and asks whether it is a good time (000);
+a potential client's call is returned with the clinician's first name only (000).
 """
 
 from __future__ import annotations
@@ -50,36 +56,40 @@ _BUILT_IN: dict[str, _Script] = {
     ),
     "voicemail_caution": _Script(
         "Voicemail is not private: someone else may hear it, and the phone may be shared. "
-        "Leave only the script: never the reason for the call or anything about treatment.",
+        "Leave only the script: never the reason for the call or anything about treatment. "
+        "Your own voicemail too: listen to messages where no one else can hear them, and keep "
+        "your voicemail code to yourself.",
         spoken=False,
     ),
     "someone_else_answered": _Script(
-        "Hi, is {client_first_name} there? ... No problem, no message. I'll try again later. "
-        "Thanks, bye. (If asked who is calling: \"It's {clinician_first_name}, I'll try again "
-        'later." Do not say where you are calling from or why.)',
+        "Hi, is {client_first_name} there? ... (A message?) No, no message, thank you. I'll "
+        "try again. ... (Who is calling?) I'm sorry, I can't say who this is, but thank you. "
+        "I'll try again. (Give no name, not even your first name, and no clinic, number or "
+        "reason.)",
         spoken=True,
     ),
     "someone_asks": _Script(
-        "I'm sorry, I can't confirm or deny whether anyone is a client here. If there is "
-        "something you'd like to tell me, I can listen, but I can't share anything in return. "
-        "If you're worried about someone's safety right now, call 911 or go to the nearest "
-        "emergency room; you can also call or text 988, the Suicide & Crisis Lifeline.",
+        "I hear that you're concerned. I can't confirm or deny whether someone is a client "
+        "here, so I'm not able to answer questions about anyone. If you're worried about "
+        "someone's safety, I can give you some general recommendations. (General advice only, "
+        "the same for anyone: if someone is in danger right now, call 911 or go to the nearest "
+        "emergency room. Nothing about any client.)",
         spoken=True,
     ),
     "prospect_callback": _Script(
-        "Hi {client_first_name}, this is {clinician_first_name} returning your call. "
-        "I'm {back_in_office}. Please call me at {callback_number} "
-        "and I'll be glad to talk with you.",
+        "Hi, this is {clinician_first_name} returning your call. I'm sorry I missed you. "
+        "I'm {back_in_office}; you can reach me at {callback_number}. I hope to hear from you.",
         spoken=True,
     ),
     "identity_check": _Script(
-        "Before we talk about anything, I need to make sure I'm speaking with "
-        "{client_first_name}. Could you confirm your date of birth for me?",
+        "Hi, may I speak with {client_first_name}? ... Before anything else, I need to make "
+        "sure I'm speaking with {client_first_name}: could you confirm your date of birth "
+        "for me?",
         spoken=True,
     ),
     "good_time": _Script(
-        "Hi {client_first_name}, it's {clinician_first_name}. Is this a good time to talk? "
-        "Are you somewhere you can speak privately?",
+        "Thank you, {client_first_name}. It's {clinician_first_name}. Is this a good time to "
+        "talk? Are you somewhere you can speak privately?",
         spoken=True,
     ),
     "no_show_voicemail": _Script(
@@ -134,15 +144,14 @@ def voicemail_caution(policy: ClinicPolicy) -> str:
     return _render("voicemail_caution", policy)
 
 
-def someone_else_answered(
-    policy: ClinicPolicy, *, client_first_name: str | None, clinician_first_name: str
-) -> str:
-    """Asking for the client without saying who is calling from where, or why."""
+def someone_else_answered(policy: ClinicPolicy, *, client_first_name: str | None) -> str:
+    """Asking for the client and leaving no message: no name, no clinic, no reason (000, 003).
+
+    It takes no caller's name, so no override can give one. The one exception, a person the
+    client named in writing, is the card's to show, and only to the treating team.
+    """
     return _render(
-        "someone_else_answered",
-        policy,
-        client_first_name=_first_name(client_first_name),
-        clinician_first_name=clinician_first_name,
+        "someone_else_answered", policy, client_first_name=_first_name(client_first_name)
     )
 
 
@@ -152,14 +161,11 @@ def someone_asks(policy: ClinicPolicy) -> str:
 
 
 def prospect_callback(
-    policy: ClinicPolicy,
-    *,
-    client_first_name: str | None,
-    clinician_first_name: str,
-    callback_number: str,
-    now: datetime,
+    policy: ClinicPolicy, *, clinician_first_name: str, callback_number: str, now: datetime
 ) -> str:
-    """Returning a potential client's call: first name only, and when the clinician can talk.
+    """Returning a potential client's call: the clinician's first name only, sorry to have
+    missed them, and when the clinician is back (000). Nothing names the caller, the clinic or
+    the reason, since the number they left may not be theirs alone.
 
     ``{back_in_office}`` reads "in the office today until 5:00 PM" while the clinic is open, else
     "back in the office on Monday, November 30 at 9:00 AM" (the next opening).
@@ -167,7 +173,6 @@ def prospect_callback(
     return _render(
         "prospect_callback",
         policy,
-        client_first_name=_first_name(client_first_name),
         clinician_first_name=clinician_first_name,
         callback_number=callback_number,
         back_in_office=_availability(policy, now),
@@ -186,14 +191,14 @@ def _availability(policy: ClinicPolicy, now: datetime) -> str:
 
 
 def identity_check(policy: ClinicPolicy, *, client_first_name: str | None) -> str:
-    """Verify who is on the line before discussing anything."""
+    """Verify who is on the line before saying who is calling or discussing anything (000)."""
     return _render("identity_check", policy, client_first_name=_first_name(client_first_name))
 
 
 def good_time(
     policy: ClinicPolicy, *, client_first_name: str | None, clinician_first_name: str
 ) -> str:
-    """The opener: is this a good time, and a private place, to talk?"""
+    """Once the client is verified: who is calling, and is this a good time to talk (000)?"""
     return _render(
         "good_time",
         policy,
@@ -289,16 +294,20 @@ def placeholders(name: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(_fields(_BUILT_IN[name].text)))
 
 
-def check_template(name: str, template: str, clinic_name: str | None = None) -> str | None:
+def check_template(
+    name: str, template: str, clinic_name: str | None = None, clinic_phone: str | None = None
+) -> str | None:
     """What is wrong with ``template`` as an override of script ``name``; None when nothing is.
 
-    With ``clinic_name``, a spoken script that writes the clinic's name out (rather than using
-    ``{from_clinic}``, which is empty without the client's consent) is rejected too.
+    Checked: the script exists; the template parses; it uses only the placeholders this script
+    offers (``placeholders(name)``), written plainly. With ``clinic_name`` (and ``clinic_phone``,
+    E.164), a spoken script that writes out the clinic's name, in any case and spacing, or its
+    main number is rejected too: the name must come from ``{from_clinic}`` and the number from
+    ``{callback_number}``, which consent governs. Scripts only the team reads (the voicemail
+    caution, the documentation note) may name the clinic.
     """
     if name not in _BUILT_IN:
         return f"there is no script named {name!r}; the scripts are: {', '.join(SCRIPT_NAMES)}"
-    allowed = placeholders(name)
-    offered = ", ".join(f"{{{p}}}" for p in allowed) or "no placeholders"
     try:
         parsed = list(Formatter().parse(template))
     except ValueError as error:
@@ -309,30 +318,56 @@ def check_template(name: str, template: str, clinic_name: str | None = None) -> 
     for _, field, spec, conversion in parsed:
         if field is None:
             continue
-        if field not in allowed:
-            return f"uses {{{field}}}, which this script does not have; it offers {offered}"
+        if field not in placeholders(name):
+            return f"uses {{{field}}}, which this script does not have; it offers {_offered(name)}"
         if spec or conversion:
             return f"write {{{field}}} plainly, without ':' or '!'"
-    if clinic_name and clinic_name.strip():
-        return _clinic_name_problem(name, template, clinic_name)
-    return None
+    if not _BUILT_IN[name].spoken:
+        return None
+    return _clinic_name_problem(name, template, clinic_name) or _clinic_phone_problem(
+        name, template, clinic_phone
+    )
 
 
-def _clinic_name_problem(name: str, template: str, clinic_name: str) -> str | None:
-    if not _BUILT_IN[name].spoken or not _names(template, clinic_name):
+def _offered(name: str) -> str:
+    return ", ".join(f"{{{p}}}" for p in placeholders(name)) or "no placeholders"
+
+
+def _clinic_name_problem(name: str, template: str, clinic_name: str | None) -> str | None:
+    if not clinic_name or not clinic_name.strip() or not _names(template, clinic_name):
         return None
     if "from_clinic" in placeholders(name):
         return (
-            f"says the clinic's name {clinic_name!r}; use {{from_clinic}} instead, so the "
-            "name is said only to clients who consented to it"
+            f"says the clinic's name {clinic_name.strip()!r}; use {{from_clinic}} instead, so "
+            "the name is said only to clients who consented to it"
         )
-    return f"says the clinic's name {clinic_name!r}, which this script must never say"
+    return f"says the clinic's name {clinic_name.strip()!r}, which this script must never say"
+
+
+def _clinic_phone_problem(name: str, template: str, clinic_phone: str | None) -> str | None:
+    if not clinic_phone or not _dials(template, clinic_phone):
+        return None
+    if "callback_number" in placeholders(name):
+        return (
+            "writes out the clinic's main number; use {callback_number} instead: it gives the "
+            "main number only to clients who consented to the clinic's name, since calling it "
+            "back reveals the clinic"
+        )
+    return "writes out the clinic's main number, which this script must never give"
 
 
 def _render(name: str, policy: ClinicPolicy, **values: str) -> str:
+    """The override (checked when the policy was loaded) or the built-in text, filled in.
+
+    A bad override here means the policy skipped the validator: that is a bug, said loudly,
+    never papered over with the built-in text.
+    """
     template = policy.scripts.get(name)
-    if template is None or check_template(name, template, policy.clinic.name) is not None:
-        template = _BUILT_IN[name].text
+    if template is None:
+        return _BUILT_IN[name].text.format_map(values)
+    problem = check_template(name, template, policy.clinic.name, policy.clinic.phone)
+    if problem is not None:
+        raise ValueError(f"scripts.{name}: {problem}")
     return template.format_map(values)
 
 
@@ -341,8 +376,21 @@ def _fields(template: str) -> list[str]:
 
 
 def _names(template: str, clinic_name: str) -> bool:
-    pattern = rf"(?<!\w){re.escape(clinic_name.strip())}(?!\w)"
-    return re.search(pattern, template, re.IGNORECASE) is not None
+    """True when ``template`` writes ``clinic_name`` as whole words, in any case or spacing."""
+    words = r"\s+".join(re.escape(word) for word in clinic_name.split())
+    return re.search(rf"(?<!\w){words}(?!\w)", template, re.IGNORECASE) is not None
+
+
+_DIGIT_RUN = re.compile(r"\d[\d\s().+-]*\d")
+_LOCAL_DIGITS = 7  # the last digits of a number, its shortest form that still reveals it
+
+
+def _dials(template: str, e164: str) -> bool:
+    """True when ``template`` writes the number ``e164`` in any usual form, a local one too
+    ("555-0100", "(215) 555-0100", "+1 215 555 0100")."""
+    local = re.sub(r"\D", "", e164)[-_LOCAL_DIGITS:]
+    runs = (re.sub(r"\D", "", run.group()) for run in _DIGIT_RUN.finditer(template))
+    return any(local in digits for digits in runs)
 
 
 # --- values ------------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ from bot.policy.clinic import (
     NoShowPolicy,
     TeamMember,
 )
+from bot.policy.scripts import SCRIPT_NAMES, check_template
 
 FILE_PATH = "(file)"  # the path of errors about the file as a whole
 
@@ -51,7 +52,6 @@ MAX_AFTER_HOURS_CONTACT = 300  # characters of clinic.after_hours_contact
 SUPERVISING_ROLES = ("supervisor", "admin")
 
 SLACK_ID_PATTERN = re.compile(r"[UW][A-Z0-9]+")
-SCRIPT_NAME_PATTERN = re.compile(r"[a-z_]+")
 _WINDOW = re.compile(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*")
 _DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?", re.IGNORECASE)
 _CONFIRM_BY = re.compile(r"\s*([A-Za-z]+)\s+(\d{1,2}):(\d{2})\s*")
@@ -114,6 +114,7 @@ def parse_policy(data: object) -> ClinicPolicy:
     required = {"clinic": "a mapping with at least the clinic's name and timezone"}
     values, problems = _read_fields(data, _SECTIONS, required)
     problems += _approver_problems(data.get("approvals"), data.get("team"))
+    problems += _override_problems(data.get("scripts"), values.get("clinic"), data.get("clinic"))
     if problems:
         raise PolicyInvalid(PolicyError(at.removeprefix("."), message) for at, message in problems)
     return ClinicPolicy(**values)
@@ -596,6 +597,11 @@ def _approver_problems(approvals: object, team: object) -> list[_Problem]:
 
 
 def _scripts(value: object) -> Mapping[str, str]:
+    """Overrides by script name, each a valid template using only its script's placeholders.
+
+    What needs the clinic's name and number (an override may not write them out) is checked
+    once the whole policy is read, in ``_override_problems``.
+    """
     if value is None:
         return {}
     if not isinstance(value, Mapping):
@@ -603,15 +609,46 @@ def _scripts(value: object) -> Mapping[str, str]:
     scripts: dict[str, str] = {}
     problems: list[_Problem] = []
     for name, text in value.items():
-        if not isinstance(name, str) or not SCRIPT_NAME_PATTERN.fullmatch(name):
-            problems.append((f".{name}", "script names are lower-case letters and _"))
+        if not isinstance(name, str) or name not in SCRIPT_NAMES:
+            problems.append((f".{name}", _unknown_script(name)))
         elif not isinstance(text, str) or not text.strip():
             problems.append((f".{name}", f"must be the script's text, not {_kind(text)}"))
+        elif (problem := check_template(name, text)) is not None:
+            problems.append((f".{name}", problem))
         else:
             scripts[name] = text
     if problems:
         raise _Bad(*problems)
     return scripts
+
+
+def _unknown_script(name: object) -> str:
+    guess = _closest(name, SCRIPT_NAMES) if isinstance(name, str) else None
+    hint = f"did you mean '{guess}'? " if guess else ""
+    return f"there is no script named {name!r}; {hint}the scripts are: {_listing(SCRIPT_NAMES)}"
+
+
+def _override_problems(scripts: object, parsed: Clinic | None, clinic: object) -> list[_Problem]:
+    """Overrides that say the clinic's name or give its main number outright.
+
+    Both must come from their placeholders ({from_clinic}, {callback_number}), which the
+    client's consent governs. Checked on every override that is otherwise valid (the others
+    are reported by ``_scripts``), against the parsed clinic or, when the clinic section has
+    mistakes of its own, its raw name: one run reports everything.
+    """
+    if not isinstance(scripts, Mapping):
+        return []
+    if parsed is not None:
+        name, phone = parsed.name, parsed.phone
+    else:
+        raw = clinic.get("name") if isinstance(clinic, Mapping) else None
+        name, phone = (raw if isinstance(raw, str) else None), None
+    return [
+        (f".scripts.{script}", problem)
+        for script, text in scripts.items()
+        if script in SCRIPT_NAMES and isinstance(text, str) and check_template(script, text) is None
+        and (problem := check_template(script, text, name, phone)) is not None
+    ]
 
 
 # --- the schema ---------------------------------------------------------------------------------

@@ -282,7 +282,8 @@ def _voicemail_script(policy: ClinicPolicy, record: ClientRecord, guidance: Guid
     return no_show_voicemail(
         policy, client_first_name=first_name,
         clinician_first_name=clinician.first_name if clinician else "[your first name]",
-        callback_number=callback_number(policy), clinic_name_ok=guidance.clinic_name_ok,
+        callback_number=callback_number(policy, guidance.clinic_name_ok),
+        clinic_name_ok=guidance.clinic_name_ok,
         appointment_start=appointment.start_at,
     )
 

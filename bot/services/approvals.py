@@ -535,7 +535,7 @@ def _render_outcome(uow: UnitOfWork, policy: ClinicPolicy, row: OutboxMessage,
             policy,
             client_first_name=None,  # a DM stays in Slack: the name is said, never written here
             clinician_first_name=member.first_name if member else "[your first name]",
-            callback_number=callback_number(policy),
+            callback_number=callback_number(policy, clinic_name_ok),
             clinic_name_ok=clinic_name_ok,
             deadline=deadline,
         )

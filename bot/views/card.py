@@ -29,6 +29,11 @@ from bot.views import ids
 Message = dict[str, Any]
 
 DIRECT_LINE_PROMPT = "[your direct line]"
+DIRECT_LINE_NOTE = (":telephone_receiver: Give your direct line, not the clinic's main number: "
+                    "calling it back would reveal the clinic.")
+NAME_PRIVACY_NOTE = (":shushing_face: Say the client's name only where no one else can hear: "
+                     "never in public, nor at the front desk while other clients or colleagues "
+                     "are near.")
 _VERDICT_ICON = {
     Verdict.OK: ":large_green_circle:",
     Verdict.NOT_NOW: ":large_yellow_circle:",
@@ -55,9 +60,18 @@ def phone_text(e164: str, region: str) -> str:
     return phonenumbers.format_number(number, style)
 
 
-def callback_number(policy: ClinicPolicy) -> str:
+def callback_number(policy: ClinicPolicy, clinic_name_ok: bool) -> str:
+    """The number a script gives for calling back: the clinic's main line only when the clinic's
+    name may be said to this client (pass the same consent as the script's ``{from_clinic}``).
+
+    Whoever dials the main line back hears the clinic's name, so without that consent, and for
+    every potential client, the script asks for the clinician's direct line instead, as it does
+    when the policy names no main line.
+    """
     clinic = policy.clinic
-    return phone_text(clinic.phone, clinic.phone_region) if clinic.phone else DIRECT_LINE_PROMPT
+    if not clinic_name_ok or not clinic.phone:
+        return DIRECT_LINE_PROMPT
+    return phone_text(clinic.phone, clinic.phone_region)
 
 
 def card_text(card: ClientCard, policy: ClinicPolicy) -> str:
@@ -88,7 +102,9 @@ def card_message(card: ClientCard, policy: ClinicPolicy) -> Message:
         blocks += _detail_blocks(guidance, client, policy)
     blocks.append({"type": "divider"})
     blocks += _script_blocks(guidance, policy, first_name=first_name, caller=caller,
-                             now=card.now)
+                             now=card.now,
+                             named_in_writing=_named_in_writing(client) if details else ())
+    blocks.append(_context(NAME_PRIVACY_NOTE))
     blocks.append(_footer(card))
     actions = _actions(card)
     if actions:
@@ -197,36 +213,59 @@ def _coaching_line(guidance: Guidance, client: ClientRecord, policy: ClinicPolic
 
 
 def _script_blocks(guidance: Guidance, policy: ClinicPolicy, *, first_name: str | None,
-                   caller: str, now: datetime) -> list[dict[str, Any]]:
-    number = callback_number(policy)
-    said: list[tuple[str, str]] = []
-    if guidance.verdict in (Verdict.OK, Verdict.NOT_NOW):
-        said.append(("Is this a good time?", scripts.good_time(
-            policy, client_first_name=first_name, clinician_first_name=caller)))
-        said.append(("Check who you are speaking with", scripts.identity_check(
-            policy, client_first_name=first_name)))
-        if guidance.voicemail_ok:
-            said.append(("Voicemail", scripts.voicemail(
-                policy, client_first_name=first_name, clinician_first_name=caller,
-                callback_number=number, clinic_name_ok=guidance.clinic_name_ok)))
-            said.append(("Before you leave it", scripts.voicemail_caution(policy)))
-        said.append(("If someone else answers", scripts.someone_else_answered(
-            policy, client_first_name=first_name, clinician_first_name=caller)))
+                   caller: str, now: datetime,
+                   named_in_writing: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The scripts that fit this client, in the order of a call: the client is verified before
+    the caller says who they are and asks whether it is a good time (000). A note follows the
+    someone-else script for a person the client named in writing (only ``named_in_writing``
+    given, i.e. to the treating team), and any script that asks for the clinician's direct
+    line says why."""
+    calling = guidance.verdict in (Verdict.OK, Verdict.NOT_NOW)
+    name_ok = guidance.clinic_name_ok and not guidance.potential_client
+    number = callback_number(policy, name_ok)
+    why_direct = [] if name_ok else [_context(DIRECT_LINE_NOTE)]
+    blocks: list[dict[str, Any]] = []
     if guidance.potential_client:
-        said.append(("Potential client: first name only", scripts.prospect_callback(
-            policy, client_first_name=first_name, clinician_first_name=caller,
-            callback_number=number, now=now)))
-        said.append(("Check who you are speaking with", scripts.identity_check(
-            policy, client_first_name=first_name)))
-    said.append(("If someone asks about the client", scripts.someone_asks(policy)))
-    seen: set[str] = set()
-    blocks = []
-    for title, text in said:
-        if title in seen:
-            continue
-        seen.add(title)
-        blocks.append(_section(f"*{title}*\n>{escape(text)}"[:_MAX_SECTION]))
+        blocks += [_script("Potential client: first name only", scripts.prospect_callback(
+            policy, clinician_first_name=caller, callback_number=number, now=now)), *why_direct]
+    if calling or guidance.potential_client:
+        blocks += [
+            _script("First, check who you are speaking with", scripts.identity_check(
+                policy, client_first_name=first_name)),
+            _script("Once you know it is them: is this a good time?", scripts.good_time(
+                policy, client_first_name=first_name, clinician_first_name=caller)),
+            _script("If someone else answers", scripts.someone_else_answered(
+                policy, client_first_name=first_name)),
+        ]
+        if named_in_writing:
+            blocks.append(_context(_named_in_writing_note(named_in_writing)))
+    if calling and guidance.voicemail_ok:
+        blocks += [
+            _script("Voicemail", scripts.voicemail(
+                policy, client_first_name=first_name, clinician_first_name=caller,
+                callback_number=number, clinic_name_ok=name_ok)),
+            *why_direct,
+            _script("Before you leave it", scripts.voicemail_caution(policy)),
+        ]
+    blocks.append(_script("If someone asks about the client", scripts.someone_asks(policy)))
     return blocks
+
+
+def _script(title: str, text: str) -> dict[str, Any]:
+    return _section(f"*{title}*\n>{escape(text)}")
+
+
+def _named_in_writing_note(names: tuple[str, ...]) -> str:
+    """The one exception to the someone-else-answered script (000), for the treating team."""
+    who = " or ".join(escape(name) for name in names)
+    return (f":bust_in_silhouette: If the person who answers is {who} (named in the client's "
+            "written permission), you may say who you are; the clinic's name only if the card "
+            "says it may be said. Anyone else hears the script above.")
+
+
+def _named_in_writing(client: ClientRecord | None) -> tuple[str, ...]:
+    consent = client.consent if client else None
+    return tuple(p.name for p in consent.third_parties if p.written_permission) if consent else ()
 
 
 def _footer(card: ClientCard) -> dict[str, Any]:
@@ -234,7 +273,7 @@ def _footer(card: ClientCard) -> dict[str, Any]:
     if not card.access.details:
         text += (" Reasons and notes are shown only to the client's clinician, their supervisor "
                  "and admins.")
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+    return _context(text)
 
 
 def _actions(card: ClientCard) -> dict[str, Any] | None:
@@ -255,6 +294,10 @@ def _actions(card: ClientCard) -> dict[str, Any] | None:
             }
         ],
     }
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:_MAX_SECTION]}]}
 
 
 def _section(text: str) -> dict[str, Any]:

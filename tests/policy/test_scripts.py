@@ -1,7 +1,12 @@
-"""The scripts: the clinic's name only with consent, no details, times in clinic time, overrides."""
+"""The scripts: the clinic's name only with consent, no details, times in clinic time, overrides.
+
+Rows that implement a seed's rule name it (``000 phone do's and don'ts``, ``003 clinic phone
+protocol``; the seeds are in ``../shared/seeds``).
+"""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -21,6 +26,7 @@ NEW_YORK = ZoneInfo("America/New_York")
 LOS_ANGELES = ZoneInfo("America/Los_Angeles")
 CLINIC_NAME = "Great Agency"
 CALLBACK = "+1 555 010 2000"
+CLINIC_PHONE = "+12155550100"  # the clinic's main line, E.164
 
 
 def make_policy(
@@ -51,10 +57,10 @@ def render_all(policy: ClinicPolicy, clinic_name_ok: bool) -> dict[str, str]:
     return {
         "voicemail": scripts.voicemail(policy, **call),
         "voicemail_caution": scripts.voicemail_caution(policy),
-        "someone_else_answered": scripts.someone_else_answered(policy, **person),
+        "someone_else_answered": scripts.someone_else_answered(policy, client_first_name="Maria"),
         "someone_asks": scripts.someone_asks(policy),
         "prospect_callback": scripts.prospect_callback(
-            policy, **person, callback_number=CALLBACK, now=SATURDAY_NOON
+            policy, clinician_first_name="Ana", callback_number=CALLBACK, now=SATURDAY_NOON
         ),
         "identity_check": scripts.identity_check(policy, client_first_name="Maria"),
         "good_time": scripts.good_time(policy, **person),
@@ -120,17 +126,61 @@ def test_voicemail_is_first_name_and_callback_number_only() -> None:
     assert text == f"Hi Maria, this is Ana. Please give me a call back at {CALLBACK}. Thank you."
 
 
-def test_someone_else_answered_asks_for_the_client_and_leaves_no_message() -> None:
-    text = render_all(POLICY, clinic_name_ok=False)["someone_else_answered"]
-    assert text.startswith("Hi, is Maria there?")
-    assert "no message" in text.lower()
-    assert CALLBACK not in text
+# (seed: rule, script, phrases it says, phrases it never says), under either clinic-name consent
+SCRIPT_RULES = [
+    ("003: someone else answered asks for the client", "someone_else_answered",
+     ["Hi, is Maria there?"], []),
+    ("003: someone else answered leaves no message", "someone_else_answered",
+     ["No, no message", "I'll try again"], [CALLBACK]),
+    ("003: someone else answered can't say who is calling", "someone_else_answered",
+     ["I can't say who this is, but thank you"], []),
+    ("000: someone else answered: no name of the caller, no clinic", "someone_else_answered",
+     [], ["Ana", CLINIC_NAME, "from"]),
+    ("003: someone asks: their concern is heard", "someone_asks",
+     ["I hear that you're concerned"], []),
+    ("003: someone asks: can't confirm or deny, so no answers", "someone_asks",
+     ["can't confirm or deny whether someone is a client", "not able to answer questions"], []),
+    ("003: someone asks: general recommendations if worried about safety", "someone_asks",
+     ["worried about someone's safety, I can give you some general recommendations"],
+     [CLINIC_NAME]),
+    ("000: identity check verifies the client before the caller says who they are",
+     "identity_check", ["make sure I'm speaking with Maria"], ["Ana", CLINIC_NAME]),
+    ("000: good time: always ask whether it is a good time", "good_time",
+     ["Is this a good time to talk?", "It's Ana"], [CLINIC_NAME]),
+    ("000: prospect callback: the clinician's first name, sorry to have missed them",
+     "prospect_callback", ["Hi, this is Ana returning your call. I'm sorry I missed you."],
+     ["Maria", CLINIC_NAME]),
+    ("000: prospect callback: when the clinician is back in the office", "prospect_callback",
+     ["I'm back in the office on Monday, November 30 at 9:00 AM"], []),
+    ("000: voicemail caution: voicemail is not private", "voicemail_caution",
+     ["Voicemail is not private", "never the reason for the call"], []),
+    ("000: voicemail caution: listen to your own messages in private", "voicemail_caution",
+     ["listen to messages where no one else can hear them"], []),
+    ("000: voicemail caution: keep your voicemail code to yourself", "voicemail_caution",
+     ["keep your voicemail code to yourself"], []),
+]
 
 
-def test_someone_asks_neither_confirms_nor_denies_and_points_to_safety() -> None:
-    text = scripts.someone_asks(POLICY)
-    assert "can't confirm or deny" in text
-    assert "911" in text
+@pytest.mark.parametrize("clinic_name_ok", [False, True])
+@pytest.mark.parametrize(("name", "says", "never"), [row[1:] for row in SCRIPT_RULES],
+                         ids=[row[0] for row in SCRIPT_RULES])
+def test_script_says_what_the_seeds_say(name: str, says: list[str], never: list[str],
+                                        clinic_name_ok: bool) -> None:
+    text = render_all(POLICY, clinic_name_ok=clinic_name_ok)[name]
+    for phrase in says:
+        assert phrase in text
+    for phrase in never:
+        assert phrase not in text
+
+
+@pytest.mark.parametrize("clinic_name", [CLINIC_NAME, "Ana's Practice"])  # even the caller's
+def test_someone_else_answered_never_identifies_the_caller(clinic_name: str) -> None:
+    """000/003: whoever answers hears no name and no clinic, whatever the consent; the script
+    takes no caller's name at all, so no override can slip one in."""
+    text = scripts.someone_else_answered(make_policy(clinic_name), client_first_name="Maria")
+    assert "Ana" not in text
+    assert "clinician_first_name" not in placeholders("someone_else_answered")
+    assert "from_clinic" not in placeholders("someone_else_answered")
 
 
 def test_missing_first_name_becomes_a_prompt() -> None:
@@ -148,7 +198,7 @@ def test_values_are_not_read_as_placeholders() -> None:
     text = scripts.good_time(
         POLICY, client_first_name="{clinician_first_name}", clinician_first_name="Ana"
     )
-    assert text.startswith("Hi {clinician_first_name}, it's Ana.")
+    assert text.startswith("Thank you, {clinician_first_name}. It's Ana.")
 
 
 @pytest.mark.parametrize(
@@ -173,22 +223,20 @@ def test_naive_times_are_refused() -> None:
 
 def test_prospect_callback_says_when_the_clinician_is_back() -> None:
     text = render_all(POLICY, clinic_name_ok=False)["prospect_callback"]
-    assert "I'm back in the office on Monday, November 30 at 9:00 AM." in text
-    assert text.startswith("Hi Maria, this is Ana")
+    assert text == (
+        "Hi, this is Ana returning your call. I'm sorry I missed you. I'm back in the office on "
+        f"Monday, November 30 at 9:00 AM; you can reach me at {CALLBACK}. I hope to hear from you."
+    )
 
 
 def test_prospect_callback_while_the_clinic_is_open_says_until_when() -> None:
-    text = scripts.prospect_callback(POLICY, client_first_name="Maria", clinician_first_name="Ana",
+    text = scripts.prospect_callback(POLICY, clinician_first_name="Ana",
                                      callback_number=CALLBACK, now=MONDAY_9AM)
-    assert "I'm in the office today until 5:00 PM." in text
+    assert "I'm in the office today until 5:00 PM;" in text
 
 
 def test_identity_check_asks_for_date_of_birth() -> None:
     assert "date of birth" in scripts.identity_check(POLICY, client_first_name="Maria")
-
-
-def test_good_time_asks_if_it_is_a_good_time() -> None:
-    assert "Is this a good time to talk?" in render_all(POLICY, clinic_name_ok=False)["good_time"]
 
 
 def test_no_show_voicemail_has_the_time_and_the_late_fee_line() -> None:
@@ -263,8 +311,18 @@ BAD_OVERRIDES = [
     ("stray closing brace", "voicemail", "Hi } there", "not a valid template"),
     ("clinic name written out", "voicemail", "Great Agency calling", "use {from_clinic}"),
     ("clinic name, any case", "no_show_voicemail", "great agency calling", "use {from_clinic}"),
+    ("clinic name, other spacing", "voicemail", "GREAT\n  agency's line", "use {from_clinic}"),
     ("clinic name where never allowed", "someone_else_answered", "Great Agency here", "must never"),
     ("placeholder of another script", "someone_asks", "{client_first_name}?", "no placeholders"),
+    ("000/003: someone else answered may not name the caller", "someone_else_answered",
+     "Is {client_first_name} in? It's {clinician_first_name}.", "it offers {client_first_name}"),
+    ("000: the prospect callback names no caller", "prospect_callback",
+     "Hi {client_first_name}", "it offers {clinician_first_name}, {back_in_office}, "
+     "{callback_number}"),
+    ("main number written out", "voicemail", "Call (215) 555-0100.", "use {callback_number}"),
+    ("main number, local form", "closure_warning", "Call 555.0100 by Friday.",
+     "use {callback_number}"),
+    ("main number where never allowed", "good_time", "It's +1 215 555 0100.", "never give"),
 ]
 
 
@@ -274,7 +332,7 @@ BAD_OVERRIDES = [
     ids=[case[0] for case in BAD_OVERRIDES],
 )
 def test_check_template_reports_the_problem(name: str, template: str, error: str) -> None:
-    message = check_template(name, template, CLINIC_NAME)
+    message = check_template(name, template, CLINIC_NAME, CLINIC_PHONE)
     assert message is not None and error in message
 
 
@@ -283,10 +341,34 @@ def test_check_template_reports_the_problem(name: str, template: str, error: str
     [case[1:] for case in BAD_OVERRIDES],
     ids=[case[0] for case in BAD_OVERRIDES],
 )
-def test_a_bad_override_falls_back_to_the_built_in(name: str, template: str, error: str) -> None:
-    rendered = render_all(make_policy(overrides={name: template}), clinic_name_ok=False)
-    assert rendered == render_all(POLICY, clinic_name_ok=False)
-    assert CLINIC_NAME.lower() not in rendered[name].lower()
+def test_a_bad_override_is_never_rendered_nor_replaced(name: str, template: str,
+                                                       error: str) -> None:
+    """The validator refuses such a policy at load; a policy built around it fails loudly,
+    naming the key, instead of quietly saying the built-in text."""
+    policy = make_policy(overrides={name: template})
+    policy = replace(policy, clinic=replace(policy.clinic, phone=CLINIC_PHONE))
+    with pytest.raises(ValueError, match=rf"^scripts\.{name}: ") as caught:
+        render_all(policy, clinic_name_ok=False)
+    assert error in str(caught.value)
+
+
+GOOD_OVERRIDES = [
+    ("the clinic named in the caution, which only the team reads", "voicemail_caution",
+     "Great Agency rule: be careful."),
+    ("the clinic named in the documentation note", "no_show_note",
+     "Great Agency file: no-show on {appointment_time}; called at {called_at}."),
+    ("the main number in the caution", "voicemail_caution", "The front desk is 555-0100."),
+    ("the name inside another word", "voicemail", "Call the Great Agencyfolk line? No: "
+     "{callback_number}"),
+    ("another number", "voicemail", "Call me at 555-0199 or {callback_number}."),
+    ("literal braces", "someone_asks", "{{No comment}}"),
+]
+
+
+@pytest.mark.parametrize(("name", "template"), [case[1:] for case in GOOD_OVERRIDES],
+                         ids=[case[0] for case in GOOD_OVERRIDES])
+def test_check_template_accepts(name: str, template: str) -> None:
+    assert check_template(name, template, CLINIC_NAME, CLINIC_PHONE) is None
 
 
 def test_check_template_names_the_placeholders_on_offer() -> None:
@@ -303,7 +385,7 @@ def test_check_template_refuses_unknown_script_names() -> None:
 @pytest.mark.parametrize("name", SCRIPT_NAMES)
 @pytest.mark.parametrize("clinic_name", [CLINIC_NAME, "the clinic", None])
 def test_built_in_texts_pass_their_own_check(name: str, clinic_name: str | None) -> None:
-    assert check_template(name, built_in(name), clinic_name) is None
+    assert check_template(name, built_in(name), clinic_name, CLINIC_PHONE) is None
 
 
 def test_placeholders_are_those_of_the_built_in_text() -> None:
@@ -325,7 +407,9 @@ def test_clinic_name_check_needs_a_whole_match() -> None:
     assert check_template("voicemail", "Hope & Co. here", "Hope & Co.") is not None
 
 
-def test_the_clinic_name_is_allowed_in_notes_for_the_team() -> None:
-    assert (
-        check_template("voicemail_caution", "Great Agency rule: be careful.", CLINIC_NAME) is None
-    )
+def test_placeholders_of_the_reworded_scripts() -> None:
+    assert placeholders("someone_else_answered") == ("client_first_name",)
+    assert placeholders("prospect_callback") == (
+        "clinician_first_name", "back_in_office", "callback_number")
+    assert placeholders("identity_check") == ("client_first_name",)
+    assert placeholders("good_time") == ("client_first_name", "clinician_first_name")

@@ -63,17 +63,17 @@ def test_every_topic_fits_one_block_and_is_filled_in(name: str, emergency: str) 
 @pytest.mark.parametrize(
     ("name", "phrases"),
     [
-        ("third-party", ["*written* permission", "cannot confirm or deny"]),
+        ("third-party", ["*written* permission", "neither confirm nor deny"]),
         (
             "someone-else-answered",
-            ["first name only", "no message", "Do not say the clinic's name"],
+            ["first name only", "no message", "can't say who this is"],
         ),
         ("prospect", ["first name only", "back in the office"]),
         ("former-client", ["*only* with their consent", "No newsletters"]),
         ("intake-incomplete", ["*Never reach out*"]),
         ("voicemail-greeting", [EMERGENCY, "dial 911", "within 24 hours"]),
         ("run-ins", ["*Let the client lead.*", "Keep it light", "Document", "next session"]),
-        ("between-sessions", ["*except logistics*", EMERGENCY]),
+        ("between-sessions", ["*logistics*", EMERGENCY]),
         ("phone-coaching", ["sign-off: <@U0BEDICS>", "/contact-check coaching CODE"]),
     ],
 )
@@ -81,6 +81,84 @@ def test_topic_states_the_protocol(name: str, phrases: list[str]) -> None:
     text = topic_text(name, POLICY)
     for phrase in phrases:
         assert phrase in text
+
+
+# (seed: rule, topic, phrases it says, phrases it must not say)
+SEED_RULES = [
+    ("000: someone else answered: no name, not even the first", "someone-else-answered",
+     ["No name, not even your first name", "no clinic, role, number or reason"],
+     ["give only your first name"]),
+    ("003: someone else answered: can't say who is calling, will try again",
+     "someone-else-answered", ["I'm sorry, I can't say who this is, but thank you. I'll try "
+                               "again."], []),
+    ("000: someone else answered: only a person named in writing may hear who you are",
+     "someone-else-answered", ["a person the client named in *written* permission",
+                               "With them alone you may say who you are"], []),
+    ("000: someone else answered: verify before saying who you are", "someone-else-answered",
+     ["before saying who you are"], []),
+    ("003: someone asks: hear the concern, can't confirm or deny, so no answers",
+     "third-party", ["hear their concern", "neither confirm nor deny",
+                     "cannot answer their questions"], []),
+    ("003: someone asks: general recommendations when safety is the worry", "third-party",
+     ["you may give general recommendations"], []),
+    ("000: no identifying or message to whoever answers without written permission",
+     "third-party", ["don't say who you are and leave no message",
+                     "only with the person it names, you may say who you are"], []),
+    ("002: mail can reveal therapy", "third-party",
+     ["return address", "note after a missed appointment", "card"], []),
+    ("000: the prospect callback gives the clinician's first name only", "prospect",
+     ["with your first name only", "sorry to have missed them"], []),
+    ("000: ask permission, where to call and not, how early and late, messages", "prospect",
+     ["whether you may call", "where they prefer and where never", "how early and late",
+      "where a message may be left"], []),
+    ("000: tell the client voicemail is not fully secure", "prospect",
+     ["voicemail is never fully private"], []),
+    ("000: verify, then ask whether it is a good time", "prospect",
+     ["Verify who you are speaking with", "then ask whether it is a good time"], []),
+    ("002: former clients: careful thought, consultation, consent", "former-client",
+     ["careful thought and consultation"], []),
+    ("002: former clients: whose need am I meeting?", "former-client",
+     ["_whose need am I meeting?_", "dependence"], []),
+    ("002: former clients: no dual relationships", "former-client",
+     ["No dual relationships", "power stays lopsided"], []),
+    ("002: former clients: mail risks", "former-client",
+     ["return address", "a card or a note", "neighbour collecting the post"], []),
+    ("002: incomplete intake: never reach out, you can't know why they stopped",
+     "intake-incomplete", ["*Never reach out*", "You cannot know why they stopped",
+                           "could put them at risk"], []),
+    ("002: incomplete intake: changes only after informed consent", "intake-incomplete",
+     ["informed consent"], []),
+    ("004: run-ins: a written policy in the intake paperwork, discussed", "run-ins",
+     ["in writing in the intake paperwork", "go through it with each client"], []),
+    ("004: run-ins: don't hide", "run-ins", ["*Don't hide.*"], []),
+    ("004: run-ins: the client leads; follow how they introduce you", "run-ins",
+     ["*Let the client lead.* Never speak first", "follow how they introduce you"], []),
+    ("004: run-ins: keep it light", "run-ins", ["Keep it light: small talk is fine"], []),
+    ("004: run-ins: a firm boundary if they push into therapy", "run-ins",
+     ["If they push into therapy, set a firm boundary", "next session"], []),
+    ("004: run-ins: document, then revisit next session", "run-ins",
+     ["Document the run-in", "Revisit it at the next session"], []),
+    ("000: between sessions: don't encourage calls but for emergencies and logistics",
+     "between-sessions", ["Don't invite or encourage calls between sessions except for "
+                          "emergencies and *logistics*"], ["No calls between sessions"]),
+    ("000: between sessions: listen to messages in private, keep your voicemail code",
+     "between-sessions", ["listen where no one else can hear them",
+                          "keep your voicemail code to yourself"], []),
+    ("002: between sessions: no mail unless the client agreed", "between-sessions",
+     ["Nothing by mail between sessions", "return address"], []),
+    ("003: phone coaching: without approval, the phone is for scheduling only",
+     "phone-coaching", ["Until it is approved, the phone is for scheduling"], []),
+]
+
+
+@pytest.mark.parametrize(("name", "says", "never"), [row[1:] for row in SEED_RULES],
+                         ids=[row[0] for row in SEED_RULES])
+def test_topic_says_what_the_seeds_say(name: str, says: list[str], never: list[str]) -> None:
+    text = topic_text(name, POLICY)
+    for phrase in says:
+        assert phrase in text
+    for phrase in never:
+        assert phrase not in text
 
 
 def test_phone_coaching_without_a_named_approver_says_so() -> None:

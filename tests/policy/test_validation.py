@@ -310,7 +310,8 @@ INVALID = {
     ),
     "script not text": ({"scripts": {"voicemail": 3}}, "scripts.voicemail", "text"),
     "script blank": ({"scripts": {"voicemail": " "}}, "scripts.voicemail", "text"),
-    "script name": ({"scripts": {"Voice-Mail": "Hi"}}, "scripts.Voice-Mail", "lower-case"),
+    "script name": ({"scripts": {"Voice-Mail": "Hi"}}, "scripts.Voice-Mail",
+                    "did you mean 'voicemail'?"),
     "scripts not mapping": ({"scripts": ["hi"]}, "scripts", "script name to text"),
 }
 
@@ -322,6 +323,69 @@ def test_invalid_value_is_reported_at_its_key(
     errors = errors_of(policy_with(**overrides))
     assert [e.path for e in errors] == [path], errors
     assert fragment in errors[0].message
+
+
+ALL_SCRIPTS = (
+    "voicemail, voicemail_caution, someone_else_answered, someone_asks, prospect_callback, "
+    "identity_check, good_time, no_show_voicemail, no_show_note, closure_warning"
+)
+# (script overrides, the one error's path, fragments of its message): refused at load, so every
+# override met at run time is valid (the CLI, serve and the sandbox all load through here)
+BAD_SCRIPTS = {
+    "unknown name, with the list": (
+        {"voice_mail": "Hi"}, "scripts.voice_mail",
+        ["no script named 'voice_mail'", "did you mean 'voicemail'?", ALL_SCRIPTS]),
+    "unknown name, nothing close": (
+        {"greeting": "Hi"}, "scripts.greeting", ["no script named 'greeting'", ALL_SCRIPTS]),
+    "name not text": ({3: "Hi"}, "scripts.3", [ALL_SCRIPTS]),
+    "unknown placeholder, with what the script offers": (
+        {"voicemail": "Hi {client_last_name}"}, "scripts.voicemail",
+        ["uses {client_last_name}", "it offers {client_first_name}, {clinician_first_name}, "
+                                    "{from_clinic}, {callback_number}"]),
+    "000/003: someone_else_answered offers no caller's name": (
+        {"someone_else_answered": "It's {clinician_first_name}"}, "scripts.someone_else_answered",
+        ["uses {clinician_first_name}", "it offers {client_first_name}"]),
+    "bad template": ({"good_time": "Hi {client_first_name"}, "scripts.good_time",
+                     ["not a valid template"]),
+    "clinic name written out": (
+        {"voicemail": "Hi, Great Agency here: {callback_number}"}, "scripts.voicemail",
+        ["says the clinic's name 'Great Agency'", "use {from_clinic}"]),
+    "clinic name, any case": (
+        {"closure_warning": "gREAT aGENCY: call by {deadline}"}, "scripts.closure_warning",
+        ["use {from_clinic}"]),
+    "clinic name where no placeholder may give it": (
+        {"someone_asks": "Great Agency cannot comment."}, "scripts.someone_asks",
+        ["must never say"]),
+    "main number written out": (
+        {"voicemail": "Call (215) 555-0100."}, "scripts.voicemail", ["use {callback_number}"]),
+}
+
+
+@pytest.mark.parametrize(("scripts", "path", "fragments"), BAD_SCRIPTS.values(),
+                         ids=BAD_SCRIPTS.keys())
+def test_bad_script_overrides_are_refused_at_their_key(
+    scripts: dict[Any, str], path: str, fragments: list[str]
+) -> None:
+    data = policy_with(clinic={"phone": "+12155550100"}, scripts=scripts)
+    errors = errors_of(data)
+    assert [e.path for e in errors] == [path], errors
+    for fragment in fragments:
+        assert fragment in errors[0].message
+
+
+def test_scripts_only_the_team_reads_may_name_the_clinic() -> None:
+    scripts = {"voicemail_caution": "Great Agency asks: be careful on 555-0100.",
+               "no_show_note": "GREAT AGENCY: no-show on {appointment_time}."}
+    data = policy_with(clinic={"phone": "+12155550100"}, scripts=scripts)
+    assert parse_policy(data).scripts == scripts
+
+
+def test_every_bad_override_is_reported_at_once_even_with_a_bad_clinic() -> None:
+    data = policy_with(clinic={"timezone": "Mars/Olympus"}, scripts={
+        "voice_mail": "Hi", "good_time": "{when}?", "voicemail": "Great Agency calling.",
+        "someone_asks": "Fine."})
+    assert sorted(e.path for e in errors_of(data)) == [
+        "clinic.timezone", "scripts.good_time", "scripts.voice_mail", "scripts.voicemail"]
 
 
 @pytest.mark.parametrize(

@@ -216,3 +216,33 @@ def test_a_no_show_cannot_be_recorded_before_the_appointment_starts(
         assert not uow.session.exec(
             select(AuditEvent).where(AuditEvent.action == "appointment.no_show")).all()
     assert noshow(store, START + timedelta(minutes=20)).consecutive == 1
+
+
+# (clinic-name consent, clinic phone, the number the no-show voicemail gives): the main line
+# reveals the clinic to whoever dials it back, so only clients who allowed the name hear it
+NO_SHOW_NUMBERS = [
+    (True, "+12155550100", "(215) 555-0100"),
+    (True, None, "[your direct line]"),
+    (False, "+12155550100", "[your direct line]"),
+    (False, None, "[your direct line]"),
+]
+
+
+@pytest.mark.parametrize(("clinic_name_ok", "phone", "number"), NO_SHOW_NUMBERS)
+def test_the_no_show_voicemail_gives_the_main_line_only_with_clinic_name_consent(
+    store: Store, client: ClientRecord, clinic_name_ok: bool, phone: str | None, number: str
+) -> None:
+    policy = replace(POLICY, clinic=replace(POLICY.clinic, phone=phone))
+    with store.unit_of_work() as uow:
+        uow.clients.save(replace(client, consent=consent(clinic_name_ok=clinic_name_ok)), now=NOW)
+        uow.commit()
+    result = appt(store)
+    with store.unit_of_work() as uow:
+        [row] = uow.outbox.for_subject("appointment", result.appointment_id)
+        chase = str(DELIVERIES[CHASE_KIND].render(uow, policy, row,
+                                                  START + timedelta(minutes=20)).blocks)
+        reply = appointments.record_no_show(uow, policy, actor="U0ANA", code="C-1042",
+                                            now=START + timedelta(minutes=25))
+    for text in (chase, reply.voicemail_script or ""):
+        assert number in text
+        assert ("555-0100" in text) is (number != "[your direct line]")

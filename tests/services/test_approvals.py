@@ -678,3 +678,29 @@ def test_from_two_no_shows_to_the_clinicians_closure_warning_script(
     assert "Hi [first name], this is Ana. We've missed you at your last appointments" in script
     assert "by Friday, November 27 at 5:00 PM" in script
     assert "Documentation note" in script
+
+
+@pytest.mark.parametrize(("clinic_name_ok", "phone", "number"), [
+    (True, "+12155550100", "(215) 555-0100"),
+    (True, None, "[your direct line]"),
+    (False, "+12155550100", "[your direct line]"),
+    (False, None, "[your direct line]"),
+])
+def test_the_closure_warning_gives_the_main_line_only_with_clinic_name_consent(
+    seeded: Store, clock: ManualClock, clinic_name_ok: bool, phone: str | None, number: str
+) -> None:
+    """Whoever dials the clinic's main line back hears the clinic's name."""
+    policy = parse_policy({**POLICY_DATA, "clinic": {**POLICY_DATA["clinic"], "phone": phone}})
+    with seeded.unit_of_work() as uow:
+        record = uow.clients.get(CODE)
+        assert record is not None and record.consent is not None
+        uow.clients.save(replace(record, consent=replace(record.consent,
+                                                         clinic_name_ok=clinic_name_ok)),
+                         now=clock.now())
+        uow.commit()
+    result = request_closure(seeded, policy, clock.now())
+    drain(seeded, policy, clock.now())
+    click(seeded, policy, result.approval_id, "U0JAMIE", APPROVE, clock.now())
+    text = only(drain(seeded, policy, clock.now()), service.OUTCOME, "U0ANA").everything
+    assert number in text
+    assert ("555-0100" in text) is (number != "[your direct line]")

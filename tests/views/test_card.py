@@ -11,9 +11,15 @@ import pytest
 from bot.clock import ManualClock
 from bot.policy.access import Access, Level
 from bot.policy.consent import Verdict, check_contact
-from bot.policy.model import ClientRecord, Consent, NumberPermission
+from bot.policy.model import ClientRecord, Consent, NumberPermission, ThirdParty
 from bot.services.guidance import ClientCard
-from bot.views.card import DIRECT_LINE_PROMPT, card_message
+from bot.views.card import (
+    DIRECT_LINE_NOTE,
+    DIRECT_LINE_PROMPT,
+    NAME_PRIVACY_NOTE,
+    callback_number,
+    card_message,
+)
 from tests.handlers.conftest import contract_policy, maria
 from tests.views.blockkit import assert_valid_message
 
@@ -91,7 +97,7 @@ def test_front_desk_sees_the_number_and_logistics_but_no_names_reasons_or_notes(
 
 def test_voicemail_script_only_when_voicemail_is_allowed():
     allowed = rendered(card_message(card_for(MARIA, TUESDAY_10, Level.DETAILS), POLICY))
-    assert "Please give me a call back at (215) 555-0100" in allowed
+    assert f"Please give me a call back at {DIRECT_LINE_PROMPT}" in allowed
     assert "Voicemail is not private" in allowed
     no_vm = replace(MARIA, consent=replace(MARIA.consent, numbers=(
         replace(MARIA.consent.numbers[0], voicemail_ok=False), MARIA.consent.numbers[1])))
@@ -215,3 +221,137 @@ def test_do_not_call_reasons_reach_the_treating_team_only():
     assert "Partner does not know about therapy" in treating
     assert "Partner does not know about therapy" not in desk
     assert "(215) 555-0199" not in desk and "(215) 555-0142" not in desk
+
+
+# --- the call, in order, and what is said to whoever answers (seeds 000 and 003) ---------------
+
+def script_titles(message: dict) -> list[str]:
+    """The titles of the card's script sections, in order."""
+    return [b["text"]["text"].split("*")[1] for b in message["blocks"]
+            if b["type"] == "section" and "text" in b and "*\n>" in b["text"]["text"]]
+
+
+def script_named(message: dict, prefix: str) -> str:
+    return next(b["text"]["text"] for b in message["blocks"]
+                if b["type"] == "section" and b.get("text", {}).get("text", "")
+                .startswith(f"*{prefix}"))
+
+
+VERIFY, GOOD_TIME = "First, check who you are speaking with", "Once you know it is them"
+
+
+@pytest.mark.parametrize("level", [Level.DETAILS, Level.LOGISTICS])
+@pytest.mark.parametrize(("client", "now"), [(MARIA, TUESDAY_10), (MARIA, TUESDAY_21),
+                                             (CLINIC_NAME_OK, TUESDAY_10), (None, TUESDAY_10),
+                                             (NO_CONSENT, TUESDAY_10)],
+                         ids=["ok", "not now", "clinic name ok", "unknown", "no consent"])
+def test_000_verify_the_client_then_ask_if_it_is_a_good_time(client, now, level):
+    message = card_message(card_for(client, now, level), POLICY)
+    titles = script_titles(message)
+    verify = titles.index(VERIFY)
+    good_time = next(i for i, t in enumerate(titles) if t.startswith(GOOD_TIME))
+    assert verify < good_time
+    assert "Is this a good time to talk?" in script_named(message, GOOD_TIME)
+    opener = script_named(message, VERIFY)
+    assert "Ana" not in opener and "Great Agency" not in opener  # nobody named before it is them
+
+
+@pytest.mark.parametrize("level", [Level.DETAILS, Level.LOGISTICS])
+@pytest.mark.parametrize("client", [MARIA, CLINIC_NAME_OK, NO_CONSENT, None],
+                         ids=["no clinic name", "clinic name ok", "no consent", "unknown"])
+def test_003_someone_else_answered_hears_no_name_and_no_clinic(client, level):
+    message = card_message(card_for(client, TUESDAY_10, level), POLICY)
+    text = script_named(message, "If someone else answers")
+    assert "Ana" not in text and "Great Agency" not in text and "555" not in text
+    assert "no message" in text and "can't say who this is" in text
+
+
+WITH_PERMISSION = replace(MARIA, consent=replace(MARIA.consent, third_parties=(
+    ThirdParty("Rosa", written_permission=True), ThirdParty("Tom", written_permission=False),
+    ThirdParty("Lu <3", written_permission=True))))
+EXCEPTION = "If the person who answers is"
+
+
+def test_000_the_person_named_in_writing_is_the_one_exception_for_the_treating_team():
+    message = card_message(card_for(WITH_PERMISSION, TUESDAY_10, Level.DETAILS), POLICY)
+    notes = [b["elements"][0]["text"] for b in message["blocks"] if b["type"] == "context"]
+    exception = next(n for n in notes if EXCEPTION in n)
+    assert "Rosa or Lu &lt;3 (named in the client's written permission)" in exception
+    assert "you may say who you are" in exception and "Tom" not in exception
+    at = next(i for i, b in enumerate(message["blocks"])
+              if b["type"] == "context" and EXCEPTION in b["elements"][0]["text"])
+    assert message["blocks"][at - 1]["text"]["text"].startswith("*If someone else answers")
+
+
+@pytest.mark.parametrize(("client", "level"), [
+    (WITH_PERMISSION, Level.LOGISTICS),  # the name is private: not for the front desk
+    (replace(MARIA, consent=replace(MARIA.consent, third_parties=(ThirdParty("Tom"),))),
+     Level.DETAILS),  # no written permission: no exception
+    (replace(WITH_PERMISSION, consent=replace(WITH_PERMISSION.consent, may_call=False)),
+     Level.DETAILS),  # no call at all
+])
+def test_000_no_exception_without_written_permission_or_private_view(client, level):
+    text = rendered(card_message(card_for(client, TUESDAY_10, level), POLICY))
+    assert EXCEPTION not in text
+    if level is Level.LOGISTICS:
+        assert "Rosa" not in text
+
+
+@pytest.mark.parametrize("level", [Level.DETAILS, Level.LOGISTICS])
+@pytest.mark.parametrize(("client", "now"), [(c, n) for c, n, _ in SCENARIOS])
+def test_000_every_card_warns_not_to_say_the_name_where_others_hear(client, now, level):
+    message = card_message(card_for(client, now, level, viewer="U0DESK"), POLICY)
+    notes = [b["elements"][0]["text"] for b in message["blocks"] if b["type"] == "context"]
+    assert NAME_PRIVACY_NOTE in notes
+    assert "never in public, nor at the front desk" in NAME_PRIVACY_NOTE
+
+
+# --- the call-back number: the main line would reveal the clinic to whoever dials it back -------
+
+MAIN = "(215) 555-0100"
+NO_PHONE = replace(POLICY, clinic=replace(POLICY.clinic, phone=None))
+PROSPECT_NAME_OK = replace(CLINIC_NAME_OK, status="prospect")
+
+# (client, clinic phone set, number in the script, the direct-line note shown)
+CALLBACK_NUMBERS = [
+    ("consent to the name, main line set", CLINIC_NAME_OK, True, MAIN, False),
+    ("consent to the name, no main line", CLINIC_NAME_OK, False, DIRECT_LINE_PROMPT, False),
+    ("no consent to the name, main line set", MARIA, True, DIRECT_LINE_PROMPT, True),
+    ("no consent to the name, no main line", MARIA, False, DIRECT_LINE_PROMPT, True),
+    ("potential client, main line set", None, True, DIRECT_LINE_PROMPT, True),
+    ("potential client, no main line", None, False, DIRECT_LINE_PROMPT, True),
+    ("prospect who allowed the name, main line set", PROSPECT_NAME_OK, True, DIRECT_LINE_PROMPT,
+     True),
+]
+
+
+@pytest.mark.parametrize(("client", "phone", "number", "note"),
+                         [row[1:] for row in CALLBACK_NUMBERS],
+                         ids=[row[0] for row in CALLBACK_NUMBERS])
+def test_the_main_line_only_to_clients_who_allowed_the_clinic_name(client, phone, number, note):
+    policy = POLICY if phone else NO_PHONE
+    message = card_message(card_for(client, TUESDAY_10, Level.DETAILS), policy)
+    text = rendered(message)
+    potential = client is None or client.status == "prospect"
+    assert number in script_named(message, "Potential client" if potential else "Voicemail")
+    assert (MAIN in text) is (number == MAIN)
+    assert (DIRECT_LINE_NOTE in text) is note
+    if potential:
+        assert "Great Agency" not in text  # a potential client never hears the clinic's name
+
+
+@pytest.mark.parametrize(("clinic_name_ok", "phone", "expected"), [
+    (True, "+12155550100", MAIN),
+    (True, None, DIRECT_LINE_PROMPT),
+    (False, "+12155550100", DIRECT_LINE_PROMPT),
+    (False, None, DIRECT_LINE_PROMPT),
+])
+def test_callback_number(clinic_name_ok, phone, expected):
+    policy = replace(POLICY, clinic=replace(POLICY.clinic, phone=phone))
+    assert callback_number(policy, clinic_name_ok) == expected
+
+
+def test_the_direct_line_note_says_why():
+    assert DIRECT_LINE_NOTE.endswith(
+        "Give your direct line, not the clinic's main number: calling it back would reveal "
+        "the clinic.")

@@ -222,3 +222,17 @@ def test_the_modal_lists_what_to_go_over_with_the_client(seed, after_hours, says
         view = consent_modal("C-1042", client, policy, recorder="U0ANA")
         assert_valid_view(view)
         assert says in _go_over_text(view), seed
+
+
+@pytest.mark.parametrize("client", [MARIA, None], ids=["on file", "blank"])
+def test_000_the_form_reminds_to_tell_the_client_voicemail_is_not_fully_private(client):
+    """000: remind the client that voicemail is not fully secure, before asking where a
+    message may be left (the per-number voicemail boxes follow the reminder)."""
+    view = consent_modal("C-1042", client, POLICY, recorder="U0ANA")
+    assert_valid_view(view)
+    blocks = view["blocks"]
+    at = next(i for i, b in enumerate(blocks) if b["type"] == "context"
+              and "Voicemail is not fully secure" in b["elements"][0]["text"])
+    first_number = next(i for i, b in enumerate(blocks)
+                        if b.get("block_id") == number_block("cell", "flags"))
+    assert at < first_number
