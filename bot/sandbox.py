@@ -598,8 +598,12 @@ class Sandbox:
         return f"{member.first_name} ({role_text(member)}, {member.slack_id})"
 
     def prompt(self) -> str:
-        return f"\n{self.names[self.user]} ({role_text(self.policy.member(self.user))}) · " \
-               f"{self.local()} > "
+        member = self.policy.member(self.user)
+        if member is None:
+            return f"\nStranger (not on the team) · {self.local()} > "
+        shared = self.names[self.user] != member.first_name  # two people share the first name
+        also = f", {member.slack_id}" if shared else ""
+        return f"\n{member.first_name} ({role_text(member)}{also}) · {self.local()} > "
 
     def execute(self, line: str) -> bool:
         """Act on one line; False when the session should end."""

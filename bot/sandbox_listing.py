@@ -78,10 +78,13 @@ def team_lines(policy: ClinicPolicy, *, you: str, stranger: str,
 
 def client_lines(clients: Sequence[ClientNow], names: Mapping[str, str]) -> list[str]:
     """A line or a few per client: code, clinician, status, then what is on file now."""
+    def whose(record: ClientRecord) -> str:
+        return names.get(record.clinician, record.clinician) if record.clinician else "-"
+
+    width = max([8, *(len(whose(c.record)) for c in clients)])
     lines = []
     for client in clients:
         record = client.record
-        whose = names.get(record.clinician, record.clinician) if record.clinician else "-"
         facts = [consent_text(client.guidance, record)]
         if client.callback_owed:
             facts.append("call back owed")
@@ -89,9 +92,9 @@ def client_lines(clients: Sequence[ClientNow], names: Mapping[str, str]) -> list
             facts.append("today " + ", ".join(client.today))
         if client.story:
             facts.append(f"(sample: {client.story})")
-        lines += textwrap.wrap(" · ".join(facts), WIDTH,
-                               initial_indent=f"  {record.code:<8} {whose:<8} {record.status:<9}",
-                               subsequent_indent=" " * 29, break_on_hyphens=False)
+        lead = f"  {record.code:<8} {whose(record):<{width}} {record.status:<9}"
+        lines += textwrap.wrap(" · ".join(facts), WIDTH, initial_indent=lead,
+                               subsequent_indent=" " * len(lead), break_on_hyphens=False)
     return lines
 
 

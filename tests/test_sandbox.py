@@ -192,14 +192,20 @@ HOLIDAY_EVE = "2026-11-25 15:00"  # the day before Thanksgiving (US)
 REHEARSAL_SECRETS = ("Robin", "Kim", "Noor", "0142", "0143", "0144", "Employer unaware", "Pat")
 
 
+def write_clinic_files(folder: Path) -> dict[str, Path]:
+    """The rehearsal's policy, clients and appointments, written in ``folder``."""
+    files = {}
+    for name, file_name, text in (("policy", "policy.yaml", REHEARSAL_POLICY),
+                                  ("clients", "clients.csv", REHEARSAL_CLIENTS),
+                                  ("appointments", "appointments.csv", REHEARSAL_APPOINTMENTS)):
+        files[name] = folder / file_name
+        files[name].write_text(text, encoding="utf-8")
+    return files
+
+
 @pytest.fixture
 def clinic_files(tmp_path: Path) -> dict[str, Path]:
-    files = {"policy": tmp_path / "policy.yaml", "clients": tmp_path / "clients.csv",
-             "appointments": tmp_path / "appointments.csv"}
-    files["policy"].write_text(REHEARSAL_POLICY, encoding="utf-8")
-    files["clients"].write_text(REHEARSAL_CLIENTS, encoding="utf-8")
-    files["appointments"].write_text(REHEARSAL_APPOINTMENTS, encoding="utf-8")
-    return files
+    return write_clinic_files(tmp_path)
 
 
 def rehearse(files: dict[str, Path], script: str, start: str | None = FRIDAY_AFTERNOON) -> str:
@@ -297,12 +303,7 @@ def test_as_takes_a_first_name_a_slack_id_or_stranger(rehearsal_team: str, line:
 
 @pytest.fixture(scope="module")
 def rehearsal_team(tmp_path_factory: pytest.TempPathFactory) -> str:
-    folder = tmp_path_factory.mktemp("team")
-    files = {"policy": folder / "policy.yaml", "clients": folder / "clients.csv",
-             "appointments": folder / "appointments.csv"}
-    files["policy"].write_text(REHEARSAL_POLICY, encoding="utf-8")
-    files["clients"].write_text(REHEARSAL_CLIENTS, encoding="utf-8")
-    files["appointments"].write_text(REHEARSAL_APPOINTMENTS, encoding="utf-8")
+    files = write_clinic_files(tmp_path_factory.mktemp("team"))
     lines = ["as Ana", "as jAMIE", "as U0DESK", "as u0sam2", "as sam", "as Morgan", "as",
              "as stranger", "/contact-check A-201", "/contact-check help", "team", "dms"]
     return rehearse(files, "\n".join(lines) + "\nquit\n")
