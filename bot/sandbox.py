@@ -171,10 +171,10 @@ class Sandbox:
         upgrade(self.engine)
         store = Store(self.engine, Keyring.from_env(generate_key()))
         self.clock = ManualClock(self.setup.start)
-        people = [*self.policy.team, TeamMember(self.stranger, "clinician", "Stranger")]
-        self.slack = SlackStandIn(users={m.slack_id: {"name": m.first_name.lower(),
-                                                      "real_name": m.first_name}
-                                         for m in people},
+        people = {m.slack_id: m.first_name for m in self.policy.team}
+        people[self.stranger] = "Stranger"  # in the workspace, not on the team
+        self.slack = SlackStandIn(users={user: {"name": name.lower(), "real_name": name}
+                                         for user, name in people.items()},
                                   clock=self.clock.now).start()
         self._closing.callback(self.slack.stop)
         self.deps = Deps(store=store, policy=self.policy, clock=self.clock, bot_token=TOKEN,
@@ -312,8 +312,8 @@ class Sandbox:
                                                 block_id=button.block_id, view=button.view)
         else:
             ts = str((button.message or {}).get("ts", ""))
-            clicked = (button.channel, ts) if button.where == "message" and button.channel \
-                and ts else None
+            on_message = button.where == "message" and button.channel and ts
+            clicked = (button.channel, ts) if on_message else None
             response_url = self.slack.new_response_url(message=clicked)
             self._pressed_from[response_url.rsplit("/", 1)[-1]] = button
             signed = self.requests.block_action(
@@ -329,7 +329,7 @@ class Sandbox:
         """The button on its message as the message stands now; SandboxError when the bot has
         since replaced or removed the message, or updated it without this button (in Slack the
         button is simply gone)."""
-        gone = (f"Button [{number}] can no longer be pressed: ")
+        gone = f"Button [{number}] can no longer be pressed: "
         if button.shown in self._replaced:
             raise SandboxError(gone + "the bot has replaced the reply that showed it.")
         if button.where != "message" or not button.channel or not button.message:
@@ -444,8 +444,9 @@ class Sandbox:
         if origin is not None and origin.where != "message" and (replaced or removed):
             self._replaced.add(origin.shown)  # a DM's buttons are checked against Slack's copy
         if removed:
-            self.say("(the reply was removed)" if origin is None or origin.where != "message"
-                     else f"(the bot removed the DM to {self._name(_user_of(origin.channel))})")
+            dm = origin is not None and origin.where == "message"
+            self.say(f"(the bot removed the DM to {self._name(_user_of(origin.channel or ''))})"
+                     if dm and origin else "(the reply was removed)")
             return
         if replaced and origin is not None and origin.where == "message" and origin.channel:
             ts = (origin.message or {}).get("ts")
@@ -521,7 +522,6 @@ class Sandbox:
                 if not self.interactive:
                     return _state_value(element, "", self.names)
 
-
     # -- the session -------------------------------------------------------------------------------
 
     def banner(self) -> None:
@@ -557,8 +557,9 @@ class Sandbox:
         clinic = self.policy.clinic
         today = self.clock.now().astimezone(self.tz).date()
         hours = clinic.hours_on(today)
+        why = clinic.holidays.name_of(today) or f"{today:%A}"
         said = (f"The clinic is open {hours} today." if hours else
-                f"The clinic is closed today ({_closed_because(clinic.holidays.name_of(today))}).")
+                f"The clinic is closed today ({why}).")
         ahead = [day for day in (today + timedelta(days=n) for n in range(1, LOOK_AHEAD.days + 1))
                  if clinic.holidays.is_closed(day)]
         if ahead:
@@ -818,10 +819,6 @@ def _duration_text(amount: timedelta) -> str:
     hours, minutes = divmod(minutes, 60)
     return "".join(f"{n}{unit}" for n, unit in ((days, "d"), (hours, "h"), (minutes, "m"))
                    if n) or "0m"
-
-
-def _closed_because(holiday: str | None) -> str:
-    return holiday or "not an opening day"
 
 
 def _terms(record: ClientRecord) -> ClientRecord:
