@@ -15,6 +15,7 @@ from pathlib import Path
 from bot import logs
 from bot.config import ConfigError, Settings, load_settings
 from bot.deps import Deps
+from bot.input_files import InputFileError, import_refused, policy_refused, read_csv_file
 from bot.policy.model import ImportErrors
 from bot.policy_file import check_policy_file
 from storage.crypto import DecryptionError, KeyConfigError, generate_key
@@ -42,17 +43,9 @@ def _deps(settings: Settings | None = None) -> Deps:
 
 def _read_csv(path: str) -> str:
     try:
-        with open(path, encoding="utf-8", newline="") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        raise BadInput(f"{path}: no such file; check the path") from None
-    except IsADirectoryError:
-        raise BadInput(f"{path} is a directory; give the path of the CSV file") from None
-    except UnicodeDecodeError as error:
-        raise BadInput(f"{path} is not UTF-8 text (bad byte at offset {error.start}); "
-                       "save it as CSV UTF-8") from None
-    except OSError as error:
-        raise BadInput(f"cannot read {path}: {error.strerror or error}") from None
+        return read_csv_file(path)
+    except InputFileError as error:
+        raise BadInput(str(error)) from None
 
 
 # -- commands --------------------------------------------------------------------------------------
@@ -66,9 +59,7 @@ def cmd_keygen(_args: argparse.Namespace) -> int:
 def cmd_check_policy(args: argparse.Namespace) -> int:
     errors = check_policy_file(args.file)
     if errors:
-        print(f"{args.file}: {len(errors)} error(s):", file=sys.stderr)
-        for error in errors:
-            print(f"  {error}", file=sys.stderr)
+        _fail(policy_refused(args.file, errors))
         return EXIT_BAD_INPUT
     from bot.policy_file import load_policy
 
@@ -101,11 +92,17 @@ def _warn_if_others_may_read(database_url: str) -> None:
             "audit trail): chmod 600 %s", path, path)
 
 
-def cmd_sandbox(_args: argparse.Namespace) -> int:
+def cmd_sandbox(args: argparse.Namespace) -> int:
     from bot import sandbox
+    from bot.sandbox_setup import SetupError, load_setup
 
-    result = sandbox.main()
-    return int(result or 0)
+    try:
+        setup = load_setup(policy=args.policy, clients=args.clients,
+                           appointments=args.appointments, start=args.start)
+        return int(sandbox.main(setup=setup) or 0)
+    except SetupError as error:
+        raise BadInput("\n".join([*error.lines, "The sandbox did not start; fix what is listed "
+                                                "above and run it again."])) from None
 
 
 def cmd_rotate_keys(_args: argparse.Namespace) -> int:
@@ -204,10 +201,23 @@ def build_parser() -> argparse.ArgumentParser:
                        help="HTTP port (default $PORT, else 3000)")
     serve.set_defaults(run=cmd_serve, mode=None)
 
-    commands.add_parser(
+    sandbox = commands.add_parser(
         "sandbox", help="the whole bot with no Slack workspace: a terminal session against a "
-                        "built-in stand-in for Slack, with a sample clinic",
-    ).set_defaults(run=cmd_sandbox)
+                        "built-in stand-in for Slack, with a sample clinic, or a rehearsal of "
+                        "the clinic's own policy and clients",
+        description="Without options: the sample clinic, from Tue 17 Nov 2026 09:40. With "
+                    "--policy and --clients (always both): the clinic's own policy and clients "
+                    "(and appointments), checked as check-policy and import check them. "
+                    "Nothing is kept: the database and its key are temporary.")
+    sandbox.add_argument("--policy", metavar="FILE", help="the clinic's policy file (YAML)")
+    sandbox.add_argument("--clients", metavar="FILE",
+                         help="the clinic's clients CSV (the import format); with --policy")
+    sandbox.add_argument("--appointments", metavar="FILE",
+                         help="appointments CSV (the import format); with --policy and --clients")
+    sandbox.add_argument("--start", metavar='"YYYY-MM-DD HH:MM"',
+                         help="the clinic time the session starts at (default: the sample "
+                              "clinic's Tue 17 Nov 2026 09:40, or now for your own files)")
+    sandbox.set_defaults(run=cmd_sandbox)
     commands.add_parser("keygen", help="print a new encryption key").set_defaults(run=cmd_keygen)
     commands.add_parser(
         "rotate-keys", help="re-encrypt every stored secret under the first key of "
@@ -250,8 +260,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         _fail(["Configuration problem:", *(f"  {p}" for p in error.problems)])
     except ImportErrors as errors:
-        _fail([f"{args.file}: nothing imported; {len(errors.problems)} problem(s) to fix:",
-               *(f"  {p}" for p in errors.problems)])
+        _fail(import_refused(args.file, errors))
     except (KeyConfigError, BadInput) as error:
         _fail([str(error)])
     except DecryptionError as error:

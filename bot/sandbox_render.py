@@ -111,28 +111,61 @@ def _button(element: Mapping[str, Any], block_id: str, on_button: OnButton,
     return None
 
 
+def options_of(element: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """A choice element's options in the order shown (grouped ones first, as Slack lists them)."""
+    grouped = [o for g in element.get("option_groups", []) for o in g.get("options", [])]
+    return grouped + list(element.get("options", []))
+
+
 def input_hint(element: Mapping[str, Any], names: Mapping[str, str]) -> str:
-    """What to type for an input element: its kind, choices and starting value."""
+    """What to type for an input element: its kind, choices and the value it holds now (its
+    ``initial_…``: what Enter keeps)."""
     style = Style()
     kind = element.get("type", "")
     if kind in ("static_select", "radio_buttons", "checkboxes", "multi_static_select"):
-        options = [o for g in element.get("option_groups", []) for o in g.get("options", [])]
-        options += list(element.get("options", []))
+        options = options_of(element)
         listing = ", ".join(f"{i}={_text_of(o.get('text'), names, style)}"
                             for i, o in enumerate(options, 1))
-        many = kind in ("checkboxes", "multi_static_select")
-        return f"choose {'numbers separated by commas' if many else 'a number'}: {listing}"
+        if kind in ("checkboxes", "multi_static_select"):
+            chosen = _chosen(options, element.get("initial_options") or [])
+            return (f"choose numbers separated by commas: {listing}; now "
+                    f"{','.join(chosen) or 'none'} (- for none)")
+        chosen = _chosen(options, [element["initial_option"]] if element.get("initial_option")
+                         else [])
+        return f"choose a number: {listing}" + (f"; now {chosen[0]}" if chosen else "")
     if kind == "datepicker":
-        return "YYYY-MM-DD" + (f", now {element['initial_date']}" if element.get(
-            "initial_date") else "")
+        return "YYYY-MM-DD" + _now(element.get("initial_date"))
     if kind == "timepicker":
-        return "HH:MM" + (f", now {element['initial_time']}" if element.get(
-            "initial_time") else "")
-    if kind == "users_select":
-        return "a first name"
-    initial = element.get("initial_value")
+        return "HH:MM" + _now(element.get("initial_time"))
+    if kind in ("users_select", "multi_users_select"):
+        users = element.get("initial_users") or [element.get("initial_user")]
+        shown = ", ".join(names.get(str(u), str(u)) for u in users if u)
+        return "a first name" + _now(shown)
     hint = "text, several lines joined with ' / '" if element.get("multiline") else "text"
-    return hint + (f", now {initial!r}" if initial else "")
+    initial = element.get("initial_value")
+    return hint + (f", now {initial!r}" if initial not in (None, "") else "")
+
+
+def _now(value: object) -> str:
+    return f", now {value}" if value not in (None, "") else ""
+
+
+def _chosen(options: Sequence[Mapping[str, Any]],
+            initial: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The numbers of the options given as initial (matched by value, as Slack matches them)."""
+    values = [o.get("value") for o in initial]
+    return [str(i) for i, o in enumerate(options, 1) if o.get("value") in values]
+
+
+def buttons_of(message: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+    """Every button a message offers now, with its block id."""
+    found: list[tuple[str, Mapping[str, Any]]] = []
+    for block in message.get("blocks") or []:
+        block_id = str(block.get("block_id", ""))
+        elements = [block.get("accessory") or {}, *(block.get("elements") or [])]
+        found += [(block_id, e) for e in elements
+                  if isinstance(e, Mapping) and e.get("type") == "button"]
+    return found
 
 
 def render_blocks(blocks: Sequence[Mapping[str, Any]], names: Mapping[str, str],

@@ -1,94 +1,161 @@
 """Filling the sandbox's database with the sample clinic's recent past, through the real use cases.
 
-The clock is set to each moment in turn (last week's missed session, a run-in, yesterday's missed
-call and coaching request, this morning's schedule) and the same use cases the slash commands call
-run at that moment; the dispatcher sends what falls due on the way, so the stand-in's DM history
-is what Slack's would be. Nothing here is shown: the session starts after it.
+The sample clinic's history (last week's missed session, a run-in, yesterday's missed call and
+coaching request, this morning's schedule and missed call) is written in ``bot.sandbox_clinic``
+around its own day, Tuesday 17 November 2026. A session may start on any other day and time
+(``--start``): the history moves by whole days to the session's day, each event keeping its
+clinic wall-clock time, so the demo reads the same on any date. Events of the session's day
+that come after the session's start do not happen; today's appointments are recorded only on a
+day the clinic is open; an appointment whose chase would already have been sent by the start is
+marked arrived by the front desk a few minutes after it began (the morning went smoothly).
+
+Each event runs in time order: the clock is set to its moment, the same use case the slash
+command calls runs then, and the dispatcher sends what falls due on the way, so the stand-in's DM
+history is what Slack's would be. Nothing here is shown: the session starts after it.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Protocol
 
 from bot import sandbox_clinic as sample
+from bot.clock import ManualClock
+from bot.deps import Deps
+from bot.policy.clinic import ClinicPolicy
 from bot.services import appointments, approvals, callbacks, imports, runins
 from bot.services.runins import RunInForm
 
-if TYPE_CHECKING:
-    from bot.sandbox import Sandbox
+
+class Stage(Protocol):
+    """What the seed needs of the sandbox: its bot, its clock, and the scheduler's tick."""
+
+    deps: Deps
+    policy: ClinicPolicy
+    clock: ManualClock
+
+    def tick(self) -> None:
+        """Run the jobs and the dispatcher at the clock's moment."""
 
 ADMIN, FRONT_DESK = "U0LEE", "U0SAM"
+ARRIVED_AFTER = timedelta(minutes=5)  # when the front desk marks an on-time client arrived
+
+Event = tuple[datetime, Callable[[datetime], None]]  # (clinic moment, what happens then)
 
 
-def seed(box: Sandbox) -> None:
-    """The clinic's last week, in order; the clock is left at the last moment seeded."""
-    deps, policy = box.deps, box.policy
-    store = deps.store
+def shifted(moment: datetime, start: datetime) -> datetime:
+    """``moment`` of the sample's history moved to the session starting at ``start``: the same
+    number of days before the session's day, at the same clinic wall-clock time."""
+    days = start.date() - sample.START.date()
+    return datetime.combine(moment.date() + days, moment.time(), tzinfo=sample.TIMEZONE)
 
-    def at(moment: datetime) -> datetime:
+
+def seed(box: Stage, start: datetime) -> None:
+    """The sample clinic's past up to ``start`` (clinic time); the clock is left at ``start``."""
+    start = start.astimezone(sample.TIMEZONE)
+    events = sorted(_history(box, start) + _today(box, start), key=lambda event: event[0])
+    for moment, happen in events:
+        if moment > start:
+            continue
         box.clock.set(moment)
         box.tick()
-        return box.clock.now()
+        happen(box.clock.now())
+        box.tick()
+    box.clock.set(start)
+    box.tick()
 
+
+def _history(box: Stage, start: datetime) -> list[Event]:
+    store, policy = box.deps.store, box.policy
     code, last_week = sample.LAST_WEEK_NO_SHOW
-    now = at(last_week.replace(hour=9, minute=0))
-    with store.unit_of_work() as uow:
-        rows = imports.read_clients_csv(sample.CLIENTS_CSV, policy)
-        imports.import_clients(uow, policy, rows, actor=ADMIN, source="sample-clients.csv",
-                               now=now)
-        uow.commit()
-    box.tick()
-    with store.unit_of_work() as uow:
-        appointments.record_appointment(uow, policy, actor=FRONT_DESK, code=code,
-                                        start=last_week, minutes=50, now=now)
-        uow.commit()
-    now = at(last_week + timedelta(minutes=25))
-    with store.unit_of_work() as uow:
-        appointments.record_no_show(uow, policy, actor="U0ANA", now=now, code=code)
-        uow.commit()
-    box.tick()
+    last_week = shifted(last_week, start)
 
-    occurred, code, clinician, place = sample.RUN_IN
-    now = at(occurred + timedelta(hours=1))
-    with store.unit_of_work() as uow:
-        runins.record_runin(uow, policy, actor=clinician, client_code=code, now=now,
-                            form=RunInForm(date=f"{occurred:%Y-%m-%d}", time=f"{occurred:%H:%M}",
-                                           place=place, initiated_by="client",
-                                           summary="They said hello; we kept it brief."))
-    box.tick()
-
-    yesterday_call, today_call = sample.MISSED_CALLS
-    _missed(box, yesterday_call)
-
-    moment, code, requester = sample.COACHING_REQUEST
-    now = at(moment)
-    with store.unit_of_work() as uow:
-        approvals.request_coaching(uow, policy, client_code=code, requested_by=requester,
+    def import_and_book(now: datetime) -> None:
+        with store.unit_of_work() as uow:
+            rows = imports.read_clients_csv(sample.CLIENTS_CSV, policy)
+            imports.import_clients(uow, policy, rows, actor=ADMIN, source="sample-clients.csv",
                                    now=now)
-        uow.commit()
-    box.tick()
+            uow.commit()
+        with store.unit_of_work() as uow:
+            appointments.record_appointment(uow, policy, actor=FRONT_DESK, code=code,
+                                            start=last_week, minutes=50, now=now)
+            uow.commit()
 
-    now = at(sample.START.replace(hour=8, minute=30))
-    with store.unit_of_work() as uow:
-        for code, hhmm, minutes in sample.TODAY:
-            hour, minute = (int(part) for part in hhmm.split(":"))
-            appointments.record_appointment(
-                uow, policy, actor=FRONT_DESK, code=code, minutes=minutes, now=now,
-                start=sample.START.replace(hour=hour, minute=minute))
-        uow.commit()
-    box.tick()
+    def no_show(now: datetime) -> None:
+        with store.unit_of_work() as uow:
+            appointments.record_no_show(uow, policy, actor="U0ANA", now=now, code=code)
+            uow.commit()
 
-    _missed(box, today_call)
+    occurred, runin_code, clinician, place = sample.RUN_IN
+    occurred = shifted(occurred, start)
+
+    def runin(now: datetime) -> None:
+        with store.unit_of_work() as uow:
+            runins.record_runin(uow, policy, actor=clinician, client_code=runin_code, now=now,
+                                form=RunInForm(date=f"{occurred:%Y-%m-%d}",
+                                               time=f"{occurred:%H:%M}", place=place,
+                                               initiated_by="client",
+                                               summary="They said hello; we kept it brief."))
+
+    moment, coaching_code, requester = sample.COACHING_REQUEST
+
+    def coaching(now: datetime) -> None:
+        with store.unit_of_work() as uow:
+            approvals.request_coaching(uow, policy, client_code=coaching_code,
+                                       requested_by=requester, now=now)
+            uow.commit()
+
+    return [
+        (last_week.replace(hour=9, minute=0), import_and_book),
+        (last_week + timedelta(minutes=25), no_show),
+        (occurred + timedelta(hours=1), runin),
+        (shifted(moment, start), coaching),
+        *(_missed_call(box, call, start) for call in sample.MISSED_CALLS),
+    ]
 
 
-def _missed(box: Sandbox, call: tuple[datetime, str, bool, str]) -> None:
+def _missed_call(box: Stage, call: tuple[datetime, str, bool, str], start: datetime) -> Event:
     moment, caller, voicemail, logged_by = call
-    box.clock.set(moment)
-    box.tick()
     who = {"phone": caller} if caller.startswith("+") else {"code": caller}
-    with box.deps.store.unit_of_work() as uow:
-        callbacks.log_missed(uow, box.policy, actor=logged_by, voicemail=voicemail,
-                             now=box.clock.now(), **who)
-        uow.commit()
-    box.tick()
+
+    def missed(now: datetime) -> None:
+        with box.deps.store.unit_of_work() as uow:
+            callbacks.log_missed(uow, box.policy, actor=logged_by, voicemail=voicemail, now=now,
+                                 **who)
+            uow.commit()
+
+    return shifted(moment, start), missed
+
+
+def _today(box: Stage, start: datetime) -> list[Event]:
+    """Today's schedule, recorded before the day begins, and the arrivals before ``start``."""
+    store, policy = box.deps.store, box.policy
+    if policy.clinic.hours_on(start.date()) is None:
+        return []  # a weekend or a holiday: nobody is booked
+    schedule = [(code, _at(start.date(), hhmm), minutes) for code, hhmm, minutes in sample.TODAY]
+
+    def book(now: datetime) -> None:
+        with store.unit_of_work() as uow:
+            for code, begins, minutes in schedule:
+                appointments.record_appointment(uow, policy, actor=FRONT_DESK, code=code,
+                                                minutes=minutes, now=now, start=begins)
+            uow.commit()
+
+    def arrived(code: str) -> Callable[[datetime], None]:
+        def mark(now: datetime) -> None:
+            with store.unit_of_work() as uow:
+                appointments.mark_arrived(uow, policy, actor=FRONT_DESK, now=now, code=code)
+                uow.commit()
+
+        return mark
+
+    chased = timedelta(minutes=policy.no_show.wait_minutes)
+    booked_at = min(shifted(sample.START.replace(hour=8, minute=30), start), start)
+    return [(booked_at, book), *((begins + ARRIVED_AFTER, arrived(code))
+                                 for code, begins, _ in schedule if begins + chased <= start)]
+
+
+def _at(day: date, hhmm: str) -> datetime:
+    hour, minute = (int(part) for part in hhmm.split(":"))
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=sample.TIMEZONE)

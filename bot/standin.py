@@ -6,9 +6,13 @@ It answers on 127.0.0.1 only and keeps everything in memory:
 - ``SlackStandIn`` is the Slack side the bot talks to: ``chat.postMessage``, ``chat.update``,
   ``chat.postEphemeral``, ``conversations.open``, ``conversations.history``, ``views.open``,
   ``views.update``, ``views.push``, ``views.publish``, ``users.info``, ``auth.test`` and every
-  ``response_url`` it hands out. Each call is recorded. Failures can be scripted: a 429 with
-  ``Retry-After``, a 5xx, or an ``ok: false`` error; ``rate_limit_per_second`` makes
-  ``chat.postMessage`` answer 429 beyond that many messages in any rolling second, as Slack does.
+  ``response_url`` it hands out. Each call is recorded. A response URL handed out for a click on a
+  message (``new_response_url(message=(channel, ts))``) acts on that message as Slack's does:
+  ``replace_original`` replaces it, ``delete_original`` removes it. Message timestamps come from
+  ``time.time`` unless a ``clock`` is given (the sandbox gives its clinic clock). Failures can
+  be scripted: a 429 with ``Retry-After``, a 5xx, or an ``ok: false`` error;
+  ``rate_limit_per_second`` makes ``chat.postMessage`` answer 429 beyond that many messages in
+  any rolling second, as Slack does.
 - Socket Mode: ``apps.connections.open`` (with an ``xapp-`` app-level token) hands out a
   ``ws://`` URL on the same port, served by a small WebSocket server (``bot.standin_websocket``,
   standard library only). On connect the bot gets ``hello``; ``push`` (and ``push_slash_command``,
@@ -34,6 +38,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -121,14 +126,18 @@ class _State:
     recent_posts: deque[float] = field(default_factory=deque)
     tickets: set[str] = field(default_factory=set)
     pushed: dict[str, tuple[dict[str, Any], float]] = field(default_factory=dict)
+    # response URL key -> (channel, ts) of the message whose click it answers
+    response_targets: dict[str, tuple[str, str]] = field(default_factory=dict)
     socket_messages: list[tuple[float, int, Any]] = field(default_factory=list)
 
 
 class SlackStandIn:
     """Slack's Web API and response URLs on 127.0.0.1, recording every call."""
 
-    def __init__(self, *, users: Mapping[str, Mapping[str, Any]] | None = None):
+    def __init__(self, *, users: Mapping[str, Mapping[str, Any]] | None = None,
+                 clock: Callable[[], datetime] | None = None):
         self.rate_limit_per_second: float | None = None
+        self.clock = clock  # what message timestamps read (None: the machine's clock)
         self.on_call: Callable[[ApiCall], None] | None = None
         self.users: dict[str, dict[str, Any]] = {k: dict(v) for k, v in (users or {}).items()}
         self.app_token: str | None = None  # when set, apps.connections.open takes only this one
@@ -185,11 +194,17 @@ class SlackStandIn:
 
     # -- what the tests and the sandbox read ---------------------------------------------------
 
-    def new_response_url(self) -> str:
-        """A fresh response URL, like the one Slack puts in each command and action."""
+    def new_response_url(self, *, message: tuple[str, str] | None = None) -> str:
+        """A fresh response URL, like the one Slack puts in each command and action.
+
+        ``message``: the (channel, ts) of the message a click came from; posts to the URL with
+        ``replace_original`` or ``delete_original`` then replace or remove it.
+        """
         key = f"R{next(self._ids):06d}"
         with self._lock:
             self._state.responses[key] = []
+            if message is not None:
+                self._state.response_targets[key] = (_channel_id(message[0]), message[1])
         return f"{self.base_url}response/{key}"
 
     @property
@@ -471,7 +486,8 @@ class SlackStandIn:
             return handler(self, p)
 
     def _next_ts(self) -> str:
-        return f"{int(time.time())}.{next(self._ts):06d}"
+        seconds = self.clock().timestamp() if self.clock is not None else time.time()
+        return f"{int(seconds)}.{next(self._ts):06d}"
 
     def _post(self, p: dict[str, Any]) -> dict[str, Any]:
         channel = p.get("channel")
@@ -495,13 +511,30 @@ class SlackStandIn:
         channel = _channel_id(p.get("channel", ""))
         for message in self._state.channels.get(channel, []):
             if message["ts"] == p.get("ts"):
-                for key in ("text", "blocks", "metadata"):
-                    if key in p:
-                        message[key] = p[key]
-                message["edited"] = {"user": _BOT_USER, "ts": self._next_ts()}
+                self._replace(message, p)
                 return {"ok": True, "channel": channel, "ts": message["ts"],
                         "text": message["text"]}
         return {"ok": False, "error": "message_not_found"}
+
+    def _replace(self, message: dict[str, Any], p: Mapping[str, Any]) -> None:
+        for key in ("text", "blocks", "metadata"):
+            if key in p:
+                message[key] = p[key]
+        message["edited"] = {"user": _BOT_USER, "ts": self._next_ts()}
+
+    def _act_on_original(self, key: str, body: Mapping[str, Any]) -> None:
+        """What a post to a click's response URL does to the message clicked (lock held)."""
+        target = self._state.response_targets.get(key)
+        if target is None:
+            return
+        channel, ts = target
+        messages = self._state.channels.get(channel, [])
+        if _true(body.get("delete_original")):
+            messages[:] = [m for m in messages if m["ts"] != ts]
+        elif _true(body.get("replace_original")):
+            for message in messages:
+                if message["ts"] == ts:
+                    self._replace(message, {"blocks": [], **body})
 
     def _ephemeral(self, p: dict[str, Any]) -> dict[str, Any]:
         if not p.get("user"):
@@ -565,6 +598,7 @@ class SlackStandIn:
             if key not in self._state.responses:
                 return False
             self._state.responses[key].append(body)
+            self._act_on_original(key, body)
         self._record(ApiCall("response_url", {"key": key, **body}, time.monotonic(), 200))
         return True
 
@@ -583,6 +617,11 @@ _METHODS: dict[str, Callable[[SlackStandIn, dict[str, Any]], dict[str, Any]]] = 
     "auth.test": SlackStandIn._auth_test,
     "apps.connections.open": SlackStandIn._open_socket_url,
 }
+
+
+def _true(value: object) -> bool:
+    """A response body's flag, sent as JSON ``true`` or form text ``"true"``."""
+    return value is True or str(value).lower() == "true"
 
 
 def _channel_id(channel: str) -> str:

@@ -9,6 +9,7 @@ import os
 import socket
 import struct
 import time
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -313,3 +314,32 @@ def test_a_failure_can_target_the_calls_it_matches(slack):
         web.chat_postMessage(channel="U0BEN", text="x")
     assert raised.value.response["error"] == "user_not_found"
     assert web.chat_postMessage(channel="U0BEN", text="x")["ok"]
+
+
+def test_a_clicks_response_url_replaces_or_removes_the_message_clicked(slack):
+    web = client(slack)
+    first = web.chat_postMessage(channel="U0ANA", text="chase", blocks=[
+        {"type": "actions", "elements": [{"type": "button", "action_id": "a", "value": "1",
+                                          "text": {"type": "plain_text", "text": "Arrived"}}]}])
+    second = web.chat_postMessage(channel="U0ANA", text="reminder")
+    untied = slack.new_response_url()
+    answer = WebhookClient(untied).send_dict({"text": "reply", "replace_original": True})
+    assert answer.status_code == 200
+    assert [m["text"] for m in slack.messages("U0ANA")] == ["chase", "reminder"]
+
+    replace = slack.new_response_url(message=("D0ANA", first["ts"]))
+    WebhookClient(replace).send_dict({"text": "arrived", "replace_original": True})
+    replaced, kept = slack.messages("U0ANA")
+    assert (replaced["ts"], replaced["text"], replaced["blocks"]) == (first["ts"], "arrived", [])
+    assert "edited" in replaced and "edited" not in kept
+
+    remove = slack.new_response_url(message=("U0ANA", second["ts"]))
+    WebhookClient(remove).send_dict({"delete_original": True})
+    assert [m["text"] for m in slack.messages("U0ANA")] == ["arrived"]
+
+
+def test_message_timestamps_follow_the_clock_given():
+    moment = datetime(2026, 11, 20, 21, 30, tzinfo=UTC)
+    with SlackStandIn(clock=lambda: moment) as standin:
+        sent = client(standin).chat_postMessage(channel="U0ANA", text="x")
+    assert datetime.fromtimestamp(int(float(sent["ts"])), UTC) == moment
