@@ -109,6 +109,9 @@ TOPICS: dict[str, Topic] = {
         "DBT phone coaching",
         "• Phone coaching is offered *only* with the approver's sign-off: {coaching_approver}. "
         "Ask with `/contact-check coaching CODE` and wait for the decision.\n"
+        "• Only for clients in active treatment who take phone calls: never for a potential "
+        "client, a client whose intake is not complete, a former client, a closed file, or a "
+        "client who said no to calls.\n"
         "• Once approved, keep calls brief and focused on using skills in the moment; it is "
         "not therapy by phone.\n"
         "• Follow your team's coaching agreement: the hours you are available, limits, and "

@@ -181,7 +181,7 @@ def request_coaching(
     if not eligibility.allowed:
         return _refused(
             uow, requested_by, PHONE_COACHING, client_code, now,
-            f"DBT phone coaching is not offered to {client_code}: "
+            f"DBT phone coaching is not offered to {client_code}. "
             f"{' '.join(eligibility.reasons)} Nothing was asked.",
             "client not eligible for coaching",
         )
@@ -354,7 +354,7 @@ def _coaching_refusal(uow: UnitOfWork, policy: ClinicPolicy, summary: views.Appr
         return None
     why = (" ".join(eligibility.reasons) if card_access(policy, user, record).details
            else "The client is no longer in active treatment, or has refused phone calls.")
-    return (f"DBT phone coaching can't be approved for {summary.client_code} now: {why} "
+    return (f"DBT phone coaching can't be approved for {summary.client_code} now. {why} "
             "Nothing was changed; use Deny to close the request.")
 
 

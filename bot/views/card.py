@@ -192,7 +192,7 @@ def _coaching_line(guidance: Guidance, client: ClientRecord, policy: ClinicPolic
     eligibility = coaching_eligibility(client)
     if not eligibility.allowed:
         lapsed = f" The approval {approval} no longer applies." if approval else ""
-        return (f"*No DBT phone coaching* for this client: {escape(' '.join(eligibility.reasons))}"
+        return (f"*No DBT phone coaching* for this client. {escape(' '.join(eligibility.reasons))}"
                 f"{lapsed}")
     if approval:
         return f":telephone_receiver: *DBT phone coaching approved* {approval}."

@@ -750,7 +750,7 @@ def test_coaching_is_asked_only_for_eligible_clients(
         assert result.outcome is Outcome.REQUESTED
         return
     assert result.outcome is Outcome.REFUSED and result.approval_id is None
-    assert result.reply.startswith(f"DBT phone coaching is not offered to {CODE}: ")
+    assert result.reply.startswith(f"DBT phone coaching is not offered to {CODE}. ")
     assert refusal in result.reply and "Nothing was asked." in result.reply
     assert "/contact-check coaching" not in result.reply
     [event] = audit(store)
