@@ -1,5 +1,6 @@
 """Approvals in Slack: ``coaching CODE``, the Approve / Deny / Show reason buttons, the deny modal,
-and the job that nudges undecided approvers and hands requests over to the backup.
+and the job that nudges undecided approvers and tells the backup (who decides only where the
+clinic sets ``approvals.backup_may_decide``).
 
 Registered through the dispatch tables of ``handlers.commands`` (``Coaching``),
 ``handlers.actions`` (``ids.APPROVAL_APPROVE``, ``ids.APPROVAL_DENY``,
@@ -104,10 +105,11 @@ def handle_deny_submission(ctx: ViewContext) -> None:
 
 
 def nudge_approvals(deps: Deps) -> JobReport:
-    """The job: nudge approvers who have waited too long, hand over to the backup."""
+    """The job: nudge approvers who have waited too long, tell the backup of longer waits."""
     with deps.store.unit_of_work() as uow:
         report = approvals.nudge_and_hand_over(uow, deps.policy, deps.clock.now())
         uow.commit()
     if report.nudged or report.handed_over:
-        log.info("approvals: %d nudged, %d handed over", report.nudged, report.handed_over)
+        log.info("approvals: %d nudged, %d told to the backup", report.nudged,
+                 report.handed_over)
     return report

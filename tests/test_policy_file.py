@@ -45,6 +45,7 @@ approvals:
   phone_coaching: U0BEDICS           # a Slack user id
   remind_after_business_hours: 4     # nudge, then the backup, when undecided
   backup: U0DIRECTOR
+  backup_may_decide: false
 team:
   - {slack_id: U0JAMIE, role: supervisor, first_name: Jamie}
   - {slack_id: U0BEDICS, role: supervisor, first_name: Bedics}
@@ -102,6 +103,7 @@ def test_default_policy_reproduces_the_clinic_protocol() -> None:
     assert policy.approvals.closure_warning == "supervisor"
     assert policy.approvals.phone_coaching is None
     assert policy.approvals.backup is None
+    assert policy.approvals.backup_may_decide is False  # seed 003: only the named approver
     assert policy.team == ()
     assert policy.scripts == {}
 

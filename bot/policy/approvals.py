@@ -1,17 +1,26 @@
-"""Approvals: who decides a request, who may decide it now, when to nudge and hand over, deadlines.
+"""Approvals: who decides a request, who may decide it now, when to nudge and tell the backup.
 
 Pure: takes every instant as an argument, never reads the clock, never does I/O.
 
+Seed 003 names the person who decides ("check with Jamie first" before a closure warning; phone
+coaching only with Dr. Bedics' approval), so:
+
 - A **closure warning** goes to the approver ``approvals.closure_warning`` names: ``supervisor``
-  (the clinician's own supervisor from the team) or one Slack id. A clinician without a supervisor
-  on the team falls back to the ``backup``; without one nobody can be asked, and the reason says
-  what to fix in the policy.
-- **DBT phone coaching** goes to ``approvals.phone_coaching``.
-- The approver may decide at any time while the request is pending; the ``backup`` only once the
-  request has been handed over to them.
+  (the clinician's own supervisor from the team) or one Slack id. When that names nobody (the
+  clinician has no supervisor on the team, is not on the team, or the client has no clinician),
+  the request cannot be made and the reason says what to fix in the policy. The backup is never
+  made the approver in their place: the backup covers for a named approver, it does not replace
+  a missing one.
+- **DBT phone coaching** goes to ``approvals.phone_coaching``; none named: the request cannot be
+  made, and the reason says so.
+- **Only the named approver decides**, at any time while the request is pending. The ``backup``
+  decides only where the clinic opted in with ``approvals.backup_may_decide: true``, and then only
+  once the request was handed over to them.
 - Undecided after ``remind_after_business_hours`` of business time, the approver is nudged; after
-  the same again, the request is handed over to the backup (when there is one, and it is someone
-  else). Business time follows ``bot.policy.business_hours``: weekends and holidays do not count.
+  the same again, the backup (when there is one, and it is someone else) is told the request is
+  waiting: by default so they can remind the approver, with ``backup_may_decide`` as a hand-over
+  they may decide. Business time follows ``bot.policy.business_hours``: weekends and holidays do
+  not count.
 - The **closure-warning deadline** is the ``no_show.confirm_by`` weekday and time, in the clinic's
   time zone, on the first such day *after* the day of the approval (a client is never asked to get
   in touch the same day), moved to the next day the clinic is open when that day is a holiday or
@@ -73,21 +82,7 @@ def route(policy: ClinicPolicy, kind: str, *, clinician: str | None) -> Routing:
         if member is not None and member.supervisor:
             reason = "Closure warnings go to the clinician's own supervisor."
             return _routing(member.supervisor, backup, reason)
-        missing = (
-            f"<@{clinician}> has no supervisor named on the team"
-            if clinician
-            else "The client has no clinician on file"
-        )
-        if backup is not None:
-            return _routing(backup, None, f"{missing}, so the clinic's backup approver decides.")
-        return Routing(
-            None,
-            None,
-            (
-                f"{missing}, and the policy names no backup approver: add a supervisor to the "
-                "clinician's team entry or set approvals.backup.",
-            ),
-        )
+        return Routing(None, None, (_no_supervisor(clinician, member is not None),))
     if kind == PHONE_COACHING:
         if rules.phone_coaching is None:
             return Routing(
@@ -101,6 +96,26 @@ def route(policy: ClinicPolicy, kind: str, *, clinician: str | None) -> Routing:
         reason = "The clinic's policy names the phone-coaching approver."
         return _routing(rules.phone_coaching, backup, reason)
     raise ValueError(f"unknown approval kind {kind!r}; kinds: {', '.join(KINDS)}")
+
+
+def _no_supervisor(clinician: str | None, on_team: bool) -> str:
+    """Why nobody is named to decide a closure warning, and what the admin changes to fix it."""
+    named_one = "or name one closure-warning approver in approvals.closure_warning"
+    if clinician is None:
+        return (
+            "The client has no clinician on file, so no supervisor is named to decide the "
+            f"closure warning: record the client's clinician, {named_one}."
+        )
+    if not on_team:
+        return (
+            f"<@{clinician}> is not on the clinic's team, so no supervisor is named to decide "
+            f"the closure warning: ask your admin to add them to the team with their supervisor, "
+            f"{named_one}."
+        )
+    return (
+        f"<@{clinician}> has no supervisor named on the team, so nobody is named to decide the "
+        f"closure warning: ask your admin to add a supervisor to their team entry, {named_one}."
+    )
 
 
 def _routing(approver: str, backup: str | None, reason: str) -> Routing:
@@ -117,20 +132,29 @@ class Permission:
     reason: str
 
 
-def deciders(approver: str, backup: str | None, handed_over: bool) -> tuple[str, ...]:
-    """Who may decide a pending request: the approver, and the backup once it was handed over."""
-    if handed_over and backup is not None and backup != approver:
+def deciders(
+    approver: str, backup: str | None, handed_over: bool, *, backup_may_decide: bool
+) -> tuple[str, ...]:
+    """Who may decide a pending request: the approver; the backup too only where the clinic lets
+    the backup decide (``backup_may_decide``) and the request was handed over to them."""
+    if backup_may_decide and handed_over and backup is not None and backup != approver:
         return (approver, backup)
     return (approver,)
 
 
-def may_decide(user: str, *, approver: str, backup: str | None, handed_over: bool) -> Permission:
+def may_decide(
+    user: str, *, approver: str, backup: str | None, handed_over: bool, backup_may_decide: bool
+) -> Permission:
     """Whether ``user`` may decide a pending request now, and the reason either way."""
-    allowed = deciders(approver, backup, handed_over)
+    allowed = deciders(approver, backup, handed_over, backup_may_decide=backup_may_decide)
     if user == approver:
         return Permission(True, allowed, "the named approver")
     if user in allowed:
         return Permission(True, allowed, "the backup approver, after the hand-over")
+    if user == backup and not backup_may_decide:
+        return Permission(
+            False, allowed, "only the named approver decides; the backup is told when it waits"
+        )
     if user == backup:
         return Permission(
             False, allowed, "the backup decides only once the request is handed over to them"
@@ -142,8 +166,8 @@ def may_decide(user: str, *, approver: str, backup: str | None, handed_over: boo
 
 
 class Step(StrEnum):
-    NUDGE = "nudge"
-    HAND_OVER = "hand_over"
+    NUDGE = "nudge"  # remind the approver
+    HAND_OVER = "hand_over"  # tell the backup (who decides from then on where backup_may_decide)
 
 
 def nudge_at(policy: ClinicPolicy, requested_at: datetime) -> datetime:
@@ -152,12 +176,12 @@ def nudge_at(policy: ClinicPolicy, requested_at: datetime) -> datetime:
 
 
 def hand_over_at(policy: ClinicPolicy, requested_at: datetime) -> datetime:
-    """When an undecided request goes to the backup (UTC): twice the wait after the request."""
+    """When the backup is told of an undecided request (UTC): twice the wait after the request."""
     start = _as_utc("requested_at", requested_at)
     return add_business_time(policy.clinic, start, 2 * _wait(policy))
 
 
-def due_step(
+def due_steps(
     policy: ClinicPolicy,
     *,
     requested_at: datetime,
@@ -165,19 +189,21 @@ def due_step(
     nudged: bool,
     handed_over: bool,
     now: datetime,
-) -> Step | None:
-    """The step an undecided request is due for at ``now``, None when nothing is due.
+) -> tuple[Step, ...]:
+    """The steps an undecided request is due for at ``now``, in order; () when nothing is due.
 
-    The hand-over wins when both are due (a job that did not run for a while does not nudge an
-    approver whose request is being passed on anyway); without a backup there is only the nudge.
+    The approver is nudged once, ``remind_after_business_hours`` after the request. By default
+    only the approver can decide, so that nudge is always sent, even when a job that did not run
+    for a while finds the backup due to be told as well. Where ``backup_may_decide``, the
+    hand-over wins when both are due: the request is being passed on to someone who may decide
+    it. Without a backup there is only the nudge.
     """
     elapsed = business_time_between(policy.clinic, _as_utc("requested_at", requested_at), now)
     wait = _wait(policy)
-    if backup is not None and not handed_over and elapsed >= 2 * wait:
-        return Step.HAND_OVER
-    if not nudged and not handed_over and elapsed >= wait:
-        return Step.NUDGE
-    return None
+    hand_over = backup is not None and not handed_over and elapsed >= 2 * wait
+    passed_on = policy.approvals.backup_may_decide and (handed_over or hand_over)
+    nudge = not nudged and not passed_on and elapsed >= wait
+    return tuple(step for step, due in ((Step.NUDGE, nudge), (Step.HAND_OVER, hand_over)) if due)
 
 
 def _wait(policy: ClinicPolicy) -> timedelta:

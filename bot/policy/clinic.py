@@ -110,7 +110,8 @@ class ApprovalPolicy:
     closure_warning: str = "supervisor"  # "supervisor" (the clinician's own) or a Slack user id
     phone_coaching: str | None = None  # Slack user id of the DBT phone-coaching approver
     remind_after_business_hours: float = 4
-    backup: str | None = None
+    backup: str | None = None  # told when a request waits too long
+    backup_may_decide: bool = False  # True: the backup may decide once the request is handed over
 
 
 @dataclass(frozen=True)

@@ -593,7 +593,18 @@ def _approver_problems(approvals: object, team: object) -> list[_Problem]:
                     f"member ({listing}) or add them under team",
                 )
             )
-    return problems
+    return problems + _backup_decider_problems(approvals)
+
+
+def _backup_decider_problems(approvals: Mapping[str, object]) -> list[_Problem]:
+    """``backup_may_decide: true`` lets the backup decide: there must be a backup to do it."""
+    if approvals.get("backup_may_decide") is True and approvals.get("backup") is None:
+        return [(
+            ".approvals.backup_may_decide",
+            "is true but approvals.backup names nobody; name the backup who may decide "
+            "(approvals.backup) or set backup_may_decide: false",
+        )]
+    return []
 
 
 def _scripts(value: object) -> Mapping[str, str]:
@@ -703,6 +714,7 @@ _SECTIONS: Mapping[str, Parser[Any]] = {
             "phone_coaching": _nullable(_slack_id),
             "remind_after_business_hours": _positive_hours,
             "backup": _nullable(_slack_id),
+            "backup_may_decide": _flag,
         },
         ApprovalPolicy,
     ),

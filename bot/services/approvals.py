@@ -7,7 +7,13 @@ Use cases (each in the caller's unit of work; the caller commits):
 - ``request_coaching``: ``/contact-check coaching CODE``;
 - ``decide``: an Approve / Deny click, or the deny-reason modal's submission;
 - ``show_reason``: the "Show reason" button of a denial;
-- ``nudge_and_hand_over``: the job that nudges undecided approvers and hands over to the backup.
+- ``nudge_and_hand_over``: the job that nudges undecided approvers and tells the backup.
+
+Only the named approver decides (seed 003). The backup is told when a request waits twice the
+nudge's wait, with a notice and no buttons; only where the clinic sets
+``approvals.backup_may_decide: true`` is that a hand-over, the backup getting the request with
+Approve / Deny. DBT phone coaching is asked for and approved only for clients
+``bot.policy.coaching.coaching_eligibility`` allows.
 
 Messages go through the outbox (kinds registered at the bottom of this module), so a request, a
 decision and the DMs about it are one transaction: all of it happens, or none.
@@ -32,14 +38,16 @@ from bot.policy.access import card_access
 from bot.policy.approvals import (
     CLOSURE_WARNING,
     PHONE_COACHING,
+    Permission,
     Step,
     closure_deadline,
-    due_step,
+    due_steps,
     hand_over_at,
     may_decide,
     route,
 )
 from bot.policy.clinic import ClinicPolicy
+from bot.policy.coaching import coaching_eligibility
 from bot.policy.validation import SLACK_ID_PATTERN
 from bot.services.deliveries import APPROVAL_PRIORITY, Delivery, Rendered, register
 from bot.views import approvals as views
@@ -52,7 +60,7 @@ from storage.uow import UnitOfWork
 SUBJECT = "approval"
 
 # outbox kinds
-REQUEST = "approval_request"  # to the approver, and to the backup after a hand-over
+REQUEST = "approval_request"  # to the approver; to the backup when told (buttons if may decide)
 NUDGE = "approval_nudge"  # to the approver
 HANDED_OVER = "approval_handed_over"  # to the requester
 DECIDED = "approval_decided"  # chat.update of a request message
@@ -83,6 +91,7 @@ class Decision(StrEnum):
     DECIDED = "decided"
     REASON_NEEDED = "reason_needed"  # a Deny click by someone allowed: open ``modal``
     NOT_ALLOWED = "not_allowed"
+    NOT_ELIGIBLE = "not_eligible"  # Approve for coaching a client who may no longer have it
     ALREADY_DECIDED = "already_decided"
     UNKNOWN = "unknown"
 
@@ -168,6 +177,14 @@ def request_coaching(
             f"for {client_code}.",
             "not on the treating team",
         )
+    eligibility = coaching_eligibility(record)
+    if not eligibility.allowed:
+        return _refused(
+            uow, requested_by, PHONE_COACHING, client_code, now,
+            f"DBT phone coaching is not offered to {client_code}. "
+            f"{' '.join(eligibility.reasons)} Nothing was asked.",
+            "client not eligible for coaching",
+        )
     if record.coaching_approved_by is not None and record.coaching_approved_at is not None:
         when = scripts.clinic_time_text(policy, record.coaching_approved_at)
         return RequestResult(
@@ -191,7 +208,7 @@ def _request(uow: UnitOfWork, policy: ClinicPolicy, *, kind: str, client_id: uui
                          {"approval_id": str(existing.id), "kind": kind}, at=now)
         return RequestResult(
             Outcome.ALREADY_PENDING,
-            views.requested_reply(summarise(existing), already_pending=True),
+            views.requested_reply(summarise(existing), policy, already_pending=True),
             existing.id,
             existing.approver,
         )
@@ -219,7 +236,7 @@ def _request(uow: UnitOfWork, policy: ClinicPolicy, *, kind: str, client_id: uui
     )
     return RequestResult(
         Outcome.REQUESTED,
-        views.requested_reply(summarise(approval), already_pending=False),
+        views.requested_reply(summarise(approval), policy, already_pending=False),
         approval.id,
         approval.approver,
     )
@@ -287,12 +304,17 @@ def decide(
     if approval.status != PENDING:
         click(False, "already decided")
         return _already_decided(approval, policy)
-    permission = may_decide(user, approver=approval.approver, backup=approval.backup,
-                            handed_over=approval.handed_over_at is not None)
+    permission = _permission(policy, approval, user)
     if not permission.allowed:
         click(False, permission.reason)
-        return DecideResult(Decision.NOT_ALLOWED,
-                            views.not_allowed_reply(summary, permission.deciders))
+        return DecideResult(Decision.NOT_ALLOWED, views.not_allowed_reply(
+            summary, permission.deciders, backup=user == approval.backup,
+            backup_may_decide=policy.approvals.backup_may_decide))
+    if decision == APPROVE and approval.kind == PHONE_COACHING:
+        refusal = _coaching_refusal(uow, policy, summary, user)
+        if refusal is not None:
+            click(False, "client not eligible for coaching")
+            return DecideResult(Decision.NOT_ELIGIBLE, refusal)
     if decision == DENY and not (reason or "").strip():
         click(True, "reason asked" if reason is None else "empty reason")
         return DecideResult(Decision.REASON_NEEDED, "Say why the request is denied.",
@@ -309,6 +331,31 @@ def decide(
     _after_decision(uow, policy, approval, now)
     return DecideResult(Decision.DECIDED,
                         views.decided_reply(summary, _decision(approval), policy))
+
+
+def _permission(policy: ClinicPolicy, approval: Approval, user: str) -> Permission:
+    return may_decide(user, approver=approval.approver, backup=approval.backup,
+                      handed_over=approval.handed_over_at is not None,
+                      backup_may_decide=policy.approvals.backup_may_decide)
+
+
+def _coaching_refusal(uow: UnitOfWork, policy: ClinicPolicy, summary: views.ApprovalSummary,
+                      user: str) -> str | None:
+    """Why coaching may not be approved for the client now (None: it may).
+
+    The reasons (the client's status, a refusal of calls) are said to the treating team and
+    admins only; another approver is told that the client may no longer have coaching.
+    """
+    record = uow.clients.get(summary.client_code)
+    if record is None:
+        return "This client is no longer on file: use Deny to close the request."
+    eligibility = coaching_eligibility(record)
+    if eligibility.allowed:
+        return None
+    why = (" ".join(eligibility.reasons) if card_access(policy, user, record).details
+           else "The client is no longer in active treatment, or has refused phone calls.")
+    return (f"DBT phone coaching can't be approved for {summary.client_code} now. {why} "
+            "Nothing was changed; use Deny to close the request.")
 
 
 def _already_decided(approval: Approval, policy: ClinicPolicy) -> DecideResult:
@@ -372,32 +419,45 @@ def show_reason(uow: UnitOfWork, policy: ClinicPolicy, *, approval_id: str | uui
 
 
 def nudge_and_hand_over(uow: UnitOfWork, policy: ClinicPolicy, now: datetime) -> JobReport:
-    """Nudge approvers who have waited too long; hand requests waiting twice as long to the backup.
+    """Nudge approvers who have waited too long; tell the backup of requests waiting twice as long
+    (a hand-over they may decide only where ``approvals.backup_may_decide``).
 
     Each step is a conditional update, so two jobs running at once act once.
     """
     nudged = handed = 0
     for approval in uow.approvals.pending():
-        step = due_step(policy, requested_at=approval.created_at, backup=approval.backup,
-                        nudged=approval.nudged_at is not None,
-                        handed_over=approval.handed_over_at is not None, now=now)
-        code = approval.details.get("client_code")
-        if step is Step.NUDGE and uow.approvals.mark_nudged(approval.id, now):
-            _enqueue(uow, approval, NUDGE, approval.approver, now, {}, "nudge")
-            uow.audit.append("system", "approval.nudged", code,
-                             {"approval_id": str(approval.id), "approver": approval.approver},
-                             at=now)
+        steps = due_steps(policy, requested_at=approval.created_at, backup=approval.backup,
+                          nudged=approval.nudged_at is not None,
+                          handed_over=approval.handed_over_at is not None, now=now)
+        if Step.NUDGE in steps and _nudge(uow, approval, now):
             nudged += 1
-        elif step is Step.HAND_OVER and uow.approvals.mark_handed_over(approval.id, now):
-            assert approval.backup is not None
-            _send_request(uow, approval, approval.backup, now, handed_over_from=approval.approver)
-            if _is_slack_id(approval.requester):
-                _enqueue(uow, approval, HANDED_OVER, approval.requester, now, {}, "handed_over")
-            uow.audit.append("system", "approval.handed_over", code,
-                             {"approval_id": str(approval.id), "from": approval.approver,
-                              "to": approval.backup}, at=now)
+        if Step.HAND_OVER in steps and _hand_over(uow, policy, approval, now):
             handed += 1
     return JobReport(nudged=nudged, handed_over=handed)
+
+
+def _nudge(uow: UnitOfWork, approval: Approval, now: datetime) -> bool:
+    if not uow.approvals.mark_nudged(approval.id, now):
+        return False
+    _enqueue(uow, approval, NUDGE, approval.approver, now, {}, "nudge")
+    uow.audit.append("system", "approval.nudged", approval.details.get("client_code"),
+                     {"approval_id": str(approval.id), "approver": approval.approver}, at=now)
+    return True
+
+
+def _hand_over(uow: UnitOfWork, policy: ClinicPolicy, approval: Approval, now: datetime) -> bool:
+    """Tell the backup (the request message, or by default a notice without buttons)."""
+    if not uow.approvals.mark_handed_over(approval.id, now):
+        return False
+    assert approval.backup is not None
+    _send_request(uow, approval, approval.backup, now, handed_over_from=approval.approver)
+    if _is_slack_id(approval.requester):
+        _enqueue(uow, approval, HANDED_OVER, approval.requester, now, {}, "handed_over")
+    uow.audit.append("system", "approval.handed_over", approval.details.get("client_code"),
+                     {"approval_id": str(approval.id), "from": approval.approver,
+                      "to": approval.backup,
+                      "backup_may_decide": policy.approvals.backup_may_decide}, at=now)
+    return True
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -472,8 +532,12 @@ def _wanted_once_decided(uow: UnitOfWork, row: OutboxMessage, now: datetime) -> 
 def _render_request(uow: UnitOfWork, policy: ClinicPolicy, row: OutboxMessage,
                     now: datetime) -> Rendered:
     approval = _required(uow, row)
-    text, blocks = views.request_message(summarise(approval), policy,
-                                         handed_over_from=row.payload.get("handed_over_from"))
+    summary = summarise(approval)
+    if not _permission(policy, approval, row.recipient).allowed:  # a backup who only is told
+        text, blocks = views.backup_told_message(summary, policy)
+    else:
+        text, blocks = views.request_message(summary, policy,
+                                             handed_over_from=row.payload.get("handed_over_from"))
     return Rendered(text, blocks)
 
 
@@ -484,6 +548,7 @@ def _render_nudge(uow: UnitOfWork, policy: ClinicPolicy, row: OutboxMessage,
         summarise(approval), policy,
         waited_hours=policy.approvals.remind_after_business_hours,
         hand_over_at=hand_over_at(policy, approval.created_at) if approval.backup else None,
+        now=now,
     )
     return Rendered(text, blocks)
 

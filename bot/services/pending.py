@@ -148,6 +148,7 @@ def what_i_owe(uow: UnitOfWork, policy: ClinicPolicy, user: str, now: datetime) 
                             requester=a.requester, approver=a.approver, created_at=a.created_at,
                             handed_over=a.handed_over_at is not None)
 
+    backup_decides = policy.approvals.backup_may_decide  # else the backup is only told
     decisions = tuple(
         DecisionItem(approval_id=a.id, kind=a.kind, client_code=code, status=a.status,
                      decided_by=a.decided_by, decided_at=a.decided_at, requester=a.requester)
@@ -165,7 +166,9 @@ def what_i_owe(uow: UnitOfWork, policy: ClinicPolicy, user: str, now: datetime) 
 
     return Pending(
         member=member, now=now, callbacks=tuple(callbacks), appointments=appointments,
-        to_decide=tuple(approval(a, code) for a, code in q.approvals_to_decide(user)),
-        waiting_on=tuple(approval(a, code) for a, code in q.approvals_requested(user)),
+        to_decide=tuple(approval(a, code) for a, code in
+                        q.approvals_to_decide(user, backup_decides=backup_decides)),
+        waiting_on=tuple(approval(a, code) for a, code in
+                         q.approvals_requested(user, backup_told=not backup_decides)),
         decisions=decisions, runins=runins, whole_clinic_day=whole_day,
     )

@@ -137,6 +137,28 @@ def decided_line(d: DecisionSummary, policy: ClinicPolicy) -> str:
     return f"{mark} by {_who(d.decided_by)} on {clinic_time_text(policy, d.decided_at)}"
 
 
+def who_decides(s: ApprovalSummary, policy: ClinicPolicy) -> str:
+    """Who may decide the request: the approver; the backup too only where the clinic allows it."""
+    approver = _who(s.approver)
+    if s.backup is None:
+        return f"Only {approver} can decide it."
+    after = f"{_told_after_hours(policy):g} business hours"
+    if policy.approvals.backup_may_decide:
+        return (
+            f"{approver} decides; if it is still undecided after {after}, {_who(s.backup)} "
+            "(the backup) may decide it too."
+        )
+    return (
+        f"Only {approver} can decide it; if it is still undecided after {after}, "
+        f"{_who(s.backup)} (the backup) is told it is waiting but cannot decide it."
+    )
+
+
+def _told_after_hours(policy: ClinicPolicy) -> float:
+    """Business hours after the request at which the backup is told (twice the nudge's wait)."""
+    return 2 * policy.approvals.remind_after_business_hours
+
+
 # --- to the approver (and the backup) ----------------------------------------------------------
 
 
@@ -145,7 +167,8 @@ def request_message(
 ) -> Message:
     """The DM asking for a decision, with Approve / Deny; to the backup after a hand-over."""
     text = f"Approval needed: {s.title}"
-    blocks = [_section(_ask(s)), _context(_asked_line(s, policy))]
+    blocks = [_section(_ask(s)), _context(_asked_line(s, policy)),
+              _context(f"*Who decides:* {who_decides(s, policy)}")]
     if handed_over_from is not None:
         text = f"Handed over to you: {s.title}"
         blocks.insert(0, _section(
@@ -154,6 +177,29 @@ def request_message(
         ))
     blocks.append(_buttons(s))
     return text, blocks
+
+
+def backup_told_message(s: ApprovalSummary, policy: ClinicPolicy) -> Message:
+    """To the backup where only the approver decides: the request is waiting. No buttons."""
+    approver = _who(s.approver)
+    held_up = (
+        "Until it is approved, phone contact with this client is for scheduling only."
+        if s.kind == PHONE_COACHING
+        else "Until it is approved, the client is not warned about closing the file."
+    )
+    return f"Waiting for {approver}'s decision: {s.title}", [
+        _section(
+            f"*Waiting for {approver}:* the request for {s.phrase} has had no decision after "
+            f"{_told_after_hours(policy):g} business hours. You are told as the clinic's backup; "
+            f"*only {approver} can decide it*, so there is nothing for you to approve. {held_up}"
+        ),
+        _section(
+            f"*What you can do:* remind {approver}. If {approver} is away, tell "
+            f"{_who(s.requester)}; the request stays with {approver} (the clinic's policy lets "
+            "only the named approver decide)."
+        ),
+        _context(_asked_line(s, policy)),
+    ]
 
 
 def decided_message(s: ApprovalSummary, d: DecisionSummary, policy: ClinicPolicy) -> Message:
@@ -167,34 +213,48 @@ def decided_message(s: ApprovalSummary, d: DecisionSummary, policy: ClinicPolicy
 
 
 def nudge_message(s: ApprovalSummary, policy: ClinicPolicy, *, waited_hours: float,
-                  hand_over_at: datetime | None) -> Message:
+                  hand_over_at: datetime | None, now: datetime) -> Message:
     """The reminder to an approver who has not decided (the request with its buttons is above)."""
-    then = (
-        f" If it is still undecided on {clinic_time_text(policy, hand_over_at)}, it goes to "
-        f"{_who(s.backup)}."
-        if s.backup is not None and hand_over_at is not None
-        else ""
-    )
     text = f"Reminder: {s.title} is waiting for your decision"
     return text, [
         _section(
             f"*Reminder:* the request for {s.phrase} has waited {waited_hours:g} "
-            f"business hours for your decision. Use *Approve* or *Deny* on the request above.{then}"
+            "business hours for your decision. Use *Approve* or *Deny* on the request above."
+            f"{_then_the_backup(s, policy, hand_over_at, now)}"
         ),
         _context(_asked_line(s, policy)),
     ]
 
 
+def _then_the_backup(s: ApprovalSummary, policy: ClinicPolicy, at: datetime | None,
+                     now: datetime) -> str:
+    """What happens next with the backup, for the nudge ('' without a backup)."""
+    if s.backup is None or at is None:
+        return " Only you can decide it."
+    backup = _who(s.backup)
+    if policy.approvals.backup_may_decide:
+        return (
+            f" If it is still undecided on {clinic_time_text(policy, at)}, it goes to {backup}, "
+            "who may then decide it too."
+        )
+    if at <= now:
+        return f" {backup} (the backup) has been told it is waiting; only you can decide it."
+    return (
+        f" If it is still undecided on {clinic_time_text(policy, at)}, {backup} (the backup) is "
+        "told it is waiting; only you can decide it."
+    )
+
+
 # --- to the requester and the clinician --------------------------------------------------------
 
 
-def requested_reply(s: ApprovalSummary, *, already_pending: bool) -> str:
+def requested_reply(s: ApprovalSummary, policy: ClinicPolicy, *, already_pending: bool) -> str:
     """The ephemeral answer to whoever asked (``coaching CODE``, or the no-show reply)."""
-    deciders = _who(s.approver)
+    deciders = who_decides(s, policy)
     if already_pending:
         return (
-            f"A request for {s.phrase} is already waiting for {deciders} "
-            f"(asked by {_who(s.requester)}). You'll get a DM with the decision."
+            f"A request for {s.phrase} is already waiting for {_who(s.approver)} "
+            f"(asked by {_who(s.requester)}). {deciders} You'll get a DM with the decision."
         )
     tail = (
         " Until it is approved, phone contact with this client is for scheduling only."
@@ -202,21 +262,29 @@ def requested_reply(s: ApprovalSummary, *, already_pending: bool) -> str:
         else " Don't warn the client about closing the file until it is approved."
     )
     return (
-        f"Asked {deciders} to approve {s.phrase}. You'll get a DM with the decision.{tail}"
+        f"Asked {_who(s.approver)} to approve {s.phrase}. {deciders} You'll get a DM with the "
+        f"decision.{tail}"
     )
 
 
 def handed_over_notice(s: ApprovalSummary, policy: ClinicPolicy, *, waited_hours: float) -> Message:
-    """To the requester: nobody decided, so the request went to the backup."""
-    text = f"{s.title}: handed over to {_who(s.backup or s.approver)}"
-    return text, [
-        _section(
-            f"Your request for {s.phrase} had no decision from {_who(s.approver)} "
-            f"after {waited_hours:g} business hours, so it went to the backup approver, "
-            f"{_who(s.backup or s.approver)}. You'll get a DM with the decision."
-        ),
-        _context(_asked_line(s, policy)),
-    ]
+    """To the requester: nobody decided, so the backup was told (and may decide, where allowed)."""
+    approver, backup = _who(s.approver), _who(s.backup or s.approver)
+    if policy.approvals.backup_may_decide:
+        text = f"{s.title}: handed over to {backup}"
+        said = (
+            f"Your request for {s.phrase} had no decision from {approver} after "
+            f"{waited_hours:g} business hours, so it went to the backup approver, {backup}. "
+            "You'll get a DM with the decision."
+        )
+    else:
+        text = f"{s.title}: still waiting for {approver}"
+        said = (
+            f"Your request for {s.phrase} has had no decision from {approver} after "
+            f"{waited_hours:g} business hours, so {backup} (the backup) has been told it is "
+            f"waiting. Only {approver} can decide it; you'll get a DM with the decision."
+        )
+    return text, [_section(said), _context(_asked_line(s, policy))]
 
 
 def outcome_message(s: ApprovalSummary, d: DecisionSummary, policy: ClinicPolicy) -> Message:
@@ -298,8 +366,21 @@ def closure_deadline_message(client_code: str, deadline: datetime,
 # --- clicks and the modals ---------------------------------------------------------------------
 
 
-def not_allowed_reply(s: ApprovalSummary, deciders: Sequence[str]) -> str:
-    return f"Only {_either(deciders)} can decide the request for {s.phrase}."
+def not_allowed_reply(s: ApprovalSummary, deciders: Sequence[str], *, backup: bool,
+                      backup_may_decide: bool) -> str:
+    """To someone who clicked Approve or Deny and may not decide: who can; nothing changed.
+
+    ``backup``: the clicker is the request's backup (told, by default, but never deciding).
+    """
+    only = f"Only {_either(deciders)} can decide the request for {s.phrase}."
+    if not backup:
+        return only
+    approver = _who(s.approver)
+    if backup_may_decide:
+        return (f"{only} As the backup you may decide it once it is handed over to you. "
+                "Nothing was changed.")
+    return (f"{only} The clinic's policy lets only the named approver decide: as the backup you "
+            f"are told when it waits, and can remind {approver}. Nothing was changed.")
 
 
 def already_decided_reply(s: ApprovalSummary, d: DecisionSummary, policy: ClinicPolicy) -> str:

@@ -21,6 +21,7 @@ import phonenumbers
 
 from bot.policy import scripts
 from bot.policy.clinic import ClinicPolicy
+from bot.policy.coaching import coaching_eligibility
 from bot.policy.consent import Guidance, Verdict
 from bot.policy.model import ClientRecord
 from bot.services.guidance import ClientCard
@@ -199,13 +200,18 @@ def _detail_blocks(guidance: Guidance, client: ClientRecord | None,
 
 
 def _coaching_line(guidance: Guidance, client: ClientRecord, policy: ClinicPolicy) -> str:
-    """DBT phone coaching: who approved it and when, or that calls are for scheduling only."""
-    if guidance.coaching_approved and client.coaching_approved_at is not None:
-        return (
-            f":telephone_receiver: *DBT phone coaching approved* by "
-            f"<@{client.coaching_approved_by}> on "
-            f"{scripts.clinic_time_text(policy, client.coaching_approved_at)}."
-        )
+    """DBT phone coaching: approved (by whom, when), not approved (how to ask), or not for this
+    client (why; an approval on record is said to no longer apply)."""
+    approved_at = client.coaching_approved_at if guidance.coaching_approved else None
+    approval = "" if approved_at is None else (
+        f"by <@{client.coaching_approved_by}> on {scripts.clinic_time_text(policy, approved_at)}")
+    eligibility = coaching_eligibility(client)
+    if not eligibility.allowed:
+        lapsed = f" The approval {approval} no longer applies." if approval else ""
+        return (f"*No DBT phone coaching* for this client. {escape(' '.join(eligibility.reasons))}"
+                f"{lapsed}")
+    if approval:
+        return f":telephone_receiver: *DBT phone coaching approved* {approval}."
     return (
         "*Phone contact is for scheduling only*: DBT phone coaching is not approved for this "
         f"client (ask with `/contact-check coaching {client.code}`)."

@@ -66,7 +66,7 @@ class ApprovalRepository:
         )
 
     def mark_handed_over(self, approval_id: uuid.UUID, at: datetime) -> bool:
-        """Hand the request to its backup once; False when already handed over or decided."""
+        """Mark the backup told (handed over) once; False when already done or decided."""
         return self._change(
             approval_id,
             and_(

@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, or_
+from sqlalchemy import ColumnElement, and_, or_
 from sqlmodel import Session, col, select
 
 from storage.tables import Appointment, Approval, CallbackDuty, Client, RunIn
@@ -41,23 +41,29 @@ class PendingQueries:
             query = query.where(Appointment.clinician == clinician)
         return self.session.exec(query.order_by(col(Appointment.start_at), col(Client.code))).all()
 
-    def approvals_to_decide(self, user: str) -> Sequence[tuple[Approval, str]]:
-        return self.session.exec(
-            select(Approval, Client.code)
-            .join(Client, col(Client.id) == col(Approval.client_id))
-            .where(
-                Approval.status == "pending",
-                or_(col(Approval.approver) == user,
-                    and_(col(Approval.backup) == user, col(Approval.handed_over_at).is_not(None))),
-            )
-            .order_by(col(Approval.created_at))
-        ).all()
+    def approvals_to_decide(self, user: str, *, backup_decides: bool
+                            ) -> Sequence[tuple[Approval, str]]:
+        """Pending approvals ``user`` decides: as the approver, and (where the backup decides)
+        as the backup once the request was handed over to them."""
+        mine = col(Approval.approver) == user
+        return self._pending(or_(mine, self._handed_to(user)) if backup_decides else mine)
 
-    def approvals_requested(self, user: str) -> Sequence[tuple[Approval, str]]:
+    def approvals_requested(self, user: str, *, backup_told: bool
+                            ) -> Sequence[tuple[Approval, str]]:
+        """Pending approvals ``user`` waits on: those they asked for, and (where the backup is
+        only told) those they were told of as the backup."""
+        asked = col(Approval.requester) == user
+        return self._pending(or_(asked, self._handed_to(user)) if backup_told else asked)
+
+    @staticmethod
+    def _handed_to(user: str) -> ColumnElement[bool]:
+        return and_(col(Approval.backup) == user, col(Approval.handed_over_at).is_not(None))
+
+    def _pending(self, who: ColumnElement[bool]) -> Sequence[tuple[Approval, str]]:
         return self.session.exec(
             select(Approval, Client.code)
             .join(Client, col(Client.id) == col(Approval.client_id))
-            .where(Approval.status == "pending", Approval.requester == user)
+            .where(Approval.status == "pending", who)
             .order_by(col(Approval.created_at))
         ).all()
 

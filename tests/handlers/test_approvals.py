@@ -7,6 +7,7 @@ and a closure warning denied through the deny-reason modal.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from bot.services import approvals as service
@@ -115,17 +116,77 @@ def test_closure_warning_denied_through_the_reason_modal(bot: Bot, clock) -> Non
     assert_no_private_details(bot)
 
 
-def test_the_job_hands_an_undecided_request_to_the_backup(bot: Bot, clock) -> None:
+def test_003_a_coaching_request_whose_approver_is_away(bot: Bot, clock) -> None:
+    """Seed 003: coaching only with Dr. Bedics' approval. The requester is told who decides,
+    Dr. Bedics is nudged after the wait, the backup is told but cannot decide."""
     add_client(bot.deps.store, maria(clock), clock)
     asked = bot.ask("U0ANA", "coaching C-1042")
     assert "Asked <@U0BEDICS>" in asked["text"]
+    assert "Only <@U0BEDICS> can decide it" in asked["text"]
+    assert "<@U0DIRECTOR> (the backup) is told it is waiting but cannot decide it" in asked["text"]
+    send_due(bot)
+    [request] = dms(bot, "U0BEDICS")
+    assert "Who decides:* Only <@U0BEDICS> can decide it" in json.dumps(request)
+
     clock.advance(timedelta(hours=4))
     assert nudge_approvals(bot.deps).nudged == 1
+    send_due(bot)
+    [_, nudge] = dms(bot, "U0BEDICS")
+    assert ("If it is still undecided on Wednesday, November 25 at 10:00 AM, <@U0DIRECTOR> (the "
+            "backup) is told it is waiting; only you can decide it.") in json.dumps(nudge)
     clock.advance(timedelta(days=1))
     assert nudge_approvals(bot.deps).handed_over == 1
     send_due(bot)
-    [to_backup] = dms(bot, "U0DIRECTOR")
-    assert "Handed over to you" in json.dumps(to_backup)
+    [told] = dms(bot, "U0DIRECTOR")
+    assert buttons(told) == []
+    assert "only <@U0BEDICS> can decide it" in json.dumps(told)
     assert len(dms(bot, "U0BEDICS")) == 2  # the request and the nudge
-    url = click(bot, "U0DIRECTOR", to_backup, "Approve")
-    assert "Approved by <@U0DIRECTOR>" in _said(bot, url)
+    [outcome_so_far] = dms(bot, "U0ANA")
+    assert "still waiting for <@U0BEDICS>" in outcome_so_far["text"]
+
+    # The backup presses Approve on the request (a button they should not have): told, and
+    # nothing changes.
+    url = click(bot, "U0DIRECTOR", request, "Approve")
+    said = _said(bot, url)
+    assert "Only <@U0BEDICS> can decide" in said and "Nothing was changed" in said
+    send_due(bot)
+    assert not bot.slack.calls_to("chat.update")
+    with bot.deps.store.unit_of_work() as uow:
+        [pending] = uow.approvals.pending()
+        assert pending.decided_by is None
+
+    url = click(bot, "U0BEDICS", request, "Approve")
+    assert "Approved by <@U0BEDICS>" in _said(bot, url)
+    send_due(bot)
+    assert {c.params["channel"] for c in bot.slack.calls_to("chat.update")} == {
+        bot.slack.dm_channel("U0BEDICS"), bot.slack.dm_channel("U0DIRECTOR")}
+    assert_no_private_details(bot)
+
+
+def test_a_backup_clicking_a_stale_hand_over_button_is_told_and_nothing_changes(
+    bot: Bot, clock
+) -> None:
+    """Handed over while the clinic let the backup decide; the clinic then turned it off."""
+    default = bot.deps.policy
+    bot.deps.policy = replace(default, approvals=replace(default.approvals,
+                                                         backup_may_decide=True))
+    add_client(bot.deps.store, maria(clock), clock)
+    bot.ask("U0ANA", "coaching C-1042")
+    clock.advance(timedelta(days=2))
+    assert nudge_approvals(bot.deps).handed_over == 1
+    send_due(bot)
+    [handed] = dms(bot, "U0DIRECTOR")
+    assert [b["text"]["text"] for b in buttons(handed)] == ["Approve", "Deny"]
+
+    bot.deps.policy = default
+    url = click(bot, "U0DIRECTOR", handed, "Approve")
+    said = _said(bot, url)
+    assert "Only <@U0BEDICS> can decide" in said and "Nothing was changed" in said
+    url = click(bot, "U0DIRECTOR", handed, "Deny")  # no deny-reason modal either
+    assert "Nothing was changed" in _said(bot, url)
+    send_due(bot)
+    assert not bot.slack.calls_to("chat.update") and not bot.slack.calls_to("views.open")
+    with bot.deps.store.unit_of_work() as uow:
+        [pending] = uow.approvals.pending()
+        assert pending.status == "pending"
+    assert len(dms(bot, "U0ANA")) == 1  # the hand-over notice; no outcome

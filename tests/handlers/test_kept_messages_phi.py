@@ -4,7 +4,7 @@ A week of a clinic's work driven through the signed HTTP path and the real dispa
 stand-in, with every private value a canary: a no-show chase (clicked twice, so a closure warning
 is asked for and approved, with its deadline), call-back reminders for a client and for a
 potential client (one refused by Slack for good, so the admins get a failure report), a run-in
-and its follow-up, a coaching request nudged, handed over to the backup and denied with a reason,
+and its follow-up, a coaching request nudged, its backup told and denied with a reason,
 and App Home. Every ``chat.postMessage``, ``chat.update`` and ``views.publish`` the stand-in
 recorded, and every reply that replaced a kept message, is searched for each canary. The test also
 checks that every message kind registered in ``bot.services.deliveries`` was sent at least once,
@@ -174,11 +174,14 @@ def test_no_kept_message_of_any_kind_carries_a_private_value(bot: Bot, clock) ->
     flow.tick()
     flow.click("U0JAMIE", "Approve")
     flow.until(hours=2)
-    flow.click("U0DIRECTOR", "Deny", on_kept=False)  # the coaching request, handed over
+    # The coaching request: its backup was told (seed 003: only the approver decides), and
+    # Dr. Bedics denies it.
+    assert any("Waiting for <@U0BEDICS>" in m["text"] for m in flow.dms("U0DIRECTOR"))
+    flow.click("U0BEDICS", "Deny", on_kept=False)
     deny = wait_for(lambda: [c for c in bot.slack.calls_to("views.open")
                              if c.params["view"].get("callback_id") == ids.APPROVAL_DENY_MODAL])
     denied = bot.post(bot.signer.view_submission(
-        "U0DIRECTOR", {**deny[0].params["view"], "id": "V0DENY"},
+        "U0BEDICS", {**deny[0].params["view"], "id": "V0DENY"},
         {REASON_BLOCK: {REASON_ACTION: {"type": "plain_text_input", "value": denial}}}))
     assert denied.json()["response_action"] == "update"
     flow.until(hours=6 * 24, step_minutes=60)  # to the next Tuesday: deadline and call-backs

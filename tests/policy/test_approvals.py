@@ -14,7 +14,7 @@ from bot.policy.approvals import (
     Step,
     closure_deadline,
     deciders,
-    due_step,
+    due_steps,
     hand_over_at,
     may_decide,
     nudge_at,
@@ -71,44 +71,61 @@ def ny(*args: int) -> datetime:
 # --- routing -----------------------------------------------------------------------------------
 
 
+# Seed 003 names who decides: "check with Jamie first" (the clinician's supervisor) before a
+# closure warning; phone coaching only with Dr. Bedics' approval. The backup covers for a named
+# approver who does not answer; it never stands in for a missing one.
 ROUTES = {
-    "own supervisor": (
+    "003: closure warning: the clinician's own supervisor (Jamie)": (
         {"closure_warning": "supervisor", "backup": "U0DIRECTOR"},
         CLOSURE_WARNING,
         "U0ANA",
         ("U0JAMIE", "U0DIRECTOR"),
     ),
-    "named closure approver": (
+    "003: closure warning: the one approver the policy names": (
         {"closure_warning": "U0BEDICS", "backup": "U0DIRECTOR"},
         CLOSURE_WARNING,
         "U0ANA",
         ("U0BEDICS", "U0DIRECTOR"),
     ),
-    "no supervisor falls back to the backup": (
+    "003: no supervisor named: nobody, the backup does not stand in": (
         {"closure_warning": "supervisor", "backup": "U0DIRECTOR"},
         CLOSURE_WARNING,
         "U0BO",
-        ("U0DIRECTOR", None),
+        (None, None),
     ),
-    "clinician not on the team falls back to the backup": (
+    "003: no supervisor named, even where the backup may decide: nobody": (
+        {"closure_warning": "supervisor", "backup": "U0DIRECTOR", "backup_may_decide": True},
+        CLOSURE_WARNING,
+        "U0BO",
+        (None, None),
+    ),
+    "003: clinician not on the team: nobody": (
         {"closure_warning": "supervisor", "backup": "U0DIRECTOR"},
         CLOSURE_WARNING,
         "U0GONE",
-        ("U0DIRECTOR", None),
+        (None, None),
     ),
-    "no supervisor and no backup: nobody": (
+    "003: client without a clinician: nobody": (
+        {"closure_warning": "supervisor", "backup": "U0DIRECTOR"},
+        CLOSURE_WARNING,
+        None,
+        (None, None),
+    ),
+    "003: no supervisor and no backup: nobody": (
         {"closure_warning": "supervisor"},
         CLOSURE_WARNING,
         "U0BO",
         (None, None),
     ),
-    "coaching approver": (
+    "003: coaching: the named approver (Dr. Bedics)": (
         {"phone_coaching": "U0BEDICS", "backup": "U0DIRECTOR"},
         PHONE_COACHING,
         "U0ANA",
         ("U0BEDICS", "U0DIRECTOR"),
     ),
-    "no coaching approver named": ({"backup": "U0DIRECTOR"}, PHONE_COACHING, "U0ANA", (None, None)),
+    "003: coaching: no approver named: nobody": (
+        {"backup": "U0DIRECTOR"}, PHONE_COACHING, "U0ANA", (None, None)
+    ),
     "backup equal to the approver is no backup": (
         {"phone_coaching": "U0DIRECTOR", "backup": "U0DIRECTOR"},
         PHONE_COACHING,
@@ -121,17 +138,41 @@ ROUTES = {
 @pytest.mark.parametrize(
     ("approvals", "kind", "clinician", "expected"), ROUTES.values(), ids=ROUTES
 )
-def test_route(approvals: dict[str, Any], kind: str, clinician: str, expected: tuple) -> None:
+def test_route(
+    approvals: dict[str, Any], kind: str, clinician: str | None, expected: tuple
+) -> None:
     routing = route(make_policy(approvals), kind, clinician=clinician)
     assert (routing.approver, routing.backup) == expected
     assert routing.possible == (expected[0] is not None)
     assert routing.reasons
 
 
-def test_route_says_what_to_fix_when_nobody_can_be_asked() -> None:
-    policy = make_policy({"closure_warning": "supervisor"})
-    closure = route(policy, CLOSURE_WARNING, clinician="U0BO")
-    assert "approvals.backup" in closure.reasons[0] and "<@U0BO>" in closure.reasons[0]
+# clinician -> what the reason names and the fixes it offers (seed 003: a named person decides)
+NOBODY = {
+    "003: no supervisor on the team": (
+        "U0BO", "<@U0BO> has no supervisor named on the team", "add a supervisor to their team"
+    ),
+    "003: clinician not on the team": (
+        "U0GONE", "<@U0GONE> is not on the clinic's team", "add them to the team"
+    ),
+    "003: no clinician on file": (
+        None, "The client has no clinician on file", "record the client's clinician"
+    ),
+}
+
+
+@pytest.mark.parametrize(("clinician", "names", "fix"), NOBODY.values(), ids=NOBODY)
+def test_route_says_what_to_fix_when_nobody_is_named(
+    clinician: str | None, names: str, fix: str
+) -> None:
+    policy = make_policy({"closure_warning": "supervisor", "backup": "U0DIRECTOR"})
+    [reason] = route(policy, CLOSURE_WARNING, clinician=clinician).reasons
+    assert reason.startswith(names)
+    assert fix in reason and "approvals.closure_warning" in reason
+    assert "U0DIRECTOR" not in reason  # the backup is not offered in the approver's place
+
+
+def test_coaching_route_says_what_to_fix_when_nobody_is_named() -> None:
     coaching = route(make_policy({}), PHONE_COACHING, clinician="U0ANA")
     assert "approvals.phone_coaching" in coaching.reasons[0]
 
@@ -143,34 +184,63 @@ def test_route_refuses_an_unknown_kind() -> None:
 
 # --- who may decide ----------------------------------------------------------------------------
 
+# Seed 003: "check with Jamie first" names who decides. The approver is Jamie, the backup Dana
+# (U0DIRECTOR). user, handed over?, backup_may_decide? -> allowed, deciders right now
 DECIDE = {
-    "approver": ("U0JAMIE", False, True),
-    "approver after hand-over": ("U0JAMIE", True, True),
-    "backup before hand-over": ("U0DIRECTOR", False, False),
-    "backup after hand-over": ("U0DIRECTOR", True, True),
-    "someone else": ("U0ANA", False, False),
-    "someone else after hand-over": ("U0ANA", True, False),
+    "003: the approver": ("U0JAMIE", False, False, True, ("U0JAMIE",)),
+    "003: the approver, after the backup was told": ("U0JAMIE", True, False, True, ("U0JAMIE",)),
+    "003: the backup, before being told": ("U0DIRECTOR", False, False, False, ("U0JAMIE",)),
+    "003: the backup, once told: still not": ("U0DIRECTOR", True, False, False, ("U0JAMIE",)),
+    "003: someone else": ("U0ANA", False, False, False, ("U0JAMIE",)),
+    "003: someone else, after the backup was told": ("U0ANA", True, False, False, ("U0JAMIE",)),
+    "opt-in: the approver": ("U0JAMIE", False, True, True, ("U0JAMIE",)),
+    "opt-in: the approver, after the hand-over": (
+        "U0JAMIE", True, True, True, ("U0JAMIE", "U0DIRECTOR")
+    ),
+    "opt-in: the backup, before the hand-over": ("U0DIRECTOR", False, True, False, ("U0JAMIE",)),
+    "opt-in: the backup, after the hand-over": (
+        "U0DIRECTOR", True, True, True, ("U0JAMIE", "U0DIRECTOR")
+    ),
+    "opt-in: someone else, after the hand-over": (
+        "U0ANA", True, True, False, ("U0JAMIE", "U0DIRECTOR")
+    ),
 }
 
 
-@pytest.mark.parametrize(("user", "handed_over", "allowed"), DECIDE.values(), ids=DECIDE)
-def test_may_decide(user: str, handed_over: bool, allowed: bool) -> None:
-    permission = may_decide(user, approver="U0JAMIE", backup="U0DIRECTOR", handed_over=handed_over)
+@pytest.mark.parametrize(
+    ("user", "handed_over", "backup_may_decide", "allowed", "now_deciding"),
+    DECIDE.values(),
+    ids=DECIDE,
+)
+def test_may_decide(
+    user: str, handed_over: bool, backup_may_decide: bool, allowed: bool,
+    now_deciding: tuple[str, ...],
+) -> None:
+    permission = may_decide(user, approver="U0JAMIE", backup="U0DIRECTOR",
+                            handed_over=handed_over, backup_may_decide=backup_may_decide)
     assert permission.allowed is allowed
-    assert permission.deciders == (
-        ("U0JAMIE", "U0DIRECTOR") if handed_over else ("U0JAMIE",)
-    )
+    assert permission.deciders == now_deciding
+    assert permission.reason
 
 
-def test_backup_is_told_they_decide_only_after_the_hand_over() -> None:
-    permission = may_decide(
-        "U0DIRECTOR", approver="U0JAMIE", backup="U0DIRECTOR", handed_over=False
-    )
-    assert "handed over" in permission.reason
+# user, backup_may_decide -> words of the reason
+REFUSALS = {
+    "003: the backup, by default": ("U0DIRECTOR", False, "only the named approver decides"),
+    "opt-in: the backup, before the hand-over": ("U0DIRECTOR", True, "handed over"),
+    "003: someone else": ("U0ANA", False, "not the approver"),
+}
 
 
-def test_without_a_backup_only_the_approver_decides() -> None:
-    assert deciders("U0JAMIE", None, handed_over=True) == ("U0JAMIE",)
+@pytest.mark.parametrize(("user", "backup_may_decide", "words"), REFUSALS.values(), ids=REFUSALS)
+def test_a_refusal_says_why(user: str, backup_may_decide: bool, words: str) -> None:
+    permission = may_decide(user, approver="U0JAMIE", backup="U0DIRECTOR", handed_over=False,
+                            backup_may_decide=backup_may_decide)
+    assert not permission.allowed and words in permission.reason
+
+
+@pytest.mark.parametrize("backup_may_decide", [False, True])
+def test_without_a_backup_only_the_approver_decides(backup_may_decide: bool) -> None:
+    assert deciders("U0JAMIE", None, True, backup_may_decide=backup_may_decide) == ("U0JAMIE",)
 
 
 # --- nudge and hand-over -----------------------------------------------------------------------
@@ -208,34 +278,47 @@ def test_nudge_after_half_an_hour_of_business_time() -> None:
 
 
 REQUESTED = ny(2026, 11, 24, 10)
-# now (New York), backup?, nudged?, handed over? -> step due
+NUDGE, HAND_OVER = Step.NUDGE, Step.HAND_OVER
+# now (New York), backup?, nudged?, handed over? -> steps due by default (seed 003: only the
+# approver decides, so the approver is always nudged) / where backup_may_decide
 STEPS = {
-    "just asked": (ny(2026, 11, 24, 10), True, False, False, None),
-    "a minute before the nudge": (ny(2026, 11, 24, 13, 59), True, False, False, None),
-    "at the nudge": (ny(2026, 11, 24, 14), True, False, False, Step.NUDGE),
-    "nudged already": (ny(2026, 11, 24, 16), True, True, False, None),
-    "evening does not count": (ny(2026, 11, 24, 23), True, True, False, None),
-    "at the hand-over": (ny(2026, 11, 25, 10), True, True, False, Step.HAND_OVER),
-    "hand-over overdue, never nudged": (ny(2026, 11, 27, 10), True, False, False, Step.HAND_OVER),
-    "handed over already": (ny(2026, 11, 30, 10), True, True, True, None),
-    "no backup: nudge only": (ny(2026, 11, 25, 10), False, False, False, Step.NUDGE),
-    "no backup, nudged: nothing more": (ny(2026, 11, 30, 10), False, True, False, None),
+    "just asked": (ny(2026, 11, 24, 10), True, False, False, (), ()),
+    "a minute before the nudge": (ny(2026, 11, 24, 13, 59), True, False, False, (), ()),
+    "at the nudge": (ny(2026, 11, 24, 14), True, False, False, (NUDGE,), (NUDGE,)),
+    "nudged already": (ny(2026, 11, 24, 16), True, True, False, (), ()),
+    "evening does not count": (ny(2026, 11, 24, 23), True, True, False, (), ()),
+    "at the hand-over": (ny(2026, 11, 25, 10), True, True, False, (HAND_OVER,), (HAND_OVER,)),
+    "003: hand-over overdue, never nudged: the approver is still nudged": (
+        ny(2026, 11, 27, 10), True, False, False, (NUDGE, HAND_OVER), (HAND_OVER,)
+    ),
+    "003: backup told, approver never nudged: nudged": (
+        ny(2026, 11, 27, 10), True, False, True, (NUDGE,), ()
+    ),
+    "handed over already": (ny(2026, 11, 30, 10), True, True, True, (), ()),
+    "no backup: nudge only": (ny(2026, 11, 25, 10), False, False, False, (NUDGE,), (NUDGE,)),
+    "no backup, nudged: nothing more": (ny(2026, 11, 30, 10), False, True, False, (), ()),
 }
 
 
 @pytest.mark.parametrize(
-    ("now", "backup", "nudged", "handed_over", "step"), STEPS.values(), ids=STEPS
+    ("now", "backup", "nudged", "handed_over", "by_default", "opted_in"), STEPS.values(), ids=STEPS
 )
-def test_due_step(now: datetime, backup: bool, nudged: bool, handed_over: bool, step: Step) -> None:
-    due = due_step(
-        make_policy(),
-        requested_at=REQUESTED,
-        backup="U0DIRECTOR" if backup else None,
-        nudged=nudged,
-        handed_over=handed_over,
-        now=now,
-    )
-    assert due == step
+def test_due_steps(
+    now: datetime, backup: bool, nudged: bool, handed_over: bool,
+    by_default: tuple[Step, ...], opted_in: tuple[Step, ...],
+) -> None:
+    for backup_may_decide, expected in ((False, by_default), (True, opted_in)):
+        policy = make_policy({"remind_after_business_hours": 4, "backup": "U0DIRECTOR",
+                              "backup_may_decide": backup_may_decide})
+        due = due_steps(
+            policy,
+            requested_at=REQUESTED,
+            backup="U0DIRECTOR" if backup else None,
+            nudged=nudged,
+            handed_over=handed_over,
+            now=now,
+        )
+        assert due == expected, f"backup_may_decide={backup_may_decide}"
 
 
 def test_naive_times_are_refused() -> None:

@@ -74,7 +74,8 @@ def test_every_topic_fits_one_block_and_is_filled_in(name: str, emergency: str) 
         ("voicemail-greeting", [EMERGENCY, "dial 911", "within 24 hours"]),
         ("run-ins", ["*Let the client lead.*", "Keep it light", "Document", "next session"]),
         ("between-sessions", ["*logistics*", EMERGENCY]),
-        ("phone-coaching", ["sign-off: <@U0BEDICS>", "/contact-check coaching CODE"]),
+        ("phone-coaching", ["sign-off: <@U0BEDICS>", "/contact-check coaching CODE",
+                            "Only for clients in active treatment", "said no to calls"]),
     ],
 )
 def test_topic_states_the_protocol(name: str, phrases: list[str]) -> None:

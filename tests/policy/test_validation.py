@@ -254,6 +254,16 @@ INVALID = {
         "approvals.backup",
         'did you mean "U0DIRECTOR"?',
     ),
+    "backup_may_decide not a flag": (
+        {"approvals": {"backup_may_decide": "yes"}},
+        "approvals.backup_may_decide",
+        "true or false",
+    ),
+    "backup_may_decide null": (
+        {"approvals": {"backup_may_decide": None}},
+        "approvals.backup_may_decide",
+        "true or false",
+    ),
     "approval nudge zero": (
         {"approvals": {"remind_after_business_hours": 0}},
         "approvals.remind_after_business_hours",
@@ -502,6 +512,7 @@ def test_given_values_are_used() -> None:
                 "phone_coaching": "U0JAMIE",
                 "remind_after_business_hours": 2,
                 "backup": "U0JAMIE",
+                "backup_may_decide": True,
             },
             scripts={"voicemail": "Hello."},
         )
@@ -520,7 +531,7 @@ def test_given_values_are_used() -> None:
         remind_before=(timedelta(minutes=90), timedelta(minutes=90), timedelta(minutes=15)),
     )
     assert policy.no_show == NoShowPolicy(15, 3, ConfirmBy(weekday=3, at=time(9, 30)))
-    assert policy.approvals == ApprovalPolicy("W0ADMIN", "U0JAMIE", 2, "U0JAMIE")
+    assert policy.approvals == ApprovalPolicy("W0ADMIN", "U0JAMIE", 2, "U0JAMIE", True)
     assert policy.scripts == {"voicemail": "Hello."}
 
 
@@ -635,6 +646,39 @@ def test_backup_on_the_team_is_accepted() -> None:
     team = [*TEAM, member("U0DIRECTOR", "supervisor")]
     policy = parse_policy(policy_with(approvals={"backup": "U0DIRECTOR"}, team=team))
     assert policy.approvals.backup == "U0DIRECTOR"
+
+
+# Seed 003 names who decides, so by default only the approver does; a clinic may let the backup.
+BACKUP_DECIDES = {
+    "003: by default only the approver decides": ({"backup": "U0DIRECTOR"}, False),
+    "003: said explicitly": ({"backup": "U0DIRECTOR", "backup_may_decide": False}, False),
+    "opt-in: the backup may decide": ({"backup": "U0DIRECTOR", "backup_may_decide": True}, True),
+    "no backup, not deciding": ({"backup_may_decide": False}, False),
+}
+
+
+@pytest.mark.parametrize(("approvals", "decides"), BACKUP_DECIDES.values(), ids=BACKUP_DECIDES)
+def test_backup_may_decide(approvals: dict[str, object], decides: bool) -> None:
+    team = [*TEAM, member("U0DIRECTOR", "supervisor")]
+    policy = parse_policy(policy_with(approvals=approvals, team=team))
+    assert policy.approvals.backup_may_decide is decides
+
+
+@pytest.mark.parametrize("backup", [None, "absent"])
+def test_backup_may_decide_needs_a_backup(backup: str | None) -> None:
+    approvals: dict[str, object] = {"backup_may_decide": True}
+    if backup is None:
+        approvals["backup"] = None
+    errors = errors_of(policy_with(approvals=approvals))
+    assert [e.path for e in errors] == ["approvals.backup_may_decide"]
+    assert "approvals.backup names nobody" in errors[0].message
+    assert "backup_may_decide: false" in errors[0].message
+
+
+def test_backup_may_decide_is_reported_with_the_other_approval_errors() -> None:
+    approvals = {"phone_coaching": "U0NOONE", "backup_may_decide": True}
+    errors = errors_of(policy_with(approvals=approvals))
+    assert [e.path for e in errors] == ["approvals.phone_coaching", "approvals.backup_may_decide"]
 
 
 def test_every_approver_off_the_team_is_reported() -> None:

@@ -63,6 +63,12 @@ def policy() -> ClinicPolicy:
     return parse_policy(POLICY_DATA)
 
 
+def opted_in() -> ClinicPolicy:
+    """The same clinic, letting the backup decide once a request is handed over."""
+    return parse_policy({**POLICY_DATA, "approvals": {**POLICY_DATA["approvals"],
+                                                      "backup_may_decide": True}})
+
+
 @pytest.fixture
 def seeded(store: Store, clock: ManualClock) -> Store:
     with store.unit_of_work() as uow:
@@ -253,16 +259,29 @@ def test_an_approved_warning_is_not_asked_again_before_its_deadline(
     assert after_deadline.outcome is Outcome.REQUESTED
 
 
-def test_a_request_nobody_can_decide_is_refused_and_says_what_to_fix(
-    seeded: Store, clock: ManualClock
+@pytest.mark.parametrize(
+    "approvals",
+    [{"closure_warning": "supervisor"},
+     {"closure_warning": "supervisor", "backup": "U0DIRECTOR"},
+     {"closure_warning": "supervisor", "backup": "U0DIRECTOR", "backup_may_decide": True}],
+    ids=["003: no backup", "003: the backup does not stand in",
+         "003: nor where the backup may decide"],
+)
+def test_a_request_nobody_is_named_to_decide_is_refused_and_says_what_to_fix(
+    seeded: Store, clock: ManualClock, approvals: dict[str, Any]
 ) -> None:
-    data = {**POLICY_DATA, "approvals": {"closure_warning": "supervisor"},
+    data = {**POLICY_DATA, "approvals": approvals,
             "team": [m for m in POLICY_DATA["team"] if m["slack_id"] != "U0ANA"]
             + [{"slack_id": "U0ANA", "role": "clinician", "first_name": "Ana"}]}
     policy = parse_policy(data)
     result = request_closure(seeded, policy, clock.now())
-    assert result.outcome is Outcome.REFUSED and "approvals.backup" in result.reply
+    assert result.outcome is Outcome.REFUSED and result.approval_id is None
+    assert "<@U0ANA> has no supervisor named on the team" in result.reply
+    assert "add a supervisor to their team entry" in result.reply
+    assert "approvals.closure_warning" in result.reply
     assert [e.action for e in audit(seeded)] == ["approval.request_refused"]
+    with seeded.unit_of_work() as uow:
+        assert uow.session.exec(select(Approval)).all() == []
     assert drain(seeded, policy, clock.now()) == []
 
 
@@ -277,19 +296,30 @@ def test_unknown_client_is_refused(seeded: Store, policy: ClinicPolicy, clock: M
 # --- deciding ----------------------------------------------------------------------------------
 
 
+ONLY_JAMIE = f"Only <@U0JAMIE> can decide the request for a closure warning for {CODE}."
+# clicker -> what they are told (seed 003: "check with Jamie first"; the backup is Dana)
+NOT_DECIDERS = {
+    "003: the clinician": ("U0ANA", ONLY_JAMIE),
+    "003: another supervisor": ("U0BEDICS", ONLY_JAMIE),
+    "003: the backup": ("U0DIRECTOR", f"{ONLY_JAMIE} The clinic's policy lets only the named "
+                                      "approver decide: as the backup you are told when it "
+                                      "waits, and can remind <@U0JAMIE>. Nothing was changed."),
+}
+
+
 def test_a_non_approver_click_changes_nothing_and_says_who_can(
     seeded: Store, policy: ClinicPolicy, clock: ManualClock
 ) -> None:
     result = request_closure(seeded, policy, clock.now())
-    for user in ("U0ANA", "U0BEDICS", "U0DIRECTOR"):  # the backup too, before the hand-over
-        refused = click(seeded, policy, result.approval_id, user, APPROVE, clock.now())
-        assert refused.outcome is Decision.NOT_ALLOWED
-        assert refused.reply == "Only <@U0JAMIE> can decide the request for a closure warning " \
-                                f"for {CODE}."
+    for user, told in NOT_DECIDERS.values():
+        for decision in (APPROVE, DENY):
+            refused = click(seeded, policy, result.approval_id, user, decision, clock.now())
+            assert refused.outcome is Decision.NOT_ALLOWED and refused.modal is None
+            assert refused.reply == told
     assert approval_row(seeded, result.approval_id).status == "pending"
     clicks = audit(seeded, "approval.click")
     assert [(e.actor, e.details["accepted"]) for e in clicks] == [
-        ("U0ANA", False), ("U0BEDICS", False), ("U0DIRECTOR", False)
+        (user, False) for user, _ in NOT_DECIDERS.values() for _ in (APPROVE, DENY)
     ]
     assert audit(seeded, "approval.decided") == []
     drain(seeded, policy, clock.now())
@@ -383,8 +413,9 @@ def test_two_deciders_racing_on_postgresql_yield_one_decision(
 
 
 def test_approver_and_backup_racing_through_the_use_case_yield_one_decision(
-    seeded: Store, policy: ClinicPolicy, clock: ManualClock
+    seeded: Store, clock: ManualClock
 ) -> None:
+    policy = opted_in()  # the backup decides only where the clinic lets it
     result = request_closure(seeded, policy, clock.now())
     clock.set(datetime(2026, 11, 25, 15, tzinfo=UTC))  # Wednesday 10:00: hand-over due
     with seeded.unit_of_work() as uow:
@@ -465,11 +496,14 @@ def run_job(store: Store, policy: ClinicPolicy, now: datetime) -> service.JobRep
     return report
 
 
-def test_nudge_then_hand_over_to_the_backup_as_the_clock_moves(
+def test_003_the_approver_is_nudged_then_the_backup_told_but_only_the_approver_decides(
     seeded: Store, policy: ClinicPolicy, clock: ManualClock
 ) -> None:
     result = request_closure(seeded, policy, clock.now())  # Tuesday 10:00 New York
-    drain(seeded, policy, clock.now())
+    assert "Only <@U0JAMIE> can decide it" in result.reply
+    assert "<@U0DIRECTOR> (the backup) is told it is waiting but cannot decide it" in result.reply
+    request = only(drain(seeded, policy, clock.now()), service.REQUEST, "U0JAMIE")
+    assert "Who decides:* Only <@U0JAMIE> can decide it" in request.everything
 
     clock.advance(timedelta(hours=3, minutes=59))
     assert run_job(seeded, policy, clock.now()) == service.JobReport(0, 0)
@@ -478,8 +512,8 @@ def test_nudge_then_hand_over_to_the_backup_as_the_clock_moves(
     assert run_job(seeded, policy, clock.now()) == service.JobReport(0, 0)  # once
     nudge = only(drain(seeded, policy, clock.now()), service.NUDGE, "U0JAMIE")
     assert "waited 4 business hours" in nudge.everything
-    assert "Wednesday, November 25 at 10:00 AM" in nudge.everything
-    assert "<@U0DIRECTOR>" in nudge.everything
+    assert ("If it is still undecided on Wednesday, November 25 at 10:00 AM, <@U0DIRECTOR> "
+            "(the backup) is told it is waiting; only you can decide it.") in nudge.everything
 
     clock.set(datetime(2026, 11, 25, 14, 59, tzinfo=UTC))  # Wed 09:59: evening did not count
     assert run_job(seeded, policy, clock.now()) == service.JobReport(0, 0)
@@ -487,6 +521,74 @@ def test_nudge_then_hand_over_to_the_backup_as_the_clock_moves(
     assert run_job(seeded, policy, clock.now()) == service.JobReport(handed_over=1)
     assert run_job(seeded, policy, clock.now()) == service.JobReport(0, 0)
 
+    sent = drain(seeded, policy, clock.now())
+    told = only(sent, service.REQUEST, "U0DIRECTOR")
+    assert told.buttons() == []  # nothing to decide
+    assert told.rendered.text == ("Waiting for <@U0JAMIE>'s decision: Closure warning for "
+                                  f"{CODE}")
+    assert "only <@U0JAMIE> can decide it" in told.everything
+    assert "remind <@U0JAMIE>" in told.everything
+    requester = only(sent, service.HANDED_OVER, "U0ANA")
+    assert "still waiting for <@U0JAMIE>" in requester.rendered.text
+    assert "<@U0DIRECTOR> (the backup) has been told" in requester.everything
+    assert "Only <@U0JAMIE> can decide it" in requester.everything
+
+    # A stale button (or a hand-made click) from the backup changes nothing.
+    refused = click(seeded, policy, result.approval_id, "U0DIRECTOR", APPROVE, clock.now())
+    assert refused.outcome is Decision.NOT_ALLOWED and "Nothing was changed" in refused.reply
+    assert approval_row(seeded, result.approval_id).status == "pending"
+    assert drain(seeded, policy, clock.now()) == []
+
+    decided = click(seeded, policy, result.approval_id, "U0JAMIE", APPROVE, clock.now())
+    assert decided.outcome is Decision.DECIDED
+    sent = drain(seeded, policy, clock.now())
+    updates = sorted(s.recipient for s in sent if s.kind == service.DECIDED)
+    assert updates == ["U0DIRECTOR", "U0JAMIE"]  # the backup's note shows the decision too
+    assert all("Approved by <@U0JAMIE>" in s.everything for s in sent
+               if s.kind == service.DECIDED)
+    assert "by Friday, November 27 at 5:00 PM" in only(sent, service.OUTCOME, "U0ANA").everything
+
+    actions = [(e.actor, e.action) for e in audit(seeded)]
+    assert actions == [("U0ANA", "approval.requested"), ("system", "approval.nudged"),
+                       ("system", "approval.handed_over"), ("U0DIRECTOR", "approval.click"),
+                       ("U0JAMIE", "approval.click"), ("U0JAMIE", "approval.decided")]
+    assert audit(seeded, "approval.handed_over")[0].details["backup_may_decide"] is False
+
+
+def test_003_a_job_that_did_not_run_still_nudges_the_approver(
+    seeded: Store, policy: ClinicPolicy, clock: ManualClock
+) -> None:
+    request_closure(seeded, policy, clock.now())
+    drain(seeded, policy, clock.now())
+    clock.set(datetime(2026, 11, 27, 15, tzinfo=UTC))  # Friday: both steps long due
+    assert run_job(seeded, policy, clock.now()) == service.JobReport(nudged=1, handed_over=1)
+    sent = drain(seeded, policy, clock.now())
+    nudge = only(sent, service.NUDGE, "U0JAMIE")
+    assert "<@U0DIRECTOR> (the backup) has been told it is waiting" in nudge.everything
+    assert only(sent, service.REQUEST, "U0DIRECTOR").buttons() == []
+
+
+def test_where_the_backup_may_decide_the_request_is_handed_over_with_buttons(
+    seeded: Store, clock: ManualClock
+) -> None:
+    policy = opted_in()
+    result = request_closure(seeded, policy, clock.now())  # Tuesday 10:00 New York
+    assert "<@U0DIRECTOR> (the backup) may decide it too" in result.reply
+    request = only(drain(seeded, policy, clock.now()), service.REQUEST, "U0JAMIE")
+    assert "(the backup) may decide it too" in request.everything
+
+    # The backup may not decide before the hand-over.
+    early = click(seeded, policy, result.approval_id, "U0DIRECTOR", APPROVE, clock.now())
+    assert early.outcome is Decision.NOT_ALLOWED and "once it is handed over" in early.reply
+
+    clock.advance(timedelta(hours=4))
+    assert run_job(seeded, policy, clock.now()) == service.JobReport(nudged=1)
+    nudge = only(drain(seeded, policy, clock.now()), service.NUDGE, "U0JAMIE")
+    assert ("If it is still undecided on Wednesday, November 25 at 10:00 AM, it goes to "
+            "<@U0DIRECTOR>, who may then decide it too.") in nudge.everything
+
+    clock.set(datetime(2026, 11, 25, 15, tzinfo=UTC))  # Wed 10:00
+    assert run_job(seeded, policy, clock.now()) == service.JobReport(handed_over=1)
     sent = drain(seeded, policy, clock.now())
     to_backup = only(sent, service.REQUEST, "U0DIRECTOR")
     assert to_backup.buttons() == ["Approve", "Deny"]
@@ -504,8 +606,17 @@ def test_nudge_then_hand_over_to_the_backup_as_the_clock_moves(
     assert "by Friday, November 27 at 5:00 PM" in only(sent, service.OUTCOME, "U0ANA").everything
 
     actions = [e.action for e in audit(seeded)]
-    assert actions == ["approval.requested", "approval.nudged", "approval.handed_over",
-                       "approval.click", "approval.decided"]
+    assert actions == ["approval.requested", "approval.click", "approval.nudged",
+                       "approval.handed_over", "approval.click", "approval.decided"]
+
+
+def test_a_hand_over_overdue_where_the_backup_decides_skips_the_nudge(
+    seeded: Store, clock: ManualClock
+) -> None:
+    policy = opted_in()
+    request_closure(seeded, policy, clock.now())
+    clock.set(datetime(2026, 11, 27, 15, tzinfo=UTC))
+    assert run_job(seeded, policy, clock.now()) == service.JobReport(handed_over=1)
 
 
 def test_a_nudge_queued_before_the_decision_is_not_sent(
@@ -588,6 +699,153 @@ def test_only_the_treating_team_and_admins_ask_for_coaching(
     if not allowed:
         assert "<@U0ANA>" in result.reply
         assert [e.action for e in audit(seeded)] == ["approval.request_refused"]
+
+
+def save_client(store: Store, clock: ManualClock, *, status: str = "active",
+                may_call: bool | None = True, approved: bool = False) -> None:
+    """C-1042 with ``status``, its consent to be called, and a coaching approval on file or not."""
+    record = maria(clock)
+    assert record.consent is not None
+    record = replace(record, preferred_name=CLIENT_NAME, status=status,  # type: ignore[arg-type]
+                     consent=replace(record.consent, may_call=may_call))
+    with store.unit_of_work() as uow:
+        uow.clients.save(record, now=clock.now())
+        if approved:
+            client = uow.clients.row(CODE)
+            assert client is not None
+            uow.approvals.record_coaching(client.id, "U0BEDICS", clock.now())
+        uow.commit()
+
+
+def ask_coaching(store: Store, policy: ClinicPolicy, now: datetime,
+                 by: str = "U0ANA") -> service.RequestResult:
+    with store.unit_of_work() as uow:
+        result = service.request_coaching(uow, policy, client_code=CODE, requested_by=by, now=now)
+        uow.commit()
+    return result
+
+
+# Seed 003: phone coaching is a DBT intervention for a client in care, used only with the
+# approver's sign-off. status, may the client be called? -> words of the refusal (None: asked)
+COACHING_ASKS = {
+    "003: active, calls allowed": ("active", True, None),
+    "003: active, consent never asked": ("active", None, None),
+    "003: active, calls refused": ("active", False, "not given permission to be called"),
+    "003: potential client": ("prospect", True, "potential client"),
+    "003: former client": ("former", True, "former client"),
+    "003: closed file": ("closed", True, "file is closed"),
+    "003: closed file, calls refused": ("closed", False, "not given permission to be called"),
+}
+
+
+@pytest.mark.parametrize(("status", "may_call", "refusal"), COACHING_ASKS.values(),
+                         ids=COACHING_ASKS)
+def test_coaching_is_asked_only_for_eligible_clients(
+    store: Store, policy: ClinicPolicy, clock: ManualClock, status: str, may_call: bool | None,
+    refusal: str | None,
+) -> None:
+    save_client(store, clock, status=status, may_call=may_call)
+    result = ask_coaching(store, policy, clock.now())
+    if refusal is None:
+        assert result.outcome is Outcome.REQUESTED
+        return
+    assert result.outcome is Outcome.REFUSED and result.approval_id is None
+    assert result.reply.startswith(f"DBT phone coaching is not offered to {CODE}. ")
+    assert refusal in result.reply and "Nothing was asked." in result.reply
+    assert "/contact-check coaching" not in result.reply
+    [event] = audit(store)
+    assert (event.action, event.details["why"]) == (
+        "approval.request_refused", "client not eligible for coaching")
+    with store.unit_of_work() as uow:
+        assert uow.session.exec(select(Approval)).all() == []
+    assert drain(store, policy, clock.now()) == []
+
+
+def test_an_approval_on_file_is_not_reported_for_a_client_who_left_care(
+    store: Store, policy: ClinicPolicy, clock: ManualClock
+) -> None:
+    save_client(store, clock, status="former", approved=True)
+    result = ask_coaching(store, policy, clock.now())
+    assert result.outcome is Outcome.REFUSED and "former client" in result.reply
+    assert "already approved" not in result.reply
+
+
+@pytest.mark.parametrize(
+    ("status", "may_call", "words"),
+    [("closed", True, "file is closed"), ("former", True, "former client"),
+     ("active", False, "not given permission to be called")],
+    ids=["003: file closed meanwhile", "003: became a former client",
+         "003: refused calls meanwhile"],
+)
+def test_coaching_is_not_approved_for_a_client_who_became_ineligible(
+    store: Store, policy: ClinicPolicy, clock: ManualClock, status: str, may_call: bool,
+    words: str,
+) -> None:
+    save_client(store, clock)
+    result = ask_coaching(store, policy, clock.now())
+    drain(store, policy, clock.now())
+    save_client(store, clock, status=status, may_call=may_call)
+
+    refused = click(store, policy, result.approval_id, "U0BEDICS", APPROVE, clock.now())
+    assert refused.outcome is Decision.NOT_ELIGIBLE
+    # Dr. Bedics is not on Ana's treating team: told that coaching no longer applies, not why.
+    assert words not in refused.reply and "use Deny" in refused.reply
+    assert approval_row(store, result.approval_id).status == "pending"
+    with store.unit_of_work() as uow:
+        record = uow.clients.get(CODE)
+        assert record is not None and record.coaching_approved_by is None
+    assert drain(store, policy, clock.now()) == []
+    [event] = audit(store, "approval.click")
+    assert event.details["accepted"] is False
+
+    # The treating team's supervisor, as the approver, is told why; a denial still closes it.
+    named = parse_policy({**POLICY_DATA, "approvals": {**POLICY_DATA["approvals"],
+                                                      "phone_coaching": "U0JAMIE"}})
+    with store.unit_of_work() as uow:
+        approval = uow.approvals.get(result.approval_id)
+        assert approval is not None
+        approval.approver = "U0JAMIE"
+        uow.session.add(approval)
+        uow.commit()
+    told = click(store, named, result.approval_id, "U0JAMIE", APPROVE, clock.now())
+    assert told.outcome is Decision.NOT_ELIGIBLE and words in told.reply
+    denied = click(store, named, result.approval_id, "U0JAMIE", DENY, clock.now(),
+                   reason="no longer in care")
+    assert denied.outcome is Decision.DECIDED
+    assert approval_row(store, result.approval_id).status == "denied"
+
+
+# status, may the client be called?, approval on file? -> the card's coaching line (seed 003)
+OFFER = f"ask with `/contact-check coaching {CODE}`"
+NOT_FOR = "*No DBT phone coaching* for this client"
+CARD_LINES = {
+    "003: active, not approved: how to ask": ("active", True, False, OFFER),
+    "003: active, approved": ("active", True, True, "DBT phone coaching approved* by <@U0BEDICS>"),
+    "003: closed, not approved: not offered": ("closed", True, False, NOT_FOR),
+    "003: former, not approved: not offered": ("former", True, False, NOT_FOR),
+    "003: refused calls, not approved: not offered": ("active", False, False, NOT_FOR),
+    "003: closed, approved earlier": ("closed", True, True, "no longer applies"),
+    "003: former, approved earlier": ("former", True, True, "no longer applies"),
+    "003: refused calls, approved earlier": ("active", False, True, "no longer applies"),
+}
+
+
+@pytest.mark.parametrize(("status", "may_call", "approved", "line"), CARD_LINES.values(),
+                         ids=CARD_LINES)
+def test_the_card_offers_or_shows_coaching_only_for_an_eligible_client(
+    store: Store, policy: ClinicPolicy, clock: ManualClock, status: str, may_call: bool,
+    approved: bool, line: str,
+) -> None:
+    save_client(store, clock, status=status, may_call=may_call, approved=approved)
+    card = card_message(client_card(store, policy, code=CODE, viewer="U0ANA", now=clock.now()),
+                        policy)
+    assert_valid_message(card)
+    shown = json.dumps(card)
+    assert line in shown
+    assert ("/contact-check coaching" in shown) is (line == OFFER)
+    if line == "no longer applies":
+        assert NOT_FOR in shown and "by <@U0BEDICS> on Tuesday, November 24" in shown
+        assert "DBT phone coaching approved*" not in shown
 
 
 def test_coaching_without_a_named_approver_says_what_to_fix(

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
+from sqlmodel import select
 
 from bot.clock import ManualClock
 from bot.policy.model import ClientRecord
@@ -101,6 +104,46 @@ def test_a_supervisor_sees_what_awaits_their_decision(store: Store, clock: Manua
     assert [(a.client_code, a.requester) for a in pending.to_decide] == [("C-2", "U0ANA")]
     assert pending.callbacks == () and pending.appointments == ()
     assert [d.client_code for d in pending.decisions] == ["C-1"]  # a month ago is not recent
+
+
+# Seed 003 names who decides: the backup (Lee, an admin) told of a request waits on the approver
+# and decides only where the clinic lets the backup decide.
+BACKUP_SEES = {
+    "003: told, only the approver decides": (False, False, ["C-2"]),
+    "opt-in: handed over, the backup decides": (True, True, []),
+}
+
+
+@pytest.mark.parametrize(("backup_may_decide", "to_decide", "waiting"), BACKUP_SEES.values(),
+                         ids=BACKUP_SEES)
+def test_a_backup_told_of_a_request_decides_it_only_where_allowed(
+    store: Store, clock: ManualClock, backup_may_decide: bool, to_decide: bool,
+    waiting: list[str],
+) -> None:
+    now = clock.now()
+    _seed(store, now)
+    with store.unit_of_work() as uow:
+        approval = uow.session.exec(select(Approval).where(Approval.status == "pending")).one()
+        approval.backup = "U0ADMIN"
+        uow.session.add(approval)
+        uow.commit()
+    policy = replace(POLICY, approvals=replace(POLICY.approvals, backup="U0ADMIN",
+                                               backup_may_decide=backup_may_decide))
+    with store.unit_of_work() as uow:
+        before = what_i_owe(uow, policy, "U0ADMIN", now)
+        uow.approvals.mark_handed_over(approval.id, now)
+        uow.commit()
+    with store.unit_of_work() as uow:
+        after = what_i_owe(uow, policy, "U0ADMIN", now)
+        jamie = what_i_owe(uow, policy, "U0JAMIE", now)
+    assert before is not None and after is not None and jamie is not None
+    assert before.to_decide == () and before.waiting_on == ()  # not told yet
+    assert [a.client_code for a in after.to_decide] == (["C-2"] if to_decide else [])
+    assert [a.client_code for a in after.waiting_on] == waiting
+    assert [a.client_code for a in jamie.to_decide] == ["C-2"]  # the approver always decides
+    shown = json.dumps(home_view(after, policy.clinic.timezone))
+    assert ("Awaiting your decision" in shown) is to_decide
+    assert ("with <@U0JAMIE>" in shown) is not to_decide
 
 
 def test_front_desk_sees_the_whole_clinic_day(store: Store, clock: ManualClock) -> None:

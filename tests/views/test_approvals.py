@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
@@ -103,14 +104,112 @@ def test_asked_by_names_the_clinician_only_when_someone_else_asked() -> None:
     assert "Clinician: <@U0ANA>" in json.dumps(message(views.request_message(by_desk, POLICY)))
 
 
-def test_nudge_and_hand_over_notice() -> None:
-    nudge = message(views.nudge_message(CLOSURE, POLICY, waited_hours=4,
-                                        hand_over_at=datetime(2026, 11, 25, 15, 20, tzinfo=UTC)))
+OPTED_IN = replace(POLICY, approvals=replace(POLICY.approvals, backup_may_decide=True))
+NO_BACKUP = views.ApprovalSummary(**{**COACHING.__dict__, "backup": None})
+
+# Seed 003 names who decides ("phone coaching only with Dr. Bedics' approval"): the request says
+# who may decide, the backup only where the clinic lets the backup decide.
+WHO_DECIDES = {
+    "003: only the approver; the backup is told": (
+        COACHING, POLICY,
+        "Only <@U0BEDICS> can decide it; if it is still undecided after 8 business hours, "
+        "<@U0DIRECTOR> (the backup) is told it is waiting but cannot decide it.",
+    ),
+    "003: only the approver, no backup": (NO_BACKUP, POLICY, "Only <@U0BEDICS> can decide it."),
+    "opt-in: the backup too, after the hand-over": (
+        COACHING, OPTED_IN,
+        "<@U0BEDICS> decides; if it is still undecided after 8 business hours, <@U0DIRECTOR> "
+        "(the backup) may decide it too.",
+    ),
+}
+
+
+@pytest.mark.parametrize(("summary", "policy", "said"), WHO_DECIDES.values(), ids=WHO_DECIDES)
+def test_the_request_and_the_reply_say_who_decides(summary, policy, said: str) -> None:
+    assert views.who_decides(summary, policy) == said
+    msg = message(views.request_message(summary, policy))
+    assert_valid_message(msg)
+    assert f"*Who decides:* {said}" in json.dumps(msg)
+    reply = views.requested_reply(summary, policy, already_pending=False)
+    assert reply.startswith(f"Asked <@U0BEDICS> to approve DBT phone coaching for C-7. {said}")
+    again = views.requested_reply(summary, policy, already_pending=True)
+    assert said in again
+
+
+def test_the_backup_told_message_has_no_buttons_and_says_who_decides() -> None:
+    msg = message(views.backup_told_message(COACHING, POLICY))
+    assert_valid_message(msg)
+    assert buttons(msg) == []
+    shown = json.dumps(msg)
+    assert msg["text"] == "Waiting for <@U0BEDICS>'s decision: DBT phone coaching for C-7"
+    assert "only <@U0BEDICS> can decide it" in shown and "8 business hours" in shown
+    assert "remind <@U0BEDICS>" in shown and "tell <@U0ANA>" in shown
+    assert "scheduling only" in shown
+    closure = json.dumps(message(views.backup_told_message(CLOSURE, POLICY)))
+    assert "not warned about closing the file" in closure
+
+
+HAND_OVER_AT = datetime(2026, 11, 25, 15, 20, tzinfo=UTC)  # Wednesday 10:20 New York
+# policy, summary, now -> what the nudge says comes next
+NUDGES = {
+    "003: the backup will be told": (
+        POLICY, CLOSURE, ASKED,
+        "If it is still undecided on Wednesday, November 25 at 10:20 AM, <@U0DIRECTOR> (the "
+        "backup) is told it is waiting; only you can decide it.",
+    ),
+    "003: the backup was told already": (
+        POLICY, CLOSURE, HAND_OVER_AT,
+        "<@U0DIRECTOR> (the backup) has been told it is waiting; only you can decide it.",
+    ),
+    "003: no backup": (POLICY, NO_BACKUP, ASKED, "Only you can decide it."),
+    "opt-in: it goes to the backup": (
+        OPTED_IN, CLOSURE, ASKED,
+        "If it is still undecided on Wednesday, November 25 at 10:20 AM, it goes to "
+        "<@U0DIRECTOR>, who may then decide it too.",
+    ),
+}
+
+
+@pytest.mark.parametrize(("policy", "summary", "now", "then"), NUDGES.values(), ids=NUDGES)
+def test_nudge_says_what_comes_next(policy, summary, now: datetime, then: str) -> None:
+    nudge = message(views.nudge_message(summary, policy, waited_hours=4,
+                                        hand_over_at=HAND_OVER_AT if summary.backup else None,
+                                        now=now))
     assert_valid_message(nudge)
-    assert "waited 4 business hours" in json.dumps(nudge) and "<@U0DIRECTOR>" in json.dumps(nudge)
-    notice = message(views.handed_over_notice(CLOSURE, POLICY, waited_hours=8))
+    assert "waited 4 business hours" in json.dumps(nudge) and then in json.dumps(nudge)
+
+
+@pytest.mark.parametrize(
+    ("policy", "words"),
+    [(POLICY, "(the backup) has been told it is waiting. Only <@U0JAMIE> can decide it"),
+     (OPTED_IN, "so it went to the backup approver, <@U0DIRECTOR>")],
+    ids=["003: the backup is told", "opt-in: handed over"],
+)
+def test_hand_over_notice_to_the_requester(policy, words: str) -> None:
+    notice = message(views.handed_over_notice(CLOSURE, policy, waited_hours=8))
     assert_valid_message(notice)
-    assert "<@U0JAMIE>" in json.dumps(notice) and "<@U0DIRECTOR>" in json.dumps(notice)
+    assert words in json.dumps(notice) and "8 business hours" in json.dumps(notice)
+
+
+# clicker is the backup?, backup_may_decide -> the reply after "Only <@U0JAMIE> can decide …"
+NOT_ALLOWED = {
+    "003: someone else": (False, False, ""),
+    "003: the backup": (True, False, " The clinic's policy lets only the named approver decide: "
+                                     "as the backup you are told when it waits, and can remind "
+                                     "<@U0JAMIE>. Nothing was changed."),
+    "opt-in: the backup before the hand-over": (
+        True, True, " As the backup you may decide it once it is handed over to you. Nothing was "
+                    "changed."),
+}
+
+
+@pytest.mark.parametrize(("backup", "backup_may_decide", "tail"), NOT_ALLOWED.values(),
+                         ids=NOT_ALLOWED)
+def test_not_allowed_reply(backup: bool, backup_may_decide: bool, tail: str) -> None:
+    reply = views.not_allowed_reply(CLOSURE, ("U0JAMIE",), backup=backup,
+                                    backup_may_decide=backup_may_decide)
+    only = "Only <@U0JAMIE> can decide the request for a closure warning for C-1042."
+    assert reply == only + tail
 
 
 def test_deny_modal_round_trip() -> None:
