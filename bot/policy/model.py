@@ -14,8 +14,11 @@ from typing import Literal
 PhoneKind = Literal["cell", "home", "work"]
 PHONE_KINDS: tuple[PhoneKind, ...] = ("cell", "home", "work")
 
-ClientStatus = Literal["prospect", "active", "former", "closed"]
-CLIENT_STATUSES: tuple[ClientStatus, ...] = ("prospect", "active", "former", "closed")
+# prospect: not yet in care; intake: intake started but not complete (informed consent not done);
+# active: in care; former / closed: the file is closed. ``bot.policy.consent`` says what each means
+# for phoning them.
+ClientStatus = Literal["prospect", "intake", "active", "former", "closed"]
+CLIENT_STATUSES: tuple[ClientStatus, ...] = ("prospect", "intake", "active", "former", "closed")
 
 ConsentMethod = Literal["import", "modal", "sandbox"]
 

@@ -370,7 +370,7 @@ def test_require_voicemail(require_voicemail: bool, voicemail_left: bool, owed: 
             ny(2026, 3, 2, 18, 0),
             ny(2026, 3, 5, 17, 0),
             ny(2026, 3, 2, 18, 0),
-            "any time",
+            "do not limit call backs",
             id="after-hours-anytime",
         ),
         pytest.param(
@@ -386,7 +386,7 @@ def test_require_voicemail(require_voicemail: bool, voicemail_left: bool, owed: 
             ny(2026, 3, 7, 12, 0),
             None,
             ny(2026, 3, 7, 12, 0),
-            "any time",
+            "do not limit call backs",
             id="no-rules",
         ),
         pytest.param(
