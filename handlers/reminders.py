@@ -71,7 +71,9 @@ def handle_missed(form: Missed, ctx: CommandContext) -> None:
         reasons=reasons,
         reminder_texts=tuple(clinic_time_text(policy, t) for t in result.reminders),
         clinician=result.clinician,
-        verdict=result.guidance.verdict.value,
+        verdict=result.verdict.value,
+        verdict_when=(clinic_time_text(policy, result.returnable_from)
+                      if result.returnable_from else None),
         already_logged=result.already_logged,
     ))
 

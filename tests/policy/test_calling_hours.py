@@ -185,7 +185,8 @@ def test_the_next_moment_is_one_the_clinic_is_open_and_inside_the_window() -> No
         guidance = check_contact(record, policy, now)
         if guidance.opens_at is None:
             continue
-        assert is_open(policy.clinic, guidance.opens_at) or not policy.callbacks.operating_hours_only
+        bounded = policy.callbacks.operating_hours_only
+        assert is_open(policy.clinic, guidance.opens_at) or not bounded
         later = check_contact(record, policy, guidance.opens_at)
         assert later.verdict is Verdict.OK, case[0]
 
@@ -293,8 +294,10 @@ STATUS = [
      Verdict.NO_CONSENT, ("file is closed",)),
     ("000: former client who refused calls: do not call", "former", REFUSED, False,
      Verdict.DO_NOT_CALL, ("not given permission",)),
-    ("000: prospect: the consent decides", "prospect", {}, False, Verdict.OK, ("the clinic is open now",)),
-    ("000: active: the consent decides", "active", {}, False, Verdict.OK, ("the clinic is open now",)),
+    ("000: prospect: the consent decides", "prospect", {}, False, Verdict.OK,
+     ("the clinic is open now",)),
+    ("000: active: the consent decides", "active", {}, False, Verdict.OK,
+     ("the clinic is open now",)),
 ]
 
 

@@ -26,7 +26,8 @@ SAFETY_NOTE = "history of stalking by a family member"
 def make_policy(tz: ZoneInfo = NEW_YORK, *, operating_hours_only: bool = True) -> ClinicPolicy:
     nine_to_five = DailyWindow(time(9), time(17))
     return ClinicPolicy(
-        clinic=Clinic(name="Great Agency", timezone=tz, hours=dict.fromkeys(range(5), nine_to_five)),
+        clinic=Clinic(name="Great Agency", timezone=tz,
+                      hours=dict.fromkeys(range(5), nine_to_five)),
         callbacks=CallbackPolicy(operating_hours_only=operating_hours_only),
     )
 
