@@ -88,7 +88,8 @@ def handle_returned(form: Returned, ctx: CommandContext) -> None:
     except CallbackRefused as refused:
         ctx.reply(refusal(str(refused)))
         return
-    ctx.reply(returned_reply(who=form.code, closed=result.closed, closed_before=None))
+    ctx.reply(returned_reply(who=result.client_code or form.code, closed=result.closed,
+                             closed_before=None))
 
 
 def handle_appt(form: Appt, ctx: CommandContext) -> None:

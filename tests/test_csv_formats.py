@@ -266,8 +266,8 @@ BAD_CLIENT_ROWS = {
     ),
     "unknown status": (
         {"status": "discharged"},
-        "line 2, column status: 'discharged' is not a status; use prospect, active, former, closed"
-        " (empty means active)",
+        "line 2, column status: 'discharged' is not a status; use prospect, intake, active, former,"
+        " closed (empty means active)",
     ),
 }
 
@@ -307,8 +307,8 @@ def test_every_problem_in_the_file_is_reported_at_once_in_file_order() -> None:
         "line 5: 2 fields where the header has 17; a value with a comma needs double quotes"
         " around it, and every opening quote its closing one",
         "line 6, column code: 'C-1' is already on line 2; give each client one row",
-        "line 8, column status: 'gone' is not a status; use prospect, active, former, closed"
-        " (empty means active)",
+        "line 8, column status: 'gone' is not a status; use prospect, intake, active, former,"
+        " closed (empty means active)",
         "line 10, column cell: not a valid phone number; give the area code, or +country code"
         " for a number abroad",
     ]

@@ -31,6 +31,13 @@ def is_client_code(text: str) -> bool:
     return CLIENT_CODE_PATTERN.fullmatch(text) is not None
 
 
+def code_key(code: str) -> str:
+    """What client codes are compared by: ``c-1004`` is ``C-1004`` (the contract matches codes
+    without regard to case). Codes are shown as the clinic wrote them; only comparisons use
+    this, here and in storage (``lower(code)``, the same for ASCII codes)."""
+    return code.lower()
+
+
 @dataclass(frozen=True)
 class NumberPermission:
     """What the client allowed for one of their phone numbers."""
