@@ -9,8 +9,11 @@ from alembic import command
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
+from bot.config import ConfigError, Settings
 from bot.policy.model import ClientRecord, code_key
-from storage.migrate import alembic_config
+from bot.runtime import open_database
+from storage.db import make_engine
+from storage.migrate import MigrationRefused, alembic_config
 from storage.tables import Appointment, Client
 from storage.uow import Store
 from tests.storage.seeding import client_record
@@ -71,17 +74,34 @@ def test_code_key_is_what_both_databases_compare(engine: Engine) -> None:
             assert conn.execute(text("SELECT lower(:c)"), {"c": code}).scalar() == code_key(code)
 
 
-def test_the_migration_names_codes_on_file_in_two_cases(engine: Engine) -> None:
+def _before_case_insensitive_codes(engine: Engine, *codes: str) -> None:
+    """The database as the previous version left it (migration 0003), holding ``codes``."""
     config = alembic_config()
     with engine.begin() as conn:
         config.attributes["connection"] = conn
         command.downgrade(config, "0003")
     with engine.begin() as conn:
-        for code in ("C-1", "c-1", "C-2"):
+        for code in codes:
             conn.execute(text(
                 "INSERT INTO clients (id, code, status, created_at, updated_at) "
                 "VALUES (:id, :code, 'active', :at, :at)"),
                 {"id": code.encode().hex().ljust(32, "0"), "code": code, "at": AT})
-    with engine.begin() as conn, pytest.raises(RuntimeError, match="more than one case: c-1"):
+
+
+def test_the_migration_names_codes_on_file_in_two_cases(engine: Engine) -> None:
+    _before_case_insensitive_codes(engine, "C-1", "c-1", "C-2")
+    config = alembic_config()
+    clash = r"more than one case.*: c-1\."
+    with engine.begin() as conn, pytest.raises(MigrationRefused, match=clash):
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
+
+
+def test_the_bot_stops_with_exit_2_and_the_codes_not_a_traceback(sqlite_url: str) -> None:
+    engine = make_engine(sqlite_url)
+    _before_case_insensitive_codes(engine, "AB-1", "ab-1")
+    engine.dispose()
+    with pytest.raises(ConfigError) as caught:
+        open_database(Settings.model_construct(database_url=sqlite_url))
+    assert "DATABASE_URL: client codes now match without regard to case" in str(caught.value)
+    assert "ab-1" in str(caught.value)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from storage.migrate import MigrationRefused
+
 revision = '0004'
 down_revision = '0003'
 branch_labels = None
@@ -22,10 +24,11 @@ def upgrade() -> None:
         "ORDER BY lower(code)"
     )).scalars().all()
     if clashes:
-        raise RuntimeError(
-            "Client codes now match without regard to case, but these codes are on file in "
-            f"more than one case: {', '.join(clashes)}. Rename or merge those clients (export, "
-            "fix the codes, import into an empty database), then start the bot again."
+        raise MigrationRefused(
+            "client codes now match without regard to case, but these are on file in more "
+            f"than one case, each for a different client: {', '.join(clashes)}. Give one client "
+            "of each pair another code (with the previous version of Contact Check, or in the "
+            "code column of the clients table), then start again."
         )
     op.create_index('ix_clients_code_key', 'clients', [sa.text('lower(code)')], unique=True)
 
