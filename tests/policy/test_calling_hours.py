@@ -25,9 +25,9 @@ from bot.policy.consent import (
     check_contact,
 )
 from bot.policy.model import CLIENT_STATUSES, ClientRecord, Consent, NumberPermission
+from tests.policy.test_business_hours import la
+from tests.policy.test_consent import LOS_ANGELES, NEW_YORK, cell, home, ny, utc
 
-NEW_YORK = ZoneInfo("America/New_York")
-LOS_ANGELES = ZoneInfo("America/Los_Angeles")
 NINE_TO_FIVE = DailyWindow(time(9), time(17))
 WEEKDAYS = dict.fromkeys(range(5), NINE_TO_FIVE)
 
@@ -48,26 +48,6 @@ WINDOW_ONLY = make_policy(operating_hours_only=False)
 SATURDAYS = make_policy(hours={**WEEKDAYS, 5: DailyWindow(time(10), time(14))})
 EVERY_DAY = make_policy(hours=dict.fromkeys(range(7), NINE_TO_FIVE))
 LA_CLINIC = make_policy(LOS_ANGELES)
-
-
-def ny(*args: int) -> datetime:
-    return datetime(*args, tzinfo=NEW_YORK)
-
-
-def la(*args: int) -> datetime:
-    return datetime(*args, tzinfo=LOS_ANGELES)
-
-
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
-
-
-def cell(**kwargs: Any) -> NumberPermission:
-    return NumberPermission(kind="cell", number="+15551230001", **kwargs)
-
-
-def home(**kwargs: Any) -> NumberPermission:
-    return NumberPermission(kind="home", number="+15551230002", **kwargs)
 
 
 def hours(earliest: tuple[int, int] | None = None,
