@@ -24,7 +24,7 @@ class Client(SQLModel, table=True):
     id: uuid.UUID = uuid_key()
     code: str = Field(max_length=32, unique=True, index=True)
     clinician: str | None = Field(default=None, max_length=32, index=True)
-    status: str = Field(default="active", max_length=16)
+    status: str = Field(default="active", max_length=16)  # bot.policy.model.CLIENT_STATUSES
     preferred_name_enc: bytes | None = sealed()
     coaching_approved_by: str | None = Field(default=None, max_length=32)
     coaching_approved_at: datetime | None = timestamp(nullable=True)
