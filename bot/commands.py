@@ -359,10 +359,56 @@ def _topic(rest: list[str]) -> Topic:
     if not rest:
         return Topic()
     names = topic_names()
+    found = match_topic(" ".join(rest), names)
+    if len(found) == 1:
+        return Topic(found[0])
+    if found:
+        raise CommandError(f"{shown(' '.join(rest))} could be more than one topic: "
+                           f"{', '.join(found)}. Type more of the name.", usage)
     if len(rest) > 1:
         raise CommandError(f"`topic` takes one name; the topics are: {', '.join(names)}.", usage)
-    name = rest[0].lower()
-    if name not in names:
-        raise CommandError(f"There is no topic {shown(rest[0])}; the topics are: "
-                           f"{', '.join(names)}.", usage)
-    return Topic(name)
+    raise CommandError(f"There is no topic {shown(rest[0])}; the topics are: "
+                       f"{', '.join(names)}.", usage)
+
+
+_TOPIC_WORD_BREAKS = re.compile(r"[\s_-]+")
+
+
+def match_topic(text: str, names: tuple[str, ...]) -> tuple[str, ...]:
+    """The topic names ``text`` may mean, in the order of ``names``; one when it is clear.
+
+    Case, spaces, hyphens and underscores do not matter (``Third party``, ``thirdparty`` and
+    ``third-party`` are one name), nor a plural or singular ending (``prospects``, ``run-in``);
+    the start of a name or of one of its words is enough (``intake``, ``former``, ``voicemail``,
+    ``coaching``). A name written in full wins over names it begins.
+    """
+    words = [w for w in _TOPIC_WORD_BREAKS.split(text.lower()) if w]
+    typed = "".join(words)
+    if not typed:
+        return ()
+    forms = {typed, *_singular(typed)}
+    exact = tuple(n for n in names if forms & {_squashed(n), *_singular(_squashed(n))})
+    if exact:
+        return exact
+    return tuple(n for n in names
+                 if any(start.startswith(form) for start in _starts(n) for form in forms))
+
+
+def _squashed(name: str) -> str:
+    return "".join(_TOPIC_WORD_BREAKS.split(name.lower()))
+
+
+def _singular(word: str) -> set[str]:
+    """``word`` without a plural ending: parties -> party, prospects -> prospect."""
+    if word.endswith("ies") and len(word) > 3:
+        return {word[:-3] + "y"}
+    if word.endswith("s") and len(word) > 1:
+        return {word[:-1]}
+    return set()
+
+
+def _starts(name: str) -> list[str]:
+    """Where a typed prefix may begin in ``name``: the whole name and each of its words onwards
+    (``phone-coaching``: ``phonecoaching``, ``coaching``)."""
+    parts = [p for p in _TOPIC_WORD_BREAKS.split(name.lower()) if p]
+    return ["".join(parts[i:]) for i in range(len(parts))]

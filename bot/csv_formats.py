@@ -47,6 +47,7 @@ from bot.policy.model import (
     NumberPermission,
     PhoneKind,
     ThirdParty,
+    code_key,
     free_text_problem,
     is_client_code,
 )
@@ -112,23 +113,27 @@ def parse_clients_csv(text: str, default_region: str,
         raise ValueError(f"unknown phone region {default_region!r}")
     problems: list[ImportProblem] = []
     records: list[ClientRecord] = []
-    first_line_of_code: dict[str, int] = {}
+    first_of_code: dict[str, tuple[int, str]] = {}  # code_key -> (line, code as written there)
     for row in _table_rows(text, CLIENT_COLUMNS, frozenset(), problems):
         record = _client_record(row, default_region, problems, clinician_problem)
         if record is None:
             continue
-        if record.code in first_line_of_code:
-            problems.append(ImportProblem(
-                row.line, "code",
-                f"{record.code!r} is already on line {first_line_of_code[record.code]};"
-                " give each client one row",
-            ))
+        first = first_of_code.get(code_key(record.code))
+        if first is not None:
+            problems.append(ImportProblem(row.line, "code", _repeated_code(record.code, *first)))
             continue
-        first_line_of_code[record.code] = row.line
+        first_of_code[code_key(record.code)] = (row.line, record.code)
         records.append(record)
     if problems:
         raise ImportErrors(_in_file_order(problems))
     return records
+
+
+def _repeated_code(code: str, first_line: int, first_code: str) -> str:
+    if code == first_code:
+        return f"{code!r} is already on line {first_line}; give each client one row"
+    return (f"{code!r} and {first_code!r} on line {first_line} are the same client (codes match "
+            "without regard to case); give each client one row, in one spelling")
 
 
 def write_clients_csv(records: Iterable[ClientRecord]) -> str:
@@ -173,7 +178,7 @@ def parse_appointments_csv(text: str, timezone: ZoneInfo,
         appointment = _appointment(row, timezone, today, problems)
         if appointment is None:
             continue
-        key = (appointment.client_code, appointment.start)
+        key = (code_key(appointment.client_code), appointment.start)
         if key in first_line_of:
             problems.append(ImportProblem(
                 row.line, "start",

@@ -24,7 +24,7 @@ from storage.audit import AuditLog
 from storage.crypto import KeyConfigError, Keyring
 from storage.db import DatabaseConfigError, make_engine
 from storage.keycheck import ensure_keys
-from storage.migrate import upgrade
+from storage.migrate import MigrationRefused, upgrade
 from storage.tables import TeamMemberRow
 from storage.uow import Store
 
@@ -60,6 +60,9 @@ def open_database(settings: Settings) -> Engine:
         raise ConfigError([str(error)]) from None
     try:
         upgrade(engine)
+    except MigrationRefused as refused:
+        engine.dispose()
+        raise ConfigError([f"DATABASE_URL: {refused}"]) from None
     except SQLAlchemyError as error:
         engine.dispose()
         shown = make_url(settings.database_url).render_as_string(hide_password=True)

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 def consent_view(deps: Deps, user_id: str, code: str) -> dict[str, Any]:
     """The consent modal for ``code`` as ``user_id`` may see it; raises ``ConsentRefused``."""
     shown = shown_in_modal(deps.store, deps.policy, code=code, viewer=user_id)
-    return consent_modal(code, shown, deps.policy, recorder=user_id)
+    return consent_modal(shown.code if shown else code, shown, deps.policy, recorder=user_id)
 
 
 def handle_consent(form: ConsentForm, ctx: CommandContext) -> None:

@@ -72,7 +72,9 @@ def handle_missed(form: Missed, ctx: CommandContext) -> None:
         reasons=reasons,
         reminder_texts=tuple(clinic_time_text(policy, t) for t in result.reminders),
         clinician=result.clinician,
-        verdict=result.guidance.verdict.value,
+        verdict=result.verdict.value,
+        verdict_when=(clinic_time_text(policy, result.returnable_from)
+                      if result.returnable_from else None),
         already_logged=result.already_logged,
     ))
 
@@ -87,7 +89,8 @@ def handle_returned(form: Returned, ctx: CommandContext) -> None:
     except CallbackRefused as refused:
         ctx.reply(refusal(str(refused)))
         return
-    ctx.reply(returned_reply(who=form.code, closed=result.closed, closed_before=None))
+    ctx.reply(returned_reply(who=result.client_code or form.code, closed=result.closed,
+                             closed_before=None))
 
 
 def handle_appt(form: Appt, ctx: CommandContext) -> None:

@@ -266,8 +266,8 @@ BAD_CLIENT_ROWS = {
     ),
     "unknown status": (
         {"status": "discharged"},
-        "line 2, column status: 'discharged' is not a status; use prospect, active, former, closed"
-        " (empty means active)",
+        "line 2, column status: 'discharged' is not a status; use prospect, intake, active, former,"
+        " closed (empty means active)",
     ),
 }
 
@@ -309,8 +309,8 @@ def test_every_problem_in_the_file_is_reported_at_once_in_file_order() -> None:
         # A name may not hold a line break (issue 12.12); the quoted value still counts its lines.
         "line 6, column preferred_name: character 4 is a line break, which a name or note may"
         " not hold",
-        "line 8, column status: 'gone' is not a status; use prospect, active, former, closed"
-        " (empty means active)",
+        "line 8, column status: 'gone' is not a status; use prospect, intake, active, former,"
+        " closed (empty means active)",
         "line 8, column preferred_name: character 4 is a line break, which a name or note may"
         " not hold",
         "line 10, column cell: not a valid phone number; give the area code, or +country code"

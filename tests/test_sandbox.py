@@ -618,3 +618,18 @@ def test_a_replaced_reply_s_buttons_cannot_be_pressed() -> None:
         with pytest.raises(SandboxError, match="replaced the reply that showed it"):
             box.press(1)
     assert "reply updated (only you see it)" in out.getvalue()
+
+
+def test_the_sample_clinic_shows_the_intake_and_closed_file_cards() -> None:
+    """Seed 002: an intake not complete is not called; a former client's file is closed."""
+    out = io.StringIO()
+    script = io.StringIO("as Ben\n/contact-check c-1009\n/contact-check C-1008\n"
+                         "/contact-check missed C-1009 voicemail\n")
+    with Sandbox(out, _reader(script, False), interactive=False) as box:
+        box.run()
+    text = out.getvalue()
+    assert "DO NOT CALL: C-1009" in text and "Intake not complete" in text  # found in any case
+    assert "NO CONSENT ON FILE: C-1008" in text and "File closed" in text
+    assert "Missed call from C-1009 logged" in text  # they called: returned first name only
+    assert "Calling them now: No consent on file" in text
+    assert "OK to call" not in text

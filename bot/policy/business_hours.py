@@ -190,6 +190,16 @@ def next_open(clinic: Clinic, at: datetime) -> datetime:
     return _at_or_after_in(clinic, _opening_hours(clinic), _as_utc("at", at))
 
 
+def opening_spans(clinic: Clinic, at: datetime) -> Iterator[Span]:
+    """The clinic's opening spans ``[opens, closes)`` (UTC) that end after ``at``, in order.
+
+    Endless while the clinic keeps opening; raises ``ValueError`` after ``MAX_CLOSED_DAYS``
+    consecutive closed days, like ``next_open``.
+    """
+    at = _as_utc("at", at)
+    return (span for span in _spans(clinic, clinic.hours_on, at, _ONE_DAY) if span[1] > at)
+
+
 def add_business_time(clinic: Clinic, start: datetime, amount: timedelta) -> datetime:
     """The instant at which ``amount`` of business time has elapsed since ``start``.
 
@@ -300,7 +310,8 @@ def callback_due(
       after the call; without a turnaround, at the end of that first window. The call may be made
       at once when the call came in during a window, else from the start of the next window.
     - no window, ``operating_hours_only``: the call back may be made from ``next_open``;
-      otherwise at any time from the call.
+      otherwise at any time from the call. Either way the client's calling hours apply on top
+      (``bot.policy.consent``): the reasons never promise a call "right away".
     """
     called_at = _as_utc("called_at", called_at)
     rules = policy.callbacks
@@ -401,10 +412,16 @@ def _earliest_in_hours(
     clinic: Clinic, called_at: datetime, operating_hours_only: bool
 ) -> tuple[datetime, str]:
     if not operating_hours_only:
-        return called_at, "It may be returned at any time."
+        return called_at, (
+            "The clinic's opening hours do not limit call backs: return it within the client's "
+            "calling hours (the clinic's opening hours when none are recorded)."
+        )
     earliest = next_open(clinic, called_at)
     if earliest == called_at:
-        return earliest, "The clinic is open now, so it can be returned right away."
+        return earliest, (
+            "The clinic is open now: return it while it is open, within the client's calling "
+            "hours."
+        )
     return earliest, f"Call back only while the clinic is open, from {_local(clinic, earliest)}."
 
 

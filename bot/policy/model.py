@@ -15,8 +15,11 @@ from typing import Literal
 PhoneKind = Literal["cell", "home", "work"]
 PHONE_KINDS: tuple[PhoneKind, ...] = ("cell", "home", "work")
 
-ClientStatus = Literal["prospect", "active", "former", "closed"]
-CLIENT_STATUSES: tuple[ClientStatus, ...] = ("prospect", "active", "former", "closed")
+# prospect: not yet in care; intake: intake started but not complete (informed consent not done);
+# active: in care; former / closed: the file is closed. ``bot.policy.consent`` says what each means
+# for phoning them.
+ClientStatus = Literal["prospect", "intake", "active", "former", "closed"]
+CLIENT_STATUSES: tuple[ClientStatus, ...] = ("prospect", "intake", "active", "former", "closed")
 
 ConsentMethod = Literal["import", "modal", "sandbox"]
 
@@ -58,6 +61,13 @@ def free_text_problem(value: str, max_length: int, *, multiline: bool = False) -
 def is_client_code(text: str) -> bool:
     """True when ``text`` is a well-formed client code (contract: 1-32 of ``A-Za-z0-9._-``)."""
     return CLIENT_CODE_PATTERN.fullmatch(text) is not None
+
+
+def code_key(code: str) -> str:
+    """What client codes are compared by: ``c-1004`` is ``C-1004`` (the contract matches codes
+    without regard to case). Codes are shown as the clinic wrote them; only comparisons use
+    this, here and in storage (``lower(code)``, the same for ASCII codes)."""
+    return code.lower()
 
 
 @dataclass(frozen=True)

@@ -169,6 +169,7 @@ def request_coaching(
             "to import the client first.",
             "unknown client",
         )
+    client_code = record.code  # the spelling on file (codes match in any case)
     if not card_access(policy, requested_by, record).details:
         clinician = f"<@{record.clinician}>" if record.clinician else "the client's clinician"
         return _refused(

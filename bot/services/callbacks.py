@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from bot.policy.access import caller_access, card_access, details_access
 from bot.policy.business_hours import CallbackDue, callback_due, reminder_times
 from bot.policy.clinic import ClinicPolicy
-from bot.policy.consent import Guidance, calls_refused, check_contact
+from bot.policy.consent import Guidance, Verdict, callback_now, calls_refused, check_contact
 from bot.policy.model import CLIENT_CODE_RULE, ClientRecord, is_client_code
 from bot.policy.scripts import clinic_time_text
 from bot.services.deliveries import REMINDER_PRIORITY, Delivery, Rendered, register
@@ -53,7 +53,9 @@ class MissedCall:
     clinician: str  # who is reminded
     due: CallbackDue
     reminders: tuple[datetime, ...]
-    guidance: Guidance  # the consent check for calling back now
+    guidance: Guidance  # the consent check for calling back now (their call: see consent.py)
+    verdict: Verdict  # returning the call now: the consent's, waiting for the clinic's rules
+    returnable_from: datetime | None  # "Not now": from when the call may be returned
     already_logged: bool = False  # the same call was logged a moment ago: nothing new
     calls_refused: bool = False  # the client has not given permission to be called: not owed
 
@@ -170,10 +172,12 @@ def _result(uow: UnitOfWork, policy: ClinicPolicy, duty: CallbackDuty,
         reminders = tuple(r.due_at for r in uow.outbox.for_subject(SUBJECT_KIND, duty.id))
     refused = calls_refused(record)
     due = callback_due(policy, duty.called_at, duty.voicemail_left, calls_refused=refused)
+    guidance = check_contact(record, policy, now, their_call=True)
+    verdict, returnable_from = callback_now(guidance, due, now)
     return MissedCall(
         duty_id=duty.id, client_code=record.code if record else None, clinician=duty.clinician,
-        due=due, reminders=reminders, guidance=check_contact(record, policy, now),
-        already_logged=already_logged, calls_refused=refused,
+        due=due, reminders=reminders, guidance=guidance, verdict=verdict,
+        returnable_from=returnable_from, already_logged=already_logged, calls_refused=refused,
     )
 
 
@@ -269,7 +273,7 @@ def render_reminder(uow: UnitOfWork, policy: ClinicPolicy, row: OutboxMessage,
     if duty is None:
         raise LookupError(f"outbox {row.id}: its call-back duty is gone")
     record = _record_of(uow, duty)
-    guidance = check_contact(record, policy, now)
+    guidance = check_contact(record, policy, now, their_call=True)
     message = callback_reminder(CallbackFacts(
         duty_id=str(duty.id),
         client_code=record.code if record else None,
@@ -299,7 +303,7 @@ def callback_details(uow: UnitOfWork, policy: ClinicPolicy, *, viewer: str, duty
               caller_access(policy, viewer, assigned=duty.clinician, logged_by=duty.logged_by))
     if not access.allowed:
         raise CallbackRefused(access.reason)
-    guidance = check_contact(record, policy, now)
+    guidance = check_contact(record, policy, now, their_call=True)
     if record is not None:
         lines = client_lines(record, guidance)
     else:

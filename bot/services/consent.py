@@ -62,6 +62,7 @@ def record_consent(store: Store, policy: ClinicPolicy, *, code: str, draft: Cons
         access = consent_access(policy, actor, existing)
         if not access.allowed:
             raise ConsentRefused(access.reason)
+        code = existing.code if existing else code  # the spelling on file, whatever was typed
         consent = replace(
             draft.consent,
             provenance=Provenance(recorded_by=actor, recorded_at=now, method="modal",

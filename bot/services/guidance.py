@@ -1,8 +1,9 @@
 """The guidance card use case: load the client, decide who sees what, check contact, audit.
 
-The client is read in a read-only unit of work (no write lock), ``card_access`` decides the
-level, ``check_contact`` the verdict, and the view is written to the audit trail (ids, the level
-and the verdict only) and committed before the card is returned to be shown: the store's
+The client is read in a read-only unit of work (no write lock) by its code in any case (the card
+and the audit trail then use the spelling on file), ``card_access`` decides the level,
+``check_contact`` the verdict, and the view is written to the audit trail (ids, the level and the
+verdict only) and committed before the card is returned to be shown: the store's
 ``AuditWriter`` commits concurrent look-ups' events together, so they share one chain lock and
 one fsync. A refused look is audited too.
 """
@@ -36,6 +37,7 @@ def client_card(store: Store, policy: ClinicPolicy, *, code: str, viewer: str,
                 now: datetime) -> ClientCard:
     with store.unit_of_work(read_only=True) as uow:
         client = uow.clients.get(code)
+    code = client.code if client else code  # the spelling on file (codes match in any case)
     access = card_access(policy, viewer, client)
     member = policy.member(viewer)
     if not access.allowed:

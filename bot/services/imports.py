@@ -5,7 +5,8 @@ A file is read whole (``read_clients_csv`` / ``read_appointments_csv``, which ra
 (an appointment for a client not on file is a problem of its line), and only then written, all
 in the caller's unit of work: any problem means nothing is written. Re-importing updates clients
 by code and appointments by client and start time; it never duplicates, and an unchanged row
-changes nothing (its consent keeps its provenance, no audit event).
+changes nothing (its consent keeps its provenance, no audit event). Codes match without regard
+to case: ``c-1004`` in a file updates ``C-1004``, whose spelling on file is kept.
 
 What the CSV format cannot carry is kept on update: a consent's safety note and each number's
 own window and clinic-name answer recorded through the consent modal.
@@ -32,6 +33,7 @@ from bot.policy.model import (
     ImportProblem,
     NumberPermission,
     Provenance,
+    code_key,
 )
 from bot.services.appointments import schedule_chase
 from bot.services.callbacks import release_refused
@@ -129,7 +131,7 @@ def import_clients(uow: UnitOfWork, policy: ClinicPolicy, rows: Sequence[Numbere
     existing_rows = uow.clients.rows_by_code(r.record.code for r in rows)
     existing_list = list(existing_rows.values())
     existing = {
-        row.code: (row, record)
+        code_key(row.code): (row, record)
         for row, record in zip(existing_list, uow.clients.records(existing_list), strict=True)
     }
     team = {member.slack_id for member in policy.team}
@@ -147,7 +149,9 @@ def import_clients(uow: UnitOfWork, policy: ClinicPolicy, rows: Sequence[Numbere
                     f"{imported.clinician} is not on the team in the policy file; no one will "
                     "be reminded about this client until they are added",
                 ))
-            row, before = existing.get(imported.code, (None, None))
+            row, before = existing.get(code_key(imported.code), (None, None))
+            if before is not None:
+                imported = replace(imported, code=before.code)  # the spelling on file stays
             record = _merged(imported, before, f"import:{source}", now)
             if before is not None and record == before:
                 unchanged += 1
@@ -224,7 +228,7 @@ def import_appointments(uow: UnitOfWork, policy: ClinicPolicy,
         ImportProblem(r.line, "client",
                       f"no client with code {r.record.client_code} is on file; import clients "
                       "first, or check the code")
-        for r in rows if r.record.client_code not in clients
+        for r in rows if code_key(r.record.client_code) not in clients
     ]
     if problems:
         raise ImportErrors(problems)
@@ -232,7 +236,7 @@ def import_appointments(uow: UnitOfWork, policy: ClinicPolicy,
     created = unchanged = updated = 0
     for numbered in rows:
         appointment = numbered.record
-        client = clients[appointment.client_code]
+        client = clients[code_key(appointment.client_code)]
         before = uow.appointments.find(client, appointment.start)
         minutes_before = None if before is None else before.minutes
         row, new = uow.appointments.save(client, appointment.start, appointment.minutes)

@@ -118,9 +118,9 @@ def start_runin(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str, client_cod
                 now: datetime) -> RunInDraft:
     """Check the person may document a run-in with this client; the modal's starting values."""
     client = uow.clients.row(client_code) if is_client_code(client_code) else None
-    _authorise(policy, actor, client, client_code)
+    client = _authorise(policy, actor, client, client_code)
     local = now.astimezone(policy.clinic.timezone)
-    return RunInDraft(client_code=client_code, date=f"{local:%Y-%m-%d}", time=f"{local:%H:%M}")
+    return RunInDraft(client_code=client.code, date=f"{local:%Y-%m-%d}", time=f"{local:%H:%M}")
 
 
 # --- recording -----------------------------------------------------------------------------------
@@ -178,6 +178,7 @@ def record_runin(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str, client_co
     """
     client = uow.clients.row(client_code) if is_client_code(client_code) else None
     client = _authorise(policy, actor, client, client_code)
+    client_code = client.code  # the spelling on file (codes match in any case)
     occurred, errors = _validate(policy, form, now)
     if errors or occurred is None:
         return RunInSaved(run_in_id=None, client_code=client_code, errors=errors)

@@ -75,12 +75,24 @@ def callback_number(policy: ClinicPolicy, clinic_name_ok: bool) -> str:
     return phone_text(clinic.phone, clinic.phone_region)
 
 
+_STATUS_TAGS = {"intake": "intake not complete", "former": "file closed",
+                "closed": "file closed"}
+
+
 def card_text(card: ClientCard, policy: ClinicPolicy) -> str:
-    """The notification text: the verdict first, then the code and, for "Not now", when."""
+    """The notification text: the verdict first, then the code and why in a few words: when a
+    "Not now" opens (or that it never does), a code not on file, an intake or closed file."""
     guidance = _guidance(card)
     text = f"{guidance.verdict.value}: {card.code}"
-    if guidance.verdict is Verdict.NOT_NOW and guidance.opens_at is not None:
+    status = card.client.status if card.client else None
+    if guidance.never_opens:
+        text += " (the calling hours never fall within the clinic's opening hours)"
+    elif guidance.verdict is Verdict.NOT_NOW and guidance.opens_at is not None:
         text += f" (calling hours open {scripts.clinic_time_text(policy, guidance.opens_at)})"
+    elif not guidance.known:
+        text += " (not on file)"
+    elif status in _STATUS_TAGS:
+        text += f" ({_STATUS_TAGS[status]})"
     return text
 
 
@@ -122,16 +134,35 @@ def _guidance(card: ClientCard) -> Guidance:
     return card.guidance
 
 
+_AS_POTENTIAL_CLIENT = ("treat them as a potential client: first name only, no clinic name, no "
+                        "reason for the call.")
+_IF_THEY_CALL = f"If they call the clinic, return that call and {_AS_POTENTIAL_CLIENT}"
+
+
 def _summary(guidance: Guidance, card: ClientCard) -> str:
+    """The line under the verdict, for every access level (no reasons, notes or names)."""
     number = guidance.use_number
+    status = card.client.status if card.client else None
+    if not guidance.known:
+        return (f"*{escape(card.code)}* is not on file: check the code. If they are not a client "
+                f"yet, {_AS_POTENTIAL_CLIENT}")
     if guidance.verdict is Verdict.OK and number is not None:
         return f"Call the *{number.kind}* number now."
+    if guidance.never_opens and number is not None:
+        return (f"The *{number.kind}* number's calling hours never fall within the clinic's "
+                "opening hours: check with the client how early and how late they may be "
+                "called, and update their consent.")
     if guidance.verdict is Verdict.NOT_NOW and number is not None:
         return f"The *{number.kind}* number's calling hours are {guidance.window_text}."
+    if guidance.potential_client and status == "intake":
+        return (f"Intake not complete: do not reach out; getting in touch is their choice. "
+                f"{_IF_THEY_CALL}")
     if guidance.verdict is Verdict.DO_NOT_CALL:
         return "Do not phone this client."
-    return ("Treat them as a potential client: first name only, no clinic name, no reason for "
-            "the call.")
+    if status in ("former", "closed"):
+        return (f"File closed: do not reach out to keep in touch without careful consideration, "
+                f"consultation and the client's fully informed consent. {_IF_THEY_CALL}")
+    return _AS_POTENTIAL_CLIENT[0].upper() + _AS_POTENTIAL_CLIENT[1:]
 
 
 def _fields(guidance: Guidance, policy: ClinicPolicy, card: ClientCard) -> list[dict[str, Any]]:
@@ -153,6 +184,14 @@ def card_facts(guidance: Guidance, policy: ClinicPolicy,
     never = ", ".join(n.kind for n in guidance.never_use)
     if not never:
         never = "Nothing on file" if nothing_on_file else "No number is marked do-not-call"
+    if guidance.verdict is Verdict.DO_NOT_CALL and guidance.potential_client:
+        return [
+            ("Number to use", "None: do not reach out. Only to return a call they make: the "
+                              "number they called from"),
+            ("Never use", never),
+            ("Voicemail", "Only when returning their call: the first-name-only callback script"),
+            ("Clinic's name", "Do not say it"),
+        ]
     if guidance.verdict is Verdict.DO_NOT_CALL:
         use = ("No number: do not phone this client" if guidance.never_use
                else "No number: none on file may be called")
@@ -232,7 +271,9 @@ def _script_blocks(guidance: Guidance, policy: ClinicPolicy, *, first_name: str 
     why_direct = [] if name_ok else [_context(DIRECT_LINE_NOTE)]
     blocks: list[dict[str, Any]] = []
     if guidance.potential_client:
-        blocks += [_script("Potential client: first name only", scripts.prospect_callback(
+        title = ("Returning their call" if guidance.verdict is Verdict.DO_NOT_CALL
+                 else "Potential client") + ": first name only"
+        blocks += [_script(title, scripts.prospect_callback(
             policy, clinician_first_name=caller, callback_number=number, now=now)), *why_direct]
     if calling or guidance.potential_client:
         blocks += [

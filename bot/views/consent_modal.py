@@ -61,8 +61,8 @@ _FLAG_LABELS = {
     F_VOICEMAIL: "Voicemail may be left",
 }
 _CLINIC_NAME_CHOICES = {"client": "As for the client", "yes": "Yes", "no": "No"}
-_STATUS_LABELS = {"prospect": "Potential client", "active": "Active", "former": "Former client",
-                  "closed": "Closed"}
+_STATUS_LABELS = {"prospect": "Potential client", "intake": "Intake not complete",
+                  "active": "Active", "former": "Former client", "closed": "Closed"}
 _HHMM_HINT = "24-hour HH:MM, e.g. 08:30"
 
 

@@ -240,8 +240,11 @@ def _reply(markdown: str, *more: dict[str, Any]) -> Message:
 
 def missed_reply(*, who: str, owed: bool, due_text: str | None, reasons: tuple[str, ...],
                  reminder_texts: tuple[str, ...], clinician: str, verdict: str,
-                 already_logged: bool) -> Message:
-    """``missed …``: owed or not, by when, why, and the reminders queued."""
+                 already_logged: bool, verdict_when: str | None = None) -> Message:
+    """``missed …``: owed or not, by when, why, and the reminders queued.
+
+    ``verdict`` is for returning the call now (``bot.policy.consent.callback_now``);
+    ``verdict_when``: for "Not now", when it may be returned."""
     if already_logged:
         head = f"That missed call from {who} was already logged a moment ago; nothing new."
     elif not owed:
@@ -253,7 +256,8 @@ def missed_reply(*, who: str, owed: bool, due_text: str | None, reasons: tuple[s
     more: list[dict[str, Any]] = [_context(" ".join(reasons))] if reasons else []
     if owed and reminder_texts:
         more.append(_context(f"Reminders to <@{clinician}>: " + "; ".join(reminder_texts) + "."))
-    more.append(_context(f"Calling them now: *{verdict}*."))
+    when = f" (it may be returned from {verdict_when})" if verdict_when else ""
+    more.append(_context(f"Calling them now: *{verdict}*{when}."))
     return _reply(f":telephone_receiver: {head}", *more)
 
 

@@ -18,9 +18,11 @@ from bot.policy.model import (
     NumberPermission,
     Provenance,
     ThirdParty,
+    code_key,
 )
 from storage.sealing import Sealer
 from storage.tables import Client, ConsentNumber, ConsentRow, ThirdPartyRow
+from storage.tables.clients import lowered_code
 from storage.types import utcnow
 
 # Reading a client runs on every card look-up, so its statements are built once and read
@@ -46,11 +48,14 @@ _CLIENT_WITH_CONSENT = (
         .outerjoin(_NUMBERS, _NUMBERS.c.client_id == _CLIENTS.c.id)
         .outerjoin(_PARTIES, _PARTIES.c.client_id == _CLIENTS.c.id)
     )
-    .where(_CLIENTS.c.code == bindparam("code"))
+    .where(func.lower(_CLIENTS.c.code) == bindparam("key"))
 )
 
 
 class ClientRepository:
+    """Codes are looked up without regard to case (``code_key``; the ``lower(code)`` index) and
+    come back as stored: a record's ``code`` is the spelling on file, whatever was typed."""
+
     def __init__(self, session: Session, sealer: Sealer):
         self.session = session
         self.sealer = sealer
@@ -58,10 +63,10 @@ class ClientRepository:
     # -- reading -----------------------------------------------------------------------------
 
     def row(self, code: str) -> Client | None:
-        return self.session.exec(select(Client).where(Client.code == code)).first()
+        return self.session.exec(select(Client).where(lowered_code == code_key(code))).first()
 
     def get(self, code: str) -> ClientRecord | None:
-        rows = self.session.execute(_CLIENT_WITH_CONSENT, {"code": code}).all()
+        rows = self.session.execute(_CLIENT_WITH_CONSENT, {"key": code_key(code)}).all()
         if not rows:
             return None
         split = [[kind._make(row[at]) for kind, at in zip(_ROW_TYPES, _SLICES, strict=True)]
@@ -257,10 +262,11 @@ class ClientRepository:
             self.session.add(p)
 
     def rows_by_code(self, codes: Iterable[str]) -> dict[str, Client]:
-        codes = list(codes)
+        """The clients with these codes, by ``code_key`` (whatever case either is written in)."""
+        keys = list(dict.fromkeys(code_key(code) for code in codes))
         found: dict[str, Client] = {}
-        for start in range(0, len(codes), 500):
-            chunk = codes[start : start + 500]
-            for c in self.session.exec(select(Client).where(col(Client.code).in_(chunk))):
-                found[c.code] = c
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            for c in self.session.exec(select(Client).where(lowered_code.in_(chunk))):
+                found[code_key(c.code)] = c
         return found

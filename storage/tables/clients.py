@@ -1,6 +1,10 @@
 """Clients, their contact consent, per-number permissions and authorised third parties.
 
 Columns ending in ``_enc`` are sealed; ``_index`` columns are keyed blind indexes.
+
+A client code is kept as the clinic wrote it and matched without regard to case: the unique
+index on ``lower(code)`` (``lowered_code``) makes ``C-1004`` and ``c-1004`` one client, on SQLite
+and PostgreSQL alike (codes are ASCII, which both lower-case the same way).
 """
 
 from __future__ import annotations
@@ -8,7 +12,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, time
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint, func
 from sqlmodel import Field, SQLModel
 
 from storage.tables.base import sealed, timestamp, uuid_key
@@ -20,12 +24,16 @@ class Client(SQLModel, table=True):
     id: uuid.UUID = uuid_key()
     code: str = Field(max_length=32, unique=True, index=True)
     clinician: str | None = Field(default=None, max_length=32, index=True)
-    status: str = Field(default="active", max_length=16)
+    status: str = Field(default="active", max_length=16)  # bot.policy.model.CLIENT_STATUSES
     preferred_name_enc: bytes | None = sealed()
     coaching_approved_by: str | None = Field(default=None, max_length=32)
     coaching_approved_at: datetime | None = timestamp(nullable=True)
     created_at: datetime = timestamp(default_now=True)
     updated_at: datetime = timestamp(default_now=True)
+
+
+lowered_code = func.lower(Client.code)
+Index("ix_clients_code_key", lowered_code, unique=True)
 
 
 class ConsentRow(SQLModel, table=True):

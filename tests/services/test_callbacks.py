@@ -273,7 +273,7 @@ def test_a_reminder_outside_the_clients_window_says_not_now(store: Store) -> Non
     from datetime import time
 
     record = ClientRecord(code="C-7", clinician="U0ANA",
-                          consent=replace(consent(), earliest=time(18, 0), latest=time(20, 0)))
+                          consent=replace(consent(), earliest=time(15, 0), latest=time(20, 0)))
     with store.unit_of_work() as uow:
         uow.clients.save(record, now=NOW)
         uow.commit()
@@ -281,7 +281,7 @@ def test_a_reminder_outside_the_clients_window_says_not_now(store: Store) -> Non
     with store.unit_of_work() as uow:
         row = uow.outbox.for_subject("callback", missed.duty_id)[0]
         rendered = DELIVERIES[REMINDER_KIND].render(uow, POLICY, row, NOW)
-    assert "Not now" in str(rendered.blocks) and "6:00 PM" in str(rendered.blocks)
+    assert "Not now" in str(rendered.blocks) and "3:00 PM" in str(rendered.blocks)
 
 
 def test_the_reminder_is_sent_through_the_dispatcher(store: Store, client: ClientRecord) -> None:

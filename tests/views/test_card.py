@@ -173,6 +173,16 @@ FACTS = [
      FIRST_NAME_ONLY, "Do not say it"),
     (None, TUESDAY_10, Verdict.NO_CONSENT, RETURN_THE_CALL, "Nothing on file", FIRST_NAME_ONLY,
      "Do not say it"),
+    # seed 002: no reaching out after an incomplete intake; their own call is returned
+    (replace(MARIA, status="intake"), TUESDAY_10, Verdict.DO_NOT_CALL,
+     "None: do not reach out. Only to return a call they make: the number they called from",
+     "home", "Only when returning their call: the first-name-only callback script",
+     "Do not say it"),
+    # seed 002: a closed file is treated as a potential client's
+    (replace(MARIA, status="former"), TUESDAY_10, Verdict.NO_CONSENT, RETURN_THE_CALL, "home",
+     FIRST_NAME_ONLY, "Do not say it"),
+    (replace(MARIA, status="closed"), TUESDAY_21, Verdict.NO_CONSENT, RETURN_THE_CALL, "home",
+     FIRST_NAME_ONLY, "Do not say it"),
 ]
 
 
@@ -207,7 +217,9 @@ def test_each_verdict_reads_naturally_for_each_audience(client, now, verdict, us
     (MARIA, TUESDAY_10, "Call the *cell* number now."),
     (MARIA, TUESDAY_21, "The *cell* number's calling hours are 09:00-20:00"),
     (DO_NOT_CALL, TUESDAY_10, "Do not phone this client."),
-    (None, TUESDAY_10, "Treat them as a potential client: first name only"),
+    (NO_CONSENT, TUESDAY_10, "Treat them as a potential client: first name only"),
+    (None, TUESDAY_10, "*C-1042* is not on file: check the code. If they are not a client "
+                       "yet, treat them as a potential client: first name only"),
 ])
 def test_the_summary_line_says_what_to_do(client, now, summary):
     message = card_message(card_for(client, now, Level.LOGISTICS, viewer="U0DESK"), POLICY)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, time
 import pytest
 
 from bot.clock import ManualClock
-from bot.policy.model import NumberPermission, ThirdParty
+from bot.policy.model import CLIENT_STATUSES, NumberPermission, ThirdParty
 from bot.services.consent import ConsentDraft
 from bot.views import ids
 from bot.views.consent_modal import (
@@ -20,6 +20,7 @@ from bot.views.consent_modal import (
     B_MAY_CALL,
     B_PREFERRED,
     B_SAFETY,
+    B_STATUS,
     B_THIRD_NAME,
     B_THIRD_WRITTEN,
     consent_modal,
@@ -236,3 +237,16 @@ def test_000_the_form_reminds_to_tell_the_client_voicemail_is_not_fully_private(
     first_number = next(i for i, b in enumerate(blocks)
                         if b.get("block_id") == number_block("cell", "flags"))
     assert at < first_number
+
+
+@pytest.mark.parametrize("status", CLIENT_STATUSES)
+def test_every_status_is_offered_and_read_back(status):
+    """Seed 002: the consent form records an intake that is not complete, like any status."""
+    view = consent_modal("C-1042", replace(MARIA, status=status), POLICY, recorder="U0ANA")
+    assert_valid_view(view)
+    block = next(b for b in view["blocks"] if b.get("block_id") == B_STATUS)
+    assert [o["value"] for o in block["element"]["options"]] == list(CLIENT_STATUSES)
+    values = submitted_values(view)
+    assert values[B_STATUS]["value"]["selected_option"]["value"] == status
+    draft = read_submission(values, POLICY)
+    assert isinstance(draft, ConsentDraft) and draft.status == status
