@@ -197,7 +197,7 @@ def opening_spans(clinic: Clinic, at: datetime) -> Iterator[Span]:
     consecutive closed days, like ``next_open``.
     """
     at = _as_utc("at", at)
-    return (span for span in _spans(clinic, clinic.hours_on, at, _ONE_DAY) if span[1] > at)
+    return (span for span in _spans(clinic, _opening_hours(clinic), at, _ONE_DAY) if span[1] > at)
 
 
 def add_business_time(clinic: Clinic, start: datetime, amount: timedelta) -> datetime:

@@ -435,7 +435,7 @@ ANY_HOURS = {"operating_hours_only": False}
             policy(**ANY_HOURS), ny(2026, 3, 14, 12, 0), ny(2026, 3, 17, 0, 0),
             ny(2026, 3, 14, 12, 0),
             ["closed all day on Sat 14 Mar, so the clock started at Mon 16 Mar 00:00 EDT",
-             "any time"],
+             "do not limit call backs"],
             id="001: Saturday call, any hours -> clock from Monday 00:00, due at its end",
         ),
         pytest.param(
@@ -446,7 +446,7 @@ ANY_HOURS = {"operating_hours_only": False}
         ),
         pytest.param(
             policy(**ANY_HOURS), ny(2026, 3, 3, 20, 0), ny(2026, 3, 4, 20, 0),
-            ny(2026, 3, 3, 20, 0), ["they end Wed 04 Mar 20:00 EST", "any time"],
+            ny(2026, 3, 3, 20, 0), ["they end Wed 04 Mar 20:00 EST", "do not limit call backs"],
             id="001: weekday 20:00, any hours -> Wed 20:00",
         ),
         pytest.param(
@@ -536,7 +536,7 @@ ANY_HOURS = {"operating_hours_only": False}
         ),
         pytest.param(
             policy(turnaround_hours=None, **ANY_HOURS), ny(2026, 3, 7, 12, 0), None,
-            ny(2026, 3, 7, 12, 0), ["any time"], id="001: no rules",
+            ny(2026, 3, 7, 12, 0), ["do not limit call backs"], id="001: no rules",
         ),
     ],
 )

@@ -73,7 +73,7 @@ def test_appointments_name_clients_in_any_case(
     store: Store, policy: ClinicPolicy
 ) -> None:
     _import_clients(store, policy)
-    rows = read_appointments_csv("client,start\nc-1042,2026-11-24 14:00\n", policy)
+    rows = read_appointments_csv("client,start\nc-1042,2026-11-24 14:00\n", policy, NOW)
     with store.unit_of_work() as uow:
         report = import_appointments(uow, policy, rows, actor="cli:admin", source="a.csv",
                                      now=NOW)
