@@ -233,7 +233,7 @@ def _detail_blocks(guidance: Guidance, client: ClientRecord | None,
             for p in consent.third_parties
         )
         blocks.append(_section(f"*Third parties*\n{parties}"))
-    if client is not None and not guidance.potential_client:
+    if client is not None and client.status != "prospect":  # a closed file: why no coaching
         blocks.append(_section(_coaching_line(guidance, client, policy)))
     return blocks
 
