@@ -56,7 +56,7 @@ def test_appt_chase_noshow_buttons_and_details_modal(bot: Bot, clock) -> None:
     [chase] = dms(bot, "U0ANA")
     labels = [b["text"]["text"] for b in buttons(chase)]
     assert "Arrived" in labels and "No-show" in labels and "Details" in labels
-    assert "[first name]" in json.dumps(chase["blocks"])
+    assert "Hi, this is Ana." in json.dumps(chase["blocks"])  # 003: her first name only
     # someone else's client: the details are refused
     click(bot, "U0BEN", chase, "Details")
     refused = wait_for(lambda: bot.slack.views)
