@@ -107,13 +107,17 @@ def _noshow_on(bot: Bot, chase: dict) -> dict:
     return said[1]
 
 
+def _tuesday_and_wednesday(bot: Bot, clock, at: str) -> None:
+    add_client(bot.deps.store, maria(clock), clock)
+    for day in ("2026-11-24", "2026-11-25"):
+        bot.ask("U0ANA", f"appt C-1042 {day} {at}")
+
+
 def test_older_chase_pressed_last_completes_the_run_and_the_supervisor_is_asked_once(
     bot: Bot, clock
 ) -> None:
     """Issue 17 through Slack: this week's chase answered first, last week's second."""
-    add_client(bot.deps.store, maria(clock), clock)
-    bot.ask("U0ANA", "appt C-1042 2026-11-24 10:30")
-    bot.ask("U0ANA", "appt C-1042 2026-11-25 10:30")
+    _tuesday_and_wednesday(bot, clock, "10:30")
     clock.advance(timedelta(days=1, hours=1))  # Wednesday 11:00: both chases go out
     send_due(bot)
     chases = dms(bot, "U0ANA")
@@ -170,9 +174,7 @@ def test_the_note_takes_the_time_the_message_was_left(bot: Bot, clock) -> None:
 def test_arrived_after_a_no_show_withdraws_the_closure_warning_and_the_approver_is_told(
     bot: Bot, clock
 ) -> None:
-    add_client(bot.deps.store, maria(clock), clock)
-    bot.ask("U0ANA", "appt C-1042 2026-11-24 10:00")
-    bot.ask("U0ANA", "appt C-1042 2026-11-25 10:00")
+    _tuesday_and_wednesday(bot, clock, "10:00")
     clock.advance(timedelta(minutes=30))
     assert "the first in a row" in bot.ask("U0ANA", "noshow C-1042")["text"]
     clock.advance(timedelta(days=1))  # Wednesday 10:30

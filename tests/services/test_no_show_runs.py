@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 from itertools import permutations
 
 import pytest
-from sqlmodel import select
 
 from bot.clock import ManualClock
 from bot.policy.clinic import ClinicPolicy
@@ -316,16 +315,11 @@ def test_a_correction_that_breaks_the_run_withdraws_the_request(
     assert "Withdrawn" in told.everything and "Don't warn the client" in told.everything
     assert to_supervisor(sent) == []  # nothing new to decide
 
-    late = click(store, policy, request_id(request, approval), "U0JAMIE", APPROVE,
-                 NOON + timedelta(minutes=10))
+    assert f"Approval needed: Closure warning for {code}" in request.rendered.text
+    late = click(store, policy, approval.id, "U0JAMIE", APPROVE, NOON + timedelta(minutes=10))
     assert late.outcome is Decision.ALREADY_DECIDED
     assert "was withdrawn" in late.reply and "nothing to decide" in late.reply
     assert closure_requests(store, code)[0].status == "withdrawn"
-
-
-def request_id(request: Sent, approval: Approval) -> uuid.UUID:
-    assert approval.details["client_code"] in request.everything
-    return approval.id
 
 
 def test_the_client_coming_back_withdraws_the_pending_request(
@@ -375,29 +369,31 @@ def test_a_long_run_behind_a_later_arrival_asks_nothing_and_says_why(
     assert closure_requests(store, code) == []
 
 
-def test_a_decided_run_is_not_asked_about_again(store: Store, policy: ClinicPolicy) -> None:
-    code = new_client(store, "C-1042")
-    ids = book(store, policy, code)
+def decided_run(store: Store, policy: ClinicPolicy, code: str, starts: tuple[datetime, ...],
+                decision: str, at: datetime = NOON) -> tuple[list[uuid.UUID], uuid.UUID]:
+    """Two no-shows on the first two ``starts``, their request decided at ``at``."""
+    ids = book(store, policy, new_client(store, code), starts)
     no_show(store, policy, ids[0])
     asked = no_show(store, policy, ids[1]).closure_request
     assert asked is not None and asked.approval_id is not None
-    click(store, policy, asked.approval_id, "U0JAMIE", service.DENY, NOON, reason="not yet")
+    click(store, policy, asked.approval_id, "U0JAMIE", decision, at,
+          reason="not yet" if decision == service.DENY else None)
+    return ids, asked.approval_id
+
+
+def test_a_decided_run_is_not_asked_about_again(store: Store, policy: ClinicPolicy) -> None:
+    ids, _ = decided_run(store, policy, "C-1042", TUESDAYS, service.DENY)
     third = no_show(store, policy, ids[2])
     assert third.consecutive == 3 and third.closure_request is not None
     assert third.closure_request.outcome is Outcome.ALREADY_DECIDED
     assert "already decided: denied by <@U0JAMIE>" in third.closure_request.reply
-    assert len(closure_requests(store, code)) == 1
+    assert len(closure_requests(store, "C-1042")) == 1
 
 
 def test_correcting_a_no_show_an_approved_warning_counted(
     store: Store, policy: ClinicPolicy
 ) -> None:
-    code = new_client(store, "C-1042")
-    ids = book(store, policy, code, TUESDAYS[1:])
-    no_show(store, policy, ids[0])
-    asked = no_show(store, policy, ids[1]).closure_request
-    assert asked is not None and asked.approval_id is not None
-    click(store, policy, asked.approval_id, "U0JAMIE", APPROVE, NOON)
+    ids, approval_id = decided_run(store, policy, "C-1042", TUESDAYS[1:], APPROVE)
     drain(store, policy, NOON)
     result = arrived(store, policy, ids[0], now=NOON + timedelta(hours=1))
     assert result.closure_request is not None
@@ -406,32 +402,18 @@ def test_correcting_a_no_show_an_approved_warning_counted(
     # the reminder to close the file is dropped at the deadline (Friday 5:00 PM)
     assert drain(store, policy, datetime(2026, 11, 27, 22, 1, tzinfo=UTC)) == []
     with store.unit_of_work() as uow:
-        [row] = uow.outbox.for_subject(service.SUBJECT, asked.approval_id,
+        [row] = uow.outbox.for_subject(service.SUBJECT, approval_id,
                                        kinds=[service.CLOSURE_DEADLINE])
         assert row.status == "cancelled" and "corrected to arrived" in (row.last_error or "")
-    assert len(closure_requests(store, code)) == 1
+    assert len(closure_requests(store, "C-1042")) == 1
 
 
-def test_the_note_says_the_confirm_by_date_of_an_approved_warning(
+def test_the_note_says_the_confirm_by_date_of_an_approved_warning_until_it_passes(
     store: Store, policy: ClinicPolicy
 ) -> None:
-    code = new_client(store, "C-1042")
-    ids = book(store, policy, code)
-    no_show(store, policy, ids[0])
-    asked = no_show(store, policy, ids[1]).closure_request
-    assert asked is not None and asked.approval_id is not None
-    click(store, policy, asked.approval_id, "U0JAMIE", APPROVE, NOON - WEEK)
-    note = no_show(store, policy, ids[2]).note
-    assert "by Friday, November 20 at 5:00 PM" not in note  # that deadline has passed
-    with store.unit_of_work() as uow:
-        found = uow.session.exec(select(Approval)).one()
-        assert found.status == "approved"
-    fresh = new_client(store, "C-2000")
-    later = book(store, policy, fresh)
-    no_show(store, policy, later[0])
-    asked = no_show(store, policy, later[1]).closure_request
-    assert asked is not None and asked.approval_id is not None
-    click(store, policy, asked.approval_id, "U0JAMIE", APPROVE, NOON)
-    note = no_show(store, policy, later[2], now=NOON + timedelta(minutes=1)).note
+    ids, _ = decided_run(store, policy, "C-1042", TUESDAYS, APPROVE)  # deadline Fri Nov 27
+    note = no_show(store, policy, ids[2], now=NOON + timedelta(minutes=1)).note
     assert "confirm their next appointment by Friday, November 27 at 5:00 PM" in note
     assert "Next appointment: none booked." in note
+    after = no_show(store, policy, ids[2], now=datetime(2026, 11, 28, tzinfo=UTC)).note
+    assert "Closure warning approved" not in after
