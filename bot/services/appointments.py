@@ -182,7 +182,7 @@ def mark_arrived(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str, now: date
     closure = recheck_closure_warning(
         uow, policy, client_code=client.code, actor=actor,
         no_show_dates=[m.start for m in run],
-        appointment_ids=[uuid.UUID(str(m.appointment)) for m in run],
+        appointment_ids=_ids(run),
         because=withdrawal_cause(client.code, day, actor, corrected=corrected),
         corrected=appointment.id if corrected else None, now=now,
     )
@@ -231,11 +231,12 @@ def record_no_show(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str, now: da
                 uow, policy, client_code=client.code,
                 clinician=appointment.clinician or client.clinician, requested_by=actor,
                 no_show_dates=[m.start for m in run],
-                appointment_ids=[uuid.UUID(str(m.appointment)) for m in run], now=now,
+                appointment_ids=_ids(run), now=now,
             )
     guidance = check_contact(record, policy, now)
     script = _voicemail_script(policy, record, guidance, appointment, now)
-    note = _filled_note(uow, policy, actor, record, appointment, called_at=now, reported=False,
+    note = _filled_note(uow, policy, actor, record, appointment,
+                        called_at=appointment.marked_at or now, reported=False,
                         voicemail_left=script is not None, now=now)
     came_back = None
     if closure_warning_due(run, policy.no_show.closure_warning_after):
@@ -366,6 +367,10 @@ def _marks(uow: UnitOfWork, client: Client) -> list[Mark]:
     ``bot.policy.no_show``)."""
     return [Mark(a.id, a.start_at, a.status == NO_SHOW)
             for a in uow.appointments.with_status(client.id, (ARRIVED, NO_SHOW))]
+
+
+def _ids(run: tuple[Mark, ...]) -> list[uuid.UUID]:
+    return [uuid.UUID(str(m.appointment)) for m in run]
 
 
 def _arrival_after(marks: list[Mark], run: tuple[Mark, ...]) -> datetime | None:

@@ -168,6 +168,7 @@ def test_no_show_counts_consecutive_and_asks_for_a_closure_warning_at_the_thresh
     # recording it again changes nothing and asks nothing
     again = noshow(store, nxt + timedelta(minutes=30))
     assert again.already and again.consecutive == 2 and again.closure_request is None
+    assert "11:25 AM (the time the no-show was recorded)" in again.note  # not the second look
     with store.unit_of_work() as uow:
         assert len(uow.session.exec(select(Approval)).all()) == 1
         actions = [e.action for e in uow.session.exec(select(AuditEvent))]
