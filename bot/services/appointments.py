@@ -469,11 +469,14 @@ def render_chase(uow: UnitOfWork, policy: ClinicPolicy, row: OutboxMessage,
     guidance = check_contact(record, policy, now)
     script = _voicemail_script(policy, record, guidance, appointment, now)
     start_local = appointment.start_at.astimezone(policy.clinic.timezone)
+    clock = (f"{start_local.hour % 12 or 12}:{start_local.minute:02d} "
+             f"{'AM' if start_local.hour < 12 else 'PM'}")
+    same_day = start_local.date() == now.astimezone(policy.clinic.timezone).date()
     message = no_show_chase(ChaseFacts(
         appointment_id=str(appointment.id),
         client_code=client.code,
-        start_text=f"{start_local.hour % 12 or 12}:{start_local.minute:02d} "
-                   f"{'AM' if start_local.hour < 12 else 'PM'}",
+        # a chase delivered on a later day (caught up, or after an outage) says which day
+        start_text=clock if same_day else clinic_time_text(policy, appointment.start_at),
         minutes_since_start=max(0, int((now - appointment.start_at).total_seconds() // 60)),
         verdict=guidance.verdict.value,
         verdict_reason=verdict_reason(guidance, policy),

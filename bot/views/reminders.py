@@ -70,7 +70,7 @@ class ChaseFacts:
 
     appointment_id: str
     client_code: str
-    start_text: str  # "10:00 AM", clinic time
+    start_text: str  # "10:00 AM" today, else "Tuesday, November 17 at 10:00 AM" (clinic time)
     minutes_since_start: int
     verdict: str  # the consent verdict now: "OK to call", "Not now", …
     verdict_reason: str  # a reason safe for anyone (never a number or a do-not-call reason)
@@ -78,10 +78,18 @@ class ChaseFacts:
     note: str  # the note's outline: the appointment filled in, the call time left to fill
 
 
+def _ago(minutes: int) -> str:
+    """ "20 minutes ago", "3 hours ago", "7 days ago" (whole units, rounded down)."""
+    for size, unit in ((24 * 60, "day"), (60, "hour")):
+        if minutes >= 2 * size:
+            return f"{minutes // size} {unit}s ago"
+    return f"{minutes} minute{'' if minutes == 1 else 's'} ago"
+
+
 def no_show_chase(facts: ChaseFacts) -> Message:
     text = (
         f"No-show check: {facts.client_code} has not been marked arrived for "
-        f"{facts.start_text} (it started {facts.minutes_since_start} minutes ago)."
+        f"{facts.start_text} (it started {_ago(facts.minutes_since_start)})."
     )
     if facts.voicemail_script is not None:
         voicemail = f"*Voicemail script* (first name only):\n>{facts.voicemail_script}"
@@ -93,7 +101,7 @@ def no_show_chase(facts: ChaseFacts) -> Message:
     blocks = [
         _section(f":alarm_clock: *{facts.client_code}* has not been marked arrived for the "
                  f"{facts.start_text} appointment (it started "
-                 f"{facts.minutes_since_start} minutes ago)."),
+                 f"{_ago(facts.minutes_since_start)})."),
         _section(f"*{facts.verdict}* — {facts.verdict_reason}"),
         _section(voicemail),
         _section(f"*Documentation note* (press *No-show* once you have called, and it comes "

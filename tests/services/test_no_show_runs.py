@@ -158,6 +158,9 @@ def test_chases_delivered_in_either_order(store: Store, policy: ClinicPolicy,
     book(store, policy, code, TUESDAYS[1:])
     chases = [s for s in drain(store, policy, NOON) if s.kind == CHASE_KIND]
     assert len(chases) == 2  # both chases reached Ana (last week's, late)
+    texts = sorted(c.rendered.text for c in chases)
+    assert "for 11:00 AM (it started 60 minutes ago)" in texts[0]  # today's
+    assert "for Tuesday, November 17 at 11:00 AM (it started 7 days ago)" in texts[1]
     with store.unit_of_work() as uow:
         rows = [uow.outbox.get(s.row_id) for s in chases]
         chased = [uuid.UUID(r.payload["appointment_id"]) for r in rows if r]

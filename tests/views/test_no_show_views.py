@@ -12,8 +12,10 @@ import pytest
 from bot.views import approvals as views
 from bot.views import ids
 from bot.views.reminders import (
+    ChaseFacts,
     NoShowFacts,
     arrived_reply,
+    no_show_chase,
     noshow_reply,
     note_shown_view,
     note_time_modal,
@@ -118,3 +120,17 @@ def test_closure_note_asks_to_confirm_the_next_appointment() -> None:
                               datetime(2026, 12, 4, 22, tzinfo=UTC))
     assert "confirm their next appointment by Friday, December 4 at 5:00 PM" in note
     assert "start treatment again at any time" in note
+
+
+@pytest.mark.parametrize(("minutes", "said"), [(1, "1 minute ago"), (20, "20 minutes ago"),
+                                               (119, "119 minutes ago"), (180, "3 hours ago"),
+                                               (7 * 24 * 60 + 5, "7 days ago")])
+def test_the_chase_says_how_long_ago_the_appointment_started(minutes: int, said: str) -> None:
+    chase = no_show_chase(ChaseFacts(
+        appointment_id=FACTS.appointment_id, client_code="C-1042",
+        start_text="Tuesday, November 17 at 11:00 AM", minutes_since_start=minutes,
+        verdict="OK to call", verdict_reason="", voicemail_script=None,
+        note="Called the client at [time of your call]"))
+    assert_valid_message(chase)
+    assert f"(it started {said})" in chase["text"]
+    assert "press *No-show* once you have called" in json.dumps(chase)
