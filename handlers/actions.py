@@ -25,6 +25,7 @@ from handlers.reminders import (
     arrived_clicked,
     details_clicked,
     noshow_clicked,
+    note_time_clicked,
     returned_clicked,
 )
 from handlers.runins import runin_asked, show_runin
@@ -66,6 +67,7 @@ ACTION_HANDLERS: dict[str, ActionHandler] = {
     ids.CALLBACK_RETURNED: returned_clicked,
     ids.CHASE_ARRIVED: arrived_clicked,
     ids.CHASE_NO_SHOW: noshow_clicked,
+    ids.CHASE_NOTE_TIME: note_time_clicked,
     ids.REMINDER_DETAILS: details_clicked,
     ids.RUNIN_VIEW: show_runin,
     ids.RUNIN_DONE: runin_asked,

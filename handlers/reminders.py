@@ -21,8 +21,10 @@ from bot.services import appointments, callbacks
 from bot.services.appointments import AppointmentRefused
 from bot.services.approvals import Outcome
 from bot.services.callbacks import CallbackRefused
+from bot.views.approvals import dates_text
 from bot.views.errors import refusal
 from bot.views.reminders import (
+    NoShowFacts,
     appt_reply,
     arrived_reply,
     callback_closed,
@@ -30,6 +32,10 @@ from bot.views.reminders import (
     details_refused_modal,
     missed_reply,
     noshow_reply,
+    note_shown_view,
+    note_time_errors,
+    note_time_modal,
+    note_time_values,
     parse_details_value,
     reminder_details_modal,
     returned_reply,
@@ -38,6 +44,7 @@ from bot.views.reminders import (
 if TYPE_CHECKING:
     from handlers.actions import ActionContext
     from handlers.commands import CommandContext
+    from handlers.views import ViewContext
 
 log = logging.getLogger("contact_check.reminders")
 Refused = (CallbackRefused, AppointmentRefused)
@@ -141,8 +148,12 @@ def _arrived(deps: Deps, user_id: str, *, code: str | None = None,
                                            appointment_id=appointment_id, now=deps.clock.now())
         uow.commit()
     start = clinic_time_text(deps.policy, result.start_at)
+    closure = result.closure_request
+    if closure is not None:
+        log.info("closure-warning request after an arrival: %s", closure.outcome.value)
     reply = arrived_reply(client_code=result.client_code, start_text=start,
-                          already=result.already, corrected=result.corrected_no_show)
+                          already=result.already, corrected=result.corrected_no_show,
+                          closure_text=closure.reply if closure is not None else None)
     return reply, chase_closed(result.client_code, start, "arrived")
 
 
@@ -152,7 +163,8 @@ def _noshow(deps: Deps, user_id: str, *, code: str | None = None,
         result = appointments.record_no_show(uow, deps.policy, actor=user_id, code=code,
                                              appointment_id=appointment_id, now=deps.clock.now())
         uow.commit()
-    start = clinic_time_text(deps.policy, result.start_at)
+    policy = deps.policy
+    start = clinic_time_text(policy, result.start_at)
     closure = None
     if result.closure_request is not None:
         request = result.closure_request
@@ -161,10 +173,23 @@ def _noshow(deps: Deps, user_id: str, *, code: str | None = None,
         if request.outcome is Outcome.REFUSED:
             log.warning("closure-warning request refused for appointment %s",
                         result.appointment_id)
-    reply = noshow_reply(client_code=result.client_code, start_text=start,
-                         consecutive=result.consecutive, already=result.already,
-                         voicemail_script=result.voicemail_script, note=result.note,
-                         closure_text=closure)
+    tz = policy.clinic.timezone
+    others = [t.astimezone(tz).date() for t in result.run_starts if t != result.start_at]
+    replaced = result.replaced_arrival
+    replaced_text = None
+    if replaced is not None:
+        by = f" by <@{replaced.marked_by}>" if replaced.marked_by else ""
+        at = f" on {clinic_time_text(policy, replaced.marked_at)}" if replaced.marked_at else ""
+        replaced_text = f"{by}{at}".strip() or "earlier"
+    reply = noshow_reply(NoShowFacts(
+        appointment_id=str(result.appointment_id), client_code=result.client_code,
+        start_text=start, consecutive=result.consecutive,
+        others_text=dates_text(others) if others else None, already=result.already,
+        voicemail_script=result.voicemail_script, note=result.note, closure_text=closure,
+        replaced_text=replaced_text,
+        came_back_text=dates_text([result.came_back.astimezone(tz).date()])
+        if result.came_back else None,
+    ))
     return reply, chase_closed(result.client_code, start, "no-show recorded")
 
 
@@ -215,6 +240,50 @@ def _chase_clicked(ctx: ActionContext, use_case: ChaseUseCase) -> None:
         return
     ctx.respond(replace_original=True, **closed)
     ctx.reply(reply)
+
+
+def note_time_clicked(ctx: ActionContext) -> None:
+    """"Left the message at another time" on a no-show reply: ask when, in a modal."""
+    ctx.ack()
+    appointment_id = ctx.value_uuid()
+    if appointment_id is None:
+        return
+    deps = ctx.deps
+    now = deps.clock.now()
+    with deps.store.unit_of_work(read_only=True) as uow:
+        found = appointments.find_appointment(uow, appointment_id)
+    if found is None:
+        ctx.reply(refusal("That appointment is no longer on file."))
+        return
+    code, start_at = found
+    local = now.astimezone(deps.policy.clinic.timezone)
+    ctx.client.views_open(trigger_id=ctx.body.get("trigger_id", ""), view=note_time_modal(
+        appointment_id=str(appointment_id), client_code=code,
+        start_text=clinic_time_text(deps.policy, start_at),
+        day=f"{local:%Y-%m-%d}", at=f"{local:%H:%M}"))
+
+
+def handle_note_time_submission(ctx: ViewContext) -> None:
+    """The modal's day and time: the note comes back filled in with them, or what to fix."""
+    raw_id, day, at = note_time_values(ctx.view)
+    try:
+        appointment_id = uuid.UUID(raw_id or "")
+    except ValueError:
+        ctx.ack(response_action="errors", errors=note_time_errors(
+            "This form lost track of its appointment. Close it and press the button again."))
+        return
+    deps = ctx.deps
+    try:
+        with deps.store.unit_of_work() as uow:
+            result = appointments.note_with_call_time(uow, deps.policy, actor=ctx.user_id,
+                                                      appointment_id=appointment_id, day=day,
+                                                      at=at, now=deps.clock.now())
+            uow.commit()
+    except AppointmentRefused as refused:
+        ctx.ack(response_action="errors", errors=note_time_errors(str(refused)))
+        return
+    ctx.ack(response_action="update",
+            view=note_shown_view(client_code=result.client_code, note=result.note))
 
 
 def details_clicked(ctx: ActionContext) -> None:

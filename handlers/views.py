@@ -19,6 +19,7 @@ from bot.deps import Deps
 from bot.views import ids
 from handlers.approvals import handle_deny_submission
 from handlers.consent import handle_consent_submission
+from handlers.reminders import handle_note_time_submission
 from handlers.runins import handle_runin_submission
 
 
@@ -44,6 +45,7 @@ VIEW_HANDLERS: dict[str, ViewHandler] = {
     ids.APPROVAL_DENY_MODAL: handle_deny_submission,
     ids.RUNIN_MODAL: handle_runin_submission,
     ids.CONSENT_MODAL: handle_consent_submission,
+    ids.NOTE_TIME_MODAL: handle_note_time_submission,
 }
 
 

@@ -103,6 +103,7 @@ class NoShowPolicy:
     wait_minutes: int = 20
     closure_warning_after: int = 2
     confirm_by: ConfirmBy = ConfirmBy(weekday=4, at=time(17, 0))
+    late_fee: bool = True  # a missed session is charged: said in the voicemail, written in the note
 
 
 @dataclass(frozen=True)

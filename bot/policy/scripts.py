@@ -92,24 +92,31 @@ _BUILT_IN: dict[str, _Script] = {
         "talk? Are you somewhere you can speak privately?",
         spoken=True,
     ),
+    # 003: the clinician's first name only; the time of the missed session; the late fee (a
+    # missed session is charged, so the next visit means paying for two) where the clinic
+    # charges one; an invitation to raise concerns; the clinic's name only with consent.
     "no_show_voicemail": _Script(
-        "Hi {client_first_name}, this is {clinician_first_name}{from_clinic}. I'm calling "
-        "because we were scheduled to meet at {appointment_time} today. Please call me at "
-        "{callback_number}. As a reminder, under the attendance policy you agreed to, a "
-        "session missed without notice may be charged a late fee.",
+        "Hi, this is {clinician_first_name}{from_clinic}. We were due to meet at "
+        "{appointment_time} {appointment_day}, and I hadn't heard from you.{late_fee} Please "
+        "call me at {callback_number} to confirm your next appointment; if anything about this "
+        "concerns you, I'd like to hear it.",
         spoken=True,
     ),
+    # 003: what happened, the message left and when, the late fee, the next appointment, and the
+    # confirm-by date of an approved closure warning.
     "no_show_note": _Script(
-        "No-show: the client did not arrive for the appointment on {appointment_time} and had "
-        "not cancelled. Called the client at {called_at}; {call_outcome}.",
+        "Client {client} did not come to the appointment on {appointment_time} and had not "
+        "cancelled. Called the client at {called_at}; {call_outcome}.{late_fee} Next "
+        "appointment: {next_appointment}.{confirm_by}",
         spoken=False,
     ),
+    # 003: confirm the next appointment by the deadline, or the file is closed; treatment can be
+    # started again at any time.
     "closure_warning": _Script(
-        "Hi {client_first_name}, this is {clinician_first_name}{from_clinic}. We've missed you "
-        "at your last appointments, and I'd like to keep your regular time for you. Please call "
-        "me at {callback_number} by {deadline} to let me know whether you'd like to continue. "
-        "If I don't hear from you by then, I'll close your file; you're always welcome to get "
-        "in touch again later.",
+        "Hi {client_first_name}, this is {clinician_first_name}{from_clinic}. Please call me "
+        "at {callback_number} by {deadline} to confirm your next appointment. If I haven't "
+        "heard from you by then, I'll take it that you don't wish to continue for now, and I'll "
+        "close your file. You can start treatment again at any time: just get in touch.",
         spoken=True,
     ),
 }
@@ -210,40 +217,99 @@ def good_time(
 def no_show_voicemail(
     policy: ClinicPolicy,
     *,
-    client_first_name: str | None,
     clinician_first_name: str,
     callback_number: str,
     clinic_name_ok: bool,
     appointment_start: datetime,
+    now: datetime,
 ) -> str:
-    """The message for a client who has not arrived, with the late-fee line of the protocol."""
+    """The message for a client who did not come: the clinician's first name, never the client's.
+
+    ``{appointment_day}`` is "today", or the day ("on Tuesday, November 24") when the call is made
+    on a later day; ``{late_fee}`` is the late-fee sentence, empty when ``no_show.late_fee`` is
+    false.
+    """
+    start = _local(policy, appointment_start)
+    same_day = start.date() == _local(policy, now).date()
     return _render(
         "no_show_voicemail",
         policy,
-        client_first_name=_first_name(client_first_name),
         clinician_first_name=clinician_first_name,
         callback_number=callback_number,
         from_clinic=_from_clinic(policy, clinic_name_ok),
-        appointment_time=_clock_text(_local(policy, appointment_start)),
+        appointment_time=_clock_text(start),
+        appointment_day="today" if same_day else f"on {_day_text(start)}",
+        late_fee=(
+            " The session was missed without notice, so it will be charged: at your next visit "
+            "you would be paying for two sessions, and I'd rather you heard that from me now."
+            if policy.no_show.late_fee
+            else ""
+        ),
     )
+
+
+CALL_TIME_PROMPT = "[time of your call]"
 
 
 def no_show_note(
-    policy: ClinicPolicy, *, appointment_start: datetime, called_at: datetime, voicemail_left: bool
+    policy: ClinicPolicy,
+    *,
+    client: str,
+    appointment_start: datetime,
+    called_at: datetime | None,
+    reported: bool,
+    voicemail_left: bool,
+    next_appointment: datetime | None,
+    confirm_by: datetime | None = None,
 ) -> str:
-    """The documentation note: the appointment's date and time and when the client was called.
+    """The documentation note of a no-show.
 
-    The time of the call carries its date too when it falls on another day than the appointment.
+    ``client``: the client's code, or "first name (code)" for the treating team's eyes only.
+    ``called_at``: when the message was left; None leaves a ``[time of your call]`` prompt (a
+    note shown before the clinician has reported the call is never pre-dated). ``reported``: the
+    clinician gave that time; otherwise it is the moment the no-show was recorded, and the note
+    says so. The time carries its date when it falls on another day than the appointment.
+    ``next_appointment``: None reads "none booked". ``confirm_by``: the deadline of an approved
+    closure warning, when there is one.
     """
-    start, call = _local(policy, appointment_start), _local(policy, called_at)
-    called_text = _clock_text(call) if call.date() == start.date() else _date_time_text(call)
+    start = _local(policy, appointment_start)
+    late_fee = ""
+    if policy.no_show.late_fee:
+        late_fee = (" Late fee charged for the missed session; the message said so."
+                    if voicemail_left else " Late fee charged for the missed session.")
     return _render(
         "no_show_note",
         policy,
+        client=client,
         appointment_time=_date_time_text(start, with_year=True),
-        called_at=called_text,
-        call_outcome="left the no-show voicemail" if voicemail_left else "no voicemail was left",
+        called_at=_call_time_text(policy, start, called_at, reported),
+        call_outcome=(
+            "left a message asking them to call back and confirm their next appointment"
+            if voicemail_left
+            else "no message was left (no voicemail on the number to use)"
+        ),
+        late_fee=late_fee,
+        next_appointment=(
+            _date_time_text(_local(policy, next_appointment), with_year=True)
+            if next_appointment is not None
+            else "none booked"
+        ),
+        confirm_by=(
+            f" Closure warning approved: the client is to confirm their next appointment by "
+            f"{clinic_time_text(policy, confirm_by)}, or the file will be closed."
+            if confirm_by is not None
+            else ""
+        ),
     )
+
+
+def _call_time_text(policy: ClinicPolicy, start: datetime, called_at: datetime | None,
+                    reported: bool) -> str:
+    if called_at is None:
+        return CALL_TIME_PROMPT
+    call = _local(policy, called_at)
+    text = _clock_text(call) if call.date() == start.date() else _date_time_text(call)
+    return text if reported else f"{text} (the time the no-show was recorded)"
 
 
 def closure_warning(
@@ -415,7 +481,10 @@ def _clock_text(local: datetime | time) -> str:
     return f"{hour}:{local.minute:02d} {'AM' if local.hour < 12 else 'PM'}"
 
 
+def _day_text(local: datetime) -> str:
+    return f"{_WEEKDAYS[local.weekday()]}, {_MONTHS[local.month - 1]} {local.day}"
+
+
 def _date_time_text(local: datetime, with_year: bool = False) -> str:
-    day = f"{_WEEKDAYS[local.weekday()]}, {_MONTHS[local.month - 1]} {local.day}"
     year = f", {local.year}" if with_year else ""
-    return f"{day}{year} at {_clock_text(local)}"
+    return f"{_day_text(local)}{year} at {_clock_text(local)}"

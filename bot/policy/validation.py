@@ -705,6 +705,7 @@ _SECTIONS: Mapping[str, Parser[Any]] = {
             "wait_minutes": _whole_number(1),
             "closure_warning_after": _whole_number(1),
             "confirm_by": _confirm_by,
+            "late_fee": _flag,
         },
         NoShowPolicy,
     ),

@@ -1,29 +1,43 @@
-"""Appointments and the no-show chase: record, arrived, no-show with its consecutive count.
+"""Appointments and the no-show chase: record, arrived, no-show with its run of no-shows.
 
 Recording an appointment queues the chase (an outbox row, priority 1) for ``wait_minutes`` after
 its start, in the same unit of work. ``arrived`` cancels it; at send time the chase is re-checked
 (still not marked, client still consents to calls) and carries the voicemail script for the
-client's consent of that moment, the late-fee line, the documentation note and ``Arrived`` /
-``No-show`` buttons. A no-show is recorded with how many appointments in a row the client has
-missed; reaching ``closure_warning_after`` asks for a closure warning (``bot.services.approvals``).
+client's consent of that moment, the outline of the documentation note (never pre-dated: the call
+time is left to fill) and ``Arrived`` / ``No-show`` buttons.
+
+The run of no-shows is a property of the client's appointments in time order
+(``bot.policy.no_show``), not of the order the marks arrive in: every mark (button, ``noshow`` /
+``arrived``, a correction) re-reads the client's marked appointments under a lock on the client,
+so two marks racing on two connections are counted one after the other. When the client's
+current run reaches ``closure_warning_after``, the closure-warning request for that run is made
+or given the run's new facts (``bot.services.approvals``); an arrival that leaves no run long
+enough withdraws it.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlmodel import col, select
 
 from bot.policy.access import card_access, details_access
 from bot.policy.clinic import ClinicPolicy
-from bot.policy.consent import Guidance, Verdict, calls_refused, check_contact
+from bot.policy.consent import Guidance, Verdict, calls_refused, check_contact, wall_clock_instant
 from bot.policy.dates import date_range_problem
 from bot.policy.model import CLIENT_CODE_RULE, ClientRecord, is_client_code
+from bot.policy.no_show import Mark, closure_warning_due, latest_run, run_of
 from bot.policy.scripts import clinic_time_text, no_show_note, no_show_voicemail
-from bot.services.approvals import RequestResult, request_closure_warning
+from bot.services.approvals import (
+    RequestResult,
+    closure_deadline_in_force,
+    recheck_closure_warning,
+    request_closure_warning,
+)
 from bot.services.deliveries import CHASE_PRIORITY, Delivery, Rendered, register
+from bot.views.approvals import withdrawal_cause
 from bot.views.card import callback_number
 from bot.views.reminders import (
     ChaseFacts,
@@ -64,6 +78,16 @@ class ArrivedResult:
     start_at: datetime
     already: bool  # it was already marked arrived
     corrected_no_show: bool = False  # it had been recorded as a no-show
+    # what became of a closure-warning request (withdrawn, given new facts), when anything did
+    closure_request: RequestResult | None = None
+
+
+@dataclass(frozen=True)
+class Replaced:
+    """The arrival a no-show replaced: who had marked it and when."""
+
+    marked_by: str | None
+    marked_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -71,12 +95,27 @@ class NoShowResult:
     appointment_id: uuid.UUID
     client_code: str
     start_at: datetime
-    consecutive: int  # no-shows in a row, this one included
+    consecutive: int  # no-shows in a row, this one included, in appointment order
+    run_starts: tuple[datetime, ...]  # the run's appointments in time order, this one included
     guidance: Guidance
     voicemail_script: str | None  # None: no voicemail may be left
-    note: str
+    note: str  # filled in: the call time is the moment of recording, labelled as such
     already: bool  # it was already recorded: nothing changed
     closure_request: RequestResult | None = None
+    replaced_arrival: Replaced | None = None  # it had been marked arrived
+    # the run is long enough for a closure warning, but the client came to this appointment
+    # after it, so none is asked for
+    came_back: datetime | None = None
+
+
+@dataclass(frozen=True)
+class NoteResult:
+    """The documentation note with the call time the clinician reported."""
+
+    appointment_id: uuid.UUID
+    client_code: str
+    start_at: datetime
+    note: str
 
 
 # --- recording ------------------------------------------------------------------------------------
@@ -128,9 +167,15 @@ def schedule_chase(uow: UnitOfWork, policy: ClinicPolicy, appointment: Appointme
 def mark_arrived(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str, now: datetime,
                  code: str | None = None, appointment_id: uuid.UUID | None = None
                  ) -> ArrivedResult:
-    """``arrived CODE`` or the button: the client came; the chase is cancelled. Idempotent."""
+    """``arrived CODE`` or the button: the client came; the chase is cancelled. Idempotent.
+
+    An arrival ends the client's run of no-shows (a corrected no-show leaves it in two), so a
+    pending closure-warning request is re-checked: it keeps the run that is left while that is
+    long enough, and is withdrawn otherwise.
+    """
     appointment, client = _appointment(uow, code, appointment_id, now)
     _authorise(policy, actor, client, front_desk_ok=True)
+    _lock(uow, client, appointment)
     if appointment.status == ARRIVED:
         return ArrivedResult(appointment.id, client.code, appointment.start_at, already=True)
     corrected = appointment.status == NO_SHOW
@@ -140,16 +185,28 @@ def mark_arrived(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str, now: date
     uow.audit.append(actor, "appointment.arrived", client.code,
                      {"appointment_id": str(appointment.id), "corrected_no_show": corrected},
                      at=now)
+    run = latest_run(_marks(uow, client))
+    day = appointment.start_at.astimezone(policy.clinic.timezone).date()
+    closure = recheck_closure_warning(
+        uow, policy, client_code=client.code, actor=actor,
+        no_show_dates=[m.start for m in run],
+        appointment_ids=_ids(run),
+        because=withdrawal_cause(client.code, day, actor, corrected=corrected),
+        corrected=appointment.id if corrected else None, now=now,
+    )
     return ArrivedResult(appointment.id, client.code, appointment.start_at, already=False,
-                         corrected_no_show=corrected)
+                         corrected_no_show=corrected, closure_request=closure)
 
 
 def record_no_show(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str, now: datetime,
                    code: str | None = None, appointment_id: uuid.UUID | None = None
                    ) -> NoShowResult:
-    """``noshow CODE`` or the button: record the no-show, count the run, maybe ask for a warning.
+    """``noshow CODE`` or the button: record the no-show, count its run, maybe ask for a warning.
 
-    Recording it again changes nothing and asks for nothing.
+    The run is counted in appointment order whatever order the marks come in; when this mark
+    brings the client's current run to ``closure_warning_after`` or beyond, the run's one
+    closure-warning request is made or given the new facts. A no-show replacing an arrival says
+    so. Recording it again changes nothing and asks for nothing.
     """
     appointment, client = _appointment(uow, code, appointment_id, now)
     _authorise(policy, actor, client, front_desk_ok=True)
@@ -159,32 +216,79 @@ def record_no_show(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str, now: da
             f"{clinic_time_text(policy, appointment.start_at)}); a no-show can be recorded once "
             "it has."
         )
+    _lock(uow, client, appointment)
     record = uow.clients.get(client.code)
     assert record is not None
     already = appointment.status == NO_SHOW
-    request = None
+    replaced = (Replaced(appointment.marked_by, appointment.marked_at)
+                if appointment.status == ARRIVED else None)
     if not already:
         _mark(uow, appointment, NO_SHOW, actor, now)
         uow.outbox.cancel(SUBJECT_KIND, appointment.id, kinds=[CHASE_KIND],
                           reason=f"no-show recorded by {actor}")
-    run = _no_show_run(uow, client, appointment)
+    marks = _marks(uow, client)
+    run = run_of(marks, appointment.id)
+    request = None
     if not already:
         uow.audit.append(actor, "appointment.no_show", client.code,
-                         {"appointment_id": str(appointment.id), "consecutive": len(run)}, at=now)
-        if len(run) >= policy.no_show.closure_warning_after:
+                         {"appointment_id": str(appointment.id), "consecutive": len(run),
+                          "replaced_arrival": replaced is not None}, at=now)
+        due = closure_warning_due(run, policy.no_show.closure_warning_after)
+        if due and run == latest_run(marks):
             request = request_closure_warning(
                 uow, policy, client_code=client.code,
                 clinician=appointment.clinician or client.clinician, requested_by=actor,
-                no_show_dates=tuple(a.start_at for a in reversed(run)), now=now,
+                no_show_dates=[m.start for m in run],
+                appointment_ids=_ids(run), now=now,
             )
     guidance = check_contact(record, policy, now)
-    details = card_access(policy, actor, record).details
-    script = _voicemail_script(policy, record, guidance, appointment,
-                               first_name=record.preferred_name if details else None)
-    note = no_show_note(policy, appointment_start=appointment.start_at, called_at=now,
-                        voicemail_left=script is not None)
-    return NoShowResult(appointment.id, client.code, appointment.start_at, len(run), guidance,
-                        script, note, already, request)
+    script = _voicemail_script(policy, record, guidance, appointment, now)
+    note = _filled_note(uow, policy, actor, record, appointment,
+                        called_at=appointment.marked_at or now, reported=False,
+                        voicemail_left=script is not None, now=now)
+    came_back = None
+    if closure_warning_due(run, policy.no_show.closure_warning_after):
+        came_back = _arrival_after(marks, run)
+    return NoShowResult(appointment.id, client.code, appointment.start_at, len(run),
+                        tuple(m.start for m in run), guidance, script, note, already, request,
+                        replaced, came_back)
+
+
+def note_with_call_time(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str,
+                        appointment_id: uuid.UUID, day: str, at: str,
+                        now: datetime) -> NoteResult:
+    """The no-show's note with the time the clinician says the message was left (clinic time).
+
+    ``day`` is ``YYYY-MM-DD`` and ``at`` ``HH:MM``, as Slack's pickers give them. Refused (with
+    what to fix) before the no-show is recorded, for a time before the appointment started, or
+    in the future.
+    """
+    appointment, client = _appointment(uow, None, appointment_id, now)
+    _authorise(policy, actor, client, front_desk_ok=True)
+    if appointment.status != NO_SHOW:
+        raise AppointmentRefused(f"{client.code}'s appointment is not recorded as a no-show "
+                                 f"(it is {appointment.status.replace('_', '-')}).")
+    called_at = _reported_time(policy, day, at)
+    if called_at < appointment.start_at:
+        raise AppointmentRefused(
+            "That is before the appointment started "
+            f"({clinic_time_text(policy, appointment.start_at)}).")
+    if called_at > now:
+        raise AppointmentRefused("That is still to come: give the time the message was left.")
+    record = uow.clients.get(client.code)
+    assert record is not None
+    guidance = check_contact(record, policy, called_at)
+    voicemail_left = _voicemail_script(policy, record, guidance, appointment, now) is not None
+    note = _filled_note(uow, policy, actor, record, appointment, called_at=called_at,
+                        reported=True, voicemail_left=voicemail_left, now=now)
+    return NoteResult(appointment.id, client.code, appointment.start_at, note)
+
+
+def find_appointment(uow: UnitOfWork, appointment_id: uuid.UUID) -> tuple[str, datetime] | None:
+    """The client code and start of an appointment (for a modal's question), None when gone."""
+    appointment = uow.session.get(Appointment, appointment_id)
+    client = uow.session.get(Client, appointment.client_id) if appointment else None
+    return (client.code, appointment.start_at) if appointment and client else None
 
 
 # --- helpers --------------------------------------------------------------------------------------
@@ -256,35 +360,83 @@ def _mark(uow: UnitOfWork, appointment: Appointment, status: str, actor: str,
     uow.session.flush()
 
 
-def _no_show_run(uow: UnitOfWork, client: Client, upto: Appointment) -> list[Appointment]:
-    """The no-shows in a row ending with ``upto``, latest first (unmarked ones are skipped)."""
-    marked = uow.session.exec(
-        select(Appointment)
-        .where(Appointment.client_id == client.id,
-               col(Appointment.start_at) <= upto.start_at,
-               col(Appointment.status).in_([ARRIVED, NO_SHOW]))
-        .order_by(col(Appointment.start_at).desc())
+def _lock(uow: UnitOfWork, client: Client, appointment: Appointment) -> None:
+    """Serialise marks about one client, then read the appointment as it is now.
+
+    Held to the end of the transaction: a mark racing on another connection waits, then counts
+    the run with this one's mark in it.
+    """
+    uow.approvals.lock_client(client.id)
+    uow.session.refresh(appointment)
+
+
+def _marks(uow: UnitOfWork, client: Client) -> list[Mark]:
+    """The client's appointments marked arrived or no-show; the rest do not count (see
+    ``bot.policy.no_show``)."""
+    return [Mark(a.id, a.start_at, a.status == NO_SHOW)
+            for a in uow.appointments.with_status(client.id, (ARRIVED, NO_SHOW))]
+
+
+def _ids(run: tuple[Mark, ...]) -> list[uuid.UUID]:
+    return [uuid.UUID(str(m.appointment)) for m in run]
+
+
+def _arrival_after(marks: list[Mark], run: tuple[Mark, ...]) -> datetime | None:
+    if not run:
+        return None
+    return next((m.start for m in sorted(marks, key=lambda m: m.start)
+                 if not m.no_show and m.start > run[-1].start), None)
+
+
+def _filled_note(uow: UnitOfWork, policy: ClinicPolicy, actor: str, record: ClientRecord,
+                 appointment: Appointment, *, called_at: datetime, reported: bool,
+                 voicemail_left: bool, now: datetime) -> str:
+    """The note for an ephemeral reply or a modal: the client's first name for the treating team
+    (the read is audited), the code for anyone else."""
+    name = record.preferred_name if card_access(policy, actor, record).details else None
+    if name:
+        uow.audit.append(actor, "appointment.note_shown", record.code,
+                         {"appointment_id": str(appointment.id)}, at=now)
+    return _note(uow, policy, appointment, client=f"{name} ({record.code})" if name
+                 else record.code, called_at=called_at, reported=reported,
+                 voicemail_left=voicemail_left, now=now)
+
+
+def _note(uow: UnitOfWork, policy: ClinicPolicy, appointment: Appointment, *, client: str,
+          called_at: datetime | None, reported: bool, voicemail_left: bool,
+          now: datetime) -> str:
+    following = uow.appointments.next_scheduled(appointment.client_id, now)
+    return no_show_note(
+        policy, client=client, appointment_start=appointment.start_at, called_at=called_at,
+        reported=reported, voicemail_left=voicemail_left,
+        next_appointment=following.start_at if following is not None else None,
+        confirm_by=closure_deadline_in_force(uow, appointment.client_id, now),
     )
-    run: list[Appointment] = []
-    for appointment in marked:
-        if appointment.status != NO_SHOW:
-            break
-        run.append(appointment)
-    return run
+
+
+def _reported_time(policy: ClinicPolicy, day: str, at: str) -> datetime:
+    try:
+        wall_day = date.fromisoformat(day.strip())
+        raw = at.strip()
+        if len(raw) != 5 or raw[2] != ":":
+            raise ValueError(raw)
+        wall = time.fromisoformat(raw)
+    except ValueError:
+        raise AppointmentRefused("Give the day (YYYY-MM-DD) and the time (HH:MM, 24-hour "
+                                 "clock) the message was left.") from None
+    return wall_clock_instant(wall_day, wall, policy.clinic.timezone)
 
 
 def _voicemail_script(policy: ClinicPolicy, record: ClientRecord, guidance: Guidance,
-                      appointment: Appointment, *, first_name: str | None) -> str | None:
+                      appointment: Appointment, now: datetime) -> str | None:
     """The no-show voicemail for this client's consent; None when no voicemail may be left."""
     if guidance.verdict is Verdict.DO_NOT_CALL or not guidance.voicemail_ok:
         return None
     clinician = policy.member(appointment.clinician or record.clinician or "")
     return no_show_voicemail(
-        policy, client_first_name=first_name,
-        clinician_first_name=clinician.first_name if clinician else "[your first name]",
+        policy, clinician_first_name=clinician.first_name if clinician else "[your first name]",
         callback_number=callback_number(policy, guidance.clinic_name_ok),
-        clinic_name_ok=guidance.clinic_name_ok,
-        appointment_start=appointment.start_at,
+        clinic_name_ok=guidance.clinic_name_ok, appointment_start=appointment.start_at, now=now,
     )
 
 
@@ -323,20 +475,24 @@ def render_chase(uow: UnitOfWork, policy: ClinicPolicy, row: OutboxMessage,
     record = uow.clients.get(client.code)
     assert record is not None
     guidance = check_contact(record, policy, now)
-    # The DM stays in Slack's history: the script gets a [first name] prompt, never the name.
-    script = _voicemail_script(policy, record, guidance, appointment, first_name=None)
+    script = _voicemail_script(policy, record, guidance, appointment, now)
     start_local = appointment.start_at.astimezone(policy.clinic.timezone)
+    clock = (f"{start_local.hour % 12 or 12}:{start_local.minute:02d} "
+             f"{'AM' if start_local.hour < 12 else 'PM'}")
+    same_day = start_local.date() == now.astimezone(policy.clinic.timezone).date()
     message = no_show_chase(ChaseFacts(
         appointment_id=str(appointment.id),
         client_code=client.code,
-        start_text=f"{start_local.hour % 12 or 12}:{start_local.minute:02d} "
-                   f"{'AM' if start_local.hour < 12 else 'PM'}",
+        # a chase delivered on a later day (caught up, or after an outage) says which day
+        start_text=clock if same_day else clinic_time_text(policy, appointment.start_at),
         minutes_since_start=max(0, int((now - appointment.start_at).total_seconds() // 60)),
         verdict=guidance.verdict.value,
         verdict_reason=verdict_reason(guidance, policy),
         voicemail_script=script,
-        note=no_show_note(policy, appointment_start=appointment.start_at, called_at=now,
-                          voicemail_left=script is not None),
+        # The DM stays in Slack's history and comes before any call: the code, never the
+        # name, and the call time left to fill in (the filled-in note comes with No-show).
+        note=_note(uow, policy, appointment, client=client.code, called_at=None, reported=False,
+                   voicemail_left=script is not None, now=now),
     ))
     return Rendered(text=message["text"], blocks=message["blocks"])
 

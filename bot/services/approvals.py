@@ -2,8 +2,13 @@
 
 Use cases (each in the caller's unit of work; the caller commits):
 
-- ``request_closure_warning``: called by the no-show use case when a client reaches
-  ``closure_warning_after`` consecutive no-shows (or by a clinician);
+- ``request_closure_warning``: called by the no-show use case when a client's run of no-shows
+  reaches ``closure_warning_after`` (or by a clinician). One request per run: a later no-show of
+  the same run adds to the pending request's facts (and its message is updated), never a second
+  request; a run whose request was decided is not asked about again;
+- ``recheck_closure_warning``: called when an appointment is marked arrived: the pending request
+  follows the run that is left, or is withdrawn when no run long enough is left (the approver's
+  message and the requester say so, and nobody can decide it any more);
 - ``request_coaching``: ``/contact-check coaching CODE``;
 - ``decide``: an Approve / Deny click, or the deny-reason modal's submission;
 - ``show_reason``: the "Show reason" button of a denial;
@@ -52,7 +57,7 @@ from bot.policy.validation import SLACK_ID_PATTERN
 from bot.services.deliveries import APPROVAL_PRIORITY, Delivery, Rendered, register
 from bot.views import approvals as views
 from bot.views.card import callback_number
-from storage.repositories.approvals import APPROVED, DENIED, PENDING
+from storage.repositories.approvals import APPROVED, DENIED, PENDING, WITHDRAWN
 from storage.repositories.outbox import CANCELLED, SENT
 from storage.tables import Approval, OutboxMessage
 from storage.uow import UnitOfWork
@@ -63,7 +68,7 @@ SUBJECT = "approval"
 REQUEST = "approval_request"  # to the approver; to the backup when told (buttons if may decide)
 NUDGE = "approval_nudge"  # to the approver
 HANDED_OVER = "approval_handed_over"  # to the requester
-DECIDED = "approval_decided"  # chat.update of a request message
+DECIDED = "approval_decided"  # chat.update of a request message: new facts, the decision, withdrawn
 OUTCOME = "approval_outcome"  # to the requester and the clinician
 CLOSURE_DEADLINE = "closure_deadline"  # to the clinician at the closure-warning deadline
 KINDS = (REQUEST, NUDGE, HANDED_OVER, DECIDED, OUTCOME, CLOSURE_DEADLINE)
@@ -75,7 +80,10 @@ _CLOSED_STATUSES = ("closed", "former")
 class Outcome(StrEnum):
     REQUESTED = "requested"
     ALREADY_PENDING = "already_pending"
+    UPDATED = "updated"  # the pending request now carries the run's new facts
     ALREADY_APPROVED = "already_approved"
+    ALREADY_DECIDED = "already_decided"  # this run's request was decided: not asked again
+    WITHDRAWN = "withdrawn"  # the facts behind the pending request no longer hold
     REFUSED = "refused"  # nothing stored; ``reply`` says why and what to fix
 
 
@@ -127,34 +135,154 @@ def request_closure_warning(
     clinician: str | None,
     requested_by: str,
     no_show_dates: Sequence[date | datetime],
+    appointment_ids: Sequence[uuid.UUID] = (),
     now: datetime,
 ) -> RequestResult:
-    """Ask the closure-warning approver; one pending request per client at a time.
+    """Ask the closure-warning approver about a run of no-shows; one request per run.
 
-    ``no_show_dates``: the missed appointments (dates, or aware start times read in clinic time).
-    An approved warning whose deadline has not passed yet is not asked again.
+    ``no_show_dates``: the missed appointments in time order (dates, or aware start times read in
+    clinic time); ``appointment_ids``: the same appointments, which tie the request to its run.
+    With a request pending, it takes these facts (``UPDATED``; ``ALREADY_PENDING`` when nothing
+    changed). A run whose request was decided is not asked about again (``ALREADY_DECIDED``), and
+    an approved warning whose deadline has not passed yet is not asked again.
     """
     client = uow.clients.row(client_code)
     if client is None:
         return _refused(uow, requested_by, CLOSURE_WARNING, client_code, now,
                         f"There is no client with the code {client_code}.", "unknown client")
     uow.approvals.lock_client(client.id)
-    latest = uow.approvals.latest_for_client(client.id, CLOSURE_WARNING)
-    if latest is not None and latest.status == APPROVED:
-        deadline = _deadline_of(latest)
-        if deadline is not None and deadline > now:
-            summary = summarise(latest)
-            return RequestResult(
-                Outcome.ALREADY_APPROVED,
-                views.already_decided_reply(summary, _decision(latest), policy),
-                latest.id,
-                latest.approver,
-            )
-    days = tuple(_local_date(policy, d) for d in no_show_dates)
+    facts = _run_facts(policy, no_show_dates, appointment_ids)
+    pending = uow.approvals.pending_for_client(client.id, CLOSURE_WARNING)
+    if pending is not None:
+        return _take_facts(uow, policy, pending, facts, requested_by, now)
+    history = uow.approvals.for_client(client.id, CLOSURE_WARNING)
+    if history and _in_force(history[0], now):
+        return _decided_result(Outcome.ALREADY_APPROVED, history[0], policy)
+    decided = next((a for a in history if a.status in (APPROVED, DENIED)
+                    and _same_run(a.details, facts)), None)
+    if decided is not None:
+        uow.audit.append(requested_by, "approval.request_repeated", client.code,
+                         {"approval_id": str(decided.id), "kind": CLOSURE_WARNING}, at=now)
+        return _decided_result(Outcome.ALREADY_DECIDED, decided, policy)
     return _request(uow, policy, kind=CLOSURE_WARNING, client_id=client.id,
                     client_code=client.code, clinician=clinician or client.clinician,
-                    requested_by=requested_by, now=now,
-                    details={"no_show_dates": [d.isoformat() for d in days]})
+                    requested_by=requested_by, now=now, details=facts)
+
+
+def recheck_closure_warning(
+    uow: UnitOfWork,
+    policy: ClinicPolicy,
+    *,
+    client_code: str,
+    actor: str,
+    no_show_dates: Sequence[date | datetime],
+    appointment_ids: Sequence[uuid.UUID],
+    because: str,
+    corrected: uuid.UUID | None,
+    now: datetime,
+) -> RequestResult | None:
+    """After an appointment was marked arrived: do the facts behind a closure warning still hold?
+
+    ``no_show_dates`` / ``appointment_ids``: the client's run of no-shows now (after their last
+    arrival; empty when there is none). A pending request takes that run as its facts while it is
+    long enough (``UPDATED``), and is withdrawn otherwise (``WITHDRAWN``, ``because`` saying why:
+    codes, dates and Slack ids only). ``corrected``: the appointment, when it had been recorded
+    as a no-show; an approved warning that counted it is then pointed out (``ALREADY_APPROVED``),
+    since a decision cannot be withdrawn. None when there is nothing to say.
+    """
+    client = uow.clients.row(client_code)
+    if client is None:
+        return None
+    uow.approvals.lock_client(client.id)
+    pending = uow.approvals.pending_for_client(client.id, CLOSURE_WARNING)
+    if pending is None:
+        return _approved_counting(uow, policy, client.id, corrected, now)
+    if len(appointment_ids) >= policy.no_show.closure_warning_after:
+        facts = _run_facts(policy, no_show_dates, appointment_ids)
+        if _same_facts(pending.details, facts):
+            return None
+        return _take_facts(uow, policy, pending, facts, actor, now)
+    details = {**pending.details, "withdrawn_because": because}
+    if not uow.approvals.withdraw(pending.id, actor, now, details):
+        return _decided_result(Outcome.ALREADY_DECIDED, pending, policy)
+    uow.audit.append(actor, "approval.withdrawn", client.code,
+                     {"approval_id": str(pending.id), "kind": pending.kind}, at=now)
+    _after_decision(uow, policy, pending, now)
+    return RequestResult(Outcome.WITHDRAWN,
+                         views.withdrawn_reply(summarise(pending), _decision(pending), policy),
+                         pending.id, pending.approver)
+
+
+def _run_facts(policy: ClinicPolicy, no_show_dates: Sequence[date | datetime],
+               appointment_ids: Sequence[uuid.UUID]) -> dict[str, Any]:
+    facts: dict[str, Any] = {
+        "no_show_dates": [_local_date(policy, d).isoformat() for d in no_show_dates]}
+    if appointment_ids:
+        facts["appointment_ids"] = [str(i) for i in appointment_ids]
+    return facts
+
+
+def _same_facts(details: dict[str, Any], facts: dict[str, Any]) -> bool:
+    return all(details.get(key) == value for key, value in facts.items())
+
+
+def _same_run(details: dict[str, Any], facts: dict[str, Any]) -> bool:
+    """Whether a request's facts and ``facts`` are about the same run: an appointment in common
+    (a missed day in common, for requests stored without their appointments)."""
+    if details.get("appointment_ids") and facts.get("appointment_ids"):
+        return bool(set(details["appointment_ids"]) & set(facts["appointment_ids"]))
+    return bool(set(details.get("no_show_dates", [])) & set(facts["no_show_dates"]))
+
+
+def _take_facts(uow: UnitOfWork, policy: ClinicPolicy, pending: Approval, facts: dict[str, Any],
+                actor: str, now: datetime) -> RequestResult:
+    """The pending request carries ``facts`` from now on; its sent messages are updated."""
+    code = str(pending.details.get("client_code", ""))
+    if _same_facts(pending.details, facts):
+        uow.audit.append(actor, "approval.request_repeated", code,
+                         {"approval_id": str(pending.id), "kind": pending.kind}, at=now)
+        return RequestResult(Outcome.ALREADY_PENDING,
+                             views.requested_reply(summarise(pending), already_pending=True),
+                             pending.id, pending.approver)
+    revision = int(pending.details.get("revision", 0)) + 1
+    details = {**pending.details, **facts, "revision": revision}
+    if "appointment_ids" not in facts:
+        details.pop("appointment_ids", None)
+    if not uow.approvals.replace_details(pending.id, details):
+        return _decided_result(Outcome.ALREADY_DECIDED, pending, policy)
+    uow.audit.append(actor, "approval.facts_updated", code,
+                     {"approval_id": str(pending.id), "kind": pending.kind,
+                      "no_show_dates": facts["no_show_dates"]}, at=now)
+    for request in uow.outbox.for_subject(SUBJECT, pending.id, kinds=[REQUEST]):
+        if request.status != CANCELLED:
+            _enqueue(uow, pending, DECIDED, request.recipient, now,
+                     {"request_message_id": str(request.id)}, f"facts:{revision}:{request.id}")
+    return RequestResult(Outcome.UPDATED, views.facts_updated_reply(summarise(pending)),
+                         pending.id, pending.approver)
+
+
+def _decided_result(outcome: Outcome, approval: Approval, policy: ClinicPolicy) -> RequestResult:
+    return RequestResult(
+        outcome,
+        views.already_decided_reply(summarise(approval), _decision(approval), policy),
+        approval.id,
+        approval.approver,
+    )
+
+
+def _approved_counting(uow: UnitOfWork, policy: ClinicPolicy, client_id: uuid.UUID,
+                       corrected: uuid.UUID | None, now: datetime) -> RequestResult | None:
+    """An approved warning in force that counted the ``corrected`` no-show, as a reply."""
+    if corrected is None:
+        return None
+    latest = uow.approvals.latest_for_client(client_id, CLOSURE_WARNING)
+    if latest is None or not _in_force(latest, now) or str(corrected) not in latest.details.get(
+            "appointment_ids", []):
+        return None
+    return RequestResult(Outcome.ALREADY_APPROVED,
+                         views.approved_on_corrected_reply(summarise(latest), _decision(latest),
+                                                           policy),
+                         latest.id, latest.approver)
 
 
 def request_coaching(
@@ -481,7 +609,9 @@ def summarise(approval: Approval) -> views.ApprovalSummary:
 
 def _decision(approval: Approval) -> views.DecisionSummary:
     assert approval.decided_by is not None and approval.decided_at is not None
-    return views.DecisionSummary(approval.status, approval.decided_by, approval.decided_at)
+    because = approval.details.get("withdrawn_because") if approval.status == WITHDRAWN else None
+    return views.DecisionSummary(approval.status, approval.decided_by, approval.decided_at,
+                                 because)
 
 
 def _load(uow: UnitOfWork, approval_id: str | uuid.UUID) -> Approval | None:
@@ -490,6 +620,18 @@ def _load(uow: UnitOfWork, approval_id: str | uuid.UUID) -> Approval | None:
     except ValueError:
         return None
     return uow.approvals.get(key)
+
+
+def closure_deadline_in_force(uow: UnitOfWork, client_id: uuid.UUID,
+                              now: datetime) -> datetime | None:
+    """The deadline of the client's approved closure warning, while it has not passed yet."""
+    latest = uow.approvals.latest_for_client(client_id, CLOSURE_WARNING)
+    return _deadline_of(latest) if latest is not None and _in_force(latest, now) else None
+
+
+def _in_force(approval: Approval, now: datetime) -> bool:
+    deadline = _deadline_of(approval)
+    return approval.status == APPROVED and deadline is not None and deadline > now
 
 
 def _deadline_of(approval: Approval) -> datetime | None:
@@ -575,15 +717,21 @@ def _wanted_update(uow: UnitOfWork, row: OutboxMessage, now: datetime) -> str | 
     request = _request_message(uow, row)
     if request is None or request.status != SENT or not request.channel or not request.ts:
         return "the request message was never sent"
-    return _wanted_once_decided(uow, row, now)
+    return None if _approval_of(uow, row) is not None else "the request is no longer on file"
 
 
 def _render_decided(uow: UnitOfWork, policy: ClinicPolicy, row: OutboxMessage,
                     now: datetime) -> Rendered:
+    """The request message as it stands now: its facts and buttons while pending, else the
+    decision (or the withdrawal) without buttons."""
     approval = _required(uow, row)
     request = _request_message(uow, row)
     assert request is not None and request.channel and request.ts
-    text, blocks = views.decided_message(summarise(approval), _decision(approval), policy)
+    if approval.status == PENDING:
+        text, blocks = views.request_message(
+            summarise(approval), policy, handed_over_from=request.payload.get("handed_over_from"))
+    else:
+        text, blocks = views.decided_message(summarise(approval), _decision(approval), policy)
     return Rendered(text, blocks, update=(request.channel, request.ts))
 
 
@@ -627,6 +775,9 @@ def _wanted_at_deadline(uow: UnitOfWork, row: OutboxMessage, now: datetime) -> s
         approval.client_id, approval.decided_at
     ):
         return "the client came to an appointment after the warning"
+    counted = [uuid.UUID(i) for i in approval.details.get("appointment_ids", [])]
+    if counted and uow.approvals.any_arrived(counted):
+        return "a no-show behind the warning was corrected to arrived"
     return None
 
 

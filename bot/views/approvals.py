@@ -26,7 +26,7 @@ REASON_BLOCK = "approval_reason"
 REASON_ACTION = "value"
 REASON_MAX = 1000
 
-_APPROVED, _DENIED = "approved", "denied"
+_APPROVED, _DENIED, _WITHDRAWN = "approved", "denied", "withdrawn"
 _KIND_PHRASES = {CLOSURE_WARNING: "a closure warning", PHONE_COACHING: "DBT phone coaching"}
 
 
@@ -56,9 +56,10 @@ class ApprovalSummary:
 
 @dataclass(frozen=True)
 class DecisionSummary:
-    status: str  # approved / denied
-    decided_by: str
+    status: str  # approved / denied / withdrawn
+    decided_by: str  # for a withdrawal: whose mark withdrew it
     decided_at: datetime
+    because: str | None = None  # why it was withdrawn (codes, dates and Slack ids only)
 
 
 def _plain(text: str) -> dict[str, Any]:
@@ -84,8 +85,9 @@ def _either(users: Sequence[str]) -> str:
     return " or ".join(_who(u) for u in users)
 
 
-def _dates(days: Sequence[date]) -> str:
-    shown = [f"{d:%a %b} {d.day}" for d in days]
+def dates_text(days: Sequence[date]) -> str:
+    """The days in time order: "Tue Nov 17 and Tue Nov 24"."""
+    shown = [f"{d:%a %b} {d.day}" for d in sorted(days)]
     if len(shown) <= 2:
         return " and ".join(shown)
     return ", ".join(shown[:-1]) + f" and {shown[-1]}"
@@ -96,7 +98,7 @@ def _ask(s: ApprovalSummary) -> str:
     if s.kind == CLOSURE_WARNING:
         clinician = _who(s.clinician) if s.clinician else "The clinician"
         missed = (
-            f"missed {len(s.no_show_dates)} appointments in a row ({_dates(s.no_show_dates)})"
+            f"missed {len(s.no_show_dates)} appointments in a row ({dates_text(s.no_show_dates)})"
             if s.no_show_dates
             else "missed appointments in a row"
         )
@@ -133,8 +135,11 @@ def _buttons(s: ApprovalSummary) -> dict[str, Any]:
 
 
 def decided_line(d: DecisionSummary, policy: ClinicPolicy) -> str:
+    when = clinic_time_text(policy, d.decided_at)
+    if d.status == _WITHDRAWN:
+        return f"↩️ Withdrawn on {when}" + (f": {d.because}" if d.because else "")
     mark = "✅ Approved" if d.status == _APPROVED else "❌ Denied"
-    return f"{mark} by {_who(d.decided_by)} on {clinic_time_text(policy, d.decided_at)}"
+    return f"{mark} by {_who(d.decided_by)} on {when}"
 
 
 def who_decides(s: ApprovalSummary, policy: ClinicPolicy) -> str:
@@ -205,6 +210,8 @@ def backup_told_message(s: ApprovalSummary, policy: ClinicPolicy) -> Message:
 def decided_message(s: ApprovalSummary, d: DecisionSummary, policy: ClinicPolicy) -> Message:
     """The request as it stays after the decision: the facts, who decided and when, no buttons."""
     line = decided_line(d, policy)
+    if d.status == _WITHDRAWN:
+        line += ". Nothing to decide any more."
     return f"{s.title}: {line}", [
         _section(_ask(s)),
         _context(_asked_line(s, policy)),
@@ -267,6 +274,44 @@ def requested_reply(s: ApprovalSummary, policy: ClinicPolicy, *, already_pending
     )
 
 
+def withdrawal_cause(client_code: str, day: date, actor: str, *, corrected: bool) -> str:
+    """Why a pending closure warning no longer holds, after ``actor`` marked an arrival."""
+    if corrected:
+        return f"the no-show on {dates_text([day])} was corrected to arrived by {_who(actor)}"
+    return f"{client_code} was marked arrived for {dates_text([day])} by {_who(actor)}"
+
+
+def facts_updated_reply(s: ApprovalSummary) -> str:
+    """To whoever's mark changed the run behind a pending request (no second request)."""
+    return (
+        f"The request for {s.phrase} waiting for {_who(s.approver)} now lists "
+        f"{len(s.no_show_dates)} missed appointments in a row ({dates_text(s.no_show_dates)}); "
+        "its message is updated. No second request is made."
+    )
+
+
+def withdrawn_reply(s: ApprovalSummary, d: DecisionSummary, policy: ClinicPolicy) -> str:
+    """To whoever's mark withdrew a pending request."""
+    because = f" ({d.because})" if d.because else ""
+    return (
+        f"The request for {s.phrase} that was waiting for {_who(s.approver)} is withdrawn"
+        f"{because}: it can no longer be approved, and the approver's message and "
+        f"{_who(s.requester)} are told."
+    )
+
+
+def approved_on_corrected_reply(s: ApprovalSummary, d: DecisionSummary,
+                                policy: ClinicPolicy) -> str:
+    """A no-show that an approved closure warning counted was corrected to arrived."""
+    clinician = _who(s.clinician) if s.clinician else "the clinician"
+    return (
+        f"{s.title} counted this no-show and was already approved by {_who(d.decided_by)} on "
+        f"{clinic_time_text(policy, d.decided_at)}. If the client has not been warned yet, "
+        f"don't warn them; the reminder to close the file is dropped. Make sure {clinician} "
+        "knows."
+    )
+
+
 def handed_over_notice(s: ApprovalSummary, policy: ClinicPolicy, *, waited_hours: float) -> Message:
     """To the requester: nobody decided, so the backup was told (and may decide, where allowed)."""
     approver, backup = _who(s.approver), _who(s.backup or s.approver)
@@ -291,7 +336,10 @@ def outcome_message(s: ApprovalSummary, d: DecisionSummary, policy: ClinicPolicy
     """To the requester: the decision (a denial's reason stays behind the "Show reason" button)."""
     line = decided_line(d, policy)
     blocks: list[dict[str, Any]] = [_section(f"*{s.title}*: {line}")]
-    if d.status == _DENIED:
+    if d.status == _WITHDRAWN:
+        blocks.append(_section("Nobody needs to decide it now. Don't warn the client about "
+                               "closing the file."))
+    elif d.status == _DENIED:
         blocks.append(_section(
             "Don't go ahead with it. The reason is kept private: open it with the button."
             if s.kind == CLOSURE_WARNING
@@ -338,14 +386,15 @@ def closure_approved_message(
 def closure_note(s: ApprovalSummary, d: DecisionSummary, policy: ClinicPolicy,
                  deadline: datetime) -> str:
     """The documentation note for an approved closure warning (codes, ids and dates only)."""
-    missed = f" after no-shows on {_dates(s.no_show_dates)}" if s.no_show_dates else ""
+    missed = f" after no-shows on {dates_text(s.no_show_dates)}" if s.no_show_dates else ""
     member = policy.member(d.decided_by)
     decider = f"{member.first_name} ({member.role})" if member else d.decided_by
     return (
         f"Closure warning: approved by {decider} on "
         f"{clinic_time_text(policy, d.decided_at)}{missed}. Contacted the client on [date and "
-        f"time] and asked them to get in touch by {clinic_time_text(policy, deadline)} to "
-        "continue; told them the file will otherwise close. Outcome: [left a message / spoke "
+        f"time] and asked them to confirm their next appointment by "
+        f"{clinic_time_text(policy, deadline)}; told them the file will otherwise be closed and "
+        "that they can start treatment again at any time. Outcome: [left a message / spoke "
         "with the client]."
     )
 
@@ -384,6 +433,10 @@ def not_allowed_reply(s: ApprovalSummary, deciders: Sequence[str], *, backup: bo
 
 
 def already_decided_reply(s: ApprovalSummary, d: DecisionSummary, policy: ClinicPolicy) -> str:
+    if d.status == _WITHDRAWN:
+        because = f": {d.because}" if d.because else ""
+        return (f"The request for {s.phrase} was withdrawn on "
+                f"{clinic_time_text(policy, d.decided_at)}{because}. There is nothing to decide.")
     verb = "approved" if d.status == _APPROVED else "denied"
     return (
         f"The request for {s.phrase} was already decided: {verb} by "

@@ -25,6 +25,9 @@ CALLBACK_RETURNED = "callback_returned"  # button: the call back was made
 # No-show chase (`appt` / `noshow`)
 CHASE_ARRIVED = "chase_arrived"  # button: the client has arrived
 CHASE_NO_SHOW = "chase_no_show"  # button: record a no-show
+CHASE_NOTE_TIME = "chase_note_time"  # button on the no-show reply: the message was left at…
+NOTE_TIME_MODAL = "note_time_modal"  # callback id: day and time the message was left
+NOTE_TIME_SHOWN = "note_time_shown"  # callback id of the note it turns into
 
 # Both reminders: the treating team's details (name, number to use) in a modal, never in the DM
 REMINDER_DETAILS = "reminder_details"  # button value: "callback:<duty id>" / "appointment:<id>"

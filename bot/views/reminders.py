@@ -16,6 +16,7 @@ from bot.policy.consent import Guidance, Verdict
 from bot.policy.model import ClientRecord
 from bot.policy.scripts import clinic_time_text
 from bot.views import ids
+from bot.views.metadata import metadata_value, private_metadata
 
 Message = dict[str, Any]
 
@@ -69,18 +70,26 @@ class ChaseFacts:
 
     appointment_id: str
     client_code: str
-    start_text: str  # "10:00 AM", clinic time
+    start_text: str  # "10:00 AM" today, else "Tuesday, November 17 at 10:00 AM" (clinic time)
     minutes_since_start: int
     verdict: str  # the consent verdict now: "OK to call", "Not now", …
     verdict_reason: str  # a reason safe for anyone (never a number or a do-not-call reason)
     voicemail_script: str | None  # None: no voicemail may be left on the number to use
-    note: str  # the documentation note, dates filled in
+    note: str  # the note's outline: the appointment filled in, the call time left to fill
+
+
+def _ago(minutes: int) -> str:
+    """ "20 minutes ago", "3 hours ago", "7 days ago" (whole units, rounded down)."""
+    for size, unit in ((24 * 60, "day"), (60, "hour")):
+        if minutes >= 2 * size:
+            return f"{minutes // size} {unit}s ago"
+    return f"{minutes} minute{'' if minutes == 1 else 's'} ago"
 
 
 def no_show_chase(facts: ChaseFacts) -> Message:
     text = (
         f"No-show check: {facts.client_code} has not been marked arrived for "
-        f"{facts.start_text} (it started {facts.minutes_since_start} minutes ago)."
+        f"{facts.start_text} (it started {_ago(facts.minutes_since_start)})."
     )
     if facts.voicemail_script is not None:
         voicemail = f"*Voicemail script* (first name only):\n>{facts.voicemail_script}"
@@ -92,10 +101,11 @@ def no_show_chase(facts: ChaseFacts) -> Message:
     blocks = [
         _section(f":alarm_clock: *{facts.client_code}* has not been marked arrived for the "
                  f"{facts.start_text} appointment (it started "
-                 f"{facts.minutes_since_start} minutes ago)."),
+                 f"{_ago(facts.minutes_since_start)})."),
         _section(f"*{facts.verdict}* — {facts.verdict_reason}"),
         _section(voicemail),
-        _section(f"*Documentation note:*\n```{facts.note}```"),
+        _section(f"*Documentation note* (press *No-show* once you have called, and it comes "
+                 f"back filled in):\n```{facts.note}```"),
         {
             "type": "actions",
             "block_id": f"chase:{facts.appointment_id}",
@@ -284,26 +294,109 @@ def appt_reply(*, client_code: str, start_text: str, minutes: int, created: bool
 
 
 def arrived_reply(*, client_code: str, start_text: str, already: bool,
-                  corrected: bool) -> Message:
+                  corrected: bool, closure_text: str | None = None) -> Message:
     if already:
         return _reply(f"{client_code} was already marked arrived for {start_text}.")
     extra = " (the no-show recorded earlier is corrected)" if corrected else ""
+    more = [_context(closure_text)] if closure_text else []
     return _reply(f":white_check_mark: {client_code} arrived for {start_text}{extra}; the no-show "
-                  "check is cancelled.")
+                  "check is cancelled.", *more)
 
 
-def noshow_reply(*, client_code: str, start_text: str, consecutive: int, already: bool,
-                 voicemail_script: str | None, note: str, closure_text: str | None) -> Message:
-    run = f"{consecutive} in a row" if consecutive > 1 else "the first in a row"
-    head = (f"No-show for {client_code} ({start_text}) was already recorded; {run}."
-            if already else f":memo: No-show recorded for {client_code} ({start_text}): {run}.")
+@dataclass(frozen=True)
+class NoShowFacts:
+    """What the reply to a no-show says (ephemeral: the note may carry the client's name)."""
+
+    appointment_id: str
+    client_code: str
+    start_text: str
+    consecutive: int
+    others_text: str | None  # the run's other missed days, in time order ("Tue Nov 17")
+    already: bool
+    voicemail_script: str | None
+    note: str
+    closure_text: str | None = None  # what became of the closure-warning request
+    replaced_text: str | None = None  # "by <@U0DESK> on …": the arrival this no-show replaces
+    came_back_text: str | None = None  # the day the client came after a run long enough
+
+
+def noshow_reply(facts: NoShowFacts) -> Message:
+    run = (f"{facts.consecutive} in a row, with {facts.others_text}" if facts.others_text
+           else "the first in a row")
+    which = f"{facts.client_code} ({facts.start_text})"
+    head = (f"No-show for {which} was already recorded; {run}." if facts.already
+            else f":memo: No-show recorded for {which}: {run}.")
     blocks: list[dict[str, Any]] = []
-    if voicemail_script is not None:
-        blocks.append(_section(f"*Voicemail script:*\n>{voicemail_script}"))
+    if facts.replaced_text:
+        blocks.append(_context(f"This replaces the arrival recorded {facts.replaced_text}."))
+    if facts.came_back_text:
+        blocks.append(_context(f"The client came on {facts.came_back_text}, after this run, so "
+                               "no closure warning is asked for."))
+    if facts.voicemail_script is not None:
+        blocks.append(_section(f"*Voicemail script:*\n>{facts.voicemail_script}"))
     else:
         blocks.append(_section("*No voicemail:* the client has not agreed to messages on the "
                                "number to use."))
-    blocks.append(_section(f"*Documentation note:*\n```{note}```"))
-    if closure_text:
-        blocks.append(_context(closure_text))
+    blocks.append(_section(f"*Documentation note:*\n```{facts.note}```"))
+    blocks.append({
+        "type": "actions",
+        "block_id": f"noshow_note:{facts.appointment_id}",
+        "elements": [_button("Left the message at another time", ids.CHASE_NOTE_TIME,
+                             facts.appointment_id)],
+    })
+    if facts.closure_text:
+        blocks.append(_context(facts.closure_text))
     return _reply(head, *blocks)
+
+
+# --- the note with the time the message was left (a modal, for the person who asked) -------------
+
+NOTE_DAY_BLOCK, NOTE_TIME_BLOCK, NOTE_ACTION = "note_day", "note_time", "value"
+
+
+def note_time_modal(*, appointment_id: str, client_code: str, start_text: str, day: str,
+                    at: str) -> dict[str, Any]:
+    """Asks when the message was left; ``day`` / ``at`` (clinic time) start at now."""
+    return {
+        "type": "modal",
+        "callback_id": ids.NOTE_TIME_MODAL,
+        "private_metadata": private_metadata(appointment_id=appointment_id),
+        "title": _plain("Message left at"),
+        "submit": _plain("Fill in the note"),
+        "close": _plain("Cancel"),
+        "blocks": [
+            _section(f"When did you leave the message for *{client_code}* about the "
+                     f"{start_text} appointment? (clinic time)"),
+            {"type": "input", "block_id": NOTE_DAY_BLOCK, "label": _plain("Day"),
+             "element": {"type": "datepicker", "action_id": NOTE_ACTION, "initial_date": day}},
+            {"type": "input", "block_id": NOTE_TIME_BLOCK, "label": _plain("Time"),
+             "element": {"type": "timepicker", "action_id": NOTE_ACTION, "initial_time": at}},
+        ],
+    }
+
+
+def note_time_values(view: dict[str, Any]) -> tuple[str | None, str, str]:
+    """(appointment id, day, time) from the submitted modal ('' for a field left empty)."""
+    values = (view.get("state") or {}).get("values") or {}
+    day = ((values.get(NOTE_DAY_BLOCK) or {}).get(NOTE_ACTION) or {}).get("selected_date")
+    at = ((values.get(NOTE_TIME_BLOCK) or {}).get(NOTE_ACTION) or {}).get("selected_time")
+    return metadata_value(view, "appointment_id"), str(day or ""), str(at or "")
+
+
+def note_time_errors(message: str) -> dict[str, str]:
+    """A refusal of the given time, shown under the time field."""
+    return {NOTE_TIME_BLOCK: message}
+
+
+def note_shown_view(*, client_code: str, note: str) -> dict[str, Any]:
+    """What the modal turns into: the note with the time given."""
+    return {
+        "type": "modal",
+        "callback_id": ids.NOTE_TIME_SHOWN,
+        "title": _plain("Documentation note"),
+        "close": _plain("Done"),
+        "blocks": [
+            _section(f"*Documentation note for {client_code}:*\n```{note}```"),
+            _context("Copy it into the client's record. It is not kept in Slack."),
+        ],
+    }

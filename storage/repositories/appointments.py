@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.tables import Appointment, Client
 
@@ -30,3 +32,23 @@ class AppointmentRepository:
         row.minutes = minutes
         self.session.add(row)
         return row, created
+
+    def with_status(self, client_id: uuid.UUID, statuses: Sequence[str]) -> list[Appointment]:
+        """The client's appointments in one of ``statuses``, in time order, as the database has
+        them now (rows already loaded in this session are refreshed, not served from memory)."""
+        return list(self.session.exec(
+            select(Appointment)
+            .where(Appointment.client_id == client_id, col(Appointment.status).in_(statuses))
+            .order_by(col(Appointment.start_at))
+            .execution_options(populate_existing=True)
+        ).all())
+
+    def next_scheduled(self, client_id: uuid.UUID, after: datetime) -> Appointment | None:
+        """The client's first appointment still scheduled that starts after ``after``."""
+        return self.session.exec(
+            select(Appointment)
+            .where(Appointment.client_id == client_id, Appointment.status == "scheduled",
+                   col(Appointment.start_at) > after)
+            .order_by(col(Appointment.start_at))
+            .limit(1)
+        ).first()

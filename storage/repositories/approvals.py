@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, update
 from sqlmodel import Session, col, select
@@ -21,6 +22,10 @@ from storage.tables import Appointment, Approval, Client
 
 PENDING, APPROVED, DENIED = "pending", "approved", "denied"
 DECISIONS = (APPROVED, DENIED)
+# A pending request whose facts no longer hold (a no-show behind it corrected to arrived, the
+# client came back): nobody decides it any more. ``decided_by`` / ``decided_at`` say whose mark
+# withdrew it and when; ``details["withdrawn_because"]`` says why (codes, dates and ids only).
+WITHDRAWN = "withdrawn"
 
 
 class ApprovalRepository:
@@ -77,6 +82,18 @@ class ApprovalRepository:
             {"handed_over_at": at},
         )
 
+    def withdraw(self, approval_id: uuid.UUID, by: str, at: datetime,
+                 details: dict[str, Any]) -> bool:
+        """Withdraw the request if it is still pending; False when a decision came first."""
+        return self._change(
+            approval_id, col(Approval.status) == PENDING,
+            {"status": WITHDRAWN, "decided_by": by, "decided_at": at, "details": details},
+        )
+
+    def replace_details(self, approval_id: uuid.UUID, details: dict[str, Any]) -> bool:
+        """New facts for a request still pending; False when it was decided meanwhile."""
+        return self._change(approval_id, col(Approval.status) == PENDING, {"details": details})
+
     def record_coaching(self, client_id: uuid.UUID, approved_by: str,
                         approved_at: datetime) -> None:
         """Mark DBT phone coaching approved on the client (the guidance card reads it)."""
@@ -130,11 +147,16 @@ class ApprovalRepository:
         ).first()
 
     def latest_for_client(self, client_id: uuid.UUID, kind: str) -> Approval | None:
-        return self.session.exec(
+        found = self.for_client(client_id, kind)
+        return found[0] if found else None
+
+    def for_client(self, client_id: uuid.UUID, kind: str) -> list[Approval]:
+        """Every request of ``kind`` about the client, newest first."""
+        return list(self.session.exec(
             select(Approval)
             .where(Approval.client_id == client_id, Approval.kind == kind)
             .order_by(col(Approval.created_at).desc())
-        ).first()
+        ).all())
 
     def pending(self, kinds: Sequence[str] | None = None) -> list[Approval]:
         """Every undecided request, oldest first (the nudge job walks them)."""
@@ -151,4 +173,11 @@ class ApprovalRepository:
                 Appointment.status == "arrived",
                 col(Appointment.start_at) >= since,
             )
+        ).first() is not None
+
+    def any_arrived(self, appointment_ids: Sequence[uuid.UUID]) -> bool:
+        """Whether any of these appointments is now marked arrived (a no-show corrected)."""
+        return self.session.exec(
+            select(Appointment.id).where(col(Appointment.id).in_(list(appointment_ids)),
+                                         Appointment.status == "arrived")
         ).first() is not None

@@ -170,7 +170,8 @@ def test_no_kept_message_of_any_kind_carries_a_private_value(bot: Bot, clock) ->
     flow.click("U0ANA", "No-show")
     flow.command("U0ANA", "appt C-1042 2026-11-25 10:30")
     flow.until(hours=24)  # Wednesday 11:00: the second chase; the coaching request nudged
-    flow.click("U0ANA", "No-show")  # the second in a row: a closure warning is asked for
+    second = flow.click("U0ANA", "No-show")  # the second in a row: a closure warning is asked
+    wait_for(lambda: len(bot.slack.responses(second)) >= 2)  # the click is handled after its ack
     flow.tick()
     flow.click("U0JAMIE", "Approve")
     flow.until(hours=2)

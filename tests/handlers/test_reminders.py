@@ -89,7 +89,7 @@ def test_appt_chase_noshow_buttons_and_details_modal(bot: Bot, clock) -> None:
     [chase] = dms(bot, "U0ANA")
     labels = [b["text"]["text"] for b in buttons(chase)]
     assert "Arrived" in labels and "No-show" in labels and "Details" in labels
-    assert "[first name]" in json.dumps(chase["blocks"])
+    assert "Hi, this is Ana." in json.dumps(chase["blocks"])  # 003: her first name only
     # someone else's client: the details are refused
     click(bot, "U0BEN", chase, "Details")
     refused = wait_for(lambda: bot.slack.views)
@@ -126,3 +126,108 @@ def test_bad_input_and_refusals(bot: Bot, clock) -> None:
     assert "no appointment around now" in bot.ask("U0ANA", "arrived C-1042")["text"]
     potential = bot.ask("U0BEN", "missed +12155550777 no-voicemail")
     assert "potential client" in potential["text"]
+
+
+def _button_in(message: dict, label: str) -> dict:
+    return next(b for b in buttons(message) if b["text"]["text"] == label)
+
+
+def _noshow_on(bot: Bot, chase: dict) -> dict:
+    """No-show pressed on ``chase``: the ephemeral reply (after the chase is replaced)."""
+    url = click(bot, "U0ANA", chase, "No-show")
+    said = wait_for(lambda: len(bot.slack.responses(url)) >= 2 and bot.slack.responses(url))
+    assert said[0]["replace_original"] is True
+    return said[1]
+
+
+def _tuesday_and_wednesday(bot: Bot, clock, at: str) -> None:
+    add_client(bot.deps.store, maria(clock), clock)
+    for day in ("2026-11-24", "2026-11-25"):
+        bot.ask("U0ANA", f"appt C-1042 {day} {at}")
+
+
+def test_older_chase_pressed_last_completes_the_run_and_the_supervisor_is_asked_once(
+    bot: Bot, clock
+) -> None:
+    """Issue 17 through Slack: this week's chase answered first, last week's second."""
+    _tuesday_and_wednesday(bot, clock, "10:30")
+    clock.advance(timedelta(days=1, hours=1))  # Wednesday 11:00: both chases go out
+    send_due(bot)
+    chases = dms(bot, "U0ANA")
+    [tuesday] = [m for m in chases if "November 24, 2026" in json.dumps(m)]
+    [wednesday] = [m for m in chases if "November 25, 2026" in json.dumps(m)]
+    first = _noshow_on(bot, wednesday)
+    assert "the first in a row" in first["text"]
+    second = _noshow_on(bot, tuesday)
+    assert "2 in a row, with Wed Nov 25" in second["text"]
+    assert "Asked <@U0JAMIE> to approve a closure warning" in json.dumps(second["blocks"])
+    send_due(bot)
+    [request] = dms(bot, "U0JAMIE")
+    assert "missed 2 appointments in a row (Tue Nov 24 and Wed Nov 25)" in json.dumps(request)
+    assert [b["text"]["text"] for b in buttons(request)] == ["Approve", "Deny"]
+    assert_no_private_details(bot)
+
+
+def test_the_note_takes_the_time_the_message_was_left(bot: Bot, clock) -> None:
+    add_client(bot.deps.store, maria(clock), clock)
+    bot.ask("U0ANA", "appt C-1042 2026-11-24 10:00")
+    clock.advance(timedelta(minutes=40))  # 10:40
+    send_due(bot)
+    [chase] = dms(bot, "U0ANA")
+    assert "Called the client at [time of your call]" in json.dumps(chase)  # never pre-dated
+    reply = _noshow_on(bot, chase)
+    note = json.dumps(reply["blocks"])
+    assert "Called the client at 10:40 AM (the time the no-show was recorded)" in note
+    assert "Client Maria (C-1042) did not come" in note  # ephemeral: the treating team's note
+
+    button = _button_in(reply, "Left the message at another time")
+    bot.post(bot.signer.block_action("U0ANA", button["action_id"], button["value"],
+                                     channel_id="DU0ANA",
+                                     response_url=bot.slack.new_response_url()))
+    [opened] = wait_for(lambda: bot.slack.calls_to("views.open"))
+    modal = {**opened.params["view"], "id": "V0NOTE"}
+    assert "10:40" in json.dumps(modal) and "2026-11-24" in json.dumps(modal)
+
+    def submit(day: str, at: str) -> dict:
+        return bot.post(bot.signer.view_submission("U0ANA", modal, {
+            "note_day": {"value": {"type": "datepicker", "selected_date": day}},
+            "note_time": {"value": {"type": "timepicker", "selected_time": at}},
+        })).json()
+
+    assert "still to come" in json.dumps(submit("2026-11-24", "11:30")["errors"])
+    assert "before the appointment started" in json.dumps(submit("2026-11-24", "09:30")["errors"])
+    done = submit("2026-11-24", "10:25")
+    assert done["response_action"] == "update"
+    shown = json.dumps(done["view"])
+    assert "Called the client at 10:25 AM;" in shown and "recorded)" not in shown
+    assert "Next appointment: none booked." in shown
+    assert_no_private_details(bot)
+
+
+def test_arrived_after_a_no_show_withdraws_the_closure_warning_and_the_approver_is_told(
+    bot: Bot, clock
+) -> None:
+    _tuesday_and_wednesday(bot, clock, "10:00")
+    clock.advance(timedelta(minutes=30))
+    assert "the first in a row" in bot.ask("U0ANA", "noshow C-1042")["text"]
+    clock.advance(timedelta(days=1))  # Wednesday 10:30
+    assert "2 in a row, with Tue Nov 24" in bot.ask("U0DESK", "noshow C-1042")["text"]
+    send_due(bot)
+    [request] = [m for m in dms(bot, "U0JAMIE") if buttons(m)]
+
+    corrected = bot.ask("U0DESK", "arrived C-1042")  # Wednesday's was a mistake: she came
+    said = json.dumps(corrected)
+    assert "the no-show recorded earlier is corrected" in said
+    assert "withdrawn" in said and "the no-show on Wed Nov 25 was corrected to arrived" in said
+    send_due(bot)
+    [updated] = [m for m in dms(bot, "U0JAMIE") if m["ts"] == request["ts"]]
+    assert buttons(updated) == [] and "Withdrawn on" in json.dumps(updated)
+    told = [m for m in dms(bot, "U0DESK") if "Withdrawn" in json.dumps(m)]
+    assert told  # the requester is told
+    url = click(bot, "U0JAMIE", request, "Approve")  # the stale message, clicked anyway
+    late = json.dumps(wait_for(lambda: bot.slack.responses(url)))
+    assert "was withdrawn" in late and "nothing to decide" in late
+
+    again = bot.ask("U0ANA", "noshow C-1042")  # and back: the arrival is replaced
+    assert "This replaces the arrival recorded by <@U0DESK>" in json.dumps(again)
+    assert_no_private_details(bot)

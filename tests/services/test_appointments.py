@@ -114,10 +114,12 @@ def test_the_chase_dm_carries_the_script_for_this_consent_and_no_phi(
         rendered = delivery.render(uow, POLICY, row, at)
     flat = str(rendered.blocks)
     assert "C-1042" in rendered.text
-    assert "[first name]" in flat and "Canary" not in flat and "5550142" not in flat
+    # 003: the voicemail gives the clinician's first name only; the DM never the client's
+    assert "Hi, this is Ana." in flat and "Canary" not in flat and "5550142" not in flat
     assert "Great Agency" not in flat  # no consent to the clinic's name
-    assert "late fee" in flat
-    assert "Tuesday, November 24, 2026 at 11:00 AM" in flat  # the note, dates filled
+    assert "paying for two sessions" in flat  # 003: the late fee
+    assert "Tuesday, November 24, 2026 at 11:00 AM" in flat  # the note, the appointment filled
+    assert "Called the client at [time of your call]" in flat  # never pre-dated
     labels = [e["text"]["text"] for b in rendered.blocks if b["type"] == "actions"
               for e in b["elements"]]
     assert any("Arrived" in x for x in labels) and any("No-show" in x for x in labels)
@@ -135,7 +137,7 @@ def test_the_chase_dm_carries_the_script_for_this_consent_and_no_phi(
     with store.unit_of_work() as uow:
         [row] = uow.outbox.for_subject("appointment", result.appointment_id)
         flat = str(delivery.render(uow, POLICY, row, at).blocks)
-    assert "No voicemail" in flat and "late fee" not in flat
+    assert "No voicemail" in flat and "paying for two" not in flat
 
 
 def test_no_show_counts_consecutive_and_asks_for_a_closure_warning_at_the_threshold(
@@ -152,7 +154,7 @@ def test_no_show_counts_consecutive_and_asks_for_a_closure_warning_at_the_thresh
     appt(store, start=START)
     one = noshow(store, START + timedelta(minutes=25))
     assert one.consecutive == 1 and one.closure_request is None
-    assert one.voicemail_script and "late fee" in one.voicemail_script
+    assert one.voicemail_script and "paying for two sessions" in one.voicemail_script
     assert "Tuesday, November 24, 2026 at 11:00 AM" in one.note
     assert first.appointment_id != one.appointment_id
     nxt = START + week
@@ -166,22 +168,30 @@ def test_no_show_counts_consecutive_and_asks_for_a_closure_warning_at_the_thresh
     # recording it again changes nothing and asks nothing
     again = noshow(store, nxt + timedelta(minutes=30))
     assert again.already and again.consecutive == 2 and again.closure_request is None
+    assert "11:25 AM (the time the no-show was recorded)" in again.note  # not the second look
     with store.unit_of_work() as uow:
         assert len(uow.session.exec(select(Approval)).all()) == 1
         actions = [e.action for e in uow.session.exec(select(AuditEvent))]
         assert actions.count("appointment.no_show") == 3
 
 
-def test_no_show_reply_names_the_client_only_for_the_treating_team(
+def test_the_note_names_the_client_only_for_the_treating_team_and_the_voicemail_never(
     store: Store, client: ClientRecord
 ) -> None:
     appt(store)
     treating = noshow(store, START + timedelta(minutes=25))
-    assert "Canary" in treating.voicemail_script
+    assert "Client Canary Maple (C-1042) did not come" in treating.note
+    assert "Canary" not in treating.voicemail_script  # 003: the clinician's first name only
+    assert "Hi, this is Ana." in treating.voicemail_script
     with store.unit_of_work() as uow:
         desk = appointments.record_no_show(uow, POLICY, actor="U0DESK", code="C-1042",
                                            now=START + timedelta(minutes=26))
-    assert "Canary" not in desk.voicemail_script and "[first name]" in desk.voicemail_script
+        uow.commit()
+    assert "Canary" not in desk.note and "Client C-1042 did not come" in desk.note
+    with store.unit_of_work() as uow:
+        shown = [e.actor for e in uow.session.exec(select(AuditEvent)).all()
+                 if e.action == "appointment.note_shown"]
+    assert shown == ["U0ANA"]  # the name read is audited; the desk saw none
 
 
 def test_refusals(store: Store, client: ClientRecord) -> None:

@@ -255,8 +255,17 @@ def test_an_approved_warning_is_not_asked_again_before_its_deadline(
     click(seeded, policy, first.approval_id, "U0JAMIE", APPROVE, clock.now())
     again = request_closure(seeded, policy, clock.now() + timedelta(days=1))
     assert again.outcome is Outcome.ALREADY_APPROVED and "already decided" in again.reply
-    after_deadline = request_closure(seeded, policy, datetime(2026, 12, 1, 15, tzinfo=UTC))
-    assert after_deadline.outcome is Outcome.REQUESTED
+    # Issue 17: one request per run. After the deadline the same run is not asked about again
+    # (this used to open a second request); a new run is.
+    same_run = request_closure(seeded, policy, datetime(2026, 12, 1, 15, tzinfo=UTC))
+    assert same_run.outcome is Outcome.ALREADY_DECIDED and "already decided" in same_run.reply
+    with seeded.unit_of_work() as uow:
+        new_run = service.request_closure_warning(
+            uow, policy, client_code=CODE, clinician="U0ANA", requested_by="U0ANA",
+            no_show_dates=[date(2026, 12, 8), date(2026, 12, 15)],
+            now=datetime(2026, 12, 15, 17, tzinfo=UTC))
+        uow.commit()
+    assert new_run.outcome is Outcome.REQUESTED
 
 
 @pytest.mark.parametrize(
@@ -933,7 +942,7 @@ def test_from_two_no_shows_to_the_clinicians_closure_warning_script(
     assert click(seeded, policy, request_result.approval_id, "U0JAMIE", APPROVE,
                  clock.now()).outcome is Decision.DECIDED
     script = only(drain(seeded, policy, clock.now()), service.OUTCOME, "U0ANA").everything
-    assert "Hi [first name], this is Ana. We've missed you at your last appointments" in script
+    assert "Hi [first name], this is Ana. Please call me at" in script
     assert "by Friday, November 27 at 5:00 PM" in script
     assert "Documentation note" in script
 
