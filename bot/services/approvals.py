@@ -241,9 +241,8 @@ def _take_facts(uow: UnitOfWork, policy: ClinicPolicy, pending: Approval, facts:
     if _same_facts(pending.details, facts):
         uow.audit.append(actor, "approval.request_repeated", code,
                          {"approval_id": str(pending.id), "kind": pending.kind}, at=now)
-        return RequestResult(Outcome.ALREADY_PENDING,
-                             views.requested_reply(summarise(pending), already_pending=True),
-                             pending.id, pending.approver)
+        reply = views.requested_reply(summarise(pending), policy, already_pending=True)
+        return RequestResult(Outcome.ALREADY_PENDING, reply, pending.id, pending.approver)
     revision = int(pending.details.get("revision", 0)) + 1
     details = {**pending.details, **facts, "revision": revision}
     if "appointment_ids" not in facts:
