@@ -276,6 +276,8 @@ def check_contact(client: ClientRecord | None, policy: ClinicPolicy, now: dateti
         return Guidance(
             verdict=Verdict.NO_CONSENT,
             reasons=(
+                "The caller is not a client on file: treat them as a potential client."
+                if their_call else
                 "No client with this code is on file: check the code (codes match without "
                 "regard to case). If the caller is not a client yet, treat them as a potential "
                 "client.",

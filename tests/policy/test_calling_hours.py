@@ -361,3 +361,11 @@ CALLBACKS = [
 def test_callback_now(guidance: Guidance, due: CallbackDue, verdict: Verdict,
                       when: datetime | None) -> None:
     assert callback_now(guidance, due, NOON) == (verdict, when)
+
+
+def test_a_caller_not_on_file_is_a_potential_client_without_a_code_to_check() -> None:
+    """000: a potential client's call is returned first name only; there is no code to check."""
+    guidance = check_contact(None, CLINIC, NOON, their_call=True)
+    assert guidance.verdict is Verdict.NO_CONSENT and guidance.potential_client
+    assert guidance.reasons[0] == (
+        "The caller is not a client on file: treat them as a potential client.")
