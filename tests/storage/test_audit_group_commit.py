@@ -241,7 +241,7 @@ def test_one_bad_event_in_a_batch_fails_only_its_own_caller(store: Store) -> Non
 
 def test_a_batch_that_fails_as_a_whole_fails_every_caller_and_writes_nothing(
         store: Store) -> None:
-    writer = AuditWriter(store.engine)
+    writer = AuditWriter(store.engine, store.keyring)
     broken = threading.Event()
 
     def refuse(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
@@ -296,7 +296,7 @@ def test_times_in_any_zone_are_kept_as_utc_and_verify(store: Store) -> None:
 
 def test_a_database_failure_fails_the_whole_batch_without_retrying_event_by_event(
         store: Store) -> None:
-    writer = AuditWriter(store.engine)
+    writer = AuditWriter(store.engine, store.keyring)
     broken = threading.Event()
     inserts: list[int] = []
 
