@@ -29,6 +29,7 @@ from waitress.server import create_server
 
 from bot.config import ConfigError, ServeMode, Settings
 from bot.deps import Deps
+from storage.db import read_only
 
 log = logging.getLogger("contact_check.server")
 
@@ -55,7 +56,7 @@ def health(deps: Deps, dispatcher_alive: Callable[[], bool] | None) -> tuple[int
     runs."""
     checks: dict[str, str] = {}
     try:
-        with deps.store.engine.connect() as connection:
+        with read_only(deps.store.engine).connect() as connection:  # no write lock to wait for
             connection.execute(text("SELECT 1"))
         checks["database"] = "ok"
     except Exception as error:  # any failure to answer is "not ok"; its text may hold a URL

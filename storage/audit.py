@@ -47,8 +47,8 @@ from storage.types import utcnow
 
 GENESIS = "0" * 64
 HEAD_ID = 1
-KEYED_ACTION = "audit.keyed"
-KEYRING_INFO = "contact_check_keyring"  # a unit of work's session.info: its store's keys  # the event recording the upgrade from the unkeyed trail
+KEYED_ACTION = "audit.keyed"  # the event recording the upgrade from the unkeyed trail
+KEYRING_INFO = "contact_check_keyring"  # a unit of work's session.info: its store's keys
 _EVENTS = AuditEvent.__table__  # type: ignore[attr-defined]
 _HEAD = AuditHead.__table__  # type: ignore[attr-defined]
 _KEYS = KeyRecord.__table__  # type: ignore[attr-defined]
