@@ -5,7 +5,8 @@ stand-in, with every private value a canary: a no-show chase (clicked twice, so 
 is asked for and approved, with its deadline), call-back reminders for a client and for a
 potential client (one refused by Slack for good, so the admins get a failure report), a run-in
 and its follow-up, a coaching request nudged, handed over to the backup and denied with a reason,
-and App Home. Every ``chat.postMessage``, ``chat.update`` and ``views.publish`` the stand-in
+the audit trail's daily head posted to the admins, and App Home. Every ``chat.postMessage``,
+``chat.update`` and ``views.publish`` the stand-in
 recorded, and every reply that replaced a kept message, is searched for each canary. The test also
 checks that every message kind registered in ``bot.services.deliveries`` was sent at least once,
 so a new kind must join this flow.
@@ -24,6 +25,7 @@ from sqlmodel import select
 from bot.dispatcher import Dispatcher
 from bot.services.deliveries import DELIVERY_MODULES, load_deliveries
 from bot.services.runins import sweep_followups
+from bot.services.witness import queue_witness
 from bot.standin import sign
 from bot.views import ids
 from bot.views.approvals import REASON_ACTION, REASON_BLOCK
@@ -102,6 +104,9 @@ class Flow:
         nudge_approvals(deps)
         with deps.store.unit_of_work() as uow:
             sweep_followups(uow, self.clock.now())
+        with deps.store.unit_of_work() as uow:
+            queue_witness(uow, deps.policy, self.clock.now())
+            uow.commit()
         if not self.failure_injected and self.due_now("callback_reminder"):
             self.slack.fail("chat.postMessage", error="user_not_found",  # refused for good
                             when=_is_kind("callback_reminder"))
