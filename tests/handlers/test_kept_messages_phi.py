@@ -6,10 +6,9 @@ is asked for and approved, with its deadline), call-back reminders for a client 
 potential client (one refused by Slack for good, so the admins get a failure report), a run-in
 and its follow-up, a coaching request nudged, handed over to the backup and denied with a reason,
 the audit trail's daily head posted to the admins, and App Home. Every ``chat.postMessage``,
-``chat.update`` and ``views.publish`` the stand-in
-recorded, and every reply that replaced a kept message, is searched for each canary. The test also
-checks that every message kind registered in ``bot.services.deliveries`` was sent at least once,
-so a new kind must join this flow.
+``chat.update`` and ``views.publish`` the stand-in recorded, and every reply that replaced a kept
+message, is searched for each canary. The test also checks that every message kind registered in
+``bot.services.deliveries`` was sent at least once, so a new kind must join this flow.
 """
 
 from __future__ import annotations
