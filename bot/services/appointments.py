@@ -141,7 +141,9 @@ def record_no_show(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str, now: da
                    ) -> NoShowResult:
     """``noshow CODE`` or the button: record the no-show, count the run, maybe ask for a warning.
 
-    Recording it again changes nothing and asks for nothing.
+    Recording it again changes nothing and asks for nothing. Whenever the reply's voicemail script
+    carries the client's first name (the treating team), the look is audited
+    (``appointment.script_viewed``), the first time and every repeat, in ``uow``.
     """
     appointment, client = _appointment(uow, code, appointment_id, now)
     _authorise(policy, actor, client, front_desk_ok=True)
@@ -170,9 +172,13 @@ def record_no_show(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str, now: da
                 no_show_dates=tuple(a.start_at for a in reversed(run)), now=now,
             )
     guidance = check_contact(record, policy, now)
-    details = card_access(policy, actor, record).details
-    script = _voicemail_script(policy, record, guidance, appointment,
-                               first_name=record.preferred_name if details else None)
+    access = card_access(policy, actor, record)
+    first_name = record.preferred_name if access.details else None
+    script = _voicemail_script(policy, record, guidance, appointment, first_name=first_name)
+    if script is not None and first_name:  # the reply shows the client's name: a look
+        uow.audit.append(actor, "appointment.script_viewed", client.code,
+                         {"appointment_id": str(appointment.id), "level": access.level.value},
+                         at=now)
     note = no_show_note(policy, appointment_start=appointment.start_at, called_at=now,
                         voicemail_left=script is not None)
     return NoShowResult(appointment.id, client.code, appointment.start_at, len(run), guidance,
