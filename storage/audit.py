@@ -142,14 +142,21 @@ class Head:
     mac: str | None
 
 
+_READ_HEAD = select(_HEAD.c.events, _HEAD.c.hash, _HEAD.c.key_id, _HEAD.c.mac).where(
+    _HEAD.c.id == HEAD_ID)
+_LOCK_HEAD = _READ_HEAD.with_for_update()
+_SET_HEAD = update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(
+    events=bindparam("head_events"), hash=bindparam("head_hash"),
+    key_id=bindparam("head_key_id"), mac=bindparam("head_mac"))
+_INSERT_EVENTS = insert(_EVENTS)
+# Built once: these run in every append's transaction, and building a statement costs more than
+# running it.
+
+
 def read_head(conn: Connection, *, lock: bool = False) -> Head | None:
     """The head row as stored (None when it is gone); ``lock``: hold its row lock (PostgreSQL;
     on SQLite the write transaction already holds the database's write lock)."""
-    query = select(_HEAD.c.events, _HEAD.c.hash, _HEAD.c.key_id, _HEAD.c.mac).where(
-        _HEAD.c.id == HEAD_ID)
-    if lock:
-        query = query.with_for_update()
-    row = conn.execute(query).first()
+    row = conn.execute(_LOCK_HEAD if lock else _READ_HEAD).first()
     return None if row is None else Head(row[0], row[1], row[2], row[3])
 
 
@@ -179,9 +186,9 @@ def head_problem(conn: Connection, keyring: Keyring, head: Head | None) -> str |
 
 
 def _set_head(conn: Connection, keyring: Keyring, events: int, digest: str) -> None:
-    conn.execute(update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(
-        events=events, hash=digest, key_id=keyring.primary_id,
-        mac=keyring.chain_mac(_head_message(events, digest))))
+    conn.execute(_SET_HEAD, {"head_events": events, "head_hash": digest,
+                             "head_key_id": keyring.primary_id,
+                             "head_mac": keyring.chain_mac(_head_message(events, digest))})
 
 
 def anchor_fresh_head(conn: Connection, keyring: Keyring) -> bool:
@@ -224,7 +231,7 @@ def _write(conn: Connection, keyring: Keyring, tail: tuple[int, str],
         placed.append(Appended(seq, digest))
         prev = digest
     if rows:
-        conn.execute(insert(_EVENTS), rows)
+        conn.execute(_INSERT_EVENTS, rows)
         _set_head(conn, keyring, seq, prev)
     return placed
 
