@@ -27,7 +27,7 @@ from sqlalchemy import text
 from bot.commands import parse_command
 from bot.dispatcher import Dispatcher
 from bot.services.runins import sweep_followups
-from bot.standin import ApiCall, sign
+from bot.standin import ApiCall
 from bot.views import ids
 from bot.views.approvals import REASON_ACTION, REASON_BLOCK
 from bot.views.consent_modal import B_MAY_CALL
@@ -38,7 +38,7 @@ from handlers.events import EVENT_HANDLERS
 from handlers.views import VIEW_HANDLERS
 from storage.audit import is_view, verify_trail
 from storage.db import read_only
-from tests.handlers.conftest import SIGNING_SECRET, Bot, Reply, buttons, dms
+from tests.handlers.conftest import Bot, Reply, buttons, dms
 from tests.handlers.test_kept_messages_phi import phone_forms
 from tests.storage.seeding import canary, canary_phone, client_record
 from tests.views.modal_values import set_choice, submitted_values
@@ -159,15 +159,7 @@ class Watch:
     def home(self, user: str) -> None:
         self.events.add("app_home_opened")
         before = self._start(user, f"Home opened by {user}")
-        body = json.dumps({
-            "token": "standin", "team_id": "T0STANDIN", "api_app_id": "A0STANDIN",
-            "type": "event_callback", "event_id": f"Ev{user}{clock_time.monotonic_ns()}",
-            "event_time": int(clock_time.time()),
-            "event": {"type": "app_home_opened", "user": user, "channel": "D" + user[1:],
-                      "tab": "home", "event_ts": f"{clock_time.time():.6f}"},
-        }).encode()
-        headers = {"Content-Type": "application/json", **sign(body, SIGNING_SECRET)}
-        assert self.bot.post((body, headers)).status == 200
+        assert self.bot.home_opened(user).status == 200
         self._settle(before)
 
     def send_due(self) -> None:

@@ -14,7 +14,6 @@ message, is searched for each canary. The test also checks that every message ki
 from __future__ import annotations
 
 import json
-import time as clock_time
 from datetime import timedelta
 from typing import Any
 
@@ -25,14 +24,13 @@ from bot.dispatcher import Dispatcher
 from bot.services.deliveries import DELIVERY_MODULES, load_deliveries
 from bot.services.runins import sweep_followups
 from bot.services.witness import queue_witness
-from bot.standin import sign
 from bot.views import ids
 from bot.views.approvals import REASON_ACTION, REASON_BLOCK
 from bot.views.runin_modal import BLOCKS
 from handlers.approvals import nudge_approvals
 from handlers.home import refresh_homes
 from storage.tables import OutboxMessage
-from tests.handlers.conftest import SIGNING_SECRET, TOKEN, Bot, wait_for
+from tests.handlers.conftest import TOKEN, Bot, wait_for
 from tests.storage.seeding import canary, canary_phone, client_record
 
 KEPT = ("chat.postMessage", "chat.update", "views.publish")
@@ -81,15 +79,7 @@ class Flow:
         raise AssertionError(f"no {label!r} button in {user}'s DMs")
 
     def home_opened(self, user: str) -> None:
-        body = json.dumps({
-            "token": "standin", "team_id": "T0STANDIN", "api_app_id": "A0STANDIN",
-            "type": "event_callback", "event_id": f"Ev{user}{clock_time.monotonic_ns()}",
-            "event_time": int(clock_time.time()),
-            "event": {"type": "app_home_opened", "user": user, "channel": "D" + user[1:],
-                      "tab": "home", "event_ts": f"{clock_time.time():.6f}"},
-        }).encode()
-        headers = {"Content-Type": "application/json", **sign(body, SIGNING_SECRET)}
-        assert self.bot.post((body, headers)).status == 200
+        assert self.bot.home_opened(user).status == 200
 
     def due_now(self, kind: str) -> bool:
         with self.bot.deps.store.unit_of_work() as uow:
