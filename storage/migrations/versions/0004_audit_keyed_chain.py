@@ -11,6 +11,10 @@ hashes). Intact, every event and the head are signed under the first key of
 hashes are not changed, so heads kept from before stay checkable. Broken, nothing changes and
 the upgrade stops (``storage.audit.TrailBroken``): re-signing a broken trail would hide what
 happened. The keys are checked against the database first, so a wrong key signs nothing.
+
+The signing is ``storage.audit``'s own (one format for the whole trail): a later migration that
+adds a column with a default to ``audit_events`` must keep this one runnable (give the column a
+server default, or none).
 """
 
 from __future__ import annotations
