@@ -18,6 +18,7 @@ from bot.deps import Deps
 from bot.input_files import InputFileError, import_refused, policy_refused, read_csv_file
 from bot.policy.model import ImportErrors
 from bot.policy_file import check_policy_file
+from storage.audit import AuditRefused, TrailBroken
 from storage.crypto import DecryptionError, KeyConfigError, generate_key
 
 EXIT_OK = 0
@@ -163,19 +164,43 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_verify_audit(_args: argparse.Namespace) -> int:
-    from storage.audit import verify_chain
+def cmd_verify_audit(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
 
-    deps = _deps()
-    with deps.store.unit_of_work() as uow:
-        report = verify_chain(uow.session)
+    from bot.runtime import open_store
+    from storage.audit import is_hash, verify_trail
+
+    expected = None
+    if args.expect_head is not None:
+        expected = args.expect_head.strip().lower()
+        if not is_hash(expected):
+            raise BadInput("--expect-head takes a head hash as verify-audit prints it and the "
+                           "daily post shows it: 64 characters, 0-9 and a-f")
+    store = open_store(load_settings())
+    try:
+        report = verify_trail(store.engine, store.keyring, expect_head=expected)
+    except SQLAlchemyError as error:
+        cause = type(getattr(error, "orig", None) or error).__name__
+        print(f"Audit trail BROKEN: it cannot be read ({cause}).", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    finally:
+        store.engine.dispose()
     if report.ok:
         print(f"Audit trail intact: {report.events} event(s), head {report.head}.")
+        if expected is not None:
+            print(f"It reaches the head you kept ({_reached(report.reached)}).")
+        for note in report.notes:
+            print(f"Note: {note}.")
         return EXIT_OK
-    print(f"Audit trail BROKEN ({report.events} event(s) checked):", file=sys.stderr)
+    first = f"; first bad event: {report.first_bad}" if report.first_bad else ""
+    print(f"Audit trail BROKEN ({report.events} event(s) checked{first}):", file=sys.stderr)
     for problem in report.problems:
         print(f"  {problem}", file=sys.stderr)
     return EXIT_BAD_INPUT
+
+
+def _reached(seq: int | None) -> str:
+    return "the empty trail" if not seq else f"event {seq}"
 
 
 # -- parsing -------------------------------------------------------------------------------------
@@ -240,9 +265,13 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("file", metavar="FILE.csv")
     exp.set_defaults(run=cmd_export)
 
-    commands.add_parser(
-        "verify-audit", help="check the audit trail's hash chain: exit 0 intact, 2 broken",
-    ).set_defaults(run=cmd_verify_audit)
+    verify = commands.add_parser(
+        "verify-audit", help="check the audit trail (keyed chain and signed head): exit 0 "
+                             "intact, 2 broken, naming the first bad event")
+    verify.add_argument("--expect-head", metavar="HASH", default=None,
+                        help="a head kept elsewhere (printed earlier, or posted to the admins "
+                             "daily): exit 2 unless the trail still reaches it")
+    verify.set_defaults(run=cmd_verify_audit)
     return parser
 
 
@@ -261,8 +290,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         _fail(["Configuration problem:", *(f"  {p}" for p in error.problems)])
     except ImportErrors as errors:
         _fail(import_refused(args.file, errors))
-    except (KeyConfigError, BadInput) as error:
+    except (KeyConfigError, BadInput, TrailBroken) as error:
         _fail([str(error)])
+    except AuditRefused as error:
+        _fail([str(error), "Nothing was changed."])
     except DecryptionError as error:
         _fail([f"A stored value cannot be decrypted ({error}); nothing was changed. Check that "
                "CONTACT_CHECK_KEYS holds every key the data was encrypted with."])

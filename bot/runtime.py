@@ -20,10 +20,10 @@ from bot.deps import Deps
 from bot.policy.clinic import ClinicPolicy
 from bot.policy.validation import PolicyInvalid
 from bot.policy_file import load_policy
-from storage.audit import AuditLog
+from storage.audit import AuditLog, TrailBroken
 from storage.crypto import KeyConfigError, Keyring
 from storage.db import DatabaseConfigError, make_engine
-from storage.keycheck import ensure_keys
+from storage.keycheck import ensure_keys, key_problem
 from storage.migrate import MigrationRefused, upgrade
 from storage.tables import TeamMemberRow
 from storage.uow import Store
@@ -52,17 +52,21 @@ def load_clinic_policy(settings: Settings) -> ClinicPolicy:
         ) from None
 
 
-def open_database(settings: Settings) -> Engine:
-    """The engine for DATABASE_URL with every pending migration applied."""
+def open_database(settings: Settings, keyring: Keyring | None = None) -> Engine:
+    """The engine for DATABASE_URL with every pending migration applied (``keyring``: for the
+    migrations that sign existing data, see ``storage.migrate.upgrade``)."""
     try:
         engine = make_engine(settings.database_url)
     except DatabaseConfigError as error:
         raise ConfigError([str(error)]) from None
     try:
-        upgrade(engine)
+        upgrade(engine, keyring)
     except MigrationRefused as refused:
         engine.dispose()
         raise ConfigError([f"DATABASE_URL: {refused}"]) from None
+    except (KeyConfigError, TrailBroken) as error:
+        engine.dispose()
+        raise ConfigError([str(error)]) from None
     except SQLAlchemyError as error:
         engine.dispose()
         shown = make_url(settings.database_url).render_as_string(hide_password=True)
@@ -74,11 +78,25 @@ def open_database(settings: Settings) -> Engine:
     return engine
 
 
+def open_store(settings: Settings) -> Store:
+    """The store alone, its keys checked against the database and nothing written: for the
+    commands that only read (``verify-audit``). Raises ConfigError."""
+    keyring = load_keyring(settings)
+    engine = open_database(settings, keyring)
+    store = Store(engine, keyring)
+    with engine.connect() as connection:
+        problem = key_problem(connection, store.sealer)
+    if problem is not None:
+        engine.dispose()
+        raise ConfigError([problem])
+    return store
+
+
 def build_deps(settings: Settings, clock: Clock | None = None) -> Deps:
     """Everything a handler, job or command needs, checked; raises ConfigError."""
     keyring = load_keyring(settings)
     policy = load_clinic_policy(settings)
-    engine = open_database(settings)
+    engine = open_database(settings, keyring)
     clock = clock or SystemClock()
     store = Store(engine, keyring)
     try:

@@ -29,6 +29,7 @@ from waitress.server import create_server
 
 from bot.config import ConfigError, ServeMode, Settings
 from bot.deps import Deps
+from storage.db import read_only
 
 log = logging.getLogger("contact_check.server")
 
@@ -50,14 +51,18 @@ class Worker(Protocol):
 
 
 def health(deps: Deps, dispatcher_alive: Callable[[], bool] | None) -> tuple[int, dict[str, Any]]:
-    """(HTTP status, body) of ``/healthz``: the database answers and the dispatcher runs."""
+    """(HTTP status, body) of ``/healthz``: the database answers, the keys open its data (the
+    key canary, checked every few seconds: ``storage.keycheck.KeyHealth``) and the dispatcher
+    runs."""
     checks: dict[str, str] = {}
     try:
-        with deps.store.engine.connect() as connection:
+        with read_only(deps.store.engine).connect() as connection:  # no write lock to wait for
             connection.execute(text("SELECT 1"))
         checks["database"] = "ok"
     except Exception as error:  # any failure to answer is "not ok"; its text may hold a URL
         checks["database"] = f"failing ({type(error).__name__})"
+    key_problem = deps.store.key_health.problem()
+    checks["keys"] = "ok" if key_problem is None else f"failing: {key_problem}"
     if dispatcher_alive is None:
         checks["dispatcher"] = "not running"
     else:

@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 
 def consent_view(deps: Deps, user_id: str, code: str) -> dict[str, Any]:
     """The consent modal for ``code`` as ``user_id`` may see it; raises ``ConsentRefused``."""
-    shown = shown_in_modal(deps.store, deps.policy, code=code, viewer=user_id)
+    shown = shown_in_modal(deps.store, deps.policy, code=code, viewer=user_id,
+                           now=deps.clock.now())
     return consent_modal(shown.code if shown else code, shown, deps.policy, recorder=user_id)
 
 

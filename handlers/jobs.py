@@ -20,6 +20,7 @@ from slack_bolt import App
 
 from bot.deps import Deps
 from bot.dispatcher import Dispatcher
+from bot.services.witness import queue_witness
 from handlers.approvals import nudge_approvals
 from handlers.home import refresh_homes_job
 
@@ -35,10 +36,18 @@ def _runin_followups_tick(deps: Deps) -> None:
         sweep_followups(uow, deps.clock.now())  # commits
 
 
+def _audit_witness_tick(deps: Deps) -> None:
+    """Queue today's audit-trail head for the admins, due at opening (``bot.services.witness``)."""
+    with deps.store.unit_of_work() as uow:
+        queue_witness(uow, deps.policy, deps.clock.now())
+        uow.commit()
+
+
 PERIODIC: tuple[tuple[str, float, Callable[[Deps], None]], ...] = (
     ("approvals-nudge", 60.0, nudge_approvals),
     ("runin-followups", 300.0, _runin_followups_tick),
     ("home-refresh", 30.0, refresh_homes_job),
+    ("audit-witness", 600.0, _audit_witness_tick),
 )
 
 

@@ -1,8 +1,8 @@
 """Encryption at rest: the clinic's keys, authenticated encryption bound to a row, blind indexes.
 
 Each key in ``CONTACT_CHECK_KEYS`` is 32 random bytes (base64url, from ``keygen``). From every key
-HKDF derives three independent values: an AES-256-GCM key, an HMAC key for blind indexes, and a
-public key id. A sealed value is::
+HKDF derives four independent values: an AES-256-GCM key, an HMAC key for blind indexes, an HMAC
+key that signs the audit trail (label ``audit-chain``), and a public key id. A sealed value is::
 
     version (1 byte) | key id (8 bytes) | nonce (12 bytes) | AES-GCM ciphertext and tag
 
@@ -60,6 +60,7 @@ class _Key:
     key_id: bytes
     aead: AESGCM
     index_key: bytes
+    chain_key: bytes
 
     @classmethod
     def from_master(cls, master: bytes) -> _Key:
@@ -67,6 +68,7 @@ class _Key:
             key_id=_derive(master, b"key-id", _KEY_ID_LEN),
             aead=AESGCM(_derive(master, b"aes-256-gcm", 32)),
             index_key=_derive(master, b"blind-index", 32),
+            chain_key=_derive(master, b"audit-chain", 32),
         )
 
 
@@ -104,6 +106,7 @@ class Keyring:
             raise KeyConfigError(f"{KEYS_VARIABLE} holds no key.")
         self._keys = [_Key.from_master(m) for m in masters]
         self._by_id = {k.key_id: k for k in self._keys}
+        self._by_hex = {k.key_id.hex(): k for k in self._keys}
 
     @classmethod
     def from_env(cls, value: str | None = None) -> Keyring:
@@ -159,3 +162,12 @@ class Keyring:
     def _index(key: _Key, purpose: str, value: str) -> str:
         mac = hmac.new(key.index_key, f"{purpose}\x00{value}".encode(), hashlib.sha256)
         return mac.hexdigest()[:40]
+
+    def chain_mac(self, message: bytes, key_id: str | None = None) -> str:
+        """The audit trail's HMAC-SHA256 of ``message`` (hex) under the chain key of ``key_id``
+        (default: the first key). Raises ``KeyError`` for a key id not in the keyring."""
+        key = self._keys[0] if key_id is None else self._by_hex[key_id]
+        return hmac.new(key.chain_key, message, hashlib.sha256).hexdigest()
+
+    def holds(self, key_id: str) -> bool:
+        return key_id in self._by_hex

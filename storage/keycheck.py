@@ -1,44 +1,101 @@
-"""Refusing to run with the wrong keys, and remembering which keys have sealed data."""
+"""Refusing to run with the wrong keys, and remembering which keys have sealed data.
+
+``ensure_keys`` runs at start; ``key_problem`` is the same check without writing anything, for
+the migrations and for ``KeyHealth``, which ``/healthz`` asks: a running bot whose keys stopped
+matching the database (``rotate-keys`` run elsewhere while it still holds only the old key) can
+no longer open a single card, and must say so.
+"""
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+import threading
+import time
+from collections.abc import Callable
 
+from sqlalchemy import Connection, Engine, select
+from sqlmodel import Session
+
+from storage.audit import anchor_fresh_head
 from storage.crypto import KEYS_VARIABLE, DecryptionError, KeyConfigError
+from storage.db import read_only
 from storage.sealing import Sealer
 from storage.tables import KeyRecord
 
 CANARY = "contact-check key canary"
+_KEYS = KeyRecord.__table__  # type: ignore[attr-defined]
 
 
-def ensure_keys(session: Session, sealer: Sealer) -> None:
-    """Check the configured keys against the ones this database was sealed with.
+def key_problem(conn: Connection, sealer: Sealer) -> str | None:
+    """Why the configured keys cannot open this database's data, or None when they can.
 
-    Raises KeyConfigError when a key that sealed data here is missing from CONTACT_CHECK_KEYS, or
-    when a configured key with the same id fails to open its canary. Registers the first key
-    (flushes, does not commit) when it has not sealed anything yet.
-    """
-    keyring = sealer.keyring
-    records = session.exec(select(KeyRecord)).all()
-    configured = set(keyring.key_ids)
-    missing = [r.key_id for r in records if r.key_id not in configured]
+    A key that sealed data here is missing from CONTACT_CHECK_KEYS, or a configured key with the
+    same id fails to open its canary. Reads only (the small ``encryption_keys`` table)."""
+    records = conn.execute(select(_KEYS.c.id, _KEYS.c.key_id, _KEYS.c.canary_enc)).all()
+    configured = set(sealer.keyring.key_ids)
+    missing = sorted(r.key_id for r in records if r.key_id not in configured)
     if missing:
-        raise KeyConfigError(
+        return (
             f"{KEYS_VARIABLE} does not hold the key(s) this database was encrypted with "
-            f"(key id {', '.join(sorted(missing))}). Set {KEYS_VARIABLE} to the clinic's keys; "
+            f"(key id {', '.join(missing)}). Set {KEYS_VARIABLE} to the clinic's keys; "
             "to change keys, put the new key first, keep the old one after it, and run "
             "`contact-check rotate-keys`."
         )
     for record in records:
         try:
-            ok = sealer.open(record, "canary") == CANARY
+            ok = sealer.open_column("encryption_keys", "canary", record.id,
+                                    record.canary_enc) == CANARY
         except DecryptionError:
             ok = False
         if not ok:
-            raise KeyConfigError(
-                f"{KEYS_VARIABLE}: key id {record.key_id} does not match this database.")
-    if keyring.primary_id not in {r.key_id for r in records}:
+            return f"{KEYS_VARIABLE}: key id {record.key_id} does not match this database."
+    return None
+
+
+def ensure_keys(session: Session, sealer: Sealer) -> None:
+    """Check the configured keys against the ones this database was sealed with.
+
+    Raises KeyConfigError (``key_problem``). Registers the first key (flushes, does not commit)
+    when it has not sealed anything yet; the very first key registered also signs the audit
+    trail's fresh head, so that from then on an unsigned head reads as tampering.
+    """
+    keyring = sealer.keyring
+    conn = session.connection()
+    problem = key_problem(conn, sealer)
+    if problem is not None:
+        raise KeyConfigError(problem)
+    registered = set(conn.execute(select(_KEYS.c.key_id)).scalars())
+    if not registered:
+        anchor_fresh_head(conn, keyring)
+    if keyring.primary_id not in registered:
         record = KeyRecord(key_id=keyring.primary_id)
         sealer.seal(record, "canary", CANARY)
         session.add(record)
         session.flush()
+
+
+class KeyHealth:
+    """``key_problem`` for ``/healthz``: cached for ``ttl`` seconds, read without a write lock
+    (SQLite's deferred read, PostgreSQL's autocommit), one check at a time."""
+
+    def __init__(self, engine: Engine, sealer: Sealer, *, ttl: float = 5.0,
+                 clock: Callable[[], float] = time.monotonic):
+        self._reader = read_only(engine)
+        self.sealer = sealer
+        self.ttl = ttl
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._checked: tuple[float, str | None] | None = None  # (when, problem)
+
+    def problem(self) -> str | None:
+        """None when the keys open this database's data; else why not (no key material)."""
+        with self._lock:
+            now = self._clock()
+            if self._checked is not None and now - self._checked[0] < self.ttl:
+                return self._checked[1]
+            try:
+                with self._reader.connect() as conn:
+                    found = key_problem(conn, self.sealer)
+            except Exception as error:  # the database check reports the database itself
+                found = f"the keys could not be checked ({type(error).__name__})"
+            self._checked = (now, found)
+            return found

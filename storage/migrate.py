@@ -10,6 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from storage.crypto import Keyring
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -25,11 +27,14 @@ def alembic_config(url: str | None = None) -> Config:
     return config
 
 
-def upgrade(engine: Engine) -> None:
-    """Bring the database to the newest schema; a no-op when it is already there."""
+def upgrade(engine: Engine, keyring: Keyring | None = None) -> None:
+    """Bring the database to the newest schema, in one transaction; a no-op when it is already
+    there. ``keyring``: the clinic's keys, for migrations that sign or seal existing data (0005
+    signs the audit trail; without keys it refuses a database that has one)."""
     config = alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
+        config.attributes["keyring"] = keyring
         command.upgrade(config, "head")
 
 

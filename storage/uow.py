@@ -8,9 +8,10 @@ from types import TracebackType
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from storage.audit import AuditLog, AuditWriter
+from storage.audit import KEYRING_INFO, AuditLog, AuditWriter
 from storage.crypto import Keyring
 from storage.db import READ_ONLY, read_only
+from storage.keycheck import KeyHealth
 from storage.repositories.appointments import AppointmentRepository
 from storage.repositories.approvals import ApprovalRepository
 from storage.repositories.callbacks import CallbackRepository
@@ -24,6 +25,8 @@ from storage.sealing import Sealer
 class Store:
     """What a process holds: the engine, the keys and the audit writer. Hands out units of work.
 
+    ``key_health`` says (cached) whether the keys still open this database's data (``/healthz``).
+
     ``audit_writer`` appends events that stand alone, each committed before ``append`` returns
     (``storage.audit.AuditWriter``); events that must commit with other writes go through
     ``uow.audit``.
@@ -31,8 +34,10 @@ class Store:
 
     def __init__(self, engine: Engine, keyring: Keyring):
         self.engine = engine
+        self.keyring = keyring
         self.sealer = Sealer(keyring)
-        self.audit_writer = AuditWriter(engine)
+        self.audit_writer = AuditWriter(engine, keyring)
+        self.key_health = KeyHealth(engine, self.sealer)
         self._reader = read_only(engine)
 
     def unit_of_work(self, *, read_only: bool = False) -> UnitOfWork:
@@ -66,14 +71,16 @@ class UnitOfWork:
     def __enter__(self) -> UnitOfWork:
         if self.read_only:
             self.session = _ReadOnlySession(self.bind, expire_on_commit=False,
-                                            info={READ_ONLY: True})
+                                            info={READ_ONLY: True,
+                                                  KEYRING_INFO: self.store.keyring})
         else:
-            self.session = Session(self.bind, expire_on_commit=False)
+            self.session = Session(self.bind, expire_on_commit=False,
+                                   info={KEYRING_INFO: self.store.keyring})
         self.clients = ClientRepository(self.session, self.sealer)
         self.appointments = AppointmentRepository(self.session)
         self.callbacks = CallbackRepository(self.session, self.sealer)
         self.outbox = OutboxRepository(self.session)
-        self.audit = AuditLog(self.session)
+        self.audit = AuditLog(self.session, self.store.keyring)
         self.approvals = ApprovalRepository(self.session, self.sealer)
         self.runins = RunInRepository(self.session, self.sealer)
         self.send_pace = SendPaceRepository(self.session)

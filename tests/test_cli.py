@@ -9,9 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select, text
 
 from bot.csv_formats import CLIENT_COLUMNS, parse_clients_csv
+from storage.audit import chain_hash
 from storage.crypto import generate_key
+from storage.db import make_engine
+from storage.tables import AuditEvent
 from tests.policy_yaml import POLICY_YAML
 
 HEADER = ",".join(CLIENT_COLUMNS)
@@ -318,3 +322,114 @@ def test_the_cli_refuses_a_link_and_writes_0600(env: dict[str, str], tmp_path: P
     written = run(["export", "clients", str(out)], env, tmp_path)
     assert written.returncode == 0, written.stderr
     assert stat.S_IMODE(out.stat().st_mode) == 0o600 and "Robin" in out.read_text(encoding="utf-8")
+
+
+# --- verify-audit: what someone with the database but not the key might do -----------------------
+
+
+def _trail(env: dict[str, str], tmp_path: Path) -> str:
+    """A trail of a few events (an import, a re-import); the head verify-audit printed."""
+    clients = tmp_path / "clients.csv"
+    clients.write_text(GOOD_CLIENTS, encoding="utf-8")
+    assert run(["import", "clients", str(clients)], env, tmp_path).returncode == 0
+    result = run(["verify-audit"], env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split("head ")[1].split(".")[0]
+
+
+def _sql(env: dict[str, str], *statements: str) -> None:
+    engine = make_engine(env["DATABASE_URL"])
+    try:
+        with engine.begin() as conn:
+            for statement in statements:
+                conn.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
+def _rewrite_everything_from(env: dict[str, str], seq: int) -> None:
+    """Edit event ``seq`` and recompute every hash after it: all an unkeyed chain could check."""
+    engine = make_engine(env["DATABASE_URL"])
+    try:
+        with engine.begin() as conn:
+            rows = conn.execute(select(AuditEvent).order_by(AuditEvent.seq)).all()
+            prev = rows[seq - 2].hash
+            for row in rows[seq - 1:]:
+                actor = "cli:mallory" if row.seq == seq else row.actor
+                digest = chain_hash(row.seq, row.at, actor, row.action, row.client_code,
+                                    row.details, prev)
+                conn.execute(text("UPDATE audit_events SET actor = :a, prev_hash = :p, "
+                                  "hash = :h WHERE seq = :s"),
+                             {"a": actor, "p": prev, "h": digest, "s": row.seq})
+                prev = digest
+            conn.execute(text("UPDATE audit_head SET hash = :h"), {"h": prev})
+    finally:
+        engine.dispose()
+
+
+def _broken(result: subprocess.CompletedProcess[str], first_bad: int | None) -> None:
+    assert result.returncode == 2, result.stdout
+    assert "Audit trail BROKEN" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    if first_bad is not None:
+        assert f"first bad event: {first_bad}" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(("tamper", "first_bad"), [
+    (("DELETE FROM audit_events WHERE seq >= 3",), 3),  # the newest events
+    (("DELETE FROM audit_events",), 1),  # every event
+    (("DELETE FROM audit_events", "DELETE FROM audit_head"), None),  # and the head
+    (("UPDATE audit_events SET client_code = 'C-9999' WHERE seq = 2",), 2),
+    (("UPDATE audit_events SET seq = 'three' WHERE seq = 3",), 3),  # unreadable: text
+    (("UPDATE audit_events SET details = '{broken' WHERE seq = 2",), 2),  # unreadable: JSON
+])
+def test_verify_audit_reports_a_tampered_trail(env: dict[str, str], tmp_path: Path,
+                                               tamper: tuple[str, ...],
+                                               first_bad: int | None) -> None:
+    _trail(env, tmp_path)
+    _sql(env, *tamper)
+    result = run(["verify-audit"], env, tmp_path)
+    _broken(result, first_bad)
+
+
+def test_verify_audit_reports_a_rewrite_with_recomputed_hashes(env: dict[str, str],
+                                                               tmp_path: Path) -> None:
+    _trail(env, tmp_path)
+    _rewrite_everything_from(env, 2)
+    result = run(["verify-audit"], env, tmp_path)
+    _broken(result, 2)
+    assert "event 2 was altered and its hash recomputed" in result.stderr
+
+
+def test_verify_audit_checks_a_head_kept_elsewhere(env: dict[str, str], tmp_path: Path) -> None:
+    kept = _trail(env, tmp_path)
+    clients = tmp_path / "more.csv"
+    clients.write_text(GOOD_CLIENTS.replace("Kim", "Kit"), encoding="utf-8")
+    assert run(["import", "clients", str(clients)], env, tmp_path).returncode == 0
+    older = run(["verify-audit", "--expect-head", kept.upper()], env, tmp_path)
+    assert older.returncode == 0, older.stderr
+    assert "It reaches the head you kept (event " in older.stdout
+    current = run(["verify-audit"], env, tmp_path).stdout.split("head ")[1].split(".")[0]
+    assert current != kept
+    assert run(["verify-audit", "--expect-head", current], env, tmp_path).returncode == 0
+
+    unknown = run(["verify-audit", "--expect-head", "f" * 64], env, tmp_path)
+    _broken(unknown, None)
+    assert f"the head {'f' * 64} kept elsewhere is not on this trail" in unknown.stderr
+    malformed = run(["verify-audit", "--expect-head", "last-tuesday"], env, tmp_path)
+    assert malformed.returncode == 2 and "--expect-head takes" in malformed.stderr
+
+    _sql(env, "DELETE FROM audit_events WHERE seq > 2",
+         "UPDATE audit_head SET events = 2, hash = (SELECT hash FROM audit_events WHERE seq = 2)")
+    cut = run(["verify-audit", "--expect-head", current], env, tmp_path)
+    _broken(cut, None)
+
+
+def test_rotate_keys_refuses_a_broken_trail(env: dict[str, str], tmp_path: Path) -> None:
+    _trail(env, tmp_path)
+    _sql(env, "DELETE FROM audit_events WHERE seq = 2")
+    env["CONTACT_CHECK_KEYS"] = f"{generate_key()},{env['CONTACT_CHECK_KEYS']}"
+    result = run(["rotate-keys"], env, tmp_path)
+    assert result.returncode == 2
+    assert "first bad event: 2" in result.stderr and "nothing was changed" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -182,6 +182,13 @@ def is_open(clinic: Clinic, at: datetime) -> bool:
     return span is not None and span[0] <= at < span[1]
 
 
+def opening_on(clinic: Clinic, day: date) -> datetime | None:
+    """When the clinic opens on its local date ``day`` (UTC), or None when it is closed all day
+    (a weekday without hours, a public holiday, an extra closure)."""
+    span = _span_on(day, clinic.hours_on(day), clinic.timezone)
+    return None if span is None else span[0]
+
+
 def next_open(clinic: Clinic, at: datetime) -> datetime:
     """``at`` itself (in UTC) when the clinic is open then, else the next opening after it.
 

@@ -395,7 +395,7 @@ def _filled_note(uow: UnitOfWork, policy: ClinicPolicy, actor: str, record: Clie
     (the read is audited), the code for anyone else."""
     name = record.preferred_name if card_access(policy, actor, record).details else None
     if name:
-        uow.audit.append(actor, "appointment.note_shown", record.code,
+        uow.audit.append(actor, "appointment.note_viewed", record.code,
                          {"appointment_id": str(appointment.id)}, at=now)
     return _note(uow, policy, appointment, client=f"{name} ({record.code})" if name
                  else record.code, called_at=called_at, reported=reported,

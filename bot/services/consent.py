@@ -42,16 +42,23 @@ class Recorded:
     new_client: bool
 
 
-def shown_in_modal(store: Store, policy: ClinicPolicy, *, code: str,
-                   viewer: str) -> ClientRecord | None:
+def shown_in_modal(store: Store, policy: ClinicPolicy, *, code: str, viewer: str,
+                   now: datetime) -> ClientRecord | None:
     """What the consent modal opens with for ``viewer``: the client as on file at the details
-    level, else None (a blank form, nothing disclosed); raises ``ConsentRefused``."""
-    with store.unit_of_work() as uow:
+    level, else None (a blank form, nothing disclosed); raises ``ConsentRefused``.
+
+    Read without a write lock; a form that shows what is on file is audited (``consent.viewed``)
+    and committed before it is returned to be shown, as a card's look is."""
+    with store.unit_of_work(read_only=True) as uow:
         client = uow.clients.get(code)
     access = consent_access(policy, viewer, client)
     if not access.allowed:
         raise ConsentRefused(access.reason)
-    return client if access.details else None
+    if not access.details or client is None:
+        return None
+    store.audit_writer.append(viewer, "consent.viewed", code, {"level": access.level.value},
+                              at=now)
+    return client
 
 
 def record_consent(store: Store, policy: ClinicPolicy, *, code: str, draft: ConsentDraft,

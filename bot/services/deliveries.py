@@ -47,6 +47,7 @@ DELIVERY_MODULES: tuple[str, ...] = (
     "bot.services.appointments",
     "bot.services.approvals",
     "bot.services.runins",
+    "bot.services.witness",
 )
 
 

@@ -1,11 +1,14 @@
 """Key rotation: every sealed value re-encrypted under the first key of CONTACT_CHECK_KEYS.
 
-One pass, one transaction (the caller's unit of work): each field listed in
+One pass, one transaction (the caller's unit of work): the audit trail is verified under the keys
+that signed it and re-signed under the first (``storage.audit.rekey_chain``: signatures only, its
+hashes stay, so heads kept elsewhere stay checkable); each field listed in
 ``storage.sealing.SEALED_FIELDS`` that is sealed under another key is opened and sealed again under
 the first; every blind index is recomputed under the first key; the key records are reduced to the
 first key alone (its canary proving it), so older keys can then be removed from the variable.
-A value that cannot be opened (a key missing from the variable, a tampered value) stops the
-rotation with nothing changed.
+A value that cannot be opened (a key missing from the variable, a tampered value) or a trail that
+does not verify (``TrailBroken``: re-signing it would hide what happened) stops the rotation with
+nothing changed.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from datetime import datetime
 from sqlmodel import SQLModel, col, delete, select
 
 import storage.tables as tables
+from storage.audit import rekey_chain
 from storage.keycheck import ensure_keys
 from storage.sealing import SEALED_FIELDS
 from storage.tables import KeyRecord
@@ -36,6 +40,7 @@ class RotationReport:
     resealed: int  # values re-encrypted
     indexes: int  # blind indexes recomputed
     retired_key_ids: tuple[str, ...]  # key records removed: no data is sealed under them now
+    audit_resigned: int = 0  # audit events re-signed under the first key
 
 
 def sealed_tables() -> dict[str, type[SQLModel]]:
@@ -83,6 +88,9 @@ def rotate_keys(uow: UnitOfWork, *, actor: str, now: datetime) -> RotationReport
             last = batch[-1].id  # type: ignore[attr-defined]
             session.flush()
             session.expunge_all()
+    # Last, so that on PostgreSQL looks are audited on while the values are re-sealed: from here
+    # the trail's head is locked until the commit.
+    resigned = rekey_chain(session.connection(), sealer.keyring)
     primary = sealer.keyring.primary_id
     retired = tuple(sorted(
         r.key_id for r in session.exec(select(KeyRecord)).all() if r.key_id != primary
@@ -92,6 +100,7 @@ def rotate_keys(uow: UnitOfWork, *, actor: str, now: datetime) -> RotationReport
     session.flush()
     uow.audit.append(actor, "keys.rotated", None,
                      {"primary_key_id": primary, "rows": rows, "resealed": resealed,
-                      "indexes": indexes, "retired_key_ids": list(retired)}, at=now)
+                      "indexes": indexes, "retired_key_ids": list(retired),
+                      "audit_resigned": resigned}, at=now)
     return RotationReport(primary_key_id=primary, rows=rows, resealed=resealed, indexes=indexes,
-                          retired_key_ids=retired)
+                          retired_key_ids=retired, audit_resigned=resigned)

@@ -3,7 +3,7 @@
 
 from storage.tables.appointments import Appointment
 from storage.tables.approvals import Approval
-from storage.tables.audit import AuditEvent
+from storage.tables.audit import AuditEvent, AuditHead
 from storage.tables.callbacks import CallbackDuty
 from storage.tables.clients import Client, ConsentNumber, ConsentRow, ThirdPartyRow
 from storage.tables.events import ProcessedEvent
@@ -17,6 +17,7 @@ __all__ = [
     "Appointment",
     "Approval",
     "AuditEvent",
+    "AuditHead",
     "CallbackDuty",
     "Client",
     "ConsentNumber",

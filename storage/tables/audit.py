@@ -1,4 +1,5 @@
-"""The append-only, hash-chained audit trail (ids and codes only, never client details)."""
+"""The append-only, keyed, hash-chained audit trail (ids and codes only, never client details),
+and its signed head."""
 
 from __future__ import annotations
 
@@ -24,3 +25,19 @@ class AuditEvent(SQLModel, table=True):
     details: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+    key_id: str | None = Field(default=None, max_length=16)  # whose chain key signed ``mac``
+    mac: str | None = Field(default=None, max_length=64)  # HMAC of ``hash`` under that key
+
+
+class AuditHead(SQLModel, table=True):
+    """One row (``id`` 1): how many events the trail holds and the last one's hash, signed.
+
+    Every append advances it in the same transaction, under its row lock."""
+
+    __tablename__ = "audit_head"
+
+    id: int = Field(primary_key=True)
+    events: int
+    hash: str = Field(max_length=64)
+    key_id: str | None = Field(default=None, max_length=16)
+    mac: str | None = Field(default=None, max_length=64)

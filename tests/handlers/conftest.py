@@ -22,7 +22,7 @@ from bot.policy.clinic import ClinicPolicy
 from bot.policy.model import ClientRecord, Consent, NumberPermission, Provenance, ThirdParty
 from bot.policy.validation import parse_policy
 from bot.server import make_http_server, stop_http_server
-from bot.standin import SlackRequests, SlackStandIn
+from bot.standin import SlackRequests, SlackStandIn, sign
 from storage.uow import Store
 from tests.views.blockkit import assert_valid_message
 
@@ -135,6 +135,18 @@ class Bot:
             assert_valid_message({k: v for k, v in message.items()
                                   if k not in ("response_type", "replace_original")})
         return said
+
+    def home_opened(self, user: str) -> Reply:
+        """Slack's signed ``app_home_opened`` event: ``user`` opened the app's Home tab."""
+        body = json.dumps({
+            "token": "standin", "team_id": "T0STANDIN", "api_app_id": "A0STANDIN",
+            "type": "event_callback", "event_id": f"Ev{user}{clock_time.monotonic_ns()}",
+            "event_time": int(clock_time.time()),
+            "event": {"type": "app_home_opened", "user": user, "channel": "D" + user[1:],
+                      "tab": "home", "event_ts": f"{clock_time.time():.6f}"},
+        }).encode()
+        return self.post((body, {"Content-Type": "application/json",
+                                 **sign(body, SIGNING_SECRET)}))
 
     def ask(self, user: str, text: str, **kwargs: Any) -> dict[str, Any]:
         """The command's one answer (see ``answers``)."""

@@ -4,17 +4,16 @@ A week of a clinic's work driven through the signed HTTP path and the real dispa
 stand-in, with every private value a canary: a no-show chase (clicked twice, so a closure warning
 is asked for and approved, with its deadline), call-back reminders for a client and for a
 potential client (one refused by Slack for good, so the admins get a failure report), a run-in
-and its follow-up, a coaching request nudged, its backup told and denied with a reason,
-and App Home. Every ``chat.postMessage``, ``chat.update`` and ``views.publish`` the stand-in
-recorded, and every reply that replaced a kept message, is searched for each canary. The test also
-checks that every message kind registered in ``bot.services.deliveries`` was sent at least once,
-so a new kind must join this flow.
+and its follow-up, a coaching request nudged, its backup told and denied with a reason, the audit
+trail's daily head posted to the admins, and App Home. Every ``chat.postMessage``, ``chat.update``
+and ``views.publish`` the stand-in recorded, and every reply that replaced a kept message, is
+searched for each canary. The test also checks that every message kind registered in
+``bot.services.deliveries`` was sent at least once, so a new kind must join this flow.
 """
 
 from __future__ import annotations
 
 import json
-import time as clock_time
 from datetime import timedelta
 from typing import Any
 
@@ -24,14 +23,14 @@ from sqlmodel import select
 from bot.dispatcher import Dispatcher
 from bot.services.deliveries import DELIVERY_MODULES, load_deliveries
 from bot.services.runins import sweep_followups
-from bot.standin import sign
+from bot.services.witness import queue_witness
 from bot.views import ids
 from bot.views.approvals import REASON_ACTION, REASON_BLOCK
 from bot.views.runin_modal import BLOCKS
 from handlers.approvals import nudge_approvals
 from handlers.home import refresh_homes
 from storage.tables import OutboxMessage
-from tests.handlers.conftest import SIGNING_SECRET, TOKEN, Bot, wait_for
+from tests.handlers.conftest import TOKEN, Bot, wait_for
 from tests.storage.seeding import canary, canary_phone, client_record
 
 KEPT = ("chat.postMessage", "chat.update", "views.publish")
@@ -80,15 +79,7 @@ class Flow:
         raise AssertionError(f"no {label!r} button in {user}'s DMs")
 
     def home_opened(self, user: str) -> None:
-        body = json.dumps({
-            "token": "standin", "team_id": "T0STANDIN", "api_app_id": "A0STANDIN",
-            "type": "event_callback", "event_id": f"Ev{user}{clock_time.monotonic_ns()}",
-            "event_time": int(clock_time.time()),
-            "event": {"type": "app_home_opened", "user": user, "channel": "D" + user[1:],
-                      "tab": "home", "event_ts": f"{clock_time.time():.6f}"},
-        }).encode()
-        headers = {"Content-Type": "application/json", **sign(body, SIGNING_SECRET)}
-        assert self.bot.post((body, headers)).status == 200
+        assert self.bot.home_opened(user).status == 200
 
     def due_now(self, kind: str) -> bool:
         with self.bot.deps.store.unit_of_work() as uow:
@@ -102,6 +93,9 @@ class Flow:
         nudge_approvals(deps)
         with deps.store.unit_of_work() as uow:
             sweep_followups(uow, self.clock.now())
+        with deps.store.unit_of_work() as uow:
+            queue_witness(uow, deps.policy, self.clock.now())
+            uow.commit()
         if not self.failure_injected and self.due_now("callback_reminder"):
             self.slack.fail("chat.postMessage", error="user_not_found",  # refused for good
                             when=_is_kind("callback_reminder"))

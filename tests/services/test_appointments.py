@@ -190,7 +190,7 @@ def test_the_note_names_the_client_only_for_the_treating_team_and_the_voicemail_
     assert "Canary" not in desk.note and "Client C-1042 did not come" in desk.note
     with store.unit_of_work() as uow:
         shown = [e.actor for e in uow.session.exec(select(AuditEvent)).all()
-                 if e.action == "appointment.note_shown"]
+                 if e.action == "appointment.note_viewed"]
     assert shown == ["U0ANA"]  # the name read is audited; the desk saw none
 
 

@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlmodel import SQLModel, select
 
 from bot.services.keys import rotate_keys, sealed_tables
-from storage.audit import verify_chain
+from storage.audit import TrailBroken, verify_chain, verify_trail
 from storage.crypto import DecryptionError, KeyConfigError, Keyring, generate_key
 from storage.keycheck import ensure_keys
 from storage.sealing import SEALED_FIELDS
@@ -151,3 +151,72 @@ def _opened_tolerant(store: Store) -> dict[str, list[str]]:
         for place, _row, _field, blob in _sealed(uow):
             found.setdefault(place, []).append(Keyring.key_id_of(blob))
     return {k: sorted(v) for k, v in found.items()}
+
+
+# --- the audit trail through a rotation -----------------------------------------------------------
+
+
+def _look(store: Store, user: str, code: str = "C-1") -> None:
+    store.audit_writer.append(user, "card.viewed", code, {"level": "details"}, at=NOW)
+
+
+def _key_ids(store: Store) -> set[str | None]:
+    with store.unit_of_work(read_only=True) as uow:
+        return set(uow.session.exec(select(AuditEvent.key_id)).all())
+
+
+def test_replicas_mid_rollout_sign_with_their_own_first_key_and_both_verify(
+        engine: Engine) -> None:
+    """The safe order's middle step: some replicas already put the new key first, others not
+    yet. Each signs with its first key; every replica holding both keys verifies the trail."""
+    old, new = generate_key(), generate_key()
+    _seed(_store(engine, old), ("C-1",))
+    not_yet, switched = _store(engine, f"{old},{new}"), _store(engine, f"{new},{old}")
+    for i in range(3):
+        _look(not_yet, "U0ANA")
+        _look(switched, f"U0BEN{i}")
+    assert _key_ids(switched) == {Keyring.from_env(old).primary_id,
+                                  Keyring.from_env(new).primary_id}
+    for store in (not_yet, switched):
+        report = verify_trail(store.engine, store.keyring)
+        assert report.ok, report.problems
+    only_old = _store(engine, old)  # a replica never given the new key cannot check it
+    report = verify_trail(only_old.engine, only_old.keyring)
+    assert not report.ok and "which CONTACT_CHECK_KEYS does not hold" in report.problems[0]
+
+
+def test_rotation_re_signs_the_trail_so_the_old_key_can_go(engine: Engine) -> None:
+    old, new = generate_key(), generate_key()
+    _seed(_store(engine, old), ("C-1",))
+    before_rollout = _store(engine, old)
+    _look(before_rollout, "U0ANA")
+    kept = verify_trail(engine, before_rollout.keyring).head  # posted before the rotation
+    both = _store(engine, f"{new},{old}")
+    _look(both, "U0BEN")
+    with both.unit_of_work() as uow:
+        report = rotate_keys(uow, actor="cli:admin", now=NOW)
+        uow.commit()
+    assert report.audit_resigned == 1  # the look signed with the old key; U0BEN's has the new
+    only_new = _store(engine, new)
+    assert _key_ids(only_new) == {report.primary_key_id}
+    after = verify_trail(engine, only_new.keyring, expect_head=kept)
+    assert after.ok, after.problems  # intact under the new key alone, and the old head is on it
+    assert after.reached is not None
+    _look(only_new, "U0ANA")
+    assert verify_trail(engine, only_new.keyring).ok
+
+
+def test_a_broken_trail_stops_the_rotation_with_nothing_changed(engine: Engine) -> None:
+    old, new = generate_key(), generate_key()
+    store = _store(engine, old)
+    _seed(store, ("C-1",))
+    for _ in range(3):
+        _look(store, "U0ANA")
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_events WHERE seq = 2"))
+    before = _opened_tolerant(store)
+    with _store(engine, f"{new},{old}").unit_of_work() as uow, pytest.raises(
+            TrailBroken, match="first bad event: 2"):
+        rotate_keys(uow, actor="cli:admin", now=NOW)
+    assert _opened_tolerant(store) == before  # nothing re-sealed
+    assert _key_ids(store) == {store.keyring.primary_id}  # nothing re-signed

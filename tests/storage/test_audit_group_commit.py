@@ -1,7 +1,8 @@
 """Group commit of audit events (``AuditWriter``) and bulk appends (``AuditLog.append_many``).
 
-On both databases: concurrent appends from many threads (and from units of work) make one
-gap-free chain that verifies; events waiting behind a commit are committed together; an append
+On both databases: concurrent appends from many threads (and from units of work, and from two
+replicas, each with its own engine) make one gap-free chain that verifies, serialised on the
+signed head's lock; events waiting behind a commit are committed together; an append
 returns only once its event is committed; a failed batch leaves nothing half-written and fails
 only the callers whose events could not be written.
 """
@@ -18,9 +19,18 @@ from typing import Any
 import pytest
 from sqlalchemy import event, func
 from sqlalchemy.exc import OperationalError
-from sqlmodel import select
+from sqlmodel import Session, select
 
-from storage.audit import AuditEntry, AuditWriter, verify_chain
+from storage.audit import (
+    AuditEntry,
+    AuditLog,
+    AuditWriter,
+    read_head,
+    verify_chain,
+    verify_trail,
+)
+from storage.crypto import Keyring
+from storage.db import make_engine
 from storage.tables import AuditEvent
 from storage.uow import Store
 
@@ -241,7 +251,7 @@ def test_one_bad_event_in_a_batch_fails_only_its_own_caller(store: Store) -> Non
 
 def test_a_batch_that_fails_as_a_whole_fails_every_caller_and_writes_nothing(
         store: Store) -> None:
-    writer = AuditWriter(store.engine)
+    writer = AuditWriter(store.engine, store.keyring)
     broken = threading.Event()
 
     def refuse(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
@@ -296,7 +306,7 @@ def test_times_in_any_zone_are_kept_as_utc_and_verify(store: Store) -> None:
 
 def test_a_database_failure_fails_the_whole_batch_without_retrying_event_by_event(
         store: Store) -> None:
-    writer = AuditWriter(store.engine)
+    writer = AuditWriter(store.engine, store.keyring)
     broken = threading.Event()
     inserts: list[int] = []
 
@@ -309,3 +319,66 @@ def test_a_database_failure_fails_the_whole_batch_without_retrying_event_by_even
     assert all(isinstance(c.error, OperationalError) for c in later)
     assert inserts == [1]  # one attempt for the batch, not one more per event
     assert _verified(store) == 1
+
+
+def test_two_replicas_appending_at_once_make_one_chain_under_the_head_lock(
+        database_url: str, keyring: Keyring) -> None:
+    """Two processes' worth of writers (an engine, a pool and an AuditWriter each) and units of
+    work, all at once: one gap-free chain, and the signed head counts every event."""
+    replicas = [Store(make_engine(database_url), keyring) for _ in range(2)]
+    try:
+        threads_per_replica, per_thread = 4, 15
+        start = threading.Barrier(2 * threads_per_replica + 2)
+
+        def through_writer(store: Store, name: str) -> None:
+            start.wait()
+            for i in range(per_thread):
+                store.audit_writer.append(name, "card.viewed", f"C-{i}", at=T0)
+
+        def through_units_of_work(store: Store, name: str) -> None:
+            start.wait()
+            for i in range(per_thread):
+                with store.unit_of_work() as uow:
+                    uow.audit.append(name, "consent.recorded", f"C-{i}", at=T0)
+                    uow.commit()
+
+        threads = [threading.Thread(target=through_writer, args=(s, f"W{r}{t}"))
+                   for r, s in enumerate(replicas) for t in range(threads_per_replica)]
+        threads += [threading.Thread(target=through_units_of_work, args=(s, f"U{r}"))
+                    for r, s in enumerate(replicas)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(WAIT)
+            assert not t.is_alive()
+        total = (2 * threads_per_replica + 2) * per_thread
+        report = verify_trail(replicas[0].engine, keyring)
+        assert report.ok, report.problems
+        assert report.events == total
+        with replicas[1].engine.connect() as conn:
+            head = read_head(conn)
+        assert head is not None and (head.events, head.hash) == (total, report.head)
+    finally:
+        for store in replicas:
+            store.engine.dispose()
+
+
+def test_an_append_waits_for_the_head_held_by_another_transaction(store: Store) -> None:
+    """The head's row lock (PostgreSQL) or the write lock (SQLite) serialises appenders: while
+    another transaction holds it, an append waits, then continues from what that one wrote."""
+    holder = store.engine.connect()
+    try:
+        transaction = holder.begin()
+        read_head(holder, lock=True)  # SELECT … FOR UPDATE on PostgreSQL; BEGIN IMMEDIATE on SQLite
+        AuditLog(Session(bind=holder), store.keyring).append("U0HOLD", "consent.recorded", "C-1",
+                                                             at=T0)
+        waiting = _Caller(lambda: store.audit_writer.append("U0ANA", "card.viewed", "C-2", at=T0))
+        waiting.start()
+        waiting.join(0.5)
+        assert waiting.is_alive() and waiting.result is None  # held up by the head
+        transaction.commit()
+        waiting.join(WAIT)
+    finally:
+        holder.close()
+    assert waiting.error is None and waiting.result.seq == 2
+    assert _verified(store) == 2
