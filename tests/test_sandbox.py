@@ -233,9 +233,9 @@ def test_a_rehearsal_on_a_friday_afternoon_from_the_command_line(
     result = run_sandbox(
         "clients\n"
         "wait 25m\n"   # A-201's 16:30 appointment: nobody marked the client arrived
-        "press 2\n"    # No-show
+        "press 1\n"    # Arrived
         "dms\n"        # the chase as it stands now: updated, its buttons gone
-        "press 1\n"    # Arrived on the chase as first shown: gone
+        "press 2\n"    # No-show on the chase as first shown: gone
         "clients\n"
         "quit\n", tmp_path,
         "--policy", str(clinic_files["policy"]), "--clients", str(clinic_files["clients"]),
@@ -253,11 +253,11 @@ def test_a_rehearsal_on_a_friday_afternoon_from_the_command_line(
     assert "today 16:30" in clients
     assert "DM to Ana · Fri 20 Nov 16:50" in wait
     assert "A-201 has not been marked arrived for the 4:30 PM appointment" in wait
-    assert "No-show recorded for A-201" in press
+    assert "A-201 arrived for Friday, November 20 at 4:30 PM" in press
     assert "DM to Ana · Fri 20 Nov 16:50 · updated Fri 20 Nov 16:55" in dms
-    assert "no-show recorded" in dms and "[1]" not in dms
-    assert "Button [1] can no longer be pressed" in stale and "`dms`" in stale
-    assert "today 16:30 no-show" in after
+    assert "appointment: arrived" in dms and "[1]" not in dms
+    assert "Button [2] can no longer be pressed" in stale and "`dms`" in stale
+    assert "today 16:30 arrived" in after
     listings = clients + after
     for secret in REHEARSAL_SECRETS:
         assert secret not in banner + listings, secret
@@ -510,9 +510,9 @@ CONSENT_FIELDS = [  # (client, the field's label, what the field says is on file
     ("C-1013", "Treating clinician", "a first name, now Ana"),
     ("C-1006", "Treating clinician", "a first name, now Ben"),
     ("C-1002", "Client's first name (said on the phone)", "now 'Alex'"),
-    ("C-1002", "Status", "4=Closed; now 2"),
-    ("C-1008", "Status", "4=Closed; now 3"),
-    ("C-1009", "Status", "4=Closed; now 1"),
+    ("C-1002", "Status", "5=Closed; now 3"),
+    ("C-1008", "Status", "5=Closed; now 4"),
+    ("C-1009", "Status", "5=Closed; now 2"),
     ("C-1002", "May the clinic phone the client?", "1=Yes, 2=No; now 1"),
     ("C-1004", "May the clinic phone the client?", "1=Yes, 2=No; now 2"),
     ("C-1002", "Preferred number", "3=Work; now 2"),

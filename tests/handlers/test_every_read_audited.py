@@ -31,6 +31,7 @@ from bot.standin import ApiCall
 from bot.views import ids
 from bot.views.approvals import REASON_ACTION, REASON_BLOCK
 from bot.views.consent_modal import B_MAY_CALL
+from bot.views.reminders import NOTE_ACTION, NOTE_TIME_BLOCK
 from bot.views.runin_modal import BLOCKS
 from handlers.actions import ACTION_HANDLERS
 from handlers.commands import HANDLERS
@@ -248,6 +249,16 @@ def test_every_view_of_private_details_is_audited_before_it_is_shown(bot: Bot, c
         watch.command(user, "noshow C-1042")  # Ana records it; the others see it again
     watch.click("U0BEN", chase_ben, "No-show")
     watch.click("U0BEDICS", chase_ben, "No-show")  # a stale button: already recorded
+    # The message was left at another time: the note comes back filled in with it.
+    with watch.reader.connect() as conn:
+        missed = str(conn.execute(text(
+            "SELECT a.id FROM appointments a JOIN clients c ON c.id = a.client_id "
+            "WHERE c.code = 'C-1042'")).scalar_one())
+    for user in ("U0DESK", "U0ANA"):
+        watch.press(user, ids.CHASE_NOTE_TIME, missed, "the no-show reply's Left at")
+        picked = submitted_values(watch.modal(ids.NOTE_TIME_MODAL))
+        picked[NOTE_TIME_BLOCK][NOTE_ACTION]["selected_time"] = "09:55"
+        watch.submit(user, watch.modal(ids.NOTE_TIME_MODAL), picked)
     watch.click("U0DESK", chase_ben, "Arrived")
     watch.command("U0DESK", "arrived C-1042")
 
