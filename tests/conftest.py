@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -114,6 +114,15 @@ def database_url(
         yield url
     finally:
         drop_postgres_database(admin, name)
+
+
+@pytest.fixture
+def set_umask() -> Iterator[Callable[[int], int]]:
+    """``set_umask(mask)`` sets the process's umask for one test; the old one comes back after."""
+    old = os.umask(0o077)
+    os.umask(old)
+    yield os.umask
+    os.umask(old)
 
 
 @pytest.fixture

@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from bot.private_file import PrivateFileError, write_private
-
-
-@pytest.fixture
-def open_umask() -> Iterator[None]:
-    old = os.umask(0)
-    try:
-        yield
-    finally:
-        os.umask(old)
 
 
 def _mode(path: Path) -> int:
@@ -29,8 +19,10 @@ def _leftovers(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
 
 
-@pytest.mark.usefixtures("open_umask")
-def test_a_new_file_is_owner_only_whatever_the_umask(tmp_path: Path) -> None:
+def test_a_new_file_is_owner_only_whatever_the_umask(
+    tmp_path: Path, set_umask: Callable[[int], int]
+) -> None:
+    set_umask(0)
     target = tmp_path / "export.csv"
     write_private(target, "code\nC-1\n", before_publish=lambda: None)
     assert target.read_text(encoding="utf-8") == "code\nC-1\n"
@@ -38,8 +30,10 @@ def test_a_new_file_is_owner_only_whatever_the_umask(tmp_path: Path) -> None:
     assert _leftovers(tmp_path) == []
 
 
-@pytest.mark.usefixtures("open_umask")
-def test_an_existing_world_readable_file_is_replaced_by_an_owner_only_one(tmp_path: Path) -> None:
+def test_an_existing_world_readable_file_is_replaced_by_an_owner_only_one(
+    tmp_path: Path, set_umask: Callable[[int], int]
+) -> None:
+    set_umask(0)
     target = tmp_path / "export.csv"
     target.write_text("old", encoding="utf-8")
     target.chmod(0o644)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import logging
-import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,21 +15,14 @@ from storage.db import DatabaseConfigError, loose_permissions, make_engine, sqli
 from storage.migrate import upgrade
 
 
-@pytest.fixture
-def usual_umask() -> Iterator[None]:
-    old = os.umask(0o022)
-    try:
-        yield
-    finally:
-        os.umask(old)
-
-
 def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-@pytest.mark.usefixtures("usual_umask")
-def test_a_new_database_and_its_wal_and_shm_are_owner_only(tmp_path: Path) -> None:
+def test_a_new_database_and_its_wal_and_shm_are_owner_only(
+    tmp_path: Path, set_umask: Callable[[int], int]
+) -> None:
+    set_umask(0o022)
     path = tmp_path / "contact-check.db"
     engine = make_engine(f"sqlite:///{path}")
     try:
@@ -45,8 +37,10 @@ def test_a_new_database_and_its_wal_and_shm_are_owner_only(tmp_path: Path) -> No
     assert loose_permissions(f"sqlite:///{path}") == []
 
 
-@pytest.mark.usefixtures("usual_umask")
-def test_an_existing_file_is_left_as_it_is_and_reported(tmp_path: Path) -> None:
+def test_an_existing_file_is_left_as_it_is_and_reported(
+    tmp_path: Path, set_umask: Callable[[int], int]
+) -> None:
+    set_umask(0o022)
     path = tmp_path / "contact-check.db"
     path.write_bytes(b"")
     path.chmod(0o644)
