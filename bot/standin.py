@@ -415,11 +415,20 @@ class SlackStandIn:
 
     # -- answering -----------------------------------------------------------------------------
 
-    def _record(self, call: ApiCall) -> None:
+    def _apply(self, change: Callable[[], ApiCall | None]) -> ApiCall | None:
+        """Make a change and record the call it answered (``change`` returns it; None records
+        nothing) in one hold of the lock, so a reader sees both or neither: a test that waits
+        for a message or a response then finds its call. ``on_call`` is told outside the lock."""
         with self._lock:
-            self._state.calls.append(call)
-        if self.on_call is not None:
+            call = change()
+            if call is not None:
+                self._state.calls.append(call)
+        if call is not None and self.on_call is not None:
             self.on_call(call)
+        return call
+
+    def _record(self, call: ApiCall) -> None:
+        self._apply(lambda: call)
 
     def _scripted_failure(self, method: str, params: dict[str, Any]) -> _Failure | None:
         with self._lock:
@@ -458,9 +467,13 @@ class SlackStandIn:
         if failure is not None:
             self._record(ApiCall(method, params, now, 200, failure.error))
             return 200, {}, {"ok": False, "error": failure.error}
-        body = self._handle(method, params)
-        error = None if body.get("ok") else body.get("error")
-        self._record(ApiCall(method, params, now, 200, error))
+        body: dict[str, Any] = {}
+
+        def handle() -> ApiCall:
+            body.update(self._handle(method, params))
+            return ApiCall(method, params, now, 200, None if body.get("ok") else body.get("error"))
+
+        self._apply(handle)
         return 200, {}, body
 
     def _handle(self, method: str, p: dict[str, Any]) -> dict[str, Any]:
@@ -561,12 +574,13 @@ class SlackStandIn:
         return failure
 
     def _respond(self, key: str, body: dict[str, Any]) -> bool:
-        with self._lock:
+        def append() -> ApiCall | None:
             if key not in self._state.responses:
-                return False
+                return None
             self._state.responses[key].append(body)
-        self._record(ApiCall("response_url", {"key": key, **body}, time.monotonic(), 200))
-        return True
+            return ApiCall("response_url", {"key": key, **body}, time.monotonic(), 200)
+
+        return self._apply(append) is not None
 
 
 _METHODS: dict[str, Callable[[SlackStandIn, dict[str, Any]], dict[str, Any]]] = {

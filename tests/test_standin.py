@@ -8,6 +8,7 @@ import json
 import os
 import socket
 import struct
+import threading
 import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -18,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.webhook import WebhookClient
 
+from bot import standin as standin_module
 from bot.standin import SlackRequests, SlackStandIn, sign
 from bot.standin_websocket import encode_frame
 
@@ -313,3 +315,35 @@ def test_a_failure_can_target_the_calls_it_matches(slack):
         web.chat_postMessage(channel="U0BEN", text="x")
     assert raised.value.response["error"] == "user_not_found"
     assert web.chat_postMessage(channel="U0BEN", text="x")["ok"]
+
+
+class _SlowClockOffMainThread:
+    """``time`` as ``bot.standin`` sees it, its monotonic clock slow on the stand-in's threads:
+    whatever the stand-in does between taking a body and recording the call takes long."""
+
+    def __init__(self, main: threading.Thread):
+        self.main = main
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+    def monotonic(self) -> float:
+        if threading.current_thread() is not self.main:
+            time.sleep(0.3)
+        return time.monotonic()
+
+
+def test_a_response_url_post_and_its_call_are_seen_together(slack, monkeypatch):
+    """A test that waits for a response and then reads the calls must find the call there
+    (test_the_card_outlasts_slack_refusing_its_response_url_twice failed 1 run in 15)."""
+    monkeypatch.setattr(standin_module, "time", _SlowClockOffMainThread(threading.current_thread()))
+    url = slack.new_response_url()
+    poster = threading.Thread(target=lambda: WebhookClient(url).send(text="the card"))
+    poster.start()
+    deadline = time.monotonic() + 5
+    while not slack.responses(url) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    calls = slack.calls_to("response_url")
+    poster.join(timeout=5)
+    assert slack.responses(url) == [{"text": "the card"}]
+    assert [c.params["text"] for c in calls] == ["the card"]
