@@ -7,6 +7,7 @@ back as no row, so of two replicas claiming one key at once only one can win: th
 primary key decides. Keys are stored as SHA-256 digests (fixed length, nothing of the request
 itself). Expired rows are taken over by ``claim`` and removed by ``purge``.
 """
+
 from __future__ import annotations
 
 import hashlib
