@@ -5,9 +5,10 @@ It answers on 127.0.0.1 only and keeps everything in memory:
 
 - ``SlackStandIn`` is the Slack side the bot talks to: ``chat.postMessage``, ``chat.update``,
   ``chat.postEphemeral``, ``conversations.open``, ``conversations.history``, ``views.open``,
-  ``views.update``, ``views.push``, ``views.publish``, ``users.info``, ``auth.test`` and every
-  ``response_url`` it hands out. Each call is recorded. Failures can be scripted: a 429 with
-  ``Retry-After``, a 5xx, or an ``ok: false`` error; ``rate_limit_per_second`` makes
+  ``views.update``, ``views.push``, ``views.publish``, ``users.info``, ``auth.test`` (naming the
+  workspace given as ``team_id``, ``team_name`` and ``enterprise_id``: the one the bot serves)
+  and every ``response_url`` it hands out. Each call is recorded. Failures can be scripted: a 429
+  with ``Retry-After``, a 5xx, or an ``ok: false`` error; ``rate_limit_per_second`` makes
   ``chat.postMessage`` answer 429 beyond that many messages in any rolling second, as Slack does.
 - Socket Mode: ``apps.connections.open`` (with an ``xapp-`` app-level token) hands out a
   ``ws://`` URL on the same port, served by a small WebSocket server (``bot.standin_websocket``,
@@ -127,7 +128,14 @@ class _State:
 class SlackStandIn:
     """Slack's Web API and response URLs on 127.0.0.1, recording every call."""
 
-    def __init__(self, *, users: Mapping[str, Mapping[str, Any]] | None = None):
+    def __init__(self, *, users: Mapping[str, Mapping[str, Any]] | None = None,
+                 team_id: str = _TEAM_ID, team_name: str = "Stand-in",
+                 enterprise_id: str | None = None):
+        # The workspace (and Enterprise Grid org) the bot is installed in: what auth.test says,
+        # and the team of every request the stand-in pushes or signs unless told otherwise.
+        self.team_id = team_id
+        self.team_name = team_name
+        self.enterprise_id = enterprise_id
         self.rate_limit_per_second: float | None = None
         self.on_call: Callable[[ApiCall], None] | None = None
         self.users: dict[str, dict[str, Any]] = {k: dict(v) for k, v in (users or {}).items()}
@@ -279,11 +287,13 @@ class SlackStandIn:
         return str(envelope["envelope_id"])
 
     def push_slash_command(self, user_id: str, text: str, *, response_url: str | None = None,
-                           channel_id: str = "C0GENERAL") -> str:
-        """``/contact-check text`` typed by ``user_id``; a fresh response URL unless given."""
+                           channel_id: str = "C0GENERAL", team_id: str | None = None) -> str:
+        """``/contact-check text`` typed by ``user_id`` (in ``team_id``, by default the
+        stand-in's own workspace); a fresh response URL unless given."""
         url = self.new_response_url() if response_url is None else response_url
         return self.push("slash_commands", slash_command_payload(
-            user_id, text, response_url=url, channel_id=channel_id, trigger_id=_trigger_id()))
+            user_id, text, response_url=url, channel_id=channel_id, trigger_id=_trigger_id(),
+            team_id=team_id or self.team_id))
 
     def push_block_action(self, user_id: str, action_id: str, value: str = "", *,
                           response_url: str | None = None, **where: Any) -> str:
@@ -293,18 +303,19 @@ class SlackStandIn:
             response_url = self.new_response_url()
         return self.push("interactive", block_action_payload(
             user_id, action_id, value, response_url=response_url or "", trigger_id=_trigger_id(),
-            **where))
+            **{"team_id": self.team_id, **where}))
 
     def push_view_submission(self, user_id: str, view: Mapping[str, Any],
                              values: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> str:
         return self.push("interactive", view_submission_payload(
-            user_id, view, values, trigger_id=_trigger_id()))
+            user_id, view, values, trigger_id=_trigger_id(), team_id=self.team_id))
 
     def push_event(self, event: Mapping[str, Any], *, retry_attempt: int = 0,
-                   retry_reason: str = "") -> str:
-        """An Events API event (e.g. ``{"type": "app_home_opened", "user": ...}``)."""
+                   retry_reason: str = "", team_id: str | None = None) -> str:
+        """An Events API event (e.g. ``{"type": "app_home_opened", "user": ...}``), from
+        ``team_id`` (by default the stand-in's own workspace)."""
         payload = {
-            "token": "standin", "team_id": _TEAM_ID, "api_app_id": _APP_ID,
+            "token": "standin", "team_id": team_id or self.team_id, "api_app_id": _APP_ID,
             "event": {"event_ts": f"{time.time():.6f}", **event}, "type": "event_callback",
             "event_id": f"Ev{next(self._ids):08d}", "event_time": int(time.time()),
         }
@@ -562,8 +573,12 @@ class SlackStandIn:
         return {"ok": True, "user": {"id": p.get("user"), **user}}
 
     def _auth_test(self, _p: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "team_id": _TEAM_ID, "user_id": _BOT_USER, "bot_id": "B0STANDIN",
-                "url": self.base_url, "team": "Stand-in"}
+        answer = {"ok": True, "team_id": self.team_id, "user_id": _BOT_USER,
+                  "bot_id": "B0STANDIN", "url": self.base_url, "team": self.team_name,
+                  "is_enterprise_install": False}
+        if self.enterprise_id is not None:
+            answer["enterprise_id"] = self.enterprise_id
+        return answer
 
     def _refuse_response(self, key: str, body: dict[str, Any]) -> _Failure | None:
         """A scripted failure of a post to a response URL (``fail("response_url", ...)``)."""

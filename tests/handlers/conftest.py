@@ -13,6 +13,7 @@ from datetime import time
 from typing import Any
 
 import pytest
+from sqlmodel import select
 
 from bot.app import create_app
 from bot.clock import ManualClock
@@ -23,6 +24,7 @@ from bot.policy.model import ClientRecord, Consent, NumberPermission, Provenance
 from bot.policy.validation import parse_policy
 from bot.server import make_http_server, stop_http_server
 from bot.standin import SlackRequests, SlackStandIn
+from storage.tables import AuditEvent
 from storage.uow import Store
 from tests.views.blockkit import assert_valid_message
 
@@ -75,6 +77,12 @@ def maria(clock: ManualClock) -> ClientRecord:
 
 # What ``maria`` holds that no Slack message may show.
 PRIVATE = ("Maria", "5550142", "5550199", "Partner does not know", "partner checks", "Rosa")
+
+
+def audit_count(store: Store) -> int:
+    """How many audit events there are (each look at a client's details is one)."""
+    with store.unit_of_work() as uow:
+        return len(uow.session.exec(select(AuditEvent)).all())
 
 
 def add_client(store: Store, record: ClientRecord, clock: ManualClock) -> None:
@@ -158,12 +166,13 @@ def deps(store: Store, clock: ManualClock, slack: SlackStandIn) -> Deps:
 @pytest.fixture
 def bot(deps: Deps, slack: SlackStandIn) -> Iterator[Bot]:
     app = create_app(deps, signing_secret=SIGNING_SECRET, token=TOKEN)
-    server = make_http_server(app, deps, host="127.0.0.1", port=0, dispatcher_alive=lambda: True)
+    server = make_http_server(app, deps, host="127.0.0.1", port=0, dispatcher_alive=lambda: True,
+                              signing_secret=SIGNING_SECRET)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
         yield Bot(f"http://127.0.0.1:{server.effective_port}", slack,
-                  SlackRequests(SIGNING_SECRET), deps)
+                  SlackRequests(SIGNING_SECRET, team_id=slack.team_id), deps)
     finally:
         stop_http_server(server)
         thread.join(timeout=5)

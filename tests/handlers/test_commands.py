@@ -11,21 +11,14 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
 import pytest
-from sqlmodel import select
 
 from bot.standin import sign
 from bot.views import ids
 from handlers import commands
-from storage.tables import AuditEvent
-from tests.handlers.conftest import SIGNING_SECRET, add_client, maria, wait_for
+from tests.handlers.conftest import SIGNING_SECRET, add_client, audit_count, maria, wait_for
 from tests.views.blockkit import assert_valid_message, assert_valid_view
 
 FIXTURES = Path("/work/shared/slack-fixtures")
-
-
-def audit_count(store) -> int:
-    with store.unit_of_work() as uow:
-        return len(uow.session.exec(select(AuditEvent)).all())
 
 
 def reply_of(answer) -> dict:
