@@ -178,6 +178,24 @@ def bot(deps: Deps, slack: SlackStandIn) -> Iterator[Bot]:
         thread.join(timeout=5)
 
 
+@pytest.fixture
+def stalled_database(store: Store, clock: ManualClock,
+                     monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    """Maria on file, then every unit of work waits until the test sets the event yielded (set
+    at teardown as well, so that nothing is left waiting after a failed test)."""
+    add_client(store, maria(clock), clock)
+    released = threading.Event()
+    opened = store.unit_of_work
+
+    def stalled(*args: Any, **kwargs: Any) -> Any:
+        released.wait(20)
+        return opened(*args, **kwargs)
+
+    monkeypatch.setattr(store, "unit_of_work", stalled)
+    yield released
+    released.set()
+
+
 def wait_for(condition: Any, timeout: float = 5.0) -> Any:
     """Poll ``condition()`` until it is truthy (work Bolt does after the ack); its last value."""
     deadline = clock_time.monotonic() + timeout

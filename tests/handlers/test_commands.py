@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
@@ -27,23 +25,6 @@ def reply_of(answer) -> dict:
     assert message["response_type"] == "ephemeral"
     assert_valid_message({k: v for k, v in message.items() if k != "response_type"})
     return message
-
-
-@pytest.fixture
-def stalled_database(store, clock, monkeypatch) -> Iterator[threading.Event]:
-    """Maria on file, then every unit of work waits until the test sets the event yielded (set
-    at teardown as well, so that nothing is left waiting after a failed test)."""
-    add_client(store, maria(clock), clock)
-    released = threading.Event()
-    opened = store.unit_of_work
-
-    def stalled(*args, **kwargs):
-        released.wait(20)
-        return opened(*args, **kwargs)
-
-    monkeypatch.setattr(store, "unit_of_work", stalled)
-    yield released
-    released.set()
 
 
 @pytest.mark.parametrize("text", [
