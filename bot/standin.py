@@ -43,7 +43,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from bot.standin_websocket import CLOSE_GOING_AWAY, WebSocket, accept_key, handshake_problem
 
 _JSON_FIELDS = ("blocks", "attachments", "metadata", "view", "users")
-_TEAM_ID = "T0STANDIN"
+TEAM_ID = "T0STANDIN"  # the stand-in's workspace unless it is given another
 _APP_ID = "A0STANDIN"
 _BOT_USER = "U0CONTACTCHECK"
 
@@ -129,7 +129,7 @@ class SlackStandIn:
     """Slack's Web API and response URLs on 127.0.0.1, recording every call."""
 
     def __init__(self, *, users: Mapping[str, Mapping[str, Any]] | None = None,
-                 team_id: str = _TEAM_ID, team_name: str = "Stand-in",
+                 team_id: str = TEAM_ID, team_name: str = "Stand-in",
                  enterprise_id: str | None = None):
         # The workspace (and Enterprise Grid org) the bot is installed in: what auth.test says,
         # and the team of every request the stand-in pushes or signs unless told otherwise.
@@ -756,7 +756,7 @@ def _trigger_id() -> str:
 
 def slash_command_payload(user_id: str, text: str, *, response_url: str = "",
                           channel_id: str = "C0GENERAL", trigger_id: str | None = None,
-                          team_id: str = _TEAM_ID, command: str = "/contact-check",
+                          team_id: str = TEAM_ID, command: str = "/contact-check",
                           ) -> dict[str, str]:
     """What Slack sends for a slash command: the form fields (a JSON object in Socket Mode)."""
     return {
@@ -772,7 +772,7 @@ def block_action_payload(user_id: str, action_id: str, value: str = "", *,
                          block_id: str = "actions", message: Mapping[str, Any] | None = None,
                          channel_id: str | None = None, view: Mapping[str, Any] | None = None,
                          response_url: str = "", trigger_id: str | None = None,
-                         team_id: str = _TEAM_ID) -> dict[str, Any]:
+                         team_id: str = TEAM_ID) -> dict[str, Any]:
     """A button click, in a message (give ``message`` and ``channel_id``) or in a view."""
     payload: dict[str, Any] = {
         "type": "block_actions", "user": {"id": user_id, "team_id": team_id},
@@ -797,7 +797,7 @@ def block_action_payload(user_id: str, action_id: str, value: str = "", *,
 def view_submission_payload(user_id: str, view: Mapping[str, Any],
                             values: Mapping[str, Mapping[str, Mapping[str, Any]]], *,
                             trigger_id: str | None = None,
-                            team_id: str = _TEAM_ID) -> dict[str, Any]:
+                            team_id: str = TEAM_ID) -> dict[str, Any]:
     """Submitting a modal; ``values`` is Slack's ``state.values`` (block → action → value)."""
     submitted = {**view, "id": view.get("id") or "V0SUBMITTED",
                  "state": {"values": {b: dict(a) for b, a in values.items()}}}
@@ -813,7 +813,7 @@ class SlackRequests:
 
     FORM = "application/x-www-form-urlencoded"
 
-    def __init__(self, signing_secret: str, *, team_id: str = _TEAM_ID,
+    def __init__(self, signing_secret: str, *, team_id: str = TEAM_ID,
                  command: str = "/contact-check"):
         self.secret = signing_secret
         self.team_id = team_id

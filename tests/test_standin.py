@@ -347,3 +347,16 @@ def test_a_response_url_post_and_its_call_are_seen_together(slack, monkeypatch):
     poster.join(timeout=5)
     assert slack.responses(url) == [{"text": "the card"}]
     assert [c.params["text"] for c in calls] == ["the card"]
+
+
+def test_auth_test_names_the_workspace_the_stand_in_plays(slack):
+    default = client(slack).auth_test()
+    assert (default["team_id"], default["team"]) == (slack.team_id, "Stand-in")
+    assert "enterprise_id" not in default.data
+    with SlackStandIn(team_id="T0CLINIC", team_name="Great Agency",
+                      enterprise_id="E0HEALTH") as grid:
+        answer = client(grid).auth_test()
+        assert (answer["team_id"], answer["team"], answer["enterprise_id"]) == (
+            "T0CLINIC", "Great Agency", "E0HEALTH")
+        signed = SlackRequests("s", team_id=grid.team_id).slash_command("U0ANA", "help")[0]
+        assert b"team_id=T0CLINIC" in signed

@@ -8,6 +8,7 @@ import time as clock_time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import time
 from typing import Any
@@ -163,8 +164,10 @@ def deps(store: Store, clock: ManualClock, slack: SlackStandIn) -> Deps:
                 slack_api_url=slack.api_url)
 
 
-@pytest.fixture
-def bot(deps: Deps, slack: SlackStandIn) -> Iterator[Bot]:
+@contextmanager
+def serving(deps: Deps, slack: SlackStandIn) -> Iterator[Bot]:
+    """``create_app`` behind waitress on a free port, as ``serve`` runs it, talking to ``slack``;
+    requests are signed for the workspace the stand-in names."""
     app = create_app(deps, signing_secret=SIGNING_SECRET, token=TOKEN)
     server = make_http_server(app, deps, host="127.0.0.1", port=0, dispatcher_alive=lambda: True,
                               signing_secret=SIGNING_SECRET)
@@ -176,6 +179,12 @@ def bot(deps: Deps, slack: SlackStandIn) -> Iterator[Bot]:
     finally:
         stop_http_server(server)
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def bot(deps: Deps, slack: SlackStandIn) -> Iterator[Bot]:
+    with serving(deps, slack) as running:
+        yield running
 
 
 @pytest.fixture

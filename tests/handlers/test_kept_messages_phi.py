@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import time as clock_time
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from slack_sdk import WebClient
@@ -77,14 +78,14 @@ class Flow:
                         if on_kept:
                             # The click's work runs after its ack and answers last: wait for
                             # it, or the next tick may run before its outbox rows exist.
-                            assert wait_for(lambda: self.slack.responses(url), timeout=10)
+                            assert wait_for(partial(self.slack.responses, url), timeout=10)
                             self.replaced.append(url)
                         return url
         raise AssertionError(f"no {label!r} button in {user}'s DMs")
 
     def home_opened(self, user: str) -> None:
         body = json.dumps({
-            "token": "standin", "team_id": "T0STANDIN", "api_app_id": "A0STANDIN",
+            "token": "standin", "team_id": self.slack.team_id, "api_app_id": "A0STANDIN",
             "type": "event_callback", "event_id": f"Ev{user}{clock_time.monotonic_ns()}",
             "event_time": int(clock_time.time()),
             "event": {"type": "app_home_opened", "user": user, "channel": "D" + user[1:],

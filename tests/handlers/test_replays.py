@@ -11,16 +11,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.app import create_app
-from bot.server import make_http_server, stop_http_server
 from bot.standin import sign
 from tests.handlers.conftest import (
     SIGNING_SECRET,
-    TOKEN,
     Bot,
     add_client,
     audit_count,
     maria,
+    serving,
     wait_for,
 )
 
@@ -28,16 +26,8 @@ from tests.handlers.conftest import (
 @pytest.fixture
 def replica(bot: Bot) -> Iterator[Bot]:
     """A second bot process on the same database: another replica behind the load balancer."""
-    app = create_app(bot.deps, signing_secret=SIGNING_SECRET, token=TOKEN)
-    server = make_http_server(app, bot.deps, host="127.0.0.1", port=0,
-                              dispatcher_alive=lambda: True, signing_secret=SIGNING_SECRET)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield Bot(f"http://127.0.0.1:{server.effective_port}", bot.slack, bot.signer, bot.deps)
-    finally:
-        stop_http_server(server)
-        thread.join(timeout=5)
+    with serving(bot.deps, bot.slack) as second:
+        yield second
 
 
 def _cards_shown(bot: Bot, url: str, expected: int) -> list[dict]:
