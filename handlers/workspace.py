@@ -65,12 +65,13 @@ def register(app: App, workspace: Workspace) -> None:
     @app.middleware
     def one_workspace(body: dict[str, Any], context: BoltContext,
                       next: Callable[[], None]) -> BoltResponse | None:
-        if workspace.serves(context.team_id, context.enterprise_id):
+        team_id, enterprise_id = context.team_id or None, context.enterprise_id or None
+        if workspace.serves(team_id, enterprise_id):
             context[ADMITTED] = True
             next()
             return None
         refused.log("refused a request from another workspace (team %s, org %s): this bot "
-                    "serves team %s", context.team_id, context.enterprise_id, workspace.team_id)
+                    "serves team %s", team_id, enterprise_id, workspace.team_id)
         if body.get("command"):
             reply = {**other_workspace(workspace.name), "response_type": "ephemeral"}
             return BoltResponse(status=200, body=json.dumps(reply),

@@ -217,7 +217,8 @@ def test_slacks_own_signed_example_is_stale_and_refused(bot):
 def test_slacks_example_slash_command_body_is_understood(bot):
     form = dict(parse_qsl((FIXTURES / "bolt-python-tests/slash_command.form.txt").read_text()
                           .strip()))
-    form.update(command="/contact-check", text="topic", response_url=bot.slack.new_response_url())
+    form.update(command="/contact-check", text="topic", response_url=bot.slack.new_response_url(),
+                team_id=bot.slack.team_id, enterprise_id="")  # from the workspace served
     body = urlencode(form).encode()
     headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(body, SIGNING_SECRET)}
     message = reply_of(bot.post((body, headers)))
@@ -227,11 +228,11 @@ def test_slacks_example_slash_command_body_is_understood(bot):
 def test_slacks_example_payload_shape_with_blank_values_is_tolerated(bot):
     shape = json.loads((FIXTURES / "java-slack-sdk-samples/app-backend/SlashCommandPayload.json")
                        .read_text())
-    shape.update(command="/contact-check", user_id="U0ANA", text="help")
+    shape.update(command="/contact-check", user_id="U0ANA", text="help", team_id=bot.slack.team_id)
     body = urlencode({k: str(v).lower() if isinstance(v, bool) else v
                       for k, v in shape.items()}).encode()
     headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(body, SIGNING_SECRET)}
-    reply_of(bot.post((body, headers)))
+    assert "Contact Check help" in reply_of(bot.post((body, headers)))["text"]
 
 
 # --- failures ----------------------------------------------------------------------------------
