@@ -11,6 +11,11 @@ own (``handlers.commands``), so a burst of slow commands cannot occupy the liste
 acknowledge the next requests. One error handler (``handlers.errors.on_error``) logs ids only
 (never payload text) and tells the user something went wrong, with a reference to find the log
 line.
+
+The app serves one workspace, the one ``auth.test`` names at start (``handlers.workspace``,
+the first middleware): requests from any other are refused before anything else runs. Over
+HTTP, ``bot.gate`` has checked each request's size, signature, shape and freshness before Bolt
+sees it (``bot.server``).
 """
 
 from __future__ import annotations
