@@ -11,6 +11,11 @@ own (``handlers.commands``), so a burst of slow commands cannot occupy the liste
 acknowledge the next requests. One error handler (``handlers.errors.on_error``) logs ids only
 (never payload text) and tells the user something went wrong, with a reference to find the log
 line.
+
+The app serves one workspace, the one ``auth.test`` names at start (``handlers.workspace``,
+the first middleware): requests from any other are refused before anything else runs. Over
+HTTP, ``bot.gate`` has checked each request's size, signature, shape and freshness before Bolt
+sees it (``bot.server``).
 """
 
 from __future__ import annotations
@@ -22,9 +27,12 @@ from typing import Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
+from slack_sdk.web import SlackResponse
 
 from bot.deps import Deps
-from handlers import actions, commands, errors, events, respond, views
+from handlers import actions, commands, errors, events, respond, views, workspace
+
+log = logging.getLogger("contact_check.app")
 
 HANDLER_MODULES = (actions, views, events)  # register(app, deps); commands also takes `work`
 LISTENER_THREADS = 32
@@ -50,9 +58,23 @@ class InlineExecutor(Executor):
         return future
 
 
-def web_client(deps: Deps, token: str) -> WebClient:
+class AppClient(WebClient):
+    """The Web API client of the app. It keeps the first answer ``auth.test`` gave (who the bot
+    is, in which workspace), so the one call Bolt makes at start also tells the app whom it
+    serves."""
+
+    identity: dict[str, Any] | None = None
+
+    def auth_test(self, **kwargs: Any) -> SlackResponse:
+        answer = super().auth_test(**kwargs)
+        if self.identity is None and answer.get("ok"):
+            self.identity = dict(answer.data) if isinstance(answer.data, dict) else None
+        return answer
+
+
+def web_client(deps: Deps, token: str) -> AppClient:
     """The Web API client every call goes through, pointed at ``deps.slack_api_url``."""
-    return WebClient(token=token, base_url=deps.slack_api_url)
+    return AppClient(token=token, base_url=deps.slack_api_url)
 
 
 def create_app(
@@ -66,11 +88,14 @@ def create_app(
     """The Bolt app with every handler module registered.
 
     ``signing_secret`` may be empty in Socket Mode only (Bolt verifies HTTP requests with it).
-    ``verify_token`` calls ``auth.test`` once at start, through ``deps.slack_api_url``.
-    ``inline`` runs listeners and commands' work on the request's thread (the sandbox).
+    ``auth.test`` is called once at start, through ``deps.slack_api_url`` (by Bolt, to verify the
+    token, when ``verify_token``): the workspace it names is the only one served
+    (``handlers.workspace``). ``inline`` runs listeners and commands' work on the request's
+    thread (the sandbox).
     """
+    client = web_client(deps, token)
     app = App(
-        client=web_client(deps, token),
+        client=client,
         signing_secret=signing_secret,
         token_verification_enabled=verify_token,
         raise_error_for_unhandled_request=False,
@@ -79,6 +104,10 @@ def create_app(
         ),
         logger=logging.getLogger("slack_bolt.contact_check"),  # a library logger: text withheld
     )
+    served = workspace.Workspace.from_auth_test(client.identity or dict(client.auth_test().data))
+    log.info("serving the Slack workspace %s%s", served.team_id,
+             f" of the Enterprise Grid org {served.enterprise_id}" if served.enterprise_id else "")
+    workspace.register(app, served)  # first: nothing else runs for another workspace
     respond.register(app)
     commands.register(app, deps, work=InlineExecutor() if inline else ThreadPoolExecutor(
         max_workers=COMMAND_WORK_THREADS, thread_name_prefix="command"))

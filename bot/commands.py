@@ -19,6 +19,7 @@ from datetime import date, time
 
 import phonenumbers
 
+from bot.mrkdwn import escape
 from bot.policy.model import CLIENT_CODE_RULE, is_client_code
 from bot.policy.topics import topic_names
 
@@ -172,18 +173,16 @@ class CommandError(ValueError):
 def shown(text: str, limit: int = MAX_SHOWN_CHARS) -> str:
     """``text`` safe to put in a Slack mrkdwn reply: escaped, printable, shortened, quoted.
 
-    ``&``, ``<`` and ``>`` are escaped so mentions (``<!channel>``, ``<@U123>``) and links are
-    shown as typed and never notify or link; backticks and asterisks cannot break the reply's own
-    formatting; control and invisible characters become ``?``.
+    Escaped by ``bot.mrkdwn.escape``: mentions (``<!channel>``, ``<@U123>``), links and bare URLs
+    are shown as typed and never notify or link; ``*``, ``_``, ``~`` and backticks show as
+    themselves and cannot format the reply; control and invisible characters become ``?``.
     """
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     cleaned = "".join(
         ch if ch.isprintable() and unicodedata.category(ch) != "Cf" else "?" for ch in text
     )
-    escaped = cleaned.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    escaped = escaped.replace("`", "ˋ")
-    return f"“{escaped}”"
+    return f"“{escape(cleaned)}”"
 
 
 # --- parsing -----------------------------------------------------------------------------------

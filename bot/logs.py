@@ -11,13 +11,18 @@ libraries log request details at their discretion. So every line passes through
 - lines from our own loggers (``bot``, ``handlers``, ``storage``, ``contact_check``) are kept;
 - lines from other libraries are kept when they come from ones known not to log request data
   (the WSGI server, the scheduler); from any other library, only the logger name and level remain.
+
+``Throttled`` keeps what strangers can trigger (refused requests) to one line a minute.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+import threading
+import time
 import traceback
+from collections.abc import Callable
 from types import TracebackType
 from typing import TextIO
 
@@ -78,3 +83,32 @@ def configure(level: int = logging.INFO, stream: TextIO | None = None,
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(max(level, logging.WARNING))
     return handler
+
+
+class Throttled:
+    """One log line per ``every`` seconds at most, for something anyone can make happen (a
+    request refused before it is known to come from Slack): a flood of them cannot flood the log.
+    The first is logged at once; the next line after a quiet spell says how many were left out.
+    """
+
+    def __init__(self, logger: logging.Logger, level: int = logging.WARNING, every: float = 60.0,
+                 clock: Callable[[], float] = time.monotonic):
+        self.logger, self.level, self.every, self.clock = logger, level, every, clock
+        self._lock = threading.Lock()
+        self._next_at: float | None = None
+        self._left_out = 0
+
+    def log(self, message: str, *args: object) -> bool:
+        """Log ``message % args`` unless a line went out less than ``every`` seconds ago; True
+        when it was logged."""
+        now = self.clock()
+        with self._lock:
+            if self._next_at is not None and now < self._next_at:
+                self._left_out += 1
+                return False
+            left_out, self._left_out = self._left_out, 0
+            self._next_at = now + self.every
+        if left_out:
+            message += f" ({left_out} more left out of the log since the last such line)"
+        self.logger.log(self.level, message, *args)
+        return True

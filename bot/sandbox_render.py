@@ -3,7 +3,8 @@
 Pure: a message or view in, lines out. Buttons are handed to ``on_button``, which answers the
 number to show (the sandbox keeps what each number presses). Slack's markup is made readable:
 ``<@U0ANA>`` becomes ``@Ana``, links show their label, ``*bold*`` and ``_italic_`` lose their marks
-(or turn bold when the terminal shows it), escaped ``&lt;`` ``&gt;`` ``&amp;`` come back.
+(or turn bold when the terminal shows it), escaped ``&lt;`` ``&gt;`` ``&amp;`` come back, and a
+person's text escaped by ``bot.mrkdwn.escape`` shows as typed (its marks stay, its joiners go).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import re
 import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+
+from bot.mrkdwn import WORD_JOINER
 
 OnButton = Callable[[Mapping[str, Any], str], int]  # (element, block_id) -> number shown
 WIDTH = 78
@@ -23,6 +26,8 @@ _LINK = re.compile(r"<((?:https?|mailto|tel):[^|>]+)\|([^>]+)>")
 _BARE_LINK = re.compile(r"<((?:https?|mailto|tel):[^>]+)>")
 _BOLD = re.compile(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])")
 _ITALIC = re.compile(r"(?<![\w])_([^_\n]+)_(?![\w])")
+_JOINED_MARK = re.compile(f"{WORD_JOINER}([*_~`]){WORD_JOINER}")  # escaped: inside a word
+_KEPT_MARKS = dict(zip("*_~`", "\ue000\ue001\ue002\ue003", strict=True))  # private use
 _OTHER_EMOJI = re.compile(r":(?=[a-z0-9_+-]*[a-z])[a-z0-9_+-]+: ?")  # shown as nothing
 _EMOJI = {
     ":red_circle:": "(!)", ":alarm_clock:": "(!)", ":white_check_mark:": "(ok)",
@@ -44,6 +49,7 @@ class Style:
 def mrkdwn(text: str, names: Mapping[str, str], style: Style | None = None) -> str:
     """Slack's markup as terminal text."""
     style = style or Style()
+    text = _JOINED_MARK.sub(lambda m: _KEPT_MARKS[m.group(1)], text)
     text = _USER.sub(lambda m: "@" + names.get(m.group(1), m.group(1)), text)
     text = _SPECIAL.sub(lambda m: "@" + m.group(1), text)
     text = _DATE.sub(lambda m: m.group(1), text)
@@ -54,6 +60,9 @@ def mrkdwn(text: str, names: Mapping[str, str], style: Style | None = None) -> s
     for code, shown in _EMOJI.items():
         text = text.replace(code, shown)
     text = _OTHER_EMOJI.sub("", text)
+    for mark, kept in _KEPT_MARKS.items():
+        text = text.replace(kept, mark)
+    text = text.replace(WORD_JOINER, "")
     text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
     return text
 

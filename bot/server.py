@@ -1,8 +1,11 @@
 """Serving the Slack app: HTTP through waitress (a production WSGI server), or Socket Mode.
 
-HTTP mode answers ``POST /slack/events`` (Bolt verifies Slack's v0 signature and its 5-minute
-window: anything unsigned, mis-signed or stale gets 401 and reaches no handler) and
-``GET /healthz``. Socket Mode receives Slack's requests over the app-level token's WebSocket and
+HTTP mode answers ``POST /slack/events`` and ``GET /healthz``. Slack's requests pass
+``bot.gate.SlackGate`` before Bolt sees them: a body over 1 MB gets 413 (waitress refuses it
+too, before reading it, whether it comes with a Content-Length or chunked); anything unsigned,
+mis-signed or stale gets 401 and reaches nothing; a signed body not shaped as Slack shapes it
+gets 400; a replayed signature or a retried event already accepted is answered and not run
+again. Socket Mode receives Slack's requests over the app-level token's WebSocket and
 still answers ``GET /healthz`` on the port, for the host's health checks.
 
 ``/healthz`` is 200 ``{"status": "ok", ...}`` when the database answers and the reminder
@@ -29,6 +32,7 @@ from waitress.server import create_server
 
 from bot.config import ConfigError, ServeMode, Settings
 from bot.deps import Deps
+from bot.gate import MAX_BODY, ReplayGuard, SlackGate
 from storage.db import read_only
 
 log = logging.getLogger("contact_check.server")
@@ -74,10 +78,15 @@ def health(deps: Deps, dispatcher_alive: Callable[[], bool] | None) -> tuple[int
     return (200 if ok else 503), {"status": "ok" if ok else "unavailable", **checks}
 
 
-def wsgi_app(bolt_app: App | None, deps: Deps,
-             dispatcher_alive: Callable[[], bool] | None) -> Callable[..., Iterable[bytes]]:
-    """The WSGI application: Slack's requests to Bolt (when given), the health check, else 404."""
-    slack = SlackRequestHandler(bolt_app) if bolt_app is not None else None
+def wsgi_app(bolt_app: App | None, deps: Deps, dispatcher_alive: Callable[[], bool] | None,
+             signing_secret: str = "") -> Callable[..., Iterable[bytes]]:
+    """The WSGI application: Slack's requests through the gate to Bolt (when given), the health
+    check, else 404."""
+    slack = None
+    if bolt_app is not None:
+        if not signing_secret:
+            raise ValueError("HTTP mode needs the signing secret to check Slack's requests")
+        slack = SlackGate(signing_secret, ReplayGuard(deps.store), SlackRequestHandler(bolt_app))
 
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -109,17 +118,20 @@ def _json(start_response: StartResponse, status: int, body: dict[str, Any],
 
 def make_http_server(bolt_app: App | None, deps: Deps, *, host: str = "0.0.0.0",  # noqa: S104
                      port: int = 3000, dispatcher_alive: Callable[[], bool] | None = None,
-                     threads: int = HTTP_THREADS) -> Any:
+                     threads: int = HTTP_THREADS, signing_secret: str = "") -> Any:
     """A waitress server (not yet running): ``.run()`` serves until stopped,
     ``.effective_port`` is the port bound (give ``port=0`` for any free one);
-    ``stop_http_server`` stops it from another thread."""
+    ``stop_http_server`` stops it from another thread. ``signing_secret`` is required with a
+    ``bolt_app`` (the gate checks every request with it)."""
     return create_server(
-        wsgi_app(bolt_app, deps, dispatcher_alive),
+        wsgi_app(bolt_app, deps, dispatcher_alive, signing_secret),
         host=host,
         port=port,
         threads=threads,
         ident="contact-check",
         clear_untrusted_proxy_headers=True,
+        # Refused with 413 before it is read, chunked or not (waitress refuses at >= this).
+        max_request_body_size=MAX_BODY + 1,
     )
 
 
@@ -177,7 +189,8 @@ def serve(deps: Deps, settings: Settings, mode: ServeMode, port: int, *,
             server = make_http_server(None, deps, host=host, port=port, dispatcher_alive=alive)
         else:
             server = make_http_server(bolt_app, deps, host=host, port=port,
-                                      dispatcher_alive=alive)
+                                      dispatcher_alive=alive,
+                                      signing_secret=settings.slack_signing_secret or "")
     except OSError as error:
         raise ConfigError([
             f"PORT: cannot listen on {host}:{port} ({error.strerror or error}); another program "

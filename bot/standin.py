@@ -5,14 +5,15 @@ It answers on 127.0.0.1 only and keeps everything in memory:
 
 - ``SlackStandIn`` is the Slack side the bot talks to: ``chat.postMessage``, ``chat.update``,
   ``chat.postEphemeral``, ``conversations.open``, ``conversations.history``, ``views.open``,
-  ``views.update``, ``views.push``, ``views.publish``, ``users.info``, ``auth.test`` and every
-  ``response_url`` it hands out. Each call is recorded. A response URL handed out for a click on a
-  message (``new_response_url(message=(channel, ts))``) acts on that message as Slack's does:
-  ``replace_original`` replaces it, ``delete_original`` removes it. Message timestamps come from
-  ``time.time`` unless a ``clock`` is given (the sandbox gives its clinic clock). Failures can
-  be scripted: a 429 with ``Retry-After``, a 5xx, or an ``ok: false`` error;
-  ``rate_limit_per_second`` makes ``chat.postMessage`` answer 429 beyond that many messages in
-  any rolling second, as Slack does.
+  ``views.update``, ``views.push``, ``views.publish``, ``users.info``, ``auth.test`` (naming the
+  workspace given as ``team_id``, ``team_name`` and ``enterprise_id``: the one the bot serves)
+  and every ``response_url`` it hands out. Each call is recorded. A response URL handed out for a
+  click on a message (``new_response_url(message=(channel, ts))``) acts on that message as
+  Slack's does: ``replace_original`` replaces it, ``delete_original`` removes it. Message
+  timestamps come from ``time.time`` unless a ``clock`` is given (the sandbox gives its clinic
+  clock). Failures can be scripted: a 429 with ``Retry-After``, a 5xx, or an ``ok: false``
+  error; ``rate_limit_per_second`` makes ``chat.postMessage`` answer 429 beyond that many
+  messages in any rolling second, as Slack does.
 - Socket Mode: ``apps.connections.open`` (with an ``xapp-`` app-level token) hands out a
   ``ws://`` URL on the same port, served by a small WebSocket server (``bot.standin_websocket``,
   standard library only). On connect the bot gets ``hello``; ``push`` (and ``push_slash_command``,
@@ -47,7 +48,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from bot.standin_websocket import CLOSE_GOING_AWAY, WebSocket, accept_key, handshake_problem
 
 _JSON_FIELDS = ("blocks", "attachments", "metadata", "view", "users")
-_TEAM_ID = "T0STANDIN"
+TEAM_ID = "T0STANDIN"  # the stand-in's workspace unless it is given another
 _APP_ID = "A0STANDIN"
 _BOT_USER = "U0CONTACTCHECK"
 
@@ -135,7 +136,14 @@ class SlackStandIn:
     """Slack's Web API and response URLs on 127.0.0.1, recording every call."""
 
     def __init__(self, *, users: Mapping[str, Mapping[str, Any]] | None = None,
-                 clock: Callable[[], datetime] | None = None):
+                 clock: Callable[[], datetime] | None = None,
+                 team_id: str = TEAM_ID, team_name: str = "Stand-in",
+                 enterprise_id: str | None = None):
+        # The workspace (and Enterprise Grid org) the bot is installed in: what auth.test says,
+        # and the team of every request the stand-in pushes or signs unless told otherwise.
+        self.team_id = team_id
+        self.team_name = team_name
+        self.enterprise_id = enterprise_id
         self.rate_limit_per_second: float | None = None
         self.clock = clock  # what message timestamps read (None: the machine's clock)
         self.on_call: Callable[[ApiCall], None] | None = None
@@ -294,11 +302,13 @@ class SlackStandIn:
         return str(envelope["envelope_id"])
 
     def push_slash_command(self, user_id: str, text: str, *, response_url: str | None = None,
-                           channel_id: str = "C0GENERAL") -> str:
-        """``/contact-check text`` typed by ``user_id``; a fresh response URL unless given."""
+                           channel_id: str = "C0GENERAL", team_id: str | None = None) -> str:
+        """``/contact-check text`` typed by ``user_id`` (in ``team_id``, by default the
+        stand-in's own workspace); a fresh response URL unless given."""
         url = self.new_response_url() if response_url is None else response_url
         return self.push("slash_commands", slash_command_payload(
-            user_id, text, response_url=url, channel_id=channel_id, trigger_id=_trigger_id()))
+            user_id, text, response_url=url, channel_id=channel_id, trigger_id=_trigger_id(),
+            team_id=team_id or self.team_id))
 
     def push_block_action(self, user_id: str, action_id: str, value: str = "", *,
                           response_url: str | None = None, **where: Any) -> str:
@@ -308,18 +318,19 @@ class SlackStandIn:
             response_url = self.new_response_url()
         return self.push("interactive", block_action_payload(
             user_id, action_id, value, response_url=response_url or "", trigger_id=_trigger_id(),
-            **where))
+            **{"team_id": self.team_id, **where}))
 
     def push_view_submission(self, user_id: str, view: Mapping[str, Any],
                              values: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> str:
         return self.push("interactive", view_submission_payload(
-            user_id, view, values, trigger_id=_trigger_id()))
+            user_id, view, values, trigger_id=_trigger_id(), team_id=self.team_id))
 
     def push_event(self, event: Mapping[str, Any], *, retry_attempt: int = 0,
-                   retry_reason: str = "") -> str:
-        """An Events API event (e.g. ``{"type": "app_home_opened", "user": ...}``)."""
+                   retry_reason: str = "", team_id: str | None = None) -> str:
+        """An Events API event (e.g. ``{"type": "app_home_opened", "user": ...}``), from
+        ``team_id`` (by default the stand-in's own workspace)."""
         payload = {
-            "token": "standin", "team_id": _TEAM_ID, "api_app_id": _APP_ID,
+            "token": "standin", "team_id": team_id or self.team_id, "api_app_id": _APP_ID,
             "event": {"event_ts": f"{time.time():.6f}", **event}, "type": "event_callback",
             "event_id": f"Ev{next(self._ids):08d}", "event_time": int(time.time()),
         }
@@ -430,11 +441,20 @@ class SlackStandIn:
 
     # -- answering -----------------------------------------------------------------------------
 
-    def _record(self, call: ApiCall) -> None:
+    def _apply(self, change: Callable[[], ApiCall | None]) -> ApiCall | None:
+        """Make a change and record the call it answered (``change`` returns it; None records
+        nothing) in one hold of the lock, so a reader sees both or neither: a test that waits
+        for a message or a response then finds its call. ``on_call`` is told outside the lock."""
         with self._lock:
-            self._state.calls.append(call)
-        if self.on_call is not None:
+            call = change()
+            if call is not None:
+                self._state.calls.append(call)
+        if call is not None and self.on_call is not None:
             self.on_call(call)
+        return call
+
+    def _record(self, call: ApiCall) -> None:
+        self._apply(lambda: call)
 
     def _scripted_failure(self, method: str, params: dict[str, Any]) -> _Failure | None:
         with self._lock:
@@ -473,9 +493,13 @@ class SlackStandIn:
         if failure is not None:
             self._record(ApiCall(method, params, now, 200, failure.error))
             return 200, {}, {"ok": False, "error": failure.error}
-        body = self._handle(method, params)
-        error = None if body.get("ok") else body.get("error")
-        self._record(ApiCall(method, params, now, 200, error))
+        body: dict[str, Any] = {}
+
+        def handle() -> ApiCall:
+            body.update(self._handle(method, params))
+            return ApiCall(method, params, now, 200, None if body.get("ok") else body.get("error"))
+
+        self._apply(handle)
         return 200, {}, body
 
     def _handle(self, method: str, p: dict[str, Any]) -> dict[str, Any]:
@@ -582,8 +606,12 @@ class SlackStandIn:
         return {"ok": True, "user": {"id": p.get("user"), **user}}
 
     def _auth_test(self, _p: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "team_id": _TEAM_ID, "user_id": _BOT_USER, "bot_id": "B0STANDIN",
-                "url": self.base_url, "team": "Stand-in"}
+        answer = {"ok": True, "team_id": self.team_id, "user_id": _BOT_USER,
+                  "bot_id": "B0STANDIN", "url": self.base_url, "team": self.team_name,
+                  "is_enterprise_install": False}
+        if self.enterprise_id is not None:
+            answer["enterprise_id"] = self.enterprise_id
+        return answer
 
     def _refuse_response(self, key: str, body: dict[str, Any]) -> _Failure | None:
         """A scripted failure of a post to a response URL (``fail("response_url", ...)``)."""
@@ -594,13 +622,14 @@ class SlackStandIn:
         return failure
 
     def _respond(self, key: str, body: dict[str, Any]) -> bool:
-        with self._lock:
+        def append() -> ApiCall | None:
             if key not in self._state.responses:
-                return False
+                return None
             self._state.responses[key].append(body)
             self._act_on_original(key, body)
-        self._record(ApiCall("response_url", {"key": key, **body}, time.monotonic(), 200))
-        return True
+            return ApiCall("response_url", {"key": key, **body}, time.monotonic(), 200)
+
+        return self._apply(append) is not None
 
 
 _METHODS: dict[str, Callable[[SlackStandIn, dict[str, Any]], dict[str, Any]]] = {
@@ -766,7 +795,7 @@ def _trigger_id() -> str:
 
 def slash_command_payload(user_id: str, text: str, *, response_url: str = "",
                           channel_id: str = "C0GENERAL", trigger_id: str | None = None,
-                          team_id: str = _TEAM_ID, command: str = "/contact-check",
+                          team_id: str = TEAM_ID, command: str = "/contact-check",
                           ) -> dict[str, str]:
     """What Slack sends for a slash command: the form fields (a JSON object in Socket Mode)."""
     return {
@@ -782,7 +811,7 @@ def block_action_payload(user_id: str, action_id: str, value: str = "", *,
                          block_id: str = "actions", message: Mapping[str, Any] | None = None,
                          channel_id: str | None = None, view: Mapping[str, Any] | None = None,
                          response_url: str = "", trigger_id: str | None = None,
-                         team_id: str = _TEAM_ID) -> dict[str, Any]:
+                         team_id: str = TEAM_ID) -> dict[str, Any]:
     """A button click, in a message (give ``message`` and ``channel_id``) or in a view."""
     payload: dict[str, Any] = {
         "type": "block_actions", "user": {"id": user_id, "team_id": team_id},
@@ -807,7 +836,7 @@ def block_action_payload(user_id: str, action_id: str, value: str = "", *,
 def view_submission_payload(user_id: str, view: Mapping[str, Any],
                             values: Mapping[str, Mapping[str, Mapping[str, Any]]], *,
                             trigger_id: str | None = None,
-                            team_id: str = _TEAM_ID) -> dict[str, Any]:
+                            team_id: str = TEAM_ID) -> dict[str, Any]:
     """Submitting a modal; ``values`` is Slack's ``state.values`` (block → action → value)."""
     submitted = {**view, "id": view.get("id") or "V0SUBMITTED",
                  "state": {"values": {b: dict(a) for b, a in values.items()}}}
@@ -823,7 +852,7 @@ class SlackRequests:
 
     FORM = "application/x-www-form-urlencoded"
 
-    def __init__(self, signing_secret: str, *, team_id: str = _TEAM_ID,
+    def __init__(self, signing_secret: str, *, team_id: str = TEAM_ID,
                  command: str = "/contact-check"):
         self.secret = signing_secret
         self.team_id = team_id

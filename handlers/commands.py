@@ -22,7 +22,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.commands import (
@@ -162,11 +162,11 @@ def dispatch(form: Form, ctx: CommandContext) -> None:
 
 
 def on_command(deps: Deps, command: dict[str, Any], ack: Ack, respond: Respond,
-               client: WebClient, work: Executor) -> None:
+               client: WebClient, work: Executor, context: BoltContext) -> None:
     user_id = command.get("user_id", "")
 
     def later(job: Callable[[], None]) -> None:
-        work.submit(_reporting_errors, job, command, ack, respond)
+        work.submit(_reporting_errors, job, command, ack, respond, context)
 
     ctx = CommandContext(
         deps=deps,
@@ -189,17 +189,18 @@ def on_command(deps: Deps, command: dict[str, Any], ack: Ack, respond: Respond,
 
 
 def _reporting_errors(job: Callable[[], None], command: dict[str, Any], ack: Ack,
-                      respond: Respond) -> None:
+                      respond: Respond, context: BoltContext) -> None:
     """Run ``job``; what it raises goes to the one error handler, as a listener's error would."""
     try:
         job()
     except Exception as error:
-        on_error(error, command, ack, respond)
+        on_error(error, command, ack, respond, context)
 
 
 def register(app: App, deps: Deps, *, work: Executor) -> None:
     """``/contact-check``; ``work`` runs each form's handler after the ack (``dispatch``)."""
 
     @app.command(COMMAND)
-    def _command(command: dict[str, Any], ack: Ack, respond: Respond, client: WebClient) -> None:
-        on_command(deps, command, ack, respond, client, work)
+    def _command(command: dict[str, Any], ack: Ack, respond: Respond, client: WebClient,
+                 context: BoltContext) -> None:
+        on_command(deps, command, ack, respond, client, work, context)

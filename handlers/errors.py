@@ -3,6 +3,10 @@
 Bolt calls ``on_error`` for a listener that raised; ``handlers.commands`` calls it for a form's
 handler that raised after the ack (on its own threads). It logs ids and the stack, never payload
 text or values, and tells the user something went wrong, with a reference to find the log line.
+
+It answers only a request that was admitted (``handlers.workspace.ADMITTED``: verified by Bolt,
+from the workspace served). Anything that failed before that is logged and answered with a bare
+error status: its response_url was named by a body nobody vouched for, and is never posted to.
 """
 
 from __future__ import annotations
@@ -12,16 +16,20 @@ import logging
 import uuid
 from typing import Any
 
-from slack_bolt import BoltResponse
+from slack_bolt import BoltContext, BoltResponse
 
 from bot.logs import frames_only
 from bot.views.errors import something_went_wrong
+from handlers.workspace import ADMITTED
 
 log = logging.getLogger("contact_check.app")
 
 
-def on_error(error: Exception, body: dict[str, Any], ack: Any, respond: Any) -> BoltResponse | None:
-    """The one error handler: log ids and the stack, never values; answer the user."""
+def on_error(error: Exception, body: dict[str, Any], ack: Any, respond: Any,
+             context: BoltContext | None = None) -> BoltResponse | None:
+    """The one error handler: log ids and the stack, never values; answer the user of an
+    admitted request (``context`` is the request's: Bolt passes it, as ``handlers.commands``
+    does for work after the ack)."""
     reference = uuid.uuid4().hex[:10]
     log.error(
         "unhandled %s in %s (reference %s, ids %s)\n%s",
@@ -31,6 +39,8 @@ def on_error(error: Exception, body: dict[str, Any], ack: Any, respond: Any) -> 
         json.dumps(request_ids(body), sort_keys=True),
         frames_only(error),
     )
+    if context is None or not context.get(ADMITTED):
+        return BoltResponse(status=500, body="")
     message = {**something_went_wrong(reference), "response_type": "ephemeral"}
     if getattr(ack, "response", None) is None:
         if body.get("type") == "view_submission":
@@ -64,14 +74,20 @@ def _view_error(body: dict[str, Any], reference: str) -> dict[str, Any]:
 
 
 def request_ids(body: dict[str, Any]) -> dict[str, Any]:
-    """The identifiers of a Slack request that are safe to log (no text, no values)."""
-    user = body.get("user")
+    """The identifiers of a Slack request that are safe to log (no text, no values), whatever
+    shape the body has."""
+    def field(name: str, key: str) -> Any:
+        value = body.get(name)
+        return value.get(key) if isinstance(value, dict) else None
+
+    actions = body.get("actions") if isinstance(body.get("actions"), list) else []
     ids: dict[str, Any] = {
-        "user": body.get("user_id") or (user.get("id") if isinstance(user, dict) else None),
-        "team": body.get("team_id") or (body.get("team") or {}).get("id"),
+        "user": body.get("user_id") or field("user", "id"),
+        "team": body.get("team_id") or field("team", "id"),
         "command": body.get("command"),
-        "callback_id": (body.get("view") or {}).get("callback_id"),
-        "actions": [a.get("action_id") for a in body.get("actions") or []] or None,
-        "event": (body.get("event") or {}).get("type"),
+        "callback_id": field("view", "callback_id"),
+        "actions": [a.get("action_id") for a in actions if isinstance(a, dict)] or None,
+        "event": field("event", "type"),
     }
-    return {key: value for key, value in ids.items() if value}
+    return {key: str(value)[:80] if isinstance(value, str) else value
+            for key, value in ids.items() if value}

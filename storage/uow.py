@@ -18,6 +18,7 @@ from storage.repositories.callbacks import CallbackRepository
 from storage.repositories.clients import ClientRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.runins import RunInRepository
+from storage.repositories.seen import SeenRequestRepository
 from storage.repositories.send_pace import SendPaceRepository
 from storage.sealing import Sealer
 
@@ -84,6 +85,7 @@ class UnitOfWork:
         self.approvals = ApprovalRepository(self.session, self.sealer)
         self.runins = RunInRepository(self.session, self.sealer)
         self.send_pace = SendPaceRepository(self.session)
+        self.seen_requests = SeenRequestRepository(self.session)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

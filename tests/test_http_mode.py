@@ -71,6 +71,12 @@ def healthy(port: int) -> bool:
 
 
 @pytest.fixture(scope="module")
+def signer(slack: SlackStandIn) -> SlackRequests:
+    """Signs as Slack does for the workspace the stand-in names in auth.test."""
+    return SlackRequests(SIGNING_SECRET, team_id=slack.team_id)
+
+
+@pytest.fixture(scope="module")
 def bot(tmp_path_factory: pytest.TempPathFactory, slack: SlackStandIn) -> Iterator[RunningBot]:
     running = serve_http(tmp_path_factory.mktemp("http-mode"), slack)
     yield running
@@ -82,11 +88,10 @@ def post(bot: RunningBot, signed: tuple[bytes, dict[str, str]]) -> Reply:
     return http("POST", f"http://127.0.0.1:{bot.port}/slack/events", body, headers)
 
 
-def test_the_card_follows_an_empty_ack_through_the_response_url(bot: RunningBot,
-                                                                slack: SlackStandIn) -> None:
+def test_the_card_follows_an_empty_ack_through_the_response_url(
+        bot: RunningBot, slack: SlackStandIn, signer: SlackRequests) -> None:
     url = slack.new_response_url()
-    answer = post(bot, SlackRequests(SIGNING_SECRET).slash_command("U0ANA", "C-1042",
-                                                                   response_url=url))
+    answer = post(bot, signer.slash_command("U0ANA", "C-1042", response_url=url))
     assert answer.status == 200 and answer.body == b"", bot.output()
     (card,) = eventually(lambda: slack.responses(url), "the card", bot, WAIT_SECONDS)
     assert card["response_type"] == "ephemeral"
@@ -94,19 +99,41 @@ def test_the_card_follows_an_empty_ack_through_the_response_url(bot: RunningBot,
     assert "Robin" in json.dumps(card)  # the clinician sees the name, in the ephemeral card only
 
 
-def test_help_comes_back_in_the_ack(bot: RunningBot) -> None:
-    answer = post(bot, SlackRequests(SIGNING_SECRET).slash_command("U0ANA", "help"))
+def test_help_comes_back_in_the_ack(bot: RunningBot, signer: SlackRequests) -> None:
+    answer = post(bot, signer.slash_command("U0ANA", "help"))
     assert answer.status == 200
     assert answer.json()["response_type"] == "ephemeral"
     assert "/contact-check" in json.dumps(answer.json())
 
 
-def test_a_request_not_signed_with_the_secret_gets_401(bot: RunningBot,
-                                                       slack: SlackStandIn) -> None:
+def test_a_request_not_signed_with_the_secret_gets_401(
+        bot: RunningBot, slack: SlackStandIn, signer: SlackRequests) -> None:
     url = slack.new_response_url()
-    body, headers = SlackRequests(SIGNING_SECRET).slash_command("U0ANA", "C-1042",
-                                                                response_url=url)
+    body, headers = signer.slash_command("U0ANA", "C-1042", response_url=url)
     assert post(bot, (body, {**headers, **sign(body, "not-the-secret")})).status == 401
+    time.sleep(0.5)
+    assert slack.responses(url) == []
+
+
+def test_a_replayed_command_runs_once(bot: RunningBot, slack: SlackStandIn,
+                                      signer: SlackRequests) -> None:
+    url = slack.new_response_url()
+    signed = signer.slash_command("U0ANA", "C-1042", response_url=url)
+    assert [post(bot, signed).status for _ in range(5)] == [200] * 5
+    eventually(lambda: slack.responses(url), "the card", bot, WAIT_SECONDS)
+    time.sleep(1)  # four more cards would be posted by now
+    assert len(slack.responses(url)) == 1, bot.output()
+
+
+def test_another_workspace_is_told_so_and_shown_nothing(bot: RunningBot,
+                                                        slack: SlackStandIn) -> None:
+    elsewhere = SlackRequests(SIGNING_SECRET, team_id="T0ELSEWHERE")  # the same app's secret
+    url = slack.new_response_url()
+    answer = post(bot, elsewhere.slash_command("U0ANA", "C-1042", response_url=url))
+    assert answer.status == 200, bot.output()
+    assert answer.json()["response_type"] == "ephemeral"
+    assert "serves the Slack workspace Stand-in only" in answer.json()["text"]
+    assert "Robin" not in answer.body.decode()
     time.sleep(0.5)
     assert slack.responses(url) == []
 

@@ -67,3 +67,19 @@ def test_a_cached_exception_text_from_another_handler_is_not_reused(captured):
     record.exc_text = f"Traceback ... RuntimeError: {CANARY}"
     logging.getLogger("bot.x").handle(record)
     assert "Canary" not in captured.getvalue()
+
+
+def test_throttled_lines_come_once_a_minute_and_count_what_was_left_out(caplog):
+    now = [1000.0]
+    throttled = logs.Throttled(logging.getLogger("contact_check.test"), every=60,
+                               clock=lambda: now[0])
+    caplog.set_level(logging.WARNING, logger="contact_check.test")
+    assert throttled.log("refused %s", "one") is True
+    assert [throttled.log("refused %s", "again") for _ in range(500)] == [False] * 500
+    now[0] += 61
+    assert throttled.log("refused %s", "later") is True
+    assert [r.getMessage() for r in caplog.records] == [
+        "refused one",
+        "refused later (500 more left out of the log since the last such line)",
+    ]
+    assert all(r.levelno == logging.WARNING for r in caplog.records)

@@ -15,7 +15,7 @@ from slack_bolt.request import BoltRequest
 from bot.app import create_app
 from bot.commands import COMMAND
 from bot.deps import Deps
-from bot.standin import SlackStandIn
+from bot.standin import TEAM_ID, SlackStandIn
 from handlers.events import EVENT_HANDLERS
 from storage.db import make_engine
 from storage.uow import Store
@@ -86,12 +86,12 @@ def _dispatch(app, body: dict) -> int:
 
 
 def _command_body(command: str) -> dict:
-    return {"command": command, "text": "help", "user_id": "U0ANA", "team_id": "T1",
+    return {"command": command, "text": "help", "user_id": "U0ANA", "team_id": TEAM_ID,
             "channel_id": "C1", "response_url": "", "trigger_id": "1.1.x", "api_app_id": "A1"}
 
 
 def _event_body(event_type: str) -> dict:
-    return {"type": "event_callback", "team_id": "T1", "api_app_id": "A1",
+    return {"type": "event_callback", "team_id": TEAM_ID, "api_app_id": "A1",
             "event": {"type": event_type, "user": "U0ANA", "tab": "home",
                       "event_ts": f"{time.time():.6f}"},
             "event_id": "Ev1", "event_time": int(time.time())}

@@ -228,6 +228,26 @@ def test_events_arrive_over_the_socket(bot: RunningBot, slack: SlackStandIn) -> 
     assert home["type"] == "home"
 
 
+def test_another_workspace_is_refused_over_the_socket_too(bot: RunningBot,
+                                                          slack: SlackStandIn) -> None:
+    before = len(slack.calls)
+    url = slack.new_response_url()
+    ack = acked(slack, bot, slack.push_slash_command("U0ANA", "C-1042", response_url=url,
+                                                     team_id="T0ELSEWHERE"))
+    assert ack.payload is not None and ack.payload["response_type"] == "ephemeral"
+    assert "serves the Slack workspace Stand-in only" in ack.payload["text"]
+    assert "Robin" not in json.dumps(ack.payload)
+    click = slack.push_block_action("U0ANA", ids.CARD_SHOW_DETAILS, "C-1042",
+                                    message={"ts": "1.000003"}, channel_id="C0GENERAL",
+                                    response_url=url, team_id="T0ELSEWHERE")
+    event = slack.push_event({"type": "app_home_opened", "user": "U0ANA", "tab": "home",
+                              "channel": "D0ANA"}, team_id="T0ELSEWHERE")
+    assert acked(slack, bot, click).payload is None and acked(slack, bot, event).payload is None
+    time.sleep(1)  # the card or the Home would have gone out by now
+    assert slack.responses(url) == []
+    assert slack.calls[before:] == []
+
+
 def test_every_web_api_call_went_to_slack_api_url(bot: RunningBot, slack: SlackStandIn) -> None:
     methods = {call.method for call in slack.calls}
     assert {"auth.test", "apps.connections.open", "views.open", "views.publish"} <= methods

@@ -8,6 +8,7 @@ import json
 import os
 import socket
 import struct
+import threading
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +20,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.webhook import WebhookClient
 
+from bot import standin as standin_module
 from bot.standin import SlackRequests, SlackStandIn, sign
 from bot.standin_websocket import encode_frame
 
@@ -343,3 +345,48 @@ def test_message_timestamps_follow_the_clock_given():
     with SlackStandIn(clock=lambda: moment) as standin:
         sent = client(standin).chat_postMessage(channel="U0ANA", text="x")
     assert datetime.fromtimestamp(int(float(sent["ts"])), UTC) == moment
+
+
+class _SlowClockOffMainThread:
+    """``time`` as ``bot.standin`` sees it, its monotonic clock slow on the stand-in's threads:
+    whatever the stand-in does between taking a body and recording the call takes long."""
+
+    def __init__(self, main: threading.Thread):
+        self.main = main
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+    def monotonic(self) -> float:
+        if threading.current_thread() is not self.main:
+            time.sleep(0.3)
+        return time.monotonic()
+
+
+def test_a_response_url_post_and_its_call_are_seen_together(slack, monkeypatch):
+    """A test that waits for a response and then reads the calls must find the call there
+    (test_the_card_outlasts_slack_refusing_its_response_url_twice failed 1 run in 15)."""
+    monkeypatch.setattr(standin_module, "time", _SlowClockOffMainThread(threading.current_thread()))
+    url = slack.new_response_url()
+    poster = threading.Thread(target=lambda: WebhookClient(url).send(text="the card"))
+    poster.start()
+    deadline = time.monotonic() + 5
+    while not slack.responses(url) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    calls = slack.calls_to("response_url")
+    poster.join(timeout=5)
+    assert slack.responses(url) == [{"text": "the card"}]
+    assert [c.params["text"] for c in calls] == ["the card"]
+
+
+def test_auth_test_names_the_workspace_the_stand_in_plays(slack):
+    default = client(slack).auth_test()
+    assert (default["team_id"], default["team"]) == (slack.team_id, "Stand-in")
+    assert "enterprise_id" not in default.data
+    with SlackStandIn(team_id="T0CLINIC", team_name="Great Agency",
+                      enterprise_id="E0HEALTH") as grid:
+        answer = client(grid).auth_test()
+        assert (answer["team_id"], answer["team"], answer["enterprise_id"]) == (
+            "T0CLINIC", "Great Agency", "E0HEALTH")
+        signed = SlackRequests("s", team_id=grid.team_id).slash_command("U0ANA", "help")[0]
+        assert b"team_id=T0CLINIC" in signed

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from bot.mrkdwn import escape
 from bot.policy.approvals import CLOSURE_WARNING, KIND_TITLES, PHONE_COACHING
 from bot.policy.clinic import ClinicPolicy
 from bot.policy.scripts import clinic_time_text
@@ -374,7 +375,7 @@ def closure_approved_message(
     when = clinic_time_text(policy, deadline)
     return f"{s.title}: {line}. Deadline {when}", [
         _section(f"*{s.title}*: {line}"),
-        _section(f"*Say or leave this message* (deadline: *{when}*):\n>{script}"),
+        _section(f"*Say or leave this message* (deadline: *{when}*):\n>{escape(script)}"),
         _section(f"*Documentation note:*\n```{note}```"),
         _context(
             f"I'll remind you on {when} to close the file unless the client has confirmed "
@@ -505,7 +506,7 @@ def reason_modal(s: ApprovalSummary, d: DecisionSummary, policy: ClinicPolicy,
         "close": _plain("Close"),
         "blocks": [
             _section(f"*{s.title}*: {decided_line(d, policy)}"),
-            _section(reason or "_No reason was given._"),
+            _section(escape(reason, 3000) if reason else "_No reason was given._"),
         ],
     }
 

@@ -9,7 +9,7 @@ viewer's access level (``bot.policy.access``):
   never to use, the voicemail and clinic-name answers and the logistics scripts with a
   ``[first name]`` prompt; no reasons, no notes.
 
-Everything that came from a person (names, notes, reasons) is escaped for mrkdwn.
+Everything that came from a person (names, notes, reasons) goes through ``bot.mrkdwn.escape``.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any
 
 import phonenumbers
 
+from bot.mrkdwn import escape
 from bot.policy import scripts
 from bot.policy.clinic import ClinicPolicy
 from bot.policy.coaching import coaching_eligibility
@@ -42,11 +43,6 @@ _VERDICT_ICON = {
     Verdict.NO_CONSENT: ":white_circle:",
 }
 _MAX_SECTION = 3000
-
-
-def escape(text: str) -> str:
-    """Text from a person or a file, safe in mrkdwn (no mentions, links or broken markup)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def phone_text(e164: str, region: str) -> str:
@@ -224,7 +220,7 @@ def _detail_blocks(guidance: Guidance, client: ClientRecord | None,
     blocks = [_section("*Why*\n" + "\n".join(lines))] if lines else []
     consent = client.consent if client else None
     if consent and consent.safety_note:
-        blocks.append(_section(f":warning: *Safety note*\n{escape(consent.safety_note)}"))
+        blocks.append(_section(f":warning: *Safety note*\n{escape(consent.safety_note, 2900)}"))
     if consent and consent.third_parties:
         parties = "\n".join(
             f"• {escape(p.name)}: "

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.commands import COMMAND, CommandError
+from bot.mrkdwn import escape
 
 Message = dict[str, Any]
 
@@ -30,6 +31,13 @@ def refusal(reason: str) -> Message:
     """A polite no: ``reason`` says why and who can help."""
     text = f":lock: {reason}"
     return {"text": text, "blocks": [_section(text), _help_hint()]}
+
+
+def other_workspace(workspace_name: str) -> Message:
+    """To someone in another Slack workspace: this bot is not theirs; nothing was done."""
+    text = (f":lock: Contact Check serves the Slack workspace {escape(workspace_name, 200)} "
+            "only. Nothing was looked up or changed.")
+    return {"text": text, "blocks": [_section(text)]}
 
 
 def not_available(form_name: str) -> Message:

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.mrkdwn import escape
 from bot.services.pending import (
     AppointmentItem,
     ApprovalItem,
@@ -129,7 +130,7 @@ def home_view(pending: Pending, tz: ZoneInfo) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": "What you owe now"}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": (
-            f"{member.first_name} · {member.role.replace('_', ' ')} · as of "
+            f"{escape(member.first_name)} · {member.role.replace('_', ' ')} · as of "
             f"{pending.now.astimezone(tz):%a %d %b %H:%M} clinic time"
         )}]},
     ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from bot.mrkdwn import escape
 from bot.policy.clinic import ClinicPolicy
 from bot.policy.consent import Guidance, Verdict
 from bot.policy.model import ClientRecord
@@ -92,7 +93,7 @@ def no_show_chase(facts: ChaseFacts) -> Message:
         f"{facts.start_text} (it started {_ago(facts.minutes_since_start)})."
     )
     if facts.voicemail_script is not None:
-        voicemail = f"*Voicemail script* (first name only):\n>{facts.voicemail_script}"
+        voicemail = f"*Voicemail script* (first name only):\n>{escape(facts.voicemail_script)}"
     else:
         voicemail = (
             "*No voicemail:* this client has not agreed to messages on the number to use. "
@@ -210,7 +211,8 @@ class DetailsFacts:
 
 def client_lines(record: ClientRecord, guidance: Guidance) -> list[tuple[str, str]]:
     """The first lines of a details modal: who the client is and the number to use now."""
-    lines = [("Client", f"{record.code} ({record.preferred_name or 'no name on file'})")]
+    name = escape(record.preferred_name) if record.preferred_name else "no name on file"
+    lines = [("Client", f"{record.code} ({name})")]
     number = guidance.use_number
     if number is not None and number.number:
         lines.append(("Number to use", f"{number.kind}: {number.number}"))
@@ -333,7 +335,7 @@ def noshow_reply(facts: NoShowFacts) -> Message:
         blocks.append(_context(f"The client came on {facts.came_back_text}, after this run, so "
                                "no closure warning is asked for."))
     if facts.voicemail_script is not None:
-        blocks.append(_section(f"*Voicemail script:*\n>{facts.voicemail_script}"))
+        blocks.append(_section(f"*Voicemail script:*\n>{escape(facts.voicemail_script)}"))
     else:
         blocks.append(_section("*No voicemail:* the client has not agreed to messages on the "
                                "number to use."))

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.mrkdwn import escape
 from bot.services.runins import INITIATORS, PLACE_MAX, TEXT_MAX, RunInDraft, RunInForm
 from bot.views import ids
 from bot.views.metadata import metadata_value, private_metadata
@@ -158,7 +159,7 @@ def runin_details_view(record: RunInRecord, tz: ZoneInfo) -> dict[str, Any]:
     who = "the client" if record.initiated_by == "client" else "the clinician"
     fields = [
         {"type": "mrkdwn", "text": f"*When*\n{_local(record.occurred_at, tz)}"},
-        {"type": "mrkdwn", "text": f"*Where*\n{record.place[:1900]}"},
+        {"type": "mrkdwn", "text": f"*Where*\n{escape(record.place, 1900)}"},
         {"type": "mrkdwn", "text": f"*Greeted first*\n{who}"},
     ]
     blocks: list[dict[str, Any]] = [
@@ -169,7 +170,7 @@ def runin_details_view(record: RunInRecord, tz: ZoneInfo) -> dict[str, Any]:
     for label, value in (("What was said", record.summary), ("To revisit", record.revisit)):
         if value:
             blocks.append({"type": "section",
-                           "text": {"type": "mrkdwn", "text": f"*{label}*\n{value[:2900]}"}})
+                           "text": {"type": "mrkdwn", "text": f"*{label}*\n{escape(value, 2900)}"}})
     status = ("Revisited " + _local(record.followed_up_at, tz) if record.followed_up_at
               else "Not yet revisited with the client")
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": status}]})

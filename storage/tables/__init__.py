@@ -10,6 +10,7 @@ from storage.tables.events import ProcessedEvent
 from storage.tables.keys import KeyRecord
 from storage.tables.outbox import OutboxMessage
 from storage.tables.runins import RunIn
+from storage.tables.seen import SeenRequest
 from storage.tables.send_pace import SendPace
 from storage.tables.team import TeamMemberRow
 
@@ -26,6 +27,7 @@ __all__ = [
     "OutboxMessage",
     "ProcessedEvent",
     "RunIn",
+    "SeenRequest",
     "SendPace",
     "TeamMemberRow",
     "ThirdPartyRow",

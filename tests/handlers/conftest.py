@@ -8,11 +8,13 @@ import time as clock_time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import time
 from typing import Any
 
 import pytest
+from sqlmodel import select
 
 from bot.app import create_app
 from bot.clock import ManualClock
@@ -23,6 +25,7 @@ from bot.policy.model import ClientRecord, Consent, NumberPermission, Provenance
 from bot.policy.validation import parse_policy
 from bot.server import make_http_server, stop_http_server
 from bot.standin import SlackRequests, SlackStandIn, sign
+from storage.tables import AuditEvent
 from storage.uow import Store
 from tests.views.blockkit import assert_valid_message
 
@@ -75,6 +78,12 @@ def maria(clock: ManualClock) -> ClientRecord:
 
 # What ``maria`` holds that no Slack message may show.
 PRIVATE = ("Maria", "5550142", "5550199", "Partner does not know", "partner checks", "Rosa")
+
+
+def audit_count(store: Store) -> int:
+    """How many audit events there are (each look at a client's details is one)."""
+    with store.unit_of_work() as uow:
+        return len(uow.session.exec(select(AuditEvent)).all())
 
 
 def add_client(store: Store, record: ClientRecord, clock: ManualClock) -> None:
@@ -139,7 +148,7 @@ class Bot:
     def home_opened(self, user: str) -> Reply:
         """Slack's signed ``app_home_opened`` event: ``user`` opened the app's Home tab."""
         body = json.dumps({
-            "token": "standin", "team_id": "T0STANDIN", "api_app_id": "A0STANDIN",
+            "token": "standin", "team_id": self.slack.team_id, "api_app_id": "A0STANDIN",
             "type": "event_callback", "event_id": f"Ev{user}{clock_time.monotonic_ns()}",
             "event_time": int(clock_time.time()),
             "event": {"type": "app_home_opened", "user": user, "channel": "D" + user[1:],
@@ -167,18 +176,45 @@ def deps(store: Store, clock: ManualClock, slack: SlackStandIn) -> Deps:
                 slack_api_url=slack.api_url)
 
 
-@pytest.fixture
-def bot(deps: Deps, slack: SlackStandIn) -> Iterator[Bot]:
+@contextmanager
+def serving(deps: Deps, slack: SlackStandIn) -> Iterator[Bot]:
+    """``create_app`` behind waitress on a free port, as ``serve`` runs it, talking to ``slack``;
+    requests are signed for the workspace the stand-in names."""
     app = create_app(deps, signing_secret=SIGNING_SECRET, token=TOKEN)
-    server = make_http_server(app, deps, host="127.0.0.1", port=0, dispatcher_alive=lambda: True)
+    server = make_http_server(app, deps, host="127.0.0.1", port=0, dispatcher_alive=lambda: True,
+                              signing_secret=SIGNING_SECRET)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
         yield Bot(f"http://127.0.0.1:{server.effective_port}", slack,
-                  SlackRequests(SIGNING_SECRET), deps)
+                  SlackRequests(SIGNING_SECRET, team_id=slack.team_id), deps)
     finally:
         stop_http_server(server)
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def bot(deps: Deps, slack: SlackStandIn) -> Iterator[Bot]:
+    with serving(deps, slack) as running:
+        yield running
+
+
+@pytest.fixture
+def stalled_database(store: Store, clock: ManualClock,
+                     monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    """Maria on file, then every unit of work waits until the test sets the event yielded (set
+    at teardown as well, so that nothing is left waiting after a failed test)."""
+    add_client(store, maria(clock), clock)
+    released = threading.Event()
+    opened = store.unit_of_work
+
+    def stalled(*args: Any, **kwargs: Any) -> Any:
+        released.wait(20)
+        return opened(*args, **kwargs)
+
+    monkeypatch.setattr(store, "unit_of_work", stalled)
+    yield released
+    released.set()
 
 
 def wait_for(condition: Any, timeout: float = 5.0) -> Any:

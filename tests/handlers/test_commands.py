@@ -3,29 +3,20 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
 import pytest
-from sqlmodel import select
 
 from bot.standin import sign
 from bot.views import ids
 from handlers import commands
-from storage.tables import AuditEvent
-from tests.handlers.conftest import SIGNING_SECRET, add_client, maria, wait_for
+from tests.handlers.conftest import SIGNING_SECRET, add_client, audit_count, maria, wait_for
 from tests.views.blockkit import assert_valid_message, assert_valid_view
 
 FIXTURES = Path("/work/shared/slack-fixtures")
-
-
-def audit_count(store) -> int:
-    with store.unit_of_work() as uow:
-        return len(uow.session.exec(select(AuditEvent)).all())
 
 
 def reply_of(answer) -> dict:
@@ -34,23 +25,6 @@ def reply_of(answer) -> dict:
     assert message["response_type"] == "ephemeral"
     assert_valid_message({k: v for k, v in message.items() if k != "response_type"})
     return message
-
-
-@pytest.fixture
-def stalled_database(store, clock, monkeypatch) -> Iterator[threading.Event]:
-    """Maria on file, then every unit of work waits until the test sets the event yielded (set
-    at teardown as well, so that nothing is left waiting after a failed test)."""
-    add_client(store, maria(clock), clock)
-    released = threading.Event()
-    opened = store.unit_of_work
-
-    def stalled(*args, **kwargs):
-        released.wait(20)
-        return opened(*args, **kwargs)
-
-    monkeypatch.setattr(store, "unit_of_work", stalled)
-    yield released
-    released.set()
 
 
 @pytest.mark.parametrize("text", [
@@ -243,7 +217,8 @@ def test_slacks_own_signed_example_is_stale_and_refused(bot):
 def test_slacks_example_slash_command_body_is_understood(bot):
     form = dict(parse_qsl((FIXTURES / "bolt-python-tests/slash_command.form.txt").read_text()
                           .strip()))
-    form.update(command="/contact-check", text="topic", response_url=bot.slack.new_response_url())
+    form.update(command="/contact-check", text="topic", response_url=bot.slack.new_response_url(),
+                team_id=bot.slack.team_id, enterprise_id="")  # from the workspace served
     body = urlencode(form).encode()
     headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(body, SIGNING_SECRET)}
     message = reply_of(bot.post((body, headers)))
@@ -253,11 +228,11 @@ def test_slacks_example_slash_command_body_is_understood(bot):
 def test_slacks_example_payload_shape_with_blank_values_is_tolerated(bot):
     shape = json.loads((FIXTURES / "java-slack-sdk-samples/app-backend/SlashCommandPayload.json")
                        .read_text())
-    shape.update(command="/contact-check", user_id="U0ANA", text="help")
+    shape.update(command="/contact-check", user_id="U0ANA", text="help", team_id=bot.slack.team_id)
     body = urlencode({k: str(v).lower() if isinstance(v, bool) else v
                       for k, v in shape.items()}).encode()
     headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(body, SIGNING_SECRET)}
-    reply_of(bot.post((body, headers)))
+    assert "Contact Check help" in reply_of(bot.post((body, headers)))["text"]
 
 
 # --- failures ----------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from slack_sdk import WebClient
@@ -74,6 +75,9 @@ class Flow:
                             channel_id=message["channel"], response_url=url))
                         assert reply.status == 200
                         if on_kept:
+                            # The click's work runs after its ack and answers last: wait for
+                            # it, or the next tick may run before its outbox rows exist.
+                            assert wait_for(partial(self.slack.responses, url), timeout=10)
                             self.replaced.append(url)
                         return url
         raise AssertionError(f"no {label!r} button in {user}'s DMs")

@@ -68,7 +68,7 @@ def test_pending_replies_ephemerally(bot: Bot, clock) -> None:
 
 def _home_opened(bot: Bot, user: str, event_id: str) -> None:
     body = json.dumps({
-        "token": "standin", "team_id": "T0STANDIN", "api_app_id": "A0STANDIN",
+        "token": "standin", "team_id": bot.slack.team_id, "api_app_id": "A0STANDIN",
         "type": "event_callback", "event_id": event_id, "event_time": int(time.time()),
         "event": {"type": "app_home_opened", "user": user, "channel": "D" + user[1:],
                   "tab": "home", "event_ts": f"{time.time():.6f}"},

@@ -1,20 +1,27 @@
-"""The HTTP surface: /healthz (database, keys, dispatcher) and everything that is not Slack's
-endpoint."""
+"""The HTTP surface: /healthz (database, keys, dispatcher), everything that is not Slack's
+endpoint, and the gate in front of it (bodies over 1 MB, unsigned or malformed requests)."""
 
 from __future__ import annotations
 
+import json
+import logging
+import socket
 import threading
 import time
+from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import create_engine, event, text
 
+from bot.gate import MAX_BODY
 from bot.server import make_http_server, stop_http_server
 from bot.services.keys import rotate_keys
+from bot.standin import block_action_payload, sign
+from bot.views import ids
 from storage.crypto import Keyring, generate_key
 from storage.keycheck import KeyHealth, ensure_keys
 from storage.uow import Store
-from tests.handlers.conftest import http
+from tests.handlers.conftest import SIGNING_SECRET, add_client, audit_count, http, maria
 
 
 def serve(deps, alive):
@@ -139,3 +146,143 @@ def test_other_paths_and_methods(bot):
     assert http("GET", bot.url + "/").status == 404
     assert http("GET", bot.url + "/slack/events").status == 405
     assert http("POST", bot.url + "/healthz", b"").status == 405
+
+
+# --- nothing unsigned reaches the app; nothing malformed gets a traceback ------------------------
+
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def _our_lines(caplog, level: int) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.levelno >= level
+            and r.name.startswith(("contact_check", "bot", "handlers", "storage", "waitress"))]
+
+
+def _nothing_was_done(bot, url: str) -> None:
+    time.sleep(0.3)  # anything Bolt would have done after an ack
+    assert bot.slack.responses(url) == []
+    assert [c.method for c in bot.slack.calls] == ["auth.test"]
+    assert audit_count(bot.deps.store) == 0
+
+
+def _click_with_response_url(bot, url: str) -> bytes:
+    """A button click whose body names ``url`` as its response_url (an attacker picks it)."""
+    payload = block_action_payload("U0ANA", ids.CARD_SHOW_DETAILS, "C-1042", response_url=url,
+                                   message={"ts": "1.1"}, channel_id="D0ANA",
+                                   team_id=bot.slack.team_id)
+    return urlencode({"payload": json.dumps(payload)}).encode()
+
+
+@pytest.mark.parametrize("timestamp", ["abc", "1e9", "", "-5", "1.5", " 17", "9" * 13])
+def test_a_timestamp_not_in_whole_seconds_gets_401_and_no_reply_anywhere(bot, caplog, store,
+                                                                         clock, timestamp):
+    add_client(store, maria(clock), clock)
+    caplog.set_level(logging.INFO)
+    url = bot.slack.new_response_url()
+    for body in (_click_with_response_url(bot, url),
+                 bot.signer.slash_command("U0ANA", "C-1042", response_url=url)[0]):
+        signed = sign(body, SIGNING_SECRET)  # even a signature made with the secret
+        answer = bot.post((body, {**FORM, "X-Slack-Request-Timestamp": timestamp,
+                                  "X-Slack-Signature": signed["X-Slack-Signature"]}))
+        assert answer.status == 401 and answer.json() == {"error": "invalid request"}
+    _nothing_was_done(bot, url)
+    assert _our_lines(caplog, logging.ERROR) == []
+    assert len(_our_lines(caplog, logging.WARNING)) == 1  # one short line for both
+
+
+@pytest.mark.parametrize("payload", ["{not json", "null", "[]", '"x"',
+                                     '{"type": "view_submission", "view": null}'])
+def test_an_unsigned_malformed_payload_gets_401_before_anything_reads_it(bot, caplog, payload):
+    caplog.set_level(logging.INFO)
+    answer = bot.post((urlencode({"payload": payload}).encode(), FORM))
+    assert answer.status == 401
+    assert _our_lines(caplog, logging.ERROR) == []
+
+
+@pytest.mark.parametrize("body", [
+    urlencode({"payload": "{not json"}).encode(),
+    urlencode({"payload": "null"}).encode(),
+    urlencode({"payload": json.dumps({"type": "view_submission", "view": None})}).encode(),
+    urlencode({"payload": json.dumps({"type": "view_submission", "user": {"id": "U0ANA"},
+                                      "view": {"callback_id": "approval_deny_modal",
+                                               "state": None}})}).encode(),
+    urlencode({"payload": json.dumps({"type": "view_submission", "user": {"id": "U0ANA"},
+                                      "view": {"type": "modal", "callback_id": "x",
+                                               "state": {"values": {"b": "x"}}}})}).encode(),
+    urlencode({"payload": json.dumps({"type": "block_actions", "user": {"id": "U0ANA"},
+                                      "actions": [None]})}).encode(),
+    urlencode({"payload": json.dumps({"type": "block_actions", "user": "U0ANA",
+                                      "actions": [{"action_id": "x"}]})}).encode(),
+    b"\xff\xfe not utf-8",
+])
+def test_a_signed_malformed_body_gets_400_without_a_traceback(bot, caplog, body):
+    caplog.set_level(logging.INFO)
+    answer = bot.post((body, {**FORM, **sign(body, SIGNING_SECRET)}))
+    assert answer.status == 400 and answer.json() == {"error": "malformed request"}
+    assert _our_lines(caplog, logging.ERROR) == []
+    assert [c.method for c in bot.slack.calls] == ["auth.test"]
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"null", b'{"type": "event_callback"}',
+                                  b'{"type": "event_callback", "event": "x"}',
+                                  b'{"type": "event_callback", "event": {"user": "U0ANA"}}'])
+def test_a_signed_malformed_event_gets_400_without_a_traceback(bot, caplog, body):
+    caplog.set_level(logging.INFO)
+    answer = bot.post((body, {"Content-Type": "application/json", **sign(body, SIGNING_SECRET)}))
+    assert answer.status == 400
+    assert _our_lines(caplog, logging.ERROR) == []
+
+
+def test_a_flood_of_unsigned_requests_logs_one_line(bot, caplog):
+    caplog.set_level(logging.INFO)
+    body, headers = bot.signer.slash_command("U0ANA", "C-1042")
+    for attempt in range(60):
+        forged = {**headers, **sign(body, f"guess-{attempt}")}
+        assert bot.post((body, forged)).status == 401
+    lines = _our_lines(caplog, logging.INFO)
+    assert len(lines) == 1 and lines[0].levelno == logging.WARNING
+    assert "C-1042" not in lines[0].getMessage() and "U0ANA" not in lines[0].getMessage()
+
+
+# --- bodies over 1 MB -------------------------------------------------------------------------
+
+
+def _raw_status(bot, head: str, chunks: list[bytes]) -> int:
+    """Send a request by hand (so its body can be chunked or never sent); the status answered."""
+    port = int(bot.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
+        connection.sendall(head.encode())
+        for chunk in chunks:
+            connection.sendall(chunk)
+        answer = b""
+        while b"\r\n" not in answer:
+            received = connection.recv(4096)
+            if not received:
+                break
+            answer += received
+    return int(answer.split(b" ", 2)[1])
+
+
+def test_a_declared_body_over_1_mb_gets_413_before_it_is_sent(bot):
+    head = ("POST /slack/events HTTP/1.1\r\nHost: bot\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {MAX_BODY + 1}\r\n\r\n")
+    assert _raw_status(bot, head, []) == 413
+
+
+def test_a_chunked_body_over_1_mb_gets_413(bot):
+    head = ("POST /slack/events HTTP/1.1\r\nHost: bot\r\nContent-Type: application/json\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n")
+    piece = b"x" * 4096
+    chunk = f"{len(piece):x}\r\n".encode() + piece + b"\r\n"
+    count = MAX_BODY // len(chunk) + 1  # just past the limit, counting the chunks' framing
+    assert _raw_status(bot, head, [chunk] * count) == 413
+    assert [c.method for c in bot.slack.calls] == ["auth.test"]
+
+
+def test_a_signed_body_of_1_mb_is_read(bot):
+    body, headers = bot.signer.slash_command("U0ANA", "help")
+    body += b"&padding=" + b"x" * (MAX_BODY - len(body) - len(b"&padding="))
+    assert len(body) == MAX_BODY
+    answer = bot.post((body, {**headers, **sign(body, SIGNING_SECRET)}))
+    assert answer.status == 200 and "/contact-check" in answer.json()["text"]

@@ -101,7 +101,8 @@ def bare_app(api_url: str) -> App:
 
 
 def serve(app: App, deps: Deps) -> tuple[str, object, threading.Thread]:
-    server = make_http_server(app, deps, host="127.0.0.1", port=0, dispatcher_alive=lambda: True)
+    server = make_http_server(app, deps, host="127.0.0.1", port=0, dispatcher_alive=lambda: True,
+                              signing_secret=SECRET)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     return f"http://127.0.0.1:{server.effective_port}/slack/events", server, thread

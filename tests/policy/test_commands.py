@@ -135,7 +135,10 @@ def test_mentions_and_links_are_shown_literally_never_executed(text):
     [
         ("<!channel>", "“&lt;!channel&gt;”"),
         ("a&b", "“a&amp;b”"),
-        ("`code`", "“ˋcodeˋ”"),
+        # Formatting marks and bare links show as typed, acting on nothing (bot.mrkdwn).
+        ("`code`", "“\u2060`\u2060code\u2060`\u2060”"),
+        ("*x*_y_", "“\u2060*\u2060x\u2060*\u2060\u2060_\u2060y\u2060_\u2060”"),
+        ("evil.io", "“evil.\u2060io”"),
         ("bell\x07", "“bell?”"),
         ("zero\u200bwidth", "“zero?width”"),
         ("x" * 100, "“" + "x" * 59 + "…”"),
