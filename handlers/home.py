@@ -50,15 +50,24 @@ class HomeRefresher:
             pending = what_i_owe(uow, deps.policy, user_id, deps.clock.now())
         view = (home_view(pending, deps.policy.clinic.timezone) if pending is not None
                 else not_on_team_home())
+        # Known from before it is sent: once Slack has the Home, a refresh compares with it
+        # (and one running meanwhile does not publish the same again). Slack refusing it puts
+        # back what was known before.
+        with self._lock:
+            before = self._published.get(user_id)
+            if pending is not None and (before is not None
+                                        or len(self._published) < self.max_users):
+                self._published[user_id] = pending.fingerprint()
         try:
             client.views_publish(user_id=user_id, view=view)
         except SlackApiError as error:
+            with self._lock:
+                if before is None:
+                    self._published.pop(user_id, None)
+                else:
+                    self._published[user_id] = before
             log.warning("views.publish for a Home failed: %s", error.response.get("error"))
             return False
-        with self._lock:
-            if pending is not None and (user_id in self._published
-                                        or len(self._published) < self.max_users):
-                self._published[user_id] = pending.fingerprint()
         return True
 
     def refresh(self, deps: Deps, client: WebClient) -> int:

@@ -99,3 +99,20 @@ def test_opening_home_publishes_it_and_changes_republish_it(bot: Bot, clock) -> 
     assert latest is not None and "C-1042" in json.dumps(latest)
     assert "Maria" not in json.dumps(latest) and "555" not in json.dumps(latest)
     assert refresh_homes(bot.deps, client) == 0
+
+
+def test_a_home_slack_refused_is_published_again_by_the_next_refresh(bot: Bot, clock) -> None:
+    add_client(bot.deps.store, maria(clock), clock)
+    _home_opened(bot, "U0ANA", "Ev002")
+    eventually(lambda: bot.slack.calls_to("views.publish"))
+    client = WebClient(token="xoxb-test-token", base_url=bot.slack.api_url)
+    with bot.deps.store.unit_of_work() as uow:
+        row = uow.clients.row("C-1042")
+        uow.callbacks.add(client_id=row.id, caller_phone=None, clinician="U0ANA",
+                          logged_by="U0DESK", called_at=clock.now(), voicemail_left=True,
+                          owed=True, due_at=clock.now())
+        uow.commit()
+    bot.slack.fail("views.publish", error="internal_error")
+    assert refresh_homes(bot.deps, client) == 0  # refused: what Slack shows is unchanged
+    assert refresh_homes(bot.deps, client) == 1  # so the next refresh publishes it
+    assert refresh_homes(bot.deps, client) == 0
