@@ -30,11 +30,11 @@ from slack_sdk import WebClient
 from slack_sdk.web import SlackResponse
 
 from bot.deps import Deps
-from handlers import actions, commands, errors, events, respond, views, workspace
+from handlers import actions, commands, errors, events, modals, respond, workspace
 
 log = logging.getLogger("contact_check.app")
 
-HANDLER_MODULES = (actions, views, events)  # register(app, deps); commands also takes `work`
+HANDLER_MODULES = (actions, modals, events)  # register(app, deps); commands also takes `work`
 LISTENER_THREADS = 32
 # A command's work after its ack runs on a few threads of its own, so that under a burst most of
 # the interpreter goes to acknowledging requests. tests/perf/bench_ack.py (SQLite, 20 clinicians

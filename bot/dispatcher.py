@@ -1,7 +1,7 @@
 """The dispatcher: sends the outbox's due messages to Slack, paced, retried, reconciled.
 
 It runs on a thread of its own and sends when woken (``wake()``: APScheduler does it every few
-seconds and at start, see ``handlers.jobs``); everything it must send is in the database, so a
+seconds and at start, see ``bot.scheduling``); everything it must send is in the database, so a
 missed wake-up loses nothing and a restart picks up where the last run stopped.
 
 For each row it claims (``uow.outbox.claim``: atomic, leased):
@@ -57,7 +57,7 @@ from bot.services.deliveries import (
     Rendered,
     load_deliveries,
 )
-from bot.views.reminders import mark_late
+from bot.slack_ui.reminders import mark_late
 from storage.repositories.outbox import Claimed
 from storage.tables import OutboxMessage
 

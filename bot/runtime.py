@@ -18,8 +18,8 @@ from bot.clock import Clock, SystemClock
 from bot.config import ConfigError, Settings
 from bot.deps import Deps
 from bot.policy.clinic import ClinicPolicy
-from bot.policy.validation import PolicyInvalid
 from bot.policy_file import load_policy
+from bot.policy_file.validation import PolicyInvalid
 from storage.audit import AuditLog, TrailBroken
 from storage.crypto import KeyConfigError, Keyring
 from storage.db import DatabaseConfigError, make_engine

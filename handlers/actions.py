@@ -1,4 +1,4 @@
-"""Button clicks. ``ACTION_HANDLERS`` maps an action id (``bot.views.ids``) to a handler.
+"""Button clicks. ``ACTION_HANDLERS`` maps an action id (``bot.slack_ui.ids``) to a handler.
 
 A handler is ``handle(ctx: ActionContext) -> None``; it must ``ctx.ack()`` first (Bolt answers
 Slack then) and reply with ``ctx.respond`` (ephemeral, through the response_url) or a Web API
@@ -7,19 +7,18 @@ call. To add one, add ``ids.YOUR_ACTION: your_function`` to ``ACTION_HANDLERS``.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.deps import Deps
-from bot.views import ids
+from bot.slack_ui import ids
 from handlers.approvals import approve_clicked, deny_clicked, show_reason_clicked
 from handlers.card import show_card
 from handlers.consent import open_consent
+from handlers.context import ActionContext
 from handlers.home import refresh_home
 from handlers.reminders import (
     arrived_clicked,
@@ -29,33 +28,6 @@ from handlers.reminders import (
     returned_clicked,
 )
 from handlers.runins import runin_asked, show_runin
-
-
-@dataclass
-class ActionContext:
-    deps: Deps
-    user_id: str
-    action: dict[str, Any]
-    body: dict[str, Any]
-    client: WebClient
-    ack: Ack
-    respond: Respond
-
-    @property
-    def value(self) -> str:
-        return str(self.action.get("value") or "")
-
-    def value_uuid(self) -> uuid.UUID | None:
-        """The button's value as the id it carries; None when it is not one."""
-        try:
-            return uuid.UUID(self.value)
-        except ValueError:
-            return None
-
-    def reply(self, message: dict[str, Any]) -> None:
-        """An ephemeral reply to the clicker, leaving the clicked message as it is."""
-        self.respond(**message, response_type="ephemeral", replace_original=False)
-
 
 ActionHandler = Callable[[ActionContext], None]
 

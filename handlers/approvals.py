@@ -4,32 +4,27 @@ clinic sets ``approvals.backup_may_decide``).
 
 Registered through the dispatch tables of ``handlers.commands`` (``Coaching``),
 ``handlers.actions`` (``ids.APPROVAL_APPROVE``, ``ids.APPROVAL_DENY``,
-``ids.APPROVAL_SHOW_REASON``), ``handlers.views`` (``ids.APPROVAL_DENY_MODAL``) and
-``handlers.jobs``. Each calls one use case of ``bot.services.approvals`` in one unit of work; the
+``ids.APPROVAL_SHOW_REASON``), ``handlers.modals`` (``ids.APPROVAL_DENY_MODAL``) and
+``bot.scheduling``. Each calls one use case of ``bot.services.approvals`` in one unit of work; the
 messages it queues are sent by the dispatcher.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
-from bot.commands import Coaching
 from bot.deps import Deps
+from bot.grammar import Coaching
 from bot.services import approvals
 from bot.services.approvals import APPROVE, DENY, Decision, JobReport
-from bot.views.approvals import (
+from bot.slack_ui.approvals import (
     approval_id_of,
     notice_view,
     reason_errors,
     reason_from_values,
     reply_message,
 )
-
-if TYPE_CHECKING:
-    from handlers.actions import ActionContext
-    from handlers.commands import CommandContext
-    from handlers.views import ViewContext
+from handlers.context import ActionContext, CommandContext, ViewContext
 
 log = logging.getLogger("contact_check.approvals")
 

@@ -6,18 +6,15 @@ Registered through the dispatch tables of ``handlers.commands`` (``Card``) and
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from bot.commands import Card
 from bot.deps import Deps
+from bot.grammar import Card
 from bot.policy.model import is_client_code
 from bot.services.guidance import client_card
-from bot.views.card import card_message
-from bot.views.errors import refusal
-
-if TYPE_CHECKING:
-    from handlers.actions import ActionContext
-    from handlers.commands import CommandContext
+from bot.slack_ui.card import card_message
+from bot.slack_ui.errors import refusal
+from handlers.context import ActionContext, CommandContext
 
 
 def card_reply(deps: Deps, viewer: str, code: str) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """``/contact-check``: parse, authorise, dispatch to the form's handler, reply ephemerally.
 
-Every form of the grammar (``bot.commands``) maps to one handler in ``HANDLERS``. A handler is
+Every form of the grammar (``bot.grammar``) maps to one handler in ``HANDLERS``. A handler is
 ``handle(form, ctx) -> None`` and replies through ``ctx.reply(message)``. To add a form's
 handler, write the function (here or in a module of its own) and add ``FormClass: function`` to
 ``HANDLERS``.
@@ -19,13 +19,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.commands import (
+from bot.deps import Deps
+from bot.grammar import (
     COMMAND,
     Appt,
     Arrived,
@@ -43,15 +43,14 @@ from bot.commands import (
     Topic,
     parse_command,
 )
-from bot.deps import Deps
 from bot.policy.access import NOT_ON_TEAM
-from bot.policy.clinic import TeamMember
-from bot.views.errors import bad_input, not_available, refusal
-from bot.views.help import help_message
-from bot.views.topics import topic_list, topic_message
+from bot.slack_ui.errors import bad_input, not_available, refusal
+from bot.slack_ui.help import help_message
+from bot.slack_ui.topics import topic_list, topic_message
 from handlers.approvals import handle_coaching
 from handlers.card import handle_card
 from handlers.consent import handle_consent
+from handlers.context import CommandContext
 from handlers.errors import on_error
 from handlers.home import handle_pending
 from handlers.reminders import (
@@ -66,40 +65,6 @@ from handlers.runins import handle_runin
 log = logging.getLogger("contact_check.commands")
 
 Message = dict[str, Any]
-
-
-@dataclass
-class CommandContext:
-    """What a form's handler is given: who asked, where, and how to answer."""
-
-    deps: Deps
-    user_id: str
-    member: TeamMember | None
-    channel_id: str
-    trigger_id: str
-    response_url: str
-    client: WebClient
-    ack: Ack
-    respond: Respond
-    later: Callable[[Callable[[], None]], None]  # runs work after the ack, off the listener
-    _acked: bool = field(default=False, repr=False)
-
-    def reply(self, message: Message) -> None:
-        """An ephemeral reply: the ack body when not yet acknowledged, else via response_url.
-
-        Handlers of forms outside ``_FROM_MEMORY`` run after ``dispatch`` acknowledged."""
-        body = {**message, "response_type": "ephemeral"}
-        if not self._acked:
-            self._acked = True
-            self.ack(**body)
-        else:
-            self.respond(**body)
-
-    def ack_now(self) -> None:
-        """Acknowledge with no reply yet (``dispatch`` does, before any handler with I/O)."""
-        if not self._acked:
-            self._acked = True
-            self.ack()
 
 
 Handler = Callable[[Any, CommandContext], None]

@@ -1,7 +1,7 @@
 """Contact consent: ``consent CODE``, the card's "Record consent" button, the modal's submission.
 
 Registered through the dispatch tables of ``handlers.commands`` (``ConsentForm``),
-``handlers.actions`` (``ids.CARD_RECORD_CONSENT``) and ``handlers.views``
+``handlers.actions`` (``ids.CARD_RECORD_CONSENT``) and ``handlers.modals``
 (``ids.CONSENT_MODAL``). Who may open the modal, and whether it shows what is on file, is
 ``bot.policy.access.consent_access`` (in ``bot.services.consent``); the submission is checked
 again when it is saved.
@@ -9,19 +9,20 @@ again when it is saved.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from bot.commands import ConsentForm
 from bot.deps import Deps
+from bot.grammar import ConsentForm
 from bot.policy.model import is_client_code
 from bot.services.consent import ConsentRefused, record_consent, shown_in_modal
-from bot.views.consent_modal import B_MAY_CALL, consent_modal, consent_saved_view, read_submission
-from bot.views.errors import refusal
-
-if TYPE_CHECKING:
-    from handlers.actions import ActionContext
-    from handlers.commands import CommandContext
-    from handlers.views import ViewContext
+from bot.slack_ui.consent_modal import (
+    B_MAY_CALL,
+    consent_modal,
+    consent_saved_view,
+    read_submission,
+)
+from bot.slack_ui.errors import refusal
+from handlers.context import ActionContext, CommandContext, ViewContext
 
 
 def consent_view(deps: Deps, user_id: str, code: str) -> dict[str, Any]:

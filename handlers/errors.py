@@ -19,7 +19,7 @@ from typing import Any
 from slack_bolt import BoltContext, BoltResponse
 
 from bot.logs import frames_only
-from bot.views.errors import something_went_wrong
+from bot.slack_ui.errors import something_went_wrong
 from handlers.workspace import ADMITTED
 
 log = logging.getLogger("contact_check.app")

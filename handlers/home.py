@@ -3,7 +3,7 @@
 - ``app_home_opened`` (``handlers.events``) and the Home's Refresh button (``handlers.actions``)
   publish the person's Home with ``views.publish``;
 - ``pending`` (``handlers.commands``) replies with the short ephemeral list;
-- ``refresh_homes`` (a job, ``handlers.jobs``) keeps Home current when something changes
+- ``refresh_homes`` (a job, ``bot.scheduling``) keeps Home current when something changes
   for someone: for each person who has opened Home since the process started, it reads what they
   owe and publishes only when that differs from what was last published (a fingerprint of the
   codes, ids, statuses and times; the clock moving alone changes nothing). It reads the tables
@@ -16,22 +16,19 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.commands import Pending as PendingForm
 from bot.deps import Deps
+from bot.grammar import Pending as PendingForm
 from bot.services.pending import what_i_owe
-from bot.views.errors import refusal
-from bot.views.home import home_view, not_on_team_home
-from bot.views.pending import pending_message
+from bot.slack_ui.errors import refusal
+from bot.slack_ui.home import home_view, not_on_team_home
+from bot.slack_ui.pending import pending_message
+from handlers.context import ActionContext, CommandContext
 from storage.uow import Store
-
-if TYPE_CHECKING:
-    from handlers.actions import ActionContext
-    from handlers.commands import CommandContext
 
 log = logging.getLogger("contact_check.home")
 
@@ -103,7 +100,7 @@ def refresh_homes(deps: Deps, client: WebClient) -> int:
 
 
 def refresh_homes_job(deps: Deps) -> None:
-    """The periodic job (``handlers.jobs.PERIODIC``), through the app's Web API client."""
+    """The periodic job (``bot.scheduling.PERIODIC``), through the app's Web API client."""
     from bot.app import web_client
 
     refresh_homes(deps, web_client(deps, deps.bot_token))

@@ -12,18 +12,18 @@ import logging
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from bot.commands import Appt, Arrived, Missed, NoShow, Returned
 from bot.deps import Deps
+from bot.grammar import Appt, Arrived, Missed, NoShow, Returned
 from bot.policy.scripts import clinic_time_text
 from bot.services import appointments, callbacks
 from bot.services.appointments import AppointmentRefused
 from bot.services.approvals import Outcome
 from bot.services.callbacks import CallbackRefused
-from bot.views.approvals import dates_text
-from bot.views.errors import refusal
-from bot.views.reminders import (
+from bot.slack_ui.approvals import dates_text
+from bot.slack_ui.errors import refusal
+from bot.slack_ui.reminders import (
     NoShowFacts,
     appt_reply,
     arrived_reply,
@@ -40,11 +40,7 @@ from bot.views.reminders import (
     reminder_details_modal,
     returned_reply,
 )
-
-if TYPE_CHECKING:
-    from handlers.actions import ActionContext
-    from handlers.commands import CommandContext
-    from handlers.views import ViewContext
+from handlers.context import ActionContext, CommandContext, ViewContext
 
 log = logging.getLogger("contact_check.reminders")
 Refused = (CallbackRefused, AppointmentRefused)

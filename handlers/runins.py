@@ -1,7 +1,7 @@
 """Run-ins in Slack: ``runin CODE`` opens the modal, its submission is stored; the reminder's
 buttons.
 
-Registered through the dispatch tables of ``handlers.commands`` (``RunIn``), ``handlers.views``
+Registered through the dispatch tables of ``handlers.commands`` (``RunIn``), ``handlers.modals``
 (``ids.RUNIN_MODAL``) and ``handlers.actions`` (``ids.RUNIN_VIEW``, ``ids.RUNIN_DONE``).
 """
 
@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
-from bot.commands import RunIn
+from bot.grammar import RunIn
 from bot.services import runins
 from bot.services.runins import RunInRefused
-from bot.views.errors import refusal
-from bot.views.runin_modal import (
+from bot.slack_ui.errors import refusal
+from bot.slack_ui.runin_modal import (
     BLOCKS,
     client_code_of,
     field_errors,
@@ -24,11 +24,7 @@ from bot.views.runin_modal import (
     runin_modal,
     runin_saved_view,
 )
-
-if TYPE_CHECKING:
-    from handlers.actions import ActionContext
-    from handlers.commands import CommandContext
-    from handlers.views import ViewContext
+from handlers.context import ActionContext, CommandContext, ViewContext
 
 log = logging.getLogger("contact_check.runins")
 T = TypeVar("T")

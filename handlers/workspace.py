@@ -21,7 +21,7 @@ from typing import Any
 from slack_bolt import App, BoltContext, BoltResponse
 
 from bot.logs import Throttled
-from bot.views.errors import other_workspace
+from bot.slack_ui.errors import other_workspace
 
 log = logging.getLogger("contact_check.workspace")
 

@@ -24,9 +24,9 @@ from sqlmodel import select
 from bot.clock import ManualClock, SystemClock
 from bot.deps import Deps
 from bot.dispatcher import METADATA_EVENT, Dispatcher
-from bot.policy.validation import parse_policy
+from bot.policy_file.validation import parse_policy
+from bot.sandbox.standin import SlackStandIn
 from bot.services.deliveries import DELIVERY_FAILED, Delivery, Rendered, register
-from bot.standin import SlackStandIn
 from storage.audit import verify_chain
 from storage.tables import AuditEvent
 from storage.uow import Store

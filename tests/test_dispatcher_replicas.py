@@ -22,8 +22,8 @@ from bot.clock import ManualClock
 from bot.deps import Deps
 from bot.dispatcher import METADATA_EVENT, Dispatcher
 from bot.pacing import LocalPace, SharedPace, pace_for
-from bot.policy.validation import parse_policy
-from bot.standin import ApiCall, SlackStandIn
+from bot.policy_file.validation import parse_policy
+from bot.sandbox.standin import ApiCall, SlackStandIn
 from storage.uow import Store
 from tests.dispatcher_process import NOTE_KIND
 

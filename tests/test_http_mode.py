@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.standin import SlackRequests, SlackStandIn, sign
+from bot.sandbox.standin import SlackRequests, SlackStandIn, sign
 from tests.handlers.conftest import Reply, http
 from tests.test_socket_mode import (
     CLIENTS,

@@ -13,9 +13,9 @@ from jsonschema import Draft7Validator
 from slack_bolt.request import BoltRequest
 
 from bot.app import create_app
-from bot.commands import COMMAND
 from bot.deps import Deps
-from bot.standin import TEAM_ID, SlackStandIn
+from bot.grammar import COMMAND
+from bot.sandbox.standin import TEAM_ID, SlackStandIn
 from handlers.events import EVENT_HANDLERS
 from storage.db import make_engine
 from storage.uow import Store

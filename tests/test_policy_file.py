@@ -10,8 +10,8 @@ import pytest
 
 import bot.policy
 from bot.policy.clinic import ConfirmBy, DailyWindow, TeamMember
-from bot.policy.validation import PolicyInvalid
 from bot.policy_file import check_policy_file, load_policy
+from bot.policy_file.validation import PolicyInvalid
 
 # The "Policy file" example of CONTRACT.md, verbatim (a comment shortened to fit the line).
 CONTRACT_EXAMPLE = """\

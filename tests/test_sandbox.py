@@ -16,13 +16,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from slack_sdk.models.views import View
 
-from bot import sandbox
-from bot import sandbox_clinic as sample
-from bot.__main__ import main as cli_main
+from bot.cli import main as cli_main
 from bot.csv_formats import CLIENT_COLUMNS
-from bot.sandbox import Sandbox, SandboxError, _reader
-from bot.sandbox_seed import shifted
-from bot.sandbox_setup import Setup, load_setup, parse_start, sample_setup
+from bot.sandbox import clinic as sample
+from bot.sandbox import session as sandbox
+from bot.sandbox.seed import shifted
+from bot.sandbox.session import Sandbox, SandboxError, _reader
+from bot.sandbox.setup import Setup, load_setup, parse_start, sample_setup
 
 ROOT = Path(__file__).resolve().parents[1]
 NEW_YORK = ZoneInfo("America/New_York")

@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 from bot.csv_formats import CLIENT_COLUMNS
-from bot.standin import SlackStandIn, SocketAck
-from bot.views import ids
+from bot.sandbox.standin import SlackStandIn, SocketAck
+from bot.slack_ui import ids
 from storage.crypto import generate_key
 from tests.policy_yaml import POLICY_YAML
 

@@ -20,9 +20,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.webhook import WebhookClient
 
-from bot import standin as standin_module
-from bot.standin import SlackRequests, SlackStandIn, sign
-from bot.standin_websocket import encode_frame
+from bot.sandbox import standin as standin_module
+from bot.sandbox.standin import SlackRequests, SlackStandIn, sign
+from bot.sandbox.standin_websocket import encode_frame
 
 
 @pytest.fixture
@@ -348,8 +348,8 @@ def test_message_timestamps_follow_the_clock_given():
 
 
 class _SlowClockOffMainThread:
-    """``time`` as ``bot.standin`` sees it, its monotonic clock slow on the stand-in's threads:
-    whatever the stand-in does between taking a body and recording the call takes long."""
+    """``time`` as ``bot.sandbox.standin`` sees it, its monotonic clock slow on the stand-in's
+    threads: whatever the stand-in does between taking a body and recording the call takes long."""
 
     def __init__(self, main: threading.Thread):
         self.main = main

@@ -37,9 +37,9 @@ from bot.services.approvals import (
     request_closure_warning,
 )
 from bot.services.deliveries import CHASE_PRIORITY, Delivery, Rendered, register
-from bot.views.approvals import withdrawal_cause
-from bot.views.card import callback_number
-from bot.views.reminders import (
+from bot.slack_ui.approvals import withdrawal_cause
+from bot.slack_ui.card import callback_number
+from bot.slack_ui.reminders import (
     ChaseFacts,
     DetailsFacts,
     client_lines,

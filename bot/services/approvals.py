@@ -53,10 +53,10 @@ from bot.policy.approvals import (
 )
 from bot.policy.clinic import ClinicPolicy
 from bot.policy.coaching import coaching_eligibility
-from bot.policy.validation import SLACK_ID_PATTERN
+from bot.policy_file.validation import SLACK_ID_PATTERN
 from bot.services.deliveries import APPROVAL_PRIORITY, Delivery, Rendered, register
-from bot.views import approvals as views
-from bot.views.card import callback_number
+from bot.slack_ui import approvals as views
+from bot.slack_ui.card import callback_number
 from storage.repositories.approvals import APPROVED, DENIED, PENDING, WITHDRAWN
 from storage.repositories.outbox import CANCELLED, SENT
 from storage.tables import Approval, OutboxMessage

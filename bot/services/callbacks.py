@@ -26,7 +26,7 @@ from bot.policy.consent import Guidance, Verdict, callback_now, calls_refused, c
 from bot.policy.model import CLIENT_CODE_RULE, ClientRecord, is_client_code
 from bot.policy.scripts import clinic_time_text
 from bot.services.deliveries import REMINDER_PRIORITY, Delivery, Rendered, register
-from bot.views.reminders import (
+from bot.slack_ui.reminders import (
     CallbackFacts,
     DetailsFacts,
     callback_reminder,

@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.policy.clinic import ClinicPolicy
-from bot.views.reminders import delivery_failed_message
+from bot.slack_ui.reminders import delivery_failed_message
 from storage.tables import OutboxMessage
 from storage.uow import UnitOfWork
 

@@ -342,7 +342,7 @@ def followup_still_wanted(uow: UnitOfWork, message: OutboxMessage, now: datetime
 
 def _render_followup(uow: UnitOfWork, policy: ClinicPolicy, message: OutboxMessage,
                      now: datetime) -> Rendered:
-    from bot.views.runin_modal import runin_followup_message
+    from bot.slack_ui.runin_modal import runin_followup_message
 
     p = message.payload
     text, blocks = runin_followup_message(

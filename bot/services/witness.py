@@ -7,7 +7,7 @@ at its opening time, each admin gets a DM with the number of events and the last
 about any client), and ``verify-audit --expect-head HASH`` later checks the trail still reaches
 it.
 
-``queue_witness`` (a job, ``handlers.jobs``) queues the day's DM as an outbox row due at the
+``queue_witness`` (a job, ``bot.scheduling``) queues the day's DM as an outbox row due at the
 opening time, once per admin and day (its dedupe key), so every replica may run it; the
 dispatcher sends it like every other message, reading the head at send time and checking its
 signature first: a head that does not verify is reported instead of posted.
@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from bot.policy.business_hours import opening_on
 from bot.policy.clinic import ClinicPolicy
 from bot.services.deliveries import Delivery, Rendered, register
-from bot.views.witness import audit_head_message
+from bot.slack_ui.witness import audit_head_message
 from storage.audit import head_problem, read_head
 from storage.tables import OutboxMessage
 from storage.uow import UnitOfWork

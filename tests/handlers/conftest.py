@@ -22,9 +22,9 @@ from bot.deps import Deps
 from bot.dispatcher import Dispatcher
 from bot.policy.clinic import ClinicPolicy
 from bot.policy.model import ClientRecord, Consent, NumberPermission, Provenance, ThirdParty
-from bot.policy.validation import parse_policy
+from bot.policy_file.validation import parse_policy
+from bot.sandbox.standin import SlackRequests, SlackStandIn, sign
 from bot.server import make_http_server, stop_http_server
-from bot.standin import SlackRequests, SlackStandIn, sign
 from storage.tables import AuditEvent
 from storage.uow import Store
 from tests.views.blockkit import assert_valid_message

@@ -11,8 +11,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from bot.services import approvals as service
-from bot.views import ids
-from bot.views.approvals import REASON_ACTION, REASON_BLOCK
+from bot.slack_ui import ids
+from bot.slack_ui.approvals import REASON_ACTION, REASON_BLOCK
 from handlers.approvals import nudge_approvals
 from tests.handlers.conftest import (
     Bot,

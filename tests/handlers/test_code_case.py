@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from bot.views import ids
+from bot.slack_ui import ids
 from storage.tables import AuditEvent
 from tests.handlers.conftest import Bot, add_client, maria, wait_for
 

@@ -10,8 +10,8 @@ from urllib.parse import parse_qsl, urlencode
 
 import pytest
 
-from bot.standin import sign
-from bot.views import ids
+from bot.sandbox.standin import sign
+from bot.slack_ui import ids
 from handlers import commands
 from tests.handlers.conftest import SIGNING_SECRET, add_client, audit_count, maria, wait_for
 from tests.views.blockkit import assert_valid_message, assert_valid_view
@@ -150,7 +150,7 @@ def test_bad_input_gets_a_clear_ephemeral_answer(bot, text, says):
 
 
 def test_forms_owned_by_other_handlers_never_go_unanswered(bot, monkeypatch):
-    from bot.commands import Pending
+    from bot.grammar import Pending
 
     monkeypatch.delitem(commands.HANDLERS, Pending, raising=False)
     message = bot.ask("U0ANA", "pending")
@@ -240,7 +240,7 @@ def test_slacks_example_payload_shape_with_blank_values_is_tolerated(bot):
 
 def test_an_unexpected_failure_is_answered_and_logged_with_ids_only(bot, store, clock,
                                                                     monkeypatch, caplog):
-    from bot.commands import Card
+    from bot.grammar import Card
 
     add_client(store, maria(clock), clock)
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.commands import USAGES
+from bot.grammar import USAGES
 from tests.handlers.conftest import Bot, add_client, maria, wait_for
 
 

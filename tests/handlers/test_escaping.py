@@ -21,10 +21,10 @@ from bot.policy.consent import Guidance, Verdict
 from bot.policy.model import NumberPermission, ThirdParty
 from bot.services import approvals as service
 from bot.services.pending import Pending
-from bot.views.approvals import REASON_ACTION, REASON_BLOCK
-from bot.views.home import home_view
-from bot.views.reminders import client_lines
-from bot.views.runin_modal import runin_details_view
+from bot.slack_ui.approvals import REASON_ACTION, REASON_BLOCK
+from bot.slack_ui.home import home_view
+from bot.slack_ui.reminders import client_lines
+from bot.slack_ui.runin_modal import runin_details_view
 from storage.repositories.runins import RunInRecord
 from tests.handlers.conftest import Bot, add_client, click, dms, eventually, maria, send_due
 from tests.test_mrkdwn import what_slack_would_act_on

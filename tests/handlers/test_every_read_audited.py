@@ -24,19 +24,19 @@ from typing import Any
 
 from sqlalchemy import text
 
-from bot.commands import parse_command
 from bot.dispatcher import Dispatcher
+from bot.grammar import parse_command
+from bot.sandbox.standin import ApiCall
 from bot.services.runins import sweep_followups
-from bot.standin import ApiCall
-from bot.views import ids
-from bot.views.approvals import REASON_ACTION, REASON_BLOCK
-from bot.views.consent_modal import B_MAY_CALL
-from bot.views.reminders import NOTE_ACTION, NOTE_TIME_BLOCK
-from bot.views.runin_modal import BLOCKS
+from bot.slack_ui import ids
+from bot.slack_ui.approvals import REASON_ACTION, REASON_BLOCK
+from bot.slack_ui.consent_modal import B_MAY_CALL
+from bot.slack_ui.reminders import NOTE_ACTION, NOTE_TIME_BLOCK
+from bot.slack_ui.runin_modal import BLOCKS
 from handlers.actions import ACTION_HANDLERS
 from handlers.commands import HANDLERS
 from handlers.events import EVENT_HANDLERS
-from handlers.views import VIEW_HANDLERS
+from handlers.modals import VIEW_HANDLERS
 from storage.audit import is_view, verify_trail
 from storage.db import read_only
 from tests.handlers.conftest import Bot, Reply, buttons, dms

@@ -9,9 +9,9 @@ from bot.clock import ManualClock
 from bot.deps import Deps
 from bot.dispatcher import Dispatcher
 from bot.policy_file import load_policy
+from bot.sandbox.standin import SlackStandIn
+from bot.scheduling import Jobs
 from bot.services.deliveries import DELIVERY_FAILED
-from bot.standin import SlackStandIn
-from handlers.jobs import Jobs
 from storage.uow import Store
 
 

@@ -25,9 +25,9 @@ from bot.dispatcher import Dispatcher
 from bot.services.deliveries import DELIVERY_MODULES, load_deliveries
 from bot.services.runins import sweep_followups
 from bot.services.witness import queue_witness
-from bot.views import ids
-from bot.views.approvals import REASON_ACTION, REASON_BLOCK
-from bot.views.runin_modal import BLOCKS
+from bot.slack_ui import ids
+from bot.slack_ui.approvals import REASON_ACTION, REASON_BLOCK
+from bot.slack_ui.runin_modal import BLOCKS
 from handlers.approvals import nudge_approvals
 from handlers.home import refresh_homes
 from storage.tables import OutboxMessage

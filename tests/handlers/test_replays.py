@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.standin import sign
+from bot.sandbox.standin import sign
 from tests.handlers.conftest import (
     SIGNING_SECRET,
     Bot,

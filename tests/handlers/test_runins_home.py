@@ -10,9 +10,9 @@ from slack_sdk import WebClient
 from slack_sdk.models.views import View
 from sqlmodel import select
 
-from bot.standin import sign
-from bot.views import ids
-from bot.views.runin_modal import BLOCKS
+from bot.sandbox.standin import sign
+from bot.slack_ui import ids
+from bot.slack_ui.runin_modal import BLOCKS
 from handlers.home import refresh_homes
 from storage.tables import RunIn
 from tests.handlers.conftest import SIGNING_SECRET, Bot, add_client, eventually, maria

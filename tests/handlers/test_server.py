@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import create_engine, event, text
 
 from bot.gate import MAX_BODY
+from bot.sandbox.standin import block_action_payload, sign
 from bot.server import make_http_server, stop_http_server
 from bot.services.keys import rotate_keys
-from bot.standin import block_action_payload, sign
-from bot.views import ids
+from bot.slack_ui import ids
 from storage.crypto import Keyring, generate_key
 from storage.keycheck import KeyHealth, ensure_keys
 from storage.uow import Store

@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from bot.policy.model import ThirdParty
-from bot.views.consent_modal import B_EARLIEST, B_MAY_CALL, consent_modal, number_block
+from bot.slack_ui.consent_modal import B_EARLIEST, B_MAY_CALL, consent_modal, number_block
 from tests.handlers.conftest import add_client, contract_policy, maria, wait_for
 from tests.views.blockkit import assert_valid_view
 from tests.views.modal_values import set_choice, set_text, submitted_values

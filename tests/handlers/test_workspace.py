@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from slack_bolt import BoltContext
 
-from bot.standin import SlackRequests, SlackStandIn, sign
-from bot.views import ids
-from bot.views.runin_modal import BLOCKS
+from bot.sandbox.standin import SlackRequests, SlackStandIn, sign
+from bot.slack_ui import ids
+from bot.slack_ui.runin_modal import BLOCKS
 from handlers.errors import on_error
 from handlers.workspace import ADMITTED, Workspace
 from tests.handlers.conftest import (

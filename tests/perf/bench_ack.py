@@ -51,8 +51,8 @@ from bot.app import LISTENER_THREADS, create_app
 from bot.clock import ManualClock
 from bot.deps import Deps
 from bot.policy.model import ClientRecord, Consent, NumberPermission, Provenance
+from bot.sandbox.standin import ApiCall, SlackRequests, SlackStandIn
 from bot.server import make_http_server, stop_http_server
-from bot.standin import ApiCall, SlackRequests, SlackStandIn
 from storage.crypto import Keyring, generate_key
 from storage.db import make_engine
 from storage.migrate import upgrade

@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bot.policy.model import ClientRecord
-from bot.policy.validation import parse_policy
+from bot.policy_file.validation import parse_policy
 from bot.services import approvals as service
 from storage.crypto import Keyring, generate_key
 from storage.db import make_engine

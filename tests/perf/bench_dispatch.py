@@ -45,11 +45,11 @@ from bot.deps import Deps  # noqa: E402
 from bot.dispatcher import METADATA_EVENT, Dispatcher, DrainReport  # noqa: E402
 from bot.pacing import LocalPace, SharedPace  # noqa: E402
 from bot.policy.model import ClientRecord, Consent, NumberPermission, Provenance  # noqa: E402
-from bot.policy.validation import parse_policy  # noqa: E402
+from bot.policy_file.validation import parse_policy  # noqa: E402
+from bot.sandbox.standin import SlackStandIn  # noqa: E402
+from bot.scheduling import Jobs  # noqa: E402
 from bot.services.appointments import CHASE_KIND, schedule_chase  # noqa: E402
 from bot.services.callbacks import REMINDER_KIND, SUBJECT_KIND  # noqa: E402
-from bot.standin import SlackStandIn  # noqa: E402
-from handlers.jobs import Jobs  # noqa: E402
 from storage.crypto import Keyring, generate_key  # noqa: E402
 from storage.db import make_engine  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402

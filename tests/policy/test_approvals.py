@@ -21,7 +21,7 @@ from bot.policy.approvals import (
     route,
 )
 from bot.policy.clinic import ClinicPolicy
-from bot.policy.validation import parse_policy
+from bot.policy_file.validation import parse_policy
 
 NY = ZoneInfo("America/New_York")
 LONDON = ZoneInfo("Europe/London")

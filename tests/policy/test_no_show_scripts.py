@@ -15,7 +15,7 @@ import pytest
 
 from bot.policy import scripts
 from bot.policy.clinic import Clinic, ClinicPolicy, DailyWindow, NoShowPolicy
-from bot.policy.validation import PolicyInvalid, parse_policy
+from bot.policy_file.validation import PolicyInvalid, parse_policy
 from tests.policy.test_scripts import CALLBACK, CLINIC_NAME, NEW_YORK, make_policy
 
 

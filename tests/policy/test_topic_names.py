@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.commands import CommandError, Topic, match_topic, parse_command
+from bot.grammar import CommandError, Topic, match_topic, parse_command
 from bot.policy.topics import topic_names
 
 NAMES = topic_names()

@@ -16,7 +16,7 @@ from bot.policy.clinic import (
     NoShowPolicy,
     TeamMember,
 )
-from bot.policy.validation import PolicyError, PolicyInvalid, parse_policy
+from bot.policy_file.validation import PolicyError, PolicyInvalid, parse_policy
 
 TEAM = [
     {"slack_id": "U0JAMIE", "role": "supervisor", "first_name": "Jamie"},

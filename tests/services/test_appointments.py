@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import select
 
 from bot.policy.model import AppointmentRecord, ClientRecord
-from bot.policy.validation import parse_policy
+from bot.policy_file.validation import parse_policy
 from bot.services import appointments
 from bot.services.appointments import CHASE_KIND, AppointmentRefused
 from bot.services.deliveries import DELIVERIES

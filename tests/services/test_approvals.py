@@ -21,13 +21,13 @@ from sqlmodel import select
 from bot.clock import ManualClock
 from bot.policy.clinic import ClinicPolicy
 from bot.policy.consent import check_contact
-from bot.policy.validation import parse_policy
+from bot.policy_file.validation import parse_policy
 from bot.services import approvals as service
 from bot.services.approvals import APPROVE, DENY, Decision, Outcome
 from bot.services.deliveries import DELIVERIES, Rendered
 from bot.services.guidance import client_card
-from bot.views import ids
-from bot.views.card import card_message
+from bot.slack_ui import ids
+from bot.slack_ui.card import card_message
 from storage.audit import verify_chain
 from storage.tables import Appointment, Approval, AuditEvent, Client, OutboxMessage
 from storage.uow import Store

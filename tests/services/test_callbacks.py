@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from bot.clock import ManualClock
 from bot.policy.model import ClientRecord
-from bot.policy.validation import parse_policy
+from bot.policy_file.validation import parse_policy
 from bot.services import callbacks
 from bot.services.callbacks import REMINDER_KIND, CallbackRefused
 from bot.services.deliveries import DELIVERIES
@@ -137,7 +137,7 @@ def test_an_open_duty_sends_nothing_once_the_client_refuses_calls(
 ) -> None:
     from bot.deps import Deps
     from bot.dispatcher import Dispatcher
-    from bot.standin import SlackStandIn
+    from bot.sandbox.standin import SlackStandIn
 
     missed = log(store, code="C-1042", voicemail=True)
     assert len(missed.reminders) == 3
@@ -287,7 +287,7 @@ def test_a_reminder_outside_the_clients_window_says_not_now(store: Store) -> Non
 def test_the_reminder_is_sent_through_the_dispatcher(store: Store, client: ClientRecord) -> None:
     from bot.deps import Deps
     from bot.dispatcher import Dispatcher
-    from bot.standin import SlackStandIn
+    from bot.sandbox.standin import SlackStandIn
 
     missed = log(store, code="C-1042", voicemail=True)
     clock = ManualClock(missed.reminders[0])

@@ -10,7 +10,7 @@ from sqlmodel import select
 from bot.policy.access import Level
 from bot.policy.consent import Verdict
 from bot.services.guidance import client_card
-from bot.views.card import card_message
+from bot.slack_ui.card import card_message
 from storage.tables import AuditEvent
 from tests.handlers.conftest import add_client, contract_policy, maria
 

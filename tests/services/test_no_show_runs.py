@@ -18,7 +18,7 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.policy.clinic import ClinicPolicy
-from bot.policy.validation import parse_policy
+from bot.policy_file.validation import parse_policy
 from bot.services import appointments
 from bot.services import approvals as service
 from bot.services.appointments import CHASE_KIND, ArrivedResult, NoShowResult

@@ -15,8 +15,8 @@ from sqlmodel import select
 from bot.clock import ManualClock
 from bot.policy.model import ClientRecord
 from bot.services.pending import what_i_owe
-from bot.views.home import home_view, not_on_team_home
-from bot.views.pending import pending_message
+from bot.slack_ui.home import home_view, not_on_team_home
+from bot.slack_ui.pending import pending_message
 from storage.tables import Approval
 from storage.uow import Store
 from tests.services.test_runins import POLICY

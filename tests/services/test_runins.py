@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from bot.clock import ManualClock
 from bot.policy.model import ClientRecord
-from bot.policy.validation import parse_policy
+from bot.policy_file.validation import parse_policy
 from bot.services import runins
 from bot.services.runins import RunInForm, RunInRefused
 from storage.audit import verify_chain

@@ -18,9 +18,9 @@ from bot.deps import Deps
 from bot.dispatcher import Dispatcher
 from bot.policy.business_hours import opening_on
 from bot.policy.clinic import Clinic, ClinicPolicy, DailyWindow, HolidayCalendar, TeamMember
+from bot.sandbox.standin import SlackStandIn
+from bot.scheduling import PERIODIC
 from bot.services.witness import WITNESS_KIND, queue_witness
-from bot.standin import SlackStandIn
-from handlers.jobs import PERIODIC
 from storage.audit import verify_trail
 from storage.keycheck import ensure_keys
 from storage.tables import OutboxMessage

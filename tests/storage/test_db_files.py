@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from bot.__main__ import _warn_if_others_may_read
+from bot.cli import _warn_if_others_may_read
 from storage.db import DatabaseConfigError, loose_permissions, make_engine, sqlite_file
 from storage.migrate import upgrade
 

@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime
 import pytest
 
 from bot.policy.approvals import CLOSURE_WARNING, PHONE_COACHING
-from bot.views import approvals as views
-from bot.views import ids
+from bot.slack_ui import approvals as views
+from bot.slack_ui import ids
 from tests.handlers.conftest import contract_policy
 from tests.views.blockkit import assert_valid_message, assert_valid_view
 

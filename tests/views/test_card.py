@@ -13,7 +13,7 @@ from bot.policy.access import Access, Level
 from bot.policy.consent import Verdict, check_contact
 from bot.policy.model import ClientRecord, Consent, NumberPermission, ThirdParty
 from bot.services.guidance import ClientCard
-from bot.views.card import (
+from bot.slack_ui.card import (
     DIRECT_LINE_NOTE,
     DIRECT_LINE_PROMPT,
     NAME_PRIVACY_NOTE,

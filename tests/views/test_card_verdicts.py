@@ -20,7 +20,7 @@ from bot.policy.clinic import ClinicPolicy
 from bot.policy.consent import Verdict, check_contact
 from bot.policy.model import CLIENT_STATUSES, ClientRecord
 from bot.services.guidance import ClientCard
-from bot.views.card import card_message
+from bot.slack_ui.card import card_message
 from tests.handlers.conftest import contract_policy, maria
 
 NEW_YORK = ZoneInfo("America/New_York")

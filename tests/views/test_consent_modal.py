@@ -11,8 +11,8 @@ import pytest
 from bot.clock import ManualClock
 from bot.policy.model import CLIENT_STATUSES, NumberPermission, ThirdParty
 from bot.services.consent import ConsentDraft
-from bot.views import ids
-from bot.views.consent_modal import (
+from bot.slack_ui import ids
+from bot.slack_ui.consent_modal import (
     B_CLINICIAN,
     B_EARLIEST,
     B_FIRST_NAME,

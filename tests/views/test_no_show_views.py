@@ -9,9 +9,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from bot.views import approvals as views
-from bot.views import ids
-from bot.views.reminders import (
+from bot.slack_ui import approvals as views
+from bot.slack_ui import ids
+from bot.slack_ui.reminders import (
     ChaseFacts,
     NoShowFacts,
     arrived_reply,

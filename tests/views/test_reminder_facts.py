@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from bot.clock import ManualClock
 from bot.policy.consent import calls_refused, check_contact
-from bot.views.reminders import client_lines, verdict_reason
+from bot.slack_ui.reminders import client_lines, verdict_reason
 from tests.handlers.conftest import contract_policy, maria
 
 POLICY = contract_policy()

@@ -13,8 +13,8 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from bot.services.runins import RunInDraft
-from bot.views import ids
-from bot.views.runin_modal import (
+from bot.slack_ui import ids
+from bot.slack_ui.runin_modal import (
     BLOCKS,
     client_code_of,
     field_errors,

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 from bot.mrkdwn import escape
 from bot.services.runins import INITIATORS, PLACE_MAX, TEXT_MAX, RunInDraft, RunInForm
-from bot.views import ids
-from bot.views.metadata import metadata_value, private_metadata
+from bot.slack_ui import ids
+from bot.slack_ui.metadata import metadata_value, private_metadata
 from storage.repositories.runins import RunInRecord
 
 # form field -> the block holding it (inline errors are keyed by block id)

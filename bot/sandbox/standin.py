@@ -15,10 +15,11 @@ It answers on 127.0.0.1 only and keeps everything in memory:
   error; ``rate_limit_per_second`` makes ``chat.postMessage`` answer 429 beyond that many
   messages in any rolling second, as Slack does.
 - Socket Mode: ``apps.connections.open`` (with an ``xapp-`` app-level token) hands out a
-  ``ws://`` URL on the same port, served by a small WebSocket server (``bot.standin_websocket``,
-  standard library only). On connect the bot gets ``hello``; ``push`` (and ``push_slash_command``,
-  ``push_block_action``, ``push_view_submission``, ``push_event``) sends Slack's envelopes
-  (``envelope_id``, ``type``, ``payload``, ``accepts_response_payload``) and ``acks`` /
+  ``ws://`` URL on the same port, served by a small WebSocket server
+  (``bot.sandbox.standin_websocket``, standard library only). On connect the bot gets
+  ``hello``; ``push`` (and ``push_slash_command``, ``push_block_action``,
+  ``push_view_submission``, ``push_event``) sends Slack's envelopes (``envelope_id``, ``type``,
+  ``payload``, ``accepts_response_payload``) and ``acks`` /
   ``wait_for_ack`` give back what the bot answered (``envelope_id`` and its ``payload``);
   ``disconnect`` asks the bot to move to a new connection, as Slack does when it refreshes one.
 - ``SlackRequests`` is the Slack side that talks to the bot: slash commands, button clicks and
@@ -45,7 +46,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from bot.standin_websocket import CLOSE_GOING_AWAY, WebSocket, accept_key, handshake_problem
+from bot.sandbox.standin_websocket import (
+    CLOSE_GOING_AWAY,
+    WebSocket,
+    accept_key,
+    handshake_problem,
+)
 
 _JSON_FIELDS = ("blocks", "attachments", "metadata", "view", "users")
 TEAM_ID = "T0STANDIN"  # the stand-in's workspace unless it is given another

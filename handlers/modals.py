@@ -1,4 +1,4 @@
-"""Modal submissions. ``VIEW_HANDLERS`` maps a callback id (``bot.views.ids``) to a handler.
+"""Modal submissions. ``VIEW_HANDLERS`` maps a callback id (``bot.slack_ui.ids``) to a handler.
 
 A handler is ``handle(ctx: ViewContext) -> None`` and must ``ctx.ack`` (with
 ``response_action: errors`` for inline validation errors, ``update`` for a confirmation, or
@@ -8,36 +8,19 @@ nothing to close the modal). To add one, add ``ids.YOUR_MODAL: your_function`` t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.deps import Deps
-from bot.views import ids
+from bot.slack_ui import ids
 from handlers.approvals import handle_deny_submission
 from handlers.consent import handle_consent_submission
+from handlers.context import ViewContext
 from handlers.reminders import handle_note_time_submission
 from handlers.runins import handle_runin_submission
-
-
-@dataclass
-class ViewContext:
-    """What a submission's handler is given: who submitted which view, and how to answer."""
-
-    deps: Deps
-    user_id: str
-    view: dict[str, Any]
-    ack: Ack
-    client: WebClient
-
-    @property
-    def values(self) -> Mapping[str, Any]:
-        """The submitted ``view.state.values`` (block id -> action id -> value)."""
-        return (self.view.get("state") or {}).get("values") or {}
-
 
 ViewHandler = Callable[[ViewContext], None]
 

@@ -1,7 +1,7 @@
 """Filling the sandbox's database with the sample clinic's recent past, through the real use cases.
 
 The sample clinic's history (last week's missed session, a run-in, yesterday's missed call and
-coaching request, this morning's schedule and missed call) is written in ``bot.sandbox_clinic``
+coaching request, this morning's schedule and missed call) is written in ``bot.sandbox.clinic``
 around its own day, Tuesday 17 November 2026. A session may start on any other day and time
 (``--start``): the history moves by whole days to the session's day, each event keeping its
 clinic wall-clock time, so the demo reads the same on any date. Events of the session's day
@@ -20,10 +20,10 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from bot import sandbox_clinic as sample
 from bot.clock import ManualClock
 from bot.deps import Deps
 from bot.policy.clinic import ClinicPolicy
+from bot.sandbox import clinic as sample
 from bot.services import appointments, approvals, callbacks, imports, runins
 from bot.services.runins import RunInForm
 

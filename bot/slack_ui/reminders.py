@@ -16,8 +16,8 @@ from bot.policy.clinic import ClinicPolicy
 from bot.policy.consent import Guidance, Verdict
 from bot.policy.model import ClientRecord
 from bot.policy.scripts import clinic_time_text
-from bot.views import ids
-from bot.views.metadata import metadata_value, private_metadata
+from bot.slack_ui import ids
+from bot.slack_ui.metadata import metadata_value, private_metadata
 
 Message = dict[str, Any]
 

@@ -1,7 +1,7 @@
 """The server side of a WebSocket (RFC 6455), on the standard library, for the Slack stand-in.
 
-Slack's Socket Mode speaks WebSocket, so the stand-in (``bot.standin``) serves one on its own
-HTTP port. This module holds only the protocol: checking the opening handshake and computing its
+Slack's Socket Mode speaks WebSocket, so the stand-in (``bot.sandbox.standin``) serves one on its
+own HTTP port. This module holds only the protocol: checking the opening handshake and computing its
 ``Sec-WebSocket-Accept``, reading whole messages (masked client frames, fragmentation, ping
 answered with pong, the closing handshake) and writing unmasked server frames. It is written on
 the standard library so the stand-in, which the sandbox ships at run time, needs no dependency

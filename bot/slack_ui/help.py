@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.commands import COMMAND, USAGES
+from bot.grammar import COMMAND, USAGES
 from bot.policy.clinic import ClinicPolicy
 
 Message = dict[str, Any]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.commands import COMMAND
+from bot.grammar import COMMAND
 from bot.policy.clinic import ClinicPolicy
 from bot.policy.topics import TOPICS, topic_names, topic_text
 

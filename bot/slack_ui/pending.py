@@ -6,7 +6,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.services.pending import Pending
-from bot.views.home import cut, sections
+from bot.slack_ui.home import cut, sections
 
 MAX_LINES = 5  # per part: the reply stays short; Home has the rest
 

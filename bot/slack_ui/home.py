@@ -2,7 +2,7 @@
 
 Home stays in Slack, so it never carries a client's name, number, note or reason: the lines below
 are built from ``bot.services.pending.Pending``, which holds codes, ids, Slack user ids and times.
-``bot.views.pending`` shows the same lines as a short ephemeral list.
+``bot.slack_ui.pending`` shows the same lines as a short ephemeral list.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from bot.services.pending import (
     Pending,
     RunInItem,
 )
-from bot.views import ids
+from bot.slack_ui import ids
 
 MAX_LINES_PER_SECTION = 15  # Home holds 100 blocks; a long list is cut with "and N more"
 KIND_LABELS = {"closure_warning": "closure warning", "phone_coaching": "DBT phone coaching"}

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from bot.policy.clinic import ClinicPolicy, TeamMember
 from bot.policy.consent import Guidance, Verdict, window_for
 from bot.policy.model import ClientRecord
-from bot.sandbox_render import WIDTH
+from bot.sandbox.render import WIDTH
 
 ROLE_DUTIES = {
     "clinician": "clinician",

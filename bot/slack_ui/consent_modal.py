@@ -31,8 +31,8 @@ from bot.policy.model import (
     free_text_problem,
 )
 from bot.services.consent import ConsentDraft
-from bot.views import ids
-from bot.views.card import escape
+from bot.slack_ui import ids
+from bot.slack_ui.card import escape
 
 View = dict[str, Any]
 Values = Mapping[str, Mapping[str, Mapping[str, Any]]]

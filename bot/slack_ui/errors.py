@@ -1,14 +1,14 @@
 """Ephemeral replies for bad input, refusals and failures: text in, message dict out.
 
 Every text shown here is either fixed wording or already escaped for mrkdwn (``CommandError``
-messages escape what the user typed through ``bot.commands.shown``).
+messages escape what the user typed through ``bot.grammar.shown``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from bot.commands import COMMAND, CommandError
+from bot.grammar import COMMAND, CommandError
 from bot.mrkdwn import escape
 
 Message = dict[str, Any]

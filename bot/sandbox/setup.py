@@ -1,6 +1,6 @@
 """What a sandbox session runs on, and from when: the sample clinic or the clinic's own files.
 
-``python -m bot sandbox`` runs the built-in sample clinic (``bot.sandbox_clinic``) from Tuesday
+``python -m bot sandbox`` runs the built-in sample clinic (``bot.sandbox.clinic``) from Tuesday
 17 November 2026 09:40. ``--policy FILE --clients FILE [--appointments FILE]`` rehearses the
 clinic's own policy with its own clients (and appointments) instead; ``--start "YYYY-MM-DD HH:MM"``
 sets the clinic time the session starts at, for either (the clinic's own files start at the
@@ -28,12 +28,12 @@ from datetime import UTC, datetime
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from bot import sandbox_clinic as sample
 from bot.input_files import InputFileError, import_refused, policy_refused, read_csv_file
 from bot.policy.clinic import ClinicPolicy
 from bot.policy.model import AppointmentRecord, ClientRecord, ImportErrors
-from bot.policy.validation import PolicyInvalid, parse_policy
 from bot.policy_file import load_policy
+from bot.policy_file.validation import PolicyInvalid, parse_policy
+from bot.sandbox import clinic as sample
 from bot.services.imports import Numbered, read_appointments_csv, read_clients_csv
 
 START_FORM = '--start "YYYY-MM-DD HH:MM"'

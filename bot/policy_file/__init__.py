@@ -1,7 +1,7 @@
 """Reading the clinic's policy file: YAML in, validated ``ClinicPolicy`` out.
 
 The only module that reads policy files or imports PyYAML; the checks themselves are the pure
-``bot.policy.validation``. Every failure, from a missing file to a bad value, is a
+``bot.policy_file.validation``. Every failure, from a missing file to a bad value, is a
 ``PolicyInvalid`` whose errors name what to fix; problems with the file as a whole have the
 path ``(file)``.
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 from bot.policy.clinic import ClinicPolicy
-from bot.policy.validation import FILE_PATH, PolicyError, PolicyInvalid, parse_policy
+from bot.policy_file.validation import FILE_PATH, PolicyError, PolicyInvalid, parse_policy
 
 DEFAULT_POLICY = "default_policy.yaml"  # packaged next to this module
 
@@ -69,7 +69,7 @@ def _invalid(message: str) -> PolicyInvalid:
 
 
 def _default_text() -> str:
-    return resources.files("bot").joinpath(DEFAULT_POLICY).read_text(encoding="utf-8")
+    return resources.files("bot.policy_file").joinpath(DEFAULT_POLICY).read_text(encoding="utf-8")
 
 
 def _read(path: Path) -> str:

@@ -18,8 +18,8 @@ from bot.mrkdwn import escape
 from bot.policy.approvals import CLOSURE_WARNING, KIND_TITLES, PHONE_COACHING
 from bot.policy.clinic import ClinicPolicy
 from bot.policy.scripts import clinic_time_text
-from bot.views import ids
-from bot.views.metadata import metadata_value, private_metadata
+from bot.slack_ui import ids
+from bot.slack_ui.metadata import metadata_value, private_metadata
 
 Message = tuple[str, list[dict[str, Any]]]  # (notification text, blocks)
 

@@ -26,7 +26,7 @@ from bot.policy.coaching import coaching_eligibility
 from bot.policy.consent import Guidance, Verdict
 from bot.policy.model import ClientRecord
 from bot.services.guidance import ClientCard
-from bot.views import ids
+from bot.slack_ui import ids
 
 Message = dict[str, Any]
 

@@ -1,9 +1,9 @@
 """``python -m bot sandbox``: the whole bot in a terminal, with no Slack workspace.
 
 The real bot runs here: ``bot.app.create_app`` with every real handler, the real outbox
-dispatcher and jobs, against the built-in stand-in for Slack (``bot.standin``), with the sample
-clinic of ``bot.sandbox_clinic`` (or the clinic's own policy, clients and appointments: see
-``bot.sandbox_setup``) in a temporary SQLite database sealed with a generated key.
+dispatcher and jobs, against the built-in stand-in for Slack (``bot.sandbox.standin``), with
+the sample clinic of ``bot.sandbox.clinic`` (or the clinic's own policy, clients and
+appointments: see ``bot.sandbox.setup``) in a temporary SQLite database sealed with a generated key.
 What you type becomes the request Slack would send (a slash command, a button click, a modal
 submission, an ``app_home_opened`` event), signed with the app's signing secret and handed to the
 Bolt app's own dispatch, signature check included; the bot's Web API calls reach the stand-in over
@@ -38,7 +38,6 @@ from slack_sdk import WebClient
 from sqlmodel import col, func, select
 
 from bot import logs
-from bot import sandbox_clinic as sample
 from bot.app import create_app
 from bot.clock import ManualClock
 from bot.deps import Deps
@@ -48,8 +47,9 @@ from bot.policy.clinic import TeamMember
 from bot.policy.consent import check_contact
 from bot.policy.model import ClientRecord, ImportErrors
 from bot.runtime import sync_team
-from bot.sandbox_listing import ClientNow, client_lines, duties, role_text, team_lines
-from bot.sandbox_render import (
+from bot.sandbox import clinic as sample
+from bot.sandbox.listing import ClientNow, client_lines, duties, role_text, team_lines
+from bot.sandbox.render import (
     Style,
     buttons_of,
     frame,
@@ -58,12 +58,12 @@ from bot.sandbox_render import (
     render_message,
     render_view,
 )
-from bot.sandbox_seed import seed
-from bot.sandbox_setup import ClinicFiles, Setup, SetupError, sample_setup
+from bot.sandbox.seed import seed
+from bot.sandbox.setup import ClinicFiles, Setup, SetupError, sample_setup
+from bot.sandbox.standin import ApiCall, SlackRequests, SlackStandIn, sign
+from bot.scheduling import PERIODIC
 from bot.services import imports
 from bot.services.appointments import CHASE_KIND
-from bot.standin import ApiCall, SlackRequests, SlackStandIn, sign
-from handlers.jobs import PERIODIC
 from storage.crypto import Keyring, generate_key
 from storage.db import make_engine
 from storage.keycheck import ensure_keys

@@ -1,0 +1,306 @@
+"""The command line: ``python -m bot COMMAND`` (also installed as ``contact-check``).
+
+Exit codes: 0 success; 2 bad input or configuration, with a message on stderr naming what to fix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from bot import logs
+from bot.config import ConfigError, Settings, load_settings
+from bot.deps import Deps
+from bot.input_files import InputFileError, import_refused, policy_refused, read_csv_file
+from bot.policy.model import ImportErrors
+from bot.policy_file import check_policy_file
+from storage.audit import AuditRefused, TrailBroken
+from storage.crypto import DecryptionError, KeyConfigError, generate_key
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+
+
+class BadInput(Exception):
+    """Something the person running the command must fix; the message says what."""
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _deps(settings: Settings | None = None) -> Deps:
+    from bot.runtime import build_deps
+
+    return build_deps(settings or load_settings())
+
+
+def _read_csv(path: str) -> str:
+    try:
+        return read_csv_file(path)
+    except InputFileError as error:
+        raise BadInput(str(error)) from None
+
+
+# -- commands --------------------------------------------------------------------------------------
+
+
+def cmd_keygen(_args: argparse.Namespace) -> int:
+    print(generate_key())
+    return EXIT_OK
+
+
+def cmd_check_policy(args: argparse.Namespace) -> int:
+    errors = check_policy_file(args.file)
+    if errors:
+        _fail(policy_refused(args.file, errors))
+        return EXIT_BAD_INPUT
+    from bot.policy_file import load_policy
+
+    policy = load_policy(args.file)
+    print(f"{args.file}: OK ({policy.clinic.name}, {policy.clinic.timezone.key}, "
+          f"{len(policy.team)} team member(s))")
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    mode = settings.serve_mode(args.mode)
+    settings.require_slack(mode)
+    port = args.port if args.port is not None else settings.port
+    deps = _deps(settings)
+    _warn_if_others_may_read(settings.database_url)
+    from bot import server
+    from bot.scheduling import build_jobs
+
+    server.serve(deps, settings, mode=mode, port=port, dispatcher=build_jobs(deps))
+    return EXIT_OK
+
+
+def _warn_if_others_may_read(database_url: str) -> None:
+    from storage.db import loose_permissions
+
+    for path in loose_permissions(database_url):
+        logging.getLogger("bot.serve").warning(
+            "%s may be read by others than its owner (it holds encrypted client data and the "
+            "audit trail): chmod 600 %s", path, path)
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from bot.sandbox import session as sandbox
+    from bot.sandbox.setup import SetupError, load_setup
+
+    try:
+        setup = load_setup(policy=args.policy, clients=args.clients,
+                           appointments=args.appointments, start=args.start)
+        return int(sandbox.main(setup=setup) or 0)
+    except SetupError as error:
+        raise BadInput("\n".join([*error.lines, "The sandbox did not start; fix what is listed "
+                                                "above and run it again."])) from None
+
+
+def cmd_rotate_keys(_args: argparse.Namespace) -> int:
+    from bot.services.keys import rotate_keys
+
+    deps = _deps()
+    with deps.store.unit_of_work() as uow:
+        report = rotate_keys(uow, actor=_actor(), now=deps.clock.now())
+        uow.commit()
+    print(f"Re-encrypted {report.resealed} value(s) in {report.rows} row(s) under key "
+          f"{report.primary_key_id}; recomputed {report.indexes} lookup index(es).")
+    if report.retired_key_ids:
+        print("Nothing is encrypted under key id(s) "
+              f"{', '.join(report.retired_key_ids)} any more: you may now remove the older "
+              "key(s) from CONTACT_CHECK_KEYS, keeping only the first.")
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from bot.services import imports
+
+    text = _read_csv(args.file)
+    deps = _deps()
+    source = Path(args.file).name
+    if args.what == "clients":
+        rows = imports.read_clients_csv(text, deps.policy)
+        run: Callable[..., imports.ImportReport] = imports.import_clients
+    else:
+        rows = imports.read_appointments_csv(  # type: ignore[assignment]
+            text, deps.policy, deps.clock.now())
+        run = imports.import_appointments
+    with deps.store.unit_of_work() as uow:
+        report = run(uow, deps.policy, rows, actor=_actor(), source=source,
+                     now=deps.clock.now())
+        uow.commit()
+    for warning in report.warnings:
+        print(f"{args.file}: note: {warning}", file=sys.stderr)
+    print(f"{args.file}: imported {report.total} {args.what}: {report.created} new, "
+          f"{report.updated} updated, {report.unchanged} unchanged.")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from bot.private_file import PrivateFileError, write_private
+    from bot.services.imports import export_clients
+
+    deps = _deps()
+    with deps.store.unit_of_work() as uow:
+        text, count = export_clients(uow, actor=_actor(), now=deps.clock.now())
+        # The export's audit event is committed before the file appears; a failed commit
+        # leaves no file (bot/private_file.py).
+        try:
+            write_private(args.file, text, before_publish=uow.commit)
+        except PrivateFileError as error:
+            raise BadInput(str(error)) from None
+    print(f"{args.file}: wrote {count} client(s). The file holds client details in clear: "
+          "keep it where only the clinic's admins can read it.")
+    return EXIT_OK
+
+
+def cmd_verify_audit(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.runtime import open_store
+    from storage.audit import is_hash, verify_trail
+
+    expected = None
+    if args.expect_head is not None:
+        expected = args.expect_head.strip().lower()
+        if not is_hash(expected):
+            raise BadInput("--expect-head takes a head hash as verify-audit prints it and the "
+                           "daily post shows it: 64 characters, 0-9 and a-f")
+    store = open_store(load_settings())
+    try:
+        report = verify_trail(store.engine, store.keyring, expect_head=expected)
+    except SQLAlchemyError as error:
+        cause = type(getattr(error, "orig", None) or error).__name__
+        print(f"Audit trail BROKEN: it cannot be read ({cause}).", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    finally:
+        store.engine.dispose()
+    if report.ok:
+        print(f"Audit trail intact: {report.events} event(s), head {report.head}.")
+        if expected is not None:
+            print(f"It reaches the head you kept ({_reached(report.reached)}).")
+        for note in report.notes:
+            print(f"Note: {note}.")
+        return EXIT_OK
+    first = f"; first bad event: {report.first_bad}" if report.first_bad else ""
+    print(f"Audit trail BROKEN ({report.events} event(s) checked{first}):", file=sys.stderr)
+    for problem in report.problems:
+        print(f"  {problem}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def _reached(seq: int | None) -> str:
+    return "the empty trail" if not seq else f"event {seq}"
+
+
+# -- parsing -------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="Contact Check: a Slack bot that puts a mental-health clinic's client-contact "
+                    "rules where the team works. Configuration comes from the environment; see "
+                    "README.md.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the bot (Socket Mode when SLACK_APP_TOKEN is "
+                                              "set, else HTTP); applies pending migrations first")
+    mode = serve.add_mutually_exclusive_group()
+    mode.add_argument("--http", dest="mode", action="store_const", const="http",
+                      help="serve Slack's HTTP requests on --port")
+    mode.add_argument("--socket", dest="mode", action="store_const", const="socket",
+                      help="connect to Slack over Socket Mode (needs SLACK_APP_TOKEN)")
+    serve.add_argument("--port", type=_port, default=None,
+                       help="HTTP port (default $PORT, else 3000)")
+    serve.set_defaults(run=cmd_serve, mode=None)
+
+    sandbox = commands.add_parser(
+        "sandbox", help="the whole bot with no Slack workspace: a terminal session against a "
+                        "built-in stand-in for Slack, with a sample clinic, or a rehearsal of "
+                        "the clinic's own policy and clients",
+        description="Without options: the sample clinic, from Tue 17 Nov 2026 09:40. With "
+                    "--policy and --clients (always both): the clinic's own policy and clients "
+                    "(and appointments), checked as check-policy and import check them. "
+                    "Nothing is kept: the database and its key are temporary.")
+    sandbox.add_argument("--policy", metavar="FILE", help="the clinic's policy file (YAML)")
+    sandbox.add_argument("--clients", metavar="FILE",
+                         help="the clinic's clients CSV (the import format); with --policy")
+    sandbox.add_argument("--appointments", metavar="FILE",
+                         help="appointments CSV (the import format); with --policy and --clients")
+    sandbox.add_argument("--start", metavar='"YYYY-MM-DD HH:MM"',
+                         help="the clinic time the session starts at (default: the sample "
+                              "clinic's Tue 17 Nov 2026 09:40, or now for your own files)")
+    sandbox.set_defaults(run=cmd_sandbox)
+    commands.add_parser("keygen", help="print a new encryption key").set_defaults(run=cmd_keygen)
+    commands.add_parser(
+        "rotate-keys", help="re-encrypt every stored secret under the first key of "
+                            "CONTACT_CHECK_KEYS",
+    ).set_defaults(run=cmd_rotate_keys)
+
+    check = commands.add_parser("check-policy", help="validate a clinic policy file (YAML)")
+    check.add_argument("file", metavar="FILE")
+    check.set_defaults(run=cmd_check_policy)
+
+    imp = commands.add_parser("import", help="import clients or appointments from CSV; all rows "
+                                             "or none")
+    imp.add_argument("what", choices=["clients", "appointments"])
+    imp.add_argument("file", metavar="FILE.csv")
+    imp.set_defaults(run=cmd_import)
+
+    exp = commands.add_parser("export", help="write every client record to CSV in the import "
+                                             "format (decrypted)")
+    exp.add_argument("what", choices=["clients"])
+    exp.add_argument("file", metavar="FILE.csv")
+    exp.set_defaults(run=cmd_export)
+
+    verify = commands.add_parser(
+        "verify-audit", help="check the audit trail (keyed chain and signed head): exit 0 "
+                             "intact, 2 broken, naming the first bad event")
+    verify.add_argument("--expect-head", metavar="HASH", default=None,
+                        help="a head kept elsewhere (printed earlier, or posted to the admins "
+                             "daily): exit 2 unless the trail still reaches it")
+    verify.set_defaults(run=cmd_verify_audit)
+    return parser
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a TCP port number (1 to 65535)")
+    return int(text)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logs.configure(logging.INFO if args.run is cmd_serve else logging.WARNING)
+    try:
+        return int(args.run(args))
+    except ConfigError as error:
+        _fail(["Configuration problem:", *(f"  {p}" for p in error.problems)])
+    except ImportErrors as errors:
+        _fail(import_refused(args.file, errors))
+    except (KeyConfigError, BadInput, TrailBroken) as error:
+        _fail([str(error)])
+    except AuditRefused as error:
+        _fail([str(error), "Nothing was changed."])
+    except DecryptionError as error:
+        _fail([f"A stored value cannot be decrypted ({error}); nothing was changed. Check that "
+               "CONTACT_CHECK_KEYS holds every key the data was encrypted with."])
+    return EXIT_BAD_INPUT
+
+
+def _fail(lines: list[str]) -> None:
+    for line in lines:
+        print(line, file=sys.stderr)
+
