@@ -12,13 +12,16 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from bot.sandbox.standin import SlackRequests, SlackStandIn, sign
 from tests.handlers.conftest import Reply, http
+from tests.policy_yaml import open_at_midday_policy
 from tests.test_socket_mode import (
+    ADMIN_LINE,
     CLIENTS,
     STARTUP_SECONDS,
     WAIT_SECONDS,
@@ -42,6 +45,9 @@ def slack() -> Iterator[SlackStandIn]:
 def serve_http(work: Path, slack: SlackStandIn) -> RunningBot:
     """Import the clients, then `python -m bot serve` in HTTP mode; returns once it is healthy."""
     env = clean_environment(work, slack)
+    # The bot runs on the real clock: a clinic where it is midday now, so the card is an OK.
+    Path(env["CONTACT_CHECK_POLICY"]).write_text(
+        open_at_midday_policy(datetime.now(UTC)) + ADMIN_LINE, encoding="utf-8")
     del env["SLACK_APP_TOKEN"]  # HTTP mode, the default
     env["SLACK_SIGNING_SECRET"] = SIGNING_SECRET
     clients = work / "clients.csv"

@@ -29,7 +29,8 @@ from tests.policy_yaml import POLICY_YAML
 APP_TOKEN = "xapp-1-A0STANDIN-1234567890-5f1d2c3b4a"
 BOT_TOKEN = "xoxb-1234567890-0987654321-standin"
 # Lee the admin as well: help names the admin.
-POLICY = POLICY_YAML + "  - {slack_id: U0ADMIN, role: admin, first_name: Lee}\n"
+ADMIN_LINE = "  - {slack_id: U0ADMIN, role: admin, first_name: Lee}\n"
+POLICY = POLICY_YAML + ADMIN_LINE
 CLIENTS = f"""{",".join(CLIENT_COLUMNS)}
 C-1042,U0ANA,Robin,yes,cell,(215) 555-0142,,,,,cell,yes,00:00,23:59,,,active
 C-1043,U0ANA,Kim,no,,,,,,,,,,,,,active
