@@ -34,7 +34,7 @@ MAX_PERIOD_DAYS = 366
 HOUR = timedelta(hours=1)
 
 
-# --- periods ---------------------------------------------------------------------------------------
+# --- periods ----------
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,8 @@ class Period:
         return (self.last - self.first).days + 1
 
     def bounds(self, clinic: Clinic) -> tuple[datetime, datetime]:
-        """``[start, end)`` in UTC: midnight of ``first`` to midnight after ``last``, clinic time."""
+        """``[start, end)`` in UTC: midnight of ``first`` to the midnight after ``last``
+        (clinic time)."""
         tz = clinic.timezone
         start = datetime.combine(self.first, datetime.min.time(), tzinfo=tz)
         end = datetime.combine(self.last + timedelta(days=1), datetime.min.time(), tzinfo=tz)
@@ -98,7 +99,7 @@ def period_problem(period: Period) -> str | None:
     return None
 
 
-# --- the records -----------------------------------------------------------------------------------
+# --- the records ----------
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,7 @@ class RunInFact:
     revisited: bool
 
 
-# --- the figures -----------------------------------------------------------------------------------
+# --- the figures ----------
 
 
 @dataclass(frozen=True)
