@@ -35,11 +35,12 @@ from bot.policy.reports import (
     team_figures,
     weeks_before,
 )
-from storage.repositories.reports import EXPORT_ACTION, IMPORT_ACTION, AccessEvent
+from storage.repositories.reports import EXPORT_ACTION, IMPORT_ACTION, AccessEvent, TrailEvent
 from storage.uow import UnitOfWork
 
 CHART_WEEKS = 8
 ACCESS_REPORTED = "access.reported"
+TRAIL_EXPORTED = "audit.exported"
 DIGEST_KIND = "weekly_digest"
 DIGEST_SUBJECT = "weekly_digest"
 DIGEST_PRIORITY = 7  # after everything about a client's call and the audit head
@@ -308,10 +309,7 @@ def access_report(uow: UnitOfWork, policy: ClinicPolicy, code: str, since: date 
     """Every view of ``code``'s details since ``since`` (clinic date; None: ever), newest first;
     the read is audited in ``uow`` (the caller commits). Exports count for a client on file from
     the day they were put on file."""
-    since_at = None
-    if since is not None:
-        since_at = datetime.combine(since, datetime.min.time(),
-                                    tzinfo=policy.clinic.timezone).astimezone(UTC)
+    since_at = clinic_day_start(policy, since) if since is not None else None
     on_file = uow.reports.client_created_at(code)
     events = uow.reports.client_views(code, since_at)
     if on_file is not None:
@@ -324,3 +322,19 @@ def access_report(uow: UnitOfWork, policy: ClinicPolicy, code: str, since: date 
                       "via": via}, at=now)
     return AccessReport(code=code, on_file=on_file is not None, since=since, entries=entries,
                         now=now)
+
+
+def clinic_day_start(policy: ClinicPolicy, day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time(),
+                            tzinfo=policy.clinic.timezone).astimezone(UTC)
+
+
+def trail_export(uow: UnitOfWork, policy: ClinicPolicy, since: date, *, actor: str,
+                 fmt: str, chain_ok: bool, now: datetime) -> list[TrailEvent]:
+    """Every event of the trail since the clinic date ``since``, in chain order, for a privacy
+    officer or a SIEM; the export is audited in ``uow`` (the caller commits)."""
+    events = uow.reports.events_since(clinic_day_start(policy, since))
+    uow.audit.append(actor, TRAIL_EXPORTED, None,
+                     {"since": since.isoformat(), "events": len(events), "format": fmt,
+                      "chain": "verified" if chain_ok else "broken"}, at=now)
+    return events

@@ -44,6 +44,20 @@ class AccessEvent:
     details: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class TrailEvent:
+    """One event of the trail as it is stored (for a privacy officer or a SIEM)."""
+
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    client_code: str | None
+    details: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
 class ReportQueries:
     def __init__(self, session: Session):
         self.session = session
@@ -162,3 +176,12 @@ class ReportQueries:
         rows = self.session.exec(query.order_by(col(AuditEvent.seq).desc())).all()
         return [AccessEvent(seq, at, actor, action, code, dict(details or {}))
                 for seq, at, actor, action, code, details in rows]
+
+    def events_since(self, since: datetime) -> list[TrailEvent]:
+        """Every event of the trail at or after ``since``, in the order of the chain."""
+        query = select(AuditEvent.seq, AuditEvent.at, AuditEvent.actor, AuditEvent.action,
+                       AuditEvent.client_code, AuditEvent.details, AuditEvent.prev_hash,
+                       AuditEvent.hash).where(col(AuditEvent.at) >= since)
+        return [TrailEvent(seq, at, actor, action, code, dict(details or {}), prev, digest)
+                for seq, at, actor, action, code, details, prev, digest
+                in self.session.exec(query.order_by(col(AuditEvent.seq))).all()]
