@@ -30,7 +30,7 @@ def digest_still_wanted(uow: UnitOfWork, row: OutboxMessage, now: datetime) -> s
     the next one, and one whose recipient has left the team goes to nobody."""
     if now - row.due_at > STALE_AFTER:
         return "a newer weekly digest is due"
-    if not uow.reports.on_team(row.recipient):
+    if uow.reports.left_team(row.recipient):
         return "the recipient is no longer on the team"
     return None
 

@@ -136,11 +136,12 @@ class ReportQueries:
         )
         return [(clinician, code) for clinician, code in self.session.exec(query).all()]
 
-    def on_team(self, slack_id: str) -> bool:
-        """Whether ``slack_id`` is on the team as last loaded from the policy file."""
+    def left_team(self, slack_id: str) -> bool:
+        """Whether ``slack_id`` was on the team and is no longer (the policy file last loaded
+        does not list them)."""
         return self.session.exec(
             select(TeamMemberRow.slack_id).where(TeamMemberRow.slack_id == slack_id,
-                                                 col(TeamMemberRow.active).is_(True))
+                                                 col(TeamMemberRow.active).is_(False))
         ).first() is not None
 
     # -- the access report ----------

@@ -354,3 +354,14 @@ def test_digest_message_names_the_week(store: Store, history: dict) -> None:
     assert digest.on_time["Ana"][-1] == 2 and len(digest.on_time["Ana"]) == 8
     assert digest.on_time["Ana"][-2] == 1  # the call of the week before, returned on time
     assert "16 Nov" in digest_message(digest)["text"]
+
+
+def test_a_digest_to_someone_who_left_the_team_is_not_sent(store: Store, history: dict) -> None:
+    with store.unit_of_work() as uow:
+        queue_digests(uow, POLICY, ny(23, 7))
+        without_jamie = ClinicPolicy(clinic=POLICY.clinic, team=POLICY.team[1:])
+        sync_team(uow.session, uow.audit, without_jamie, NOW)
+        uow.commit()
+    row = _digest_rows(store)[0]
+    with store.unit_of_work(read_only=True) as uow:
+        assert digest_still_wanted(uow, row, ny(23, 9)) == "the recipient is no longer on the team"
