@@ -23,8 +23,8 @@ from sqlmodel import select
 
 from bot.dispatcher import Dispatcher
 from bot.services.deliveries import DELIVERY_MODULES, load_deliveries
-from bot.services.runins import sweep_followups
 from bot.services.reports import queue_digests
+from bot.services.runins import sweep_followups
 from bot.services.witness import queue_witness
 from bot.slack_ui import ids
 from bot.slack_ui.approvals import REASON_ACTION, REASON_BLOCK
