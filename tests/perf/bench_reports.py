@@ -22,14 +22,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bot.policy_file.validation import parse_policy  # noqa: E402
-from bot.policy.reports import last_full_month  # noqa: E402
-from bot.services.reports import access_report, team_report  # noqa: E402
-from storage.audit import AuditEntry  # noqa: E402
-from storage.crypto import Keyring, generate_key  # noqa: E402
-from storage.db import make_engine  # noqa: E402
-from storage.migrate import upgrade  # noqa: E402
-from storage.tables import (  # noqa: E402
+from bot.policy.reports import last_full_month
+from bot.policy_file.validation import parse_policy
+from bot.services.reports import access_report, team_report
+from storage.audit import AuditEntry
+from storage.crypto import Keyring, generate_key
+from storage.db import make_engine
+from storage.migrate import upgrade
+from storage.tables import (
     Appointment,
     Approval,
     CallbackDuty,
@@ -37,8 +37,8 @@ from storage.tables import (  # noqa: E402
     OutboxMessage,
     RunIn,
 )
-from storage.uow import Store  # noqa: E402
-from tests.perf.scratch_db import scratch_database  # noqa: E402
+from storage.uow import Store
+from tests.perf.scratch_db import scratch_database
 
 CLINICIANS = 50
 CLIENTS = 2000
