@@ -10,7 +10,9 @@ import getpass
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 from bot import logs
 from bot.config import ConfigError, Settings, load_settings
@@ -203,6 +205,90 @@ def _reached(seq: int | None) -> str:
     return "the empty trail" if not seq else f"event {seq}"
 
 
+# -- audit report / audit export (issue 16) --------------------------------------------------------
+
+
+def _cli_date(text: str, option: str) -> date:
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text)
+    except ValueError:
+        pass
+    raise BadInput(f"{option}: {text!r} is not a date written YYYY-MM-DD (like 2026-11-30)")
+
+
+def _checked_trail(deps: Deps, allow_broken: bool) -> bool:
+    """Check the whole trail before reading it: True intact; a broken one is refused unless
+    ``allow_broken`` (False: the output is marked BROKEN)."""
+    from storage.audit import verify_trail
+
+    report = verify_trail(deps.store.engine, deps.store.keyring)
+    if report.ok:
+        return True
+    problems = [f"  {p}" for p in report.problems]
+    if not allow_broken:
+        raise BadInput("\n".join([
+            "The audit trail does not verify, so nothing was reported (rows from a broken trail "
+            "may be missing or altered). Run `contact-check verify-audit` and keep a copy of the "
+            "database for the clinic's privacy officer; --allow-broken reads it anyway and marks "
+            "every row BROKEN. Problems:", *problems]))
+    print("WARNING: the audit trail does NOT verify; reading it anyway (--allow-broken), every "
+          "row marked BROKEN. Problems:", file=sys.stderr)
+    for line in problems:
+        print(line, file=sys.stderr)
+    return False
+
+
+def _publish(path: str, text: str, commit: Callable[[], None]) -> None:
+    from bot.private_file import PrivateFileError, write_private
+
+    try:
+        write_private(path, text, before_publish=commit)  # audited before the file appears
+    except PrivateFileError as error:
+        raise BadInput(str(error)) from None
+
+
+def cmd_audit_report(args: argparse.Namespace) -> int:
+    from bot.audit_files import access_report_csv, access_report_text
+    from bot.policy.model import CLIENT_CODE_RULE, is_client_code
+    from bot.services.reports import access_report
+
+    if not is_client_code(args.client):
+        raise BadInput(f"--client: {args.client!r} is not a client code ({CLIENT_CODE_RULE})")
+    since = _cli_date(args.since, "--since") if args.since else None
+    deps = _deps()
+    chain_ok = _checked_trail(deps, args.allow_broken)
+    tz = deps.policy.clinic.timezone
+    with deps.store.unit_of_work() as uow:
+        report = access_report(uow, deps.policy, args.client, since, actor=_actor(),
+                               now=deps.clock.now(), via="cli")
+        if args.csv:
+            _publish(args.csv, access_report_csv(report, tz, chain_ok), uow.commit)
+            print(f"{args.csv}: wrote {len(report.entries)} view(s) of {report.code}'s details.")
+            return EXIT_OK
+        uow.commit()
+    print("\n".join(access_report_text(report, tz, chain_ok)))
+    return EXIT_OK
+
+
+def cmd_audit_export(args: argparse.Namespace) -> int:
+    from bot.audit_files import trail_csv, trail_jsonl
+    from bot.services.reports import trail_export
+
+    since = _cli_date(args.since, "--since")
+    deps = _deps()
+    chain_ok = _checked_trail(deps, args.allow_broken)
+    with deps.store.unit_of_work() as uow:
+        events = trail_export(uow, deps.policy, since, actor=_actor(), fmt=args.format,
+                              chain_ok=chain_ok, now=deps.clock.now())
+        text = trail_jsonl(events, chain_ok) if args.format == "jsonl" else trail_csv(
+            events, chain_ok)
+        _publish(args.file, text, uow.commit)
+    print(f"{args.file}: wrote {len(events)} audit event(s) since {since.isoformat()} "
+          f"({args.format}{'' if chain_ok else ', marked BROKEN'}).")
+    return EXIT_OK
+
+
 # -- parsing -------------------------------------------------------------------------------------
 
 
@@ -272,7 +358,30 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a head kept elsewhere (printed earlier, or posted to the admins "
                              "daily): exit 2 unless the trail still reaches it")
     verify.set_defaults(run=cmd_verify_audit)
+    _audit_parsers(commands)
     return parser
+
+
+def _audit_parsers(commands: Any) -> None:
+    audit = commands.add_parser("audit", help="read the audit trail: who viewed a client's "
+                                              "details, or the trail for a SIEM")
+    what = audit.add_subparsers(dest="audit_command", required=True, metavar="report|export")
+    report = what.add_parser("report", help="every view of one client's details, newest first")
+    report.add_argument("--client", required=True, metavar="CODE")
+    report.add_argument("--since", metavar="YYYY-MM-DD", default=None)
+    report.add_argument("--csv", metavar="FILE", default=None,
+                        help="write CSV (owner-only, 0600) instead of printing")
+    export = what.add_parser("export", help="the trail since a date as JSON Lines or CSV "
+                                            "(owner-only, 0600)")
+    export.add_argument("--since", required=True, metavar="YYYY-MM-DD")
+    export.add_argument("--format", required=True, choices=["jsonl", "csv"])
+    export.add_argument("file", metavar="FILE")
+    for parser in (report, export):
+        parser.add_argument("--allow-broken", action="store_true",
+                            help="report from a trail that does not verify, every row marked "
+                                 "BROKEN")
+    report.set_defaults(run=cmd_audit_report)
+    export.set_defaults(run=cmd_audit_export)
 
 
 def _port(text: str) -> int:

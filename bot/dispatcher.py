@@ -45,7 +45,7 @@ from typing import Any
 from urllib.error import URLError
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.deps import Deps
 from bot.pacing import Pace, pace_for
@@ -370,7 +370,22 @@ class Dispatcher:
         channel = response.get("channel")
         if channel and row.recipient not in self._dm_channels and rendered.update is None:
             self._dm_channels[row.recipient] = channel
+        if channel and rendered.files and rendered.update is None:
+            self._upload(row, channel, rendered)
         return _Outcome("sent", channel=channel, ts=response.get("ts"))
+
+    def _upload(self, row: OutboxMessage, channel: str, rendered: Rendered) -> None:
+        """Share the message's files in its DM. The message is already in Slack, so a failure is
+        logged and not retried: retrying would send the message twice."""
+        try:
+            self.client.files_upload_v2(
+                channel=channel,
+                file_uploads=[{"content": f.content, "filename": f.filename, "title": f.title,
+                               "alt_txt": f.alt_txt} for f in rendered.files],
+            )
+        except (SlackClientError, URLError, OSError, http.client.HTTPException) as error:
+            log.warning("dispatcher: outbox %s (%s): its file(s) could not be uploaded: %s",
+                        row.id, row.kind, type(error).__name__)
 
     def _reconcile(self, row: OutboxMessage) -> tuple[str, str] | _Outcome | None:
         """(channel, ts) of a message already in Slack for this row; None when there is none."""

@@ -113,9 +113,27 @@ class Pending:
     """``pending``: what the person owes now."""
 
 
+@dataclass(frozen=True)
+class Report:
+    """``report [week|month|YYYY-MM-DD..YYYY-MM-DD]``: ``word`` "week" or "month", or the two
+    dates (both included); all None: the default, the last full week."""
+
+    word: str | None = None
+    first: date | None = None
+    last: date | None = None
+
+
+@dataclass(frozen=True)
+class Access:
+    """``access CODE [since YYYY-MM-DD]``: who viewed the client's details."""
+
+    code: str
+    since: date | None = None
+
+
 Form = (
     Help | Card | ConsentForm | Missed | Returned | Appt | Arrived | NoShow | Coaching | RunIn
-    | Topic | Pending
+    | Topic | Pending | Report | Access
 )
 
 
@@ -148,6 +166,11 @@ USAGES: dict[str, Usage] = {
     "runin": Usage("runin CODE", "document running into the client outside the office"),
     "topic": Usage("topic [NAME]", "list the guidance topics, or show one"),
     "pending": Usage("pending", "your open call-backs, chases and approvals"),
+    "report": Usage("report [week|month|YYYY-MM-DD..YYYY-MM-DD]",
+                    "the team report: call-backs on time, chases, approvals, run-ins (the last "
+                    "full week unless given)"),
+    "access": Usage("access CODE [since YYYY-MM-DD]",
+                    "admins: who viewed that client's details, and when"),
 }
 
 
@@ -229,6 +252,10 @@ def parse_command(text: str | None) -> Form:
         return _appt(rest)
     if keyword == "topic":
         return _topic(rest)
+    if keyword == "report":
+        return _report(rest)
+    if keyword == "access":
+        return _access(rest)
     if len(words) == 1 and is_client_code(words[0]):
         return Card(words[0])
     return _unknown(words)
@@ -368,6 +395,39 @@ def _topic(rest: list[str]) -> Topic:
         raise CommandError(f"`topic` takes one name; the topics are: {', '.join(names)}.", usage)
     raise CommandError(f"There is no topic {shown(rest[0])}; the topics are: "
                        f"{', '.join(names)}.", usage)
+
+
+def _report(rest: list[str]) -> Report:
+    usage = usage_line("report")
+    if not rest:
+        return Report()
+    if len(rest) > 1:
+        raise CommandError(f"`report` takes one period; remove {shown(' '.join(rest[1:]))}.",
+                           usage)
+    word = rest[0].lower()
+    if word in ("week", "month"):
+        return Report(word=word)
+    if ".." not in word:
+        raise CommandError(f"{shown(rest[0])} is not a period: give `week`, `month` or two "
+                           "dates like 2026-11-02..2026-11-15.", usage)
+    first, last = (_date(part, usage) for part in word.split("..", 1))
+    if last < first:
+        raise CommandError(f"{shown(rest[0])} ends before it starts: give the earlier date "
+                           "first.", usage)
+    return Report(first=first, last=last)
+
+
+def _access(rest: list[str]) -> Access:
+    usage = usage_line("access")
+    if not rest:
+        raise CommandError("`access` needs a client code.", usage)
+    code = _code(rest[0], "access")
+    if len(rest) == 1:
+        return Access(code)
+    if len(rest) != 3 or rest[1].lower() != "since":
+        raise CommandError(f"After the code, `access` takes only `since YYYY-MM-DD`; "
+                           f"{shown(' '.join(rest[1:]))} is not that.", usage)
+    return Access(code, _date(rest[2], usage))
 
 
 _TOPIC_WORD_BREAKS = re.compile(r"[\s_-]+")

@@ -20,6 +20,7 @@ from slack_bolt import App
 
 from bot.deps import Deps
 from bot.dispatcher import Dispatcher
+from bot.services.reports import queue_digests
 from bot.services.witness import queue_witness
 from handlers.approvals import nudge_approvals
 from handlers.home import refresh_homes_job
@@ -43,11 +44,19 @@ def _audit_witness_tick(deps: Deps) -> None:
         uow.commit()
 
 
+def _weekly_digest_tick(deps: Deps) -> None:
+    """Queue this week's team digest for the supervisors (``bot.services.reports``)."""
+    with deps.store.unit_of_work() as uow:
+        queue_digests(uow, deps.policy, deps.clock.now())
+        uow.commit()
+
+
 PERIODIC: tuple[tuple[str, float, Callable[[Deps], None]], ...] = (
     ("approvals-nudge", 60.0, nudge_approvals),
     ("runin-followups", 300.0, _runin_followups_tick),
     ("home-refresh", 30.0, refresh_homes_job),
     ("audit-witness", 600.0, _audit_witness_tick),
+    ("weekly-digest", 600.0, _weekly_digest_tick),
 )
 
 

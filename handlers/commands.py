@@ -27,6 +27,7 @@ from slack_sdk import WebClient
 from bot.deps import Deps
 from bot.grammar import (
     COMMAND,
+    Access,
     Appt,
     Arrived,
     Card,
@@ -38,6 +39,7 @@ from bot.grammar import (
     Missed,
     NoShow,
     Pending,
+    Report,
     Returned,
     RunIn,
     Topic,
@@ -60,6 +62,7 @@ from handlers.reminders import (
     handle_noshow,
     handle_returned,
 )
+from handlers.reports import handle_access, handle_report
 from handlers.runins import handle_runin
 
 log = logging.getLogger("contact_check.commands")
@@ -97,6 +100,8 @@ HANDLERS: dict[type, Handler] = {
     Topic: handle_topic,
     Card: handle_card,
     ConsentForm: handle_consent,
+    Report: handle_report,
+    Access: handle_access,
 }
 
 _OPEN_TO_ANYONE = (Help,)

@@ -31,6 +31,7 @@ METHOD_SCOPES = {
     "chat_update": "chat:write",
     "chat_postEphemeral": "chat:write",
     "conversations_open": "im:write",
+    "files_upload_v2": "files:write",  # the weekly digest's chart
     "conversations_history": "im:history",
     "users_info": "users:read",
     "views_open": None,

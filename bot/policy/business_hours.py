@@ -256,15 +256,28 @@ def business_time_between(clinic: Clinic, a: datetime, b: datetime) -> timedelta
     ``business_time_between(c, x, add_business_time(c, x, d)) == d`` for every ``x`` and ``d``.
     Walks only the days from ``a`` to ``b``, so it never raises for a clinic that never opens.
     """
+    return _time_between(clinic, _opening_hours(clinic), a, b)
+
+
+def open_day_time_between(clinic: Clinic, a: datetime, b: datetime) -> timedelta:
+    """Open-day time from ``a`` to ``b`` (the call-back clock); negative when b < a.
+
+    ``open_day_time_between(c, x, add_open_day_time(c, x, d)) == d`` for every ``x`` and ``d``.
+    """
+    return _time_between(clinic, _open_days(clinic), a, b)
+
+
+def _time_between(clinic: Clinic, span_of: SpanOf, a: datetime, b: datetime) -> timedelta:
+    """The time inside ``[a, b]`` covered by the daily spans of ``span_of``."""
     a = _as_utc("a", a)
     b = _as_utc("b", b)
     if b < a:
-        return -business_time_between(clinic, b, a)
+        return -_time_between(clinic, span_of, b, a)
     tz = clinic.timezone
     day, last_day = a.astimezone(tz).date(), b.astimezone(tz).date()
     total = _ZERO
     while day <= last_day:
-        span = _span_on(day, clinic.hours_on(day), tz)
+        span = span_of(day)
         if span is not None:
             overlap = min(span[1], b) - max(span[0], a)
             total += max(overlap, _ZERO)
@@ -354,6 +367,18 @@ def callback_due(
         earliest, hours_reason = _earliest_in_hours(clinic, called_at, rules.operating_hours_only)
         reasons.append(hours_reason)
     return CallbackDue(owed=True, due_at=due_at, reasons=tuple(reasons), earliest_call_at=earliest)
+
+
+def callback_clock_elapsed(policy: ClinicPolicy, called_at: datetime,
+                           returned_at: datetime) -> timedelta:
+    """How much of the turnaround a call returned at ``returned_at`` used: the call-back clock
+    (``add_open_day_time``) from when it starts for a call missed at ``called_at`` (the next
+    opening, with ``operating_hours_only``, for a call that came in while the clinic was closed)
+    to the return; zero for a call returned before its clock started. Comparable with
+    ``turnaround_hours``."""
+    start, _ = _clock_start(policy.clinic, _as_utc("called_at", called_at),
+                            policy.callbacks.operating_hours_only)
+    return max(open_day_time_between(policy.clinic, start, returned_at), _ZERO)
 
 
 def _not_owed(reason: str) -> CallbackDue:

@@ -116,6 +116,11 @@ class ApprovalPolicy:
 
 
 @dataclass(frozen=True)
+class ReportsPolicy:
+    weekly_digest: bool = True  # each supervisor's team report of the past week, by DM
+
+
+@dataclass(frozen=True)
 class TeamMember:
     slack_id: str
     role: Role
@@ -129,6 +134,7 @@ class ClinicPolicy:
     callbacks: CallbackPolicy = field(default_factory=CallbackPolicy)
     no_show: NoShowPolicy = field(default_factory=NoShowPolicy)
     approvals: ApprovalPolicy = field(default_factory=ApprovalPolicy)
+    reports: ReportsPolicy = field(default_factory=ReportsPolicy)
     team: tuple[TeamMember, ...] = ()
     scripts: Mapping[str, str] = field(default_factory=dict)
 

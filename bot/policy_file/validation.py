@@ -38,6 +38,7 @@ from bot.policy.clinic import (
     DailyWindow,
     HolidayCalendar,
     NoShowPolicy,
+    ReportsPolicy,
     TeamMember,
 )
 from bot.policy.scripts import SCRIPT_NAMES, check_template
@@ -719,6 +720,7 @@ _SECTIONS: Mapping[str, Parser[Any]] = {
         },
         ApprovalPolicy,
     ),
+    "reports": _record({"weekly_digest": _flag}, ReportsPolicy),
     "team": _team,
     "scripts": _scripts,
 }

@@ -136,6 +136,8 @@ class _State:
     # response URL key -> (channel, ts) of the message whose click it answers
     response_targets: dict[str, tuple[str, str]] = field(default_factory=dict)
     socket_messages: list[tuple[float, int, Any]] = field(default_factory=list)
+    # files.getUploadURLExternal -> the upload URL -> files.completeUploadExternal
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)  # file id -> file
 
 
 class SlackStandIn:
@@ -253,6 +255,14 @@ class SlackStandIn:
         """The App Home view last published for a user."""
         with self._lock:
             return self._state.home.get(user_id)
+
+    def uploaded(self, channel: str) -> list[dict[str, Any]]:
+        """Files shared in a channel (a user id means their DM), each with its ``content`` bytes,
+        in the order their uploads completed."""
+        wanted = _channel_id(channel)
+        with self._lock:
+            return [dict(f) for f in self._state.files.values()
+                    if f.get("completed") and wanted in f.get("channels", ())]
 
     def reset(self) -> None:
         """Forget every call, message and view (scripted failures too)."""
@@ -537,6 +547,61 @@ class SlackStandIn:
         self._state.channels.setdefault(channel, []).append(message)
         return {"ok": True, "channel": channel, "ts": message["ts"], "message": message}
 
+    # -- files: Slack's external upload in three steps (slack_sdk's files_upload_v2) -----------
+
+    def _upload_url(self, p: dict[str, Any]) -> dict[str, Any]:
+        """files.getUploadURLExternal: a file id and the URL its bytes are posted to."""
+        filename, length = p.get("filename"), str(p.get("length") or "")
+        if not filename or not length.isdigit():
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F{next(self._ids):08d}"
+        self._state.files[file_id] = {"id": file_id, "name": filename, "size": int(length),
+                                      "alt_txt": p.get("alt_txt"), "content": None,
+                                      "completed": False, "channels": []}
+        return {"ok": True, "upload_url": f"{self.base_url}upload/v1/{file_id}",
+                "file_id": file_id}
+
+    def _receive_upload(self, file_id: str, content: bytes) -> bool:
+        """The upload URL: the file's bytes, as many as files.getUploadURLExternal announced."""
+        with self._lock:
+            file = self._state.files.get(file_id)
+            if file is None or file["completed"] or len(content) != file["size"]:
+                return False
+            file["content"] = content
+            self._record(ApiCall("upload", {"file_id": file_id, "length": len(content)},
+                                 time.time(), 200, None))
+            return True
+
+    def _complete_upload(self, p: dict[str, Any]) -> dict[str, Any]:
+        """files.completeUploadExternal: share the uploaded files in ``channel_id`` (a message
+        carrying them, with ``initial_comment`` as its text); none shared without a channel."""
+        files = p.get("files")
+        if isinstance(files, str):
+            try:
+                files = json.loads(files)
+            except json.JSONDecodeError:
+                return {"ok": False, "error": "invalid_arguments"}
+        if not isinstance(files, list) or not files:
+            return {"ok": False, "error": "invalid_arguments"}
+        found = [self._state.files.get(str(f.get("id"))) for f in files if isinstance(f, dict)]
+        if len(found) != len(files) or any(f is None or f["content"] is None for f in found):
+            return {"ok": False, "error": "file_not_found"}
+        channel = _channel_id(str(p["channel_id"])) if p.get("channel_id") else None
+        shared = []
+        for file, asked in zip(found, files, strict=True):
+            assert file is not None
+            file.update(completed=True, title=asked.get("title") or file["name"],
+                        channels=[channel] if channel else [])
+            shared.append({k: v for k, v in file.items() if k != "content"})
+        if channel is not None:
+            message = {"type": "message", "ts": self._next_ts(), "channel": channel,
+                       "user": _BOT_USER, "text": p.get("initial_comment") or "",
+                       "files": shared}
+            if p.get("thread_ts"):
+                message["thread_ts"] = p["thread_ts"]
+            self._state.channels.setdefault(channel, []).append(message)
+        return {"ok": True, "files": shared}
+
     def _update(self, p: dict[str, Any]) -> dict[str, Any]:
         channel = _channel_id(p.get("channel", ""))
         for message in self._state.channels.get(channel, []):
@@ -651,6 +716,8 @@ _METHODS: dict[str, Callable[[SlackStandIn, dict[str, Any]], dict[str, Any]]] = 
     "users.info": SlackStandIn._user_info,
     "auth.test": SlackStandIn._auth_test,
     "apps.connections.open": SlackStandIn._open_socket_url,
+    "files.getUploadURLExternal": SlackStandIn._upload_url,
+    "files.completeUploadExternal": SlackStandIn._complete_upload,
 }
 
 
@@ -706,6 +773,12 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
+        path = urlsplit(self.path).path
+        if path.startswith("/upload/v1/"):
+            ok = self.standin._receive_upload(path.rsplit("/", 1)[-1], raw)
+            self._send(HTTPStatus.OK if ok else HTTPStatus.NOT_FOUND, {},
+                       f"OK - {len(raw)}".encode() if ok else b"")
+            return
         self._serve(_decode_body(raw, self.headers.get("Content-Type", "")))
 
     def _serve(self, params: dict[str, Any]) -> None:

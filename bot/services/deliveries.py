@@ -48,16 +48,31 @@ DELIVERY_MODULES: tuple[str, ...] = (
     "bot.services.approvals",
     "bot.services.runins",
     "bot.services.witness",
+    "bot.digest",
 )
 
 
 @dataclass(frozen=True)
+class Upload:
+    """A file shared in the DM right after its message (the weekly digest's chart)."""
+
+    filename: str
+    content: bytes
+    title: str
+    alt_txt: str
+
+
+@dataclass(frozen=True)
 class Rendered:
-    """What to send: a new message, or with ``update`` a ``chat.update`` of (channel, ts)."""
+    """What to send: a new message, or with ``update`` a ``chat.update`` of (channel, ts).
+
+    ``files``: shared in the same DM just after a new message (``files_upload_v2``); a file that
+    cannot be uploaded is logged and does not undo or repeat the message."""
 
     text: str
     blocks: list[dict[str, Any]] = field(default_factory=list)
     update: tuple[str, str] | None = None
+    files: tuple[Upload, ...] = ()
 
 
 Render = Callable[[UnitOfWork, ClinicPolicy, OutboxMessage, datetime], Rendered]

@@ -21,6 +21,7 @@ from bot.services.pending import (
     RunInItem,
 )
 from bot.slack_ui import ids
+from bot.slack_ui.reports import TEAM_OVERDUE_HEADING, team_overdue_lines
 
 MAX_LINES_PER_SECTION = 15  # Home holds 100 blocks; a long list is cut with "and N more"
 KIND_LABELS = {"closure_warning": "closure warning", "phone_coaching": "DBT phone coaching"}
@@ -101,6 +102,8 @@ def sections(pending: Pending, tz: ZoneInfo) -> list[tuple[str, list[str]]]:
         heading = "Today's appointments" + (" (whole clinic)" if pending.whole_clinic_day else "")
         parts.append((heading, [appointment_line(a, tz, now, pending.whole_clinic_day)
                                 for a in pending.appointments]))
+    if pending.team_overdue:
+        parts.append((TEAM_OVERDUE_HEADING, team_overdue_lines(pending.team_overdue)))
     if pending.to_decide:
         parts.append((f"Awaiting your decision ({len(pending.to_decide)})",
                       [to_decide_line(a, tz, now) for a in pending.to_decide]))

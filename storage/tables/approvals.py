@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON
+from sqlalchemy import JSON, Index
 from sqlmodel import Field, SQLModel
 
 from storage.tables.base import sealed, timestamp, uuid_key
@@ -14,6 +14,8 @@ from storage.tables.base import sealed, timestamp, uuid_key
 
 class Approval(SQLModel, table=True):
     __tablename__ = "approvals"
+    # The team report reads the requests made in a period.
+    __table_args__ = (Index("ix_approvals_created_at", "created_at"),)
 
     id: uuid.UUID = uuid_key()
     kind: str = Field(max_length=32)  # closure_warning, phone_coaching

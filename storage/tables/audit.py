@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON
+from sqlalchemy import JSON, Index, func
 from sqlmodel import Field, SQLModel
 
 from storage.tables.base import timestamp, uuid_key
@@ -27,6 +27,12 @@ class AuditEvent(SQLModel, table=True):
     hash: str = Field(max_length=64)
     key_id: str | None = Field(default=None, max_length=16)  # whose chain key signed ``mac``
     mac: str | None = Field(default=None, max_length=64)  # HMAC of ``hash`` under that key
+
+
+# The access report (``storage.repositories.reports``): one client's events by code in any case,
+# newest first; events of one action (exports) since a date.
+Index("ix_audit_events_code_seq", func.lower(AuditEvent.client_code), AuditEvent.seq)
+Index("ix_audit_events_action_at", AuditEvent.action, AuditEvent.at)
 
 
 class AuditHead(SQLModel, table=True):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from storage.tables.base import sealed, timestamp, uuid_key
@@ -12,6 +13,8 @@ from storage.tables.base import sealed, timestamp, uuid_key
 
 class CallbackDuty(SQLModel, table=True):
     __tablename__ = "callback_duties"
+    # The team report reads the calls missed in a period.
+    __table_args__ = (Index("ix_callback_duties_called_at", "called_at"),)
 
     id: uuid.UUID = uuid_key()
     client_id: uuid.UUID | None = Field(

@@ -20,6 +20,7 @@ class OutboxMessage(SQLModel, table=True):
     __table_args__ = (
         Index("ix_outbox_claim", "status", "priority", "available_at"),
         Index("ix_outbox_subject", "subject_kind", "subject_id"),
+        Index("ix_outbox_kind_sent", "kind", "sent_at"),  # the team report: chases sent
     )
 
     id: uuid.UUID = uuid_key()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from storage.tables.base import sealed, timestamp, uuid_key
@@ -12,6 +13,8 @@ from storage.tables.base import sealed, timestamp, uuid_key
 
 class RunIn(SQLModel, table=True):
     __tablename__ = "run_ins"
+    # The team report reads the run-ins documented in a period.
+    __table_args__ = (Index("ix_run_ins_created_at", "created_at"),)
 
     id: uuid.UUID = uuid_key()
     client_id: uuid.UUID = Field(foreign_key="clients.id", index=True, ondelete="CASCADE")

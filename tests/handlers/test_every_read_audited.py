@@ -317,6 +317,12 @@ def test_every_view_of_private_details_is_audited_before_it_is_shown(bot: Bot, c
                     view=bot.slack.home(user) or {"type": "home", "id": "V0HOME"})
         watch.command(user, "pending")
         watch.home(user)
+    # The team report shows counts only; the access report who looked, never a private value.
+    for user, words in (("U0JAMIE", "report"), ("U0ANA", "report month"),
+                        ("U0DESK", "report 2026-11-01..2026-11-24"),
+                        ("U0ADMIN", "access C-1042"), ("U0ADMIN", "access C-1042 since 2026-11-01"),
+                        ("U0ANA", "access C-1042")):
+        watch.command(user, words)
 
     # Every surface the app registers was driven.
     assert set(HANDLERS) <= watch.forms, set(HANDLERS) - watch.forms

@@ -23,6 +23,7 @@ from sqlmodel import select
 
 from bot.dispatcher import Dispatcher
 from bot.services.deliveries import DELIVERY_MODULES, load_deliveries
+from bot.services.reports import queue_digests
 from bot.services.runins import sweep_followups
 from bot.services.witness import queue_witness
 from bot.slack_ui import ids
@@ -99,6 +100,7 @@ class Flow:
             sweep_followups(uow, self.clock.now())
         with deps.store.unit_of_work() as uow:
             queue_witness(uow, deps.policy, self.clock.now())
+            queue_digests(uow, deps.policy, self.clock.now())
             uow.commit()
         if not self.failure_injected and self.due_now("callback_reminder"):
             self.slack.fail("chat.postMessage", error="user_not_found",  # refused for good

@@ -416,7 +416,8 @@ def test_policy_without_clinic_is_refused() -> None:
 def test_top_level_must_be_a_mapping(data: object) -> None:
     errors = errors_of(data)
     assert [e.path for e in errors] == ["(file)"]
-    assert "clinic, callbacks, no_show, approvals, team, scripts" in errors[0].message
+    assert ("clinic, callbacks, no_show, approvals, reports, team, scripts"
+            in errors[0].message)
 
 
 def test_all_errors_are_reported_at_once() -> None:
