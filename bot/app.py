@@ -104,7 +104,8 @@ def create_app(
         ),
         logger=logging.getLogger("slack_bolt.contact_check"),  # a library logger: text withheld
     )
-    served = workspace.Workspace.from_auth_test(client.identity or dict(client.auth_test().data))
+    identity = client.identity or client.auth_test().data
+    served = workspace.Workspace.from_auth_test(identity if isinstance(identity, dict) else {})
     log.info("serving the Slack workspace %s%s", served.team_id,
              f" of the Enterprise Grid org {served.enterprise_id}" if served.enterprise_id else "")
     workspace.register(app, served)  # first: nothing else runs for another workspace

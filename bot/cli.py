@@ -130,11 +130,12 @@ def cmd_import(args: argparse.Namespace) -> int:
     text = _read_csv(args.file)
     deps = _deps()
     source = Path(args.file).name
+    rows: Sequence[object]
     if args.what == "clients":
         rows = imports.read_clients_csv(text, deps.policy)
         run: Callable[..., imports.ImportReport] = imports.import_clients
     else:
-        rows = imports.read_appointments_csv(  # type: ignore[assignment]
+        rows = imports.read_appointments_csv(
             text, deps.policy, deps.clock.now())
         run = imports.import_appointments
     with deps.store.unit_of_work() as uow:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.deps import DEFAULT_SLACK_API_URL
@@ -167,13 +168,12 @@ class Settings(BaseSettings):
 def load_settings() -> Settings:
     """The settings from the environment; ConfigError naming every variable at fault."""
     try:
-        return Settings()  # type: ignore[call-arg]
+        return Settings()
     except ValidationError as error:
         raise ConfigError([_describe(e) for e in error.errors()]) from None
 
 
-def _describe(error: object) -> str:
-    details = dict(error)  # type: ignore[call-overload]
+def _describe(details: ErrorDetails) -> str:
     field = str(details["loc"][0]) if details.get("loc") else ""
     variable = field.upper()
     if details.get("type") == "missing":

@@ -556,13 +556,14 @@ def _start(cells: _Cells, timezone: ZoneInfo, today: date | None) -> datetime | 
             return None
     else:
         try:
-            written = datetime.fromisoformat(value)
+            offset_given = datetime.fromisoformat(value)
         except ValueError:
-            written = None
-        if written is None or written.tzinfo is None:
+            offset_given = None
+        if offset_given is None or offset_given.tzinfo is None:
             cells.fail("start", f"{_shown(value)} is not a start time; use {_LOCAL_START_RULE},"
                                 " e.g. 2026-03-10 14:00 or 2026-03-10T14:00-05:00")
             return None
+        written = offset_given
     problem = date_range_problem(written.date(), today) if today is not None else None
     if problem is not None:
         cells.fail("start", problem)

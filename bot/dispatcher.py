@@ -367,12 +367,12 @@ class Dispatcher:
             return _api_failure(error)
         except (URLError, OSError, http.client.HTTPException) as error:
             return _Outcome("transient", error=f"connection: {type(error).__name__}")
-        channel = response.get("channel")
-        if channel and row.recipient not in self._dm_channels and rendered.update is None:
-            self._dm_channels[row.recipient] = channel
-        if channel and rendered.files and rendered.update is None:
-            self._upload(row, channel, rendered)
-        return _Outcome("sent", channel=channel, ts=response.get("ts"))
+        posted_in = response.get("channel")
+        if posted_in and row.recipient not in self._dm_channels and rendered.update is None:
+            self._dm_channels[row.recipient] = posted_in
+        if posted_in and rendered.files and rendered.update is None:
+            self._upload(row, posted_in, rendered)
+        return _Outcome("sent", channel=posted_in, ts=response.get("ts"))
 
     def _upload(self, row: OutboxMessage, channel: str, rendered: Rendered) -> None:
         """Share the message's files in its DM. The message is already in Slack, so a failure is
@@ -387,16 +387,17 @@ class Dispatcher:
             log.warning("dispatcher: outbox %s (%s): its file(s) could not be uploaded: %s",
                         row.id, row.kind, type(error).__name__)
 
-    def _reconcile(self, row: OutboxMessage) -> tuple[str, str] | _Outcome | None:
+    def _reconcile(self, row: OutboxMessage) -> tuple[str, str | None] | _Outcome | None:
         """(channel, ts) of a message already in Slack for this row; None when there is none."""
         try:
             channel = row.channel or self._dm_channel(row.recipient)
-            cursor = None
+            cursor: str | None = None
             for _ in range(HISTORY_PAGES):
                 page = self.client.conversations_history(
                     channel=channel, limit=HISTORY_PAGE, include_all_metadata=True, cursor=cursor,
                 )
-                for message in page.get("messages", []):
+                messages: list[dict[str, Any]] = page.get("messages", [])
+                for message in messages:
                     meta = message.get("metadata") or {}
                     payload = meta.get("event_payload") or {}
                     if (meta.get("event_type") == METADATA_EVENT

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, time
 
@@ -212,8 +213,8 @@ def shown(text: str, limit: int = MAX_SHOWN_CHARS) -> str:
 
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _TIME = re.compile(r"(\d{1,2}):(\d{2})")
-_WORD_ONLY_FORMS = {"help": Help, "pending": Pending}
-_CODE_FORMS = {
+_WORD_ONLY_FORMS: dict[str, Callable[[], Form]] = {"help": Help, "pending": Pending}
+_CODE_FORMS: dict[str, Callable[[str], Form]] = {
     "consent": ConsentForm,
     "returned": Returned,
     "arrived": Arrived,

@@ -64,8 +64,9 @@ class PhiSafeFormatter(logging.Formatter):
             fields |= {"msg": "(library message withheld: it may hold request data)", "args": None}
         return super().format(logging.makeLogRecord(fields))
 
-    def formatException(self, ei: ExcInfo) -> str:
-        return frames_only(ei[1])
+    def formatException(self, ei: ExcInfo | tuple[None, None, None]) -> str:
+        # (None, None, None): `logger.exception` called with no exception being handled
+        return "NoneType: None" if ei[1] is None else frames_only(ei[1])
 
     def formatStack(self, stack_info: str) -> str:
         return "(stack withheld)"

@@ -51,7 +51,7 @@ def _weekly_digest_tick(deps: Deps) -> None:
         uow.commit()
 
 
-PERIODIC: tuple[tuple[str, float, Callable[[Deps], None]], ...] = (
+PERIODIC: tuple[tuple[str, float, Callable[[Deps], object]], ...] = (
     ("approvals-nudge", 60.0, nudge_approvals),
     ("runin-followups", 300.0, _runin_followups_tick),
     ("home-refresh", 30.0, refresh_homes_job),
@@ -65,7 +65,7 @@ class Jobs:
 
     def __init__(self, deps: Deps, *, dispatcher: Dispatcher | None = None,
                  wake_every: float = WAKE_EVERY,
-                 periodic: tuple[tuple[str, float, Callable[[Deps], None]], ...] = PERIODIC):
+                 periodic: tuple[tuple[str, float, Callable[[Deps], object]], ...] = PERIODIC):
         self.deps = deps
         self.dispatcher = dispatcher or Dispatcher(deps)
         self.wake_every = wake_every
@@ -95,7 +95,7 @@ class Jobs:
         return self.scheduler.running and self.dispatcher.healthy()
 
 
-def _logged(job_id: str, function: Callable[[Deps], None]) -> Callable[[Deps], None]:
+def _logged(job_id: str, function: Callable[[Deps], object]) -> Callable[[Deps], None]:
     def run(deps: Deps) -> None:
         try:
             function(deps)

@@ -80,7 +80,8 @@ def request_ids(body: dict[str, Any]) -> dict[str, Any]:
         value = body.get(name)
         return value.get(key) if isinstance(value, dict) else None
 
-    actions = body.get("actions") if isinstance(body.get("actions"), list) else []
+    listed = body.get("actions")
+    actions = listed if isinstance(listed, list) else []
     ids: dict[str, Any] = {
         "user": body.get("user_id") or field("user", "id"),
         "team": body.get("team_id") or field("team", "id"),

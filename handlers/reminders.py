@@ -105,7 +105,9 @@ def handle_appt(form: Appt, ctx: CommandContext) -> None:
             result = appointments.record_appointment(uow, policy, actor=ctx.user_id,
                                                      code=form.code, start=start,
                                                      minutes=form.minutes, now=deps.clock.now())
-            clinician = uow.clients.row(form.code).clinician  # type: ignore[union-attr]
+            client = uow.clients.row(form.code)
+            assert client is not None  # record_appointment refuses a code not on file
+            clinician = client.clinician
             uow.commit()
     except AppointmentRefused as refused:
         ctx.reply(refusal(str(refused)))

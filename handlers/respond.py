@@ -11,7 +11,7 @@ message). Listeners keep asking for ``respond`` as Bolt documents it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from slack_bolt import App, BoltContext, Respond
@@ -23,6 +23,9 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
+from slack_sdk.models.attachments import Attachment
+from slack_sdk.models.basic_objects import JsonObject
+from slack_sdk.models.blocks import Block
 from slack_sdk.webhook import WebhookClient, WebhookResponse
 
 log = logging.getLogger("contact_check.respond")
@@ -46,13 +49,38 @@ class _ShortRateLimitRetry(RateLimitErrorRetryHandler):
             return False
 
 
+def _as_json(items: Sequence[dict[str, Any] | Block] | Sequence[dict[str, Any] | Attachment],
+             ) -> list[dict[str, Any]]:
+    return [item.to_dict() if isinstance(item, JsonObject) else item for item in items]
+
+
 class PatientRespond(Respond):
     """``respond(text=..., blocks=..., response_type=..., replace_original=...)``, retried."""
 
-    def __call__(self, text: str | dict[str, Any] = "", **fields: Any) -> WebhookResponse:  # type: ignore[override]
+    def __call__(  # Respond's parameters, so it stands in wherever Bolt hands out a Respond
+        self,
+        text: str | dict[str, Any] = "",
+        blocks: Sequence[dict[str, Any] | Block] | None = None,
+        attachments: Sequence[dict[str, Any] | Attachment] | None = None,
+        response_type: str | None = None,
+        replace_original: bool | None = None,
+        delete_original: bool | None = None,
+        unfurl_links: bool | None = None,
+        unfurl_media: bool | None = None,
+        thread_ts: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        **more: Any,
+    ) -> WebhookResponse:
         if self.response_url is None:
             raise ValueError("there is no response_url to reply to")
         message = dict(text) if isinstance(text, dict) else {"text": text}
+        fields = {
+            "blocks": None if blocks is None else _as_json(blocks),
+            "attachments": None if attachments is None else _as_json(attachments),
+            "response_type": response_type, "replace_original": replace_original,
+            "delete_original": delete_original, "unfurl_links": unfurl_links,
+            "unfurl_media": unfurl_media, "thread_ts": thread_ts, "metadata": metadata, **more,
+        }
         message.update({key: value for key, value in fields.items() if value is not None})
         webhook = WebhookClient(
             url=self.response_url,

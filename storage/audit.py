@@ -43,15 +43,16 @@ from sqlmodel import Session
 from storage.crypto import KEYS_VARIABLE, Keyring
 from storage.db import READ_ONLY, read_only
 from storage.tables import AuditEvent, AuditHead, KeyRecord
+from storage.tables.base import table_of
 from storage.types import utcnow
 
 GENESIS = "0" * 64
 HEAD_ID = 1
 KEYED_ACTION = "audit.keyed"  # the event recording the upgrade from the unkeyed trail
 KEYRING_INFO = "contact_check_keyring"  # a unit of work's session.info: its store's keys
-_EVENTS = AuditEvent.__table__  # type: ignore[attr-defined]
-_HEAD = AuditHead.__table__  # type: ignore[attr-defined]
-_KEYS = KeyRecord.__table__  # type: ignore[attr-defined]
+_EVENTS = table_of(AuditEvent)
+_HEAD = table_of(AuditHead)
+_KEYS = table_of(KeyRecord)
 _COLUMNS = "id, seq, at, actor, action, client_code, details, prev_hash, hash, key_id, mac"
 _HEX = frozenset("0123456789abcdef")
 MAX_PROBLEMS = 50  # listed in a report; the rest are counted
@@ -352,7 +353,8 @@ class AuditWriter:
             return sum(len(w.entries) for w in self._queue)
 
     def _take(self) -> list[_Waiting]:
-        batch, size = [], 0
+        batch: list[_Waiting] = []
+        size = 0
         while self._queue and (not batch or size + len(self._queue[0].entries) <= self.max_batch):
             waiting = self._queue.pop(0)
             batch.append(waiting)

@@ -20,9 +20,10 @@ from storage.crypto import KEYS_VARIABLE, DecryptionError, KeyConfigError
 from storage.db import read_only
 from storage.sealing import Sealer
 from storage.tables import KeyRecord
+from storage.tables.base import table_of
 
 CANARY = "contact-check key canary"
-_KEYS = KeyRecord.__table__  # type: ignore[attr-defined]
+_KEYS = table_of(KeyRecord)
 
 
 def key_problem(conn: Connection, sealer: Sealer) -> str | None:

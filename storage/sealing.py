@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from sqlmodel import SQLModel
+import uuid
+from typing import ClassVar, Protocol
 
 from storage.crypto import Keyring
 
 
-def _context(row: SQLModel, field: str) -> bytes:
-    return f"{row.__tablename__}.{field}:{row.id}".encode()  # type: ignore[attr-defined]
+class SealedRow(Protocol):
+    """A row of a table with sealed columns: its table's name and its id are bound into each
+    ciphertext, so a value copied to another row or column does not open."""
+
+    __tablename__: ClassVar[str]
+    id: uuid.UUID
+
+
+def _context(row: SealedRow, field: str) -> bytes:
+    return f"{row.__tablename__}.{field}:{row.id}".encode()
 
 
 class Sealer:
@@ -17,11 +26,11 @@ class Sealer:
     def __init__(self, keyring: Keyring):
         self.keyring = keyring
 
-    def seal(self, row: SQLModel, field: str, value: str | None) -> None:
+    def seal(self, row: SealedRow, field: str, value: str | None) -> None:
         blob = None if value is None else self.keyring.seal(value, _context(row, field))
         setattr(row, f"{field}_enc", blob)
 
-    def open(self, row: SQLModel, field: str) -> str | None:
+    def open(self, row: SealedRow, field: str) -> str | None:
         blob = getattr(row, f"{field}_enc")
         return None if blob is None else self.keyring.open(bytes(blob), _context(row, field))
 
@@ -30,7 +39,7 @@ class Sealer:
         return None if blob is None else self.keyring.open(
             bytes(blob), f"{table}.{field}:{row_id}".encode())
 
-    def reseal(self, row: SQLModel, field: str) -> bool:
+    def reseal(self, row: SealedRow, field: str) -> bool:
         """Re-encrypt one field under the first key; True when it changed."""
         blob = getattr(row, f"{field}_enc")
         if blob is None or self.keyring.sealed_with_primary(bytes(blob)):

@@ -71,6 +71,7 @@ class UnitOfWork:
         self.read_only = read_only
 
     def __enter__(self) -> UnitOfWork:
+        self.session: Session
         if self.read_only:
             self.session = _ReadOnlySession(self.bind, expire_on_commit=False,
                                             info={READ_ONLY: True,

@@ -43,6 +43,14 @@ def test_traceback_keeps_where_and_drops_what(captured):
     assert "Canary" not in text and "2155550199" not in text
 
 
+def test_an_exception_line_with_no_exception_is_written(captured, capsys):
+    # logger.exception outside an except block hands the formatter (None, None, None)
+    logging.getLogger("bot.dispatcher").exception("drain failed for outbox %s", "row-2")
+    text = captured.getvalue()
+    assert "drain failed for outbox row-2" in text and "NoneType: None" in text
+    assert "Logging error" not in capsys.readouterr().err
+
+
 def test_library_lines_lose_their_text_unless_known_safe(captured):
     logging.getLogger("slack_bolt.App").warning("Unhandled request: %s", CANARY)
     logging.getLogger("slack_sdk.web.base_client").debug("Sending a request body=%s", CANARY)

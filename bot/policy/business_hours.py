@@ -348,6 +348,7 @@ def callback_due(
         else "This clinic returns every missed call, voicemail or not."
     ]
     deadline: datetime | None = None
+    due_at: datetime | None
     if rules.turnaround_hours is not None:
         deadline, turnaround_reasons = _turnaround(policy, called_at, rules.turnaround_hours)
         reasons += turnaround_reasons

@@ -169,7 +169,9 @@ class CallingWindow:
         day, last_day = start.astimezone(tz).date() - _ONE_DAY, end.astimezone(tz).date()
         parts = []
         while day <= last_day:
-            opens, closes = self.span_starting_on(day, tz)  # type: ignore[misc]
+            span = self.span_starting_on(day, tz)
+            assert span is not None  # None only for "any time", returned above
+            opens, closes = span
             if max(opens, start) < min(closes, end):
                 parts.append((max(opens, start), min(closes, end)))
             day += _ONE_DAY
@@ -177,9 +179,10 @@ class CallingWindow:
 
     def daily_pieces(self) -> tuple[tuple[time, time | None], ...]:
         """The window as wall-clock pieces of one day, ``[from, until)``; None: until midnight."""
+        earliest = self.earliest or _MIDNIGHT
         if self.wraps:
-            return ((_MIDNIGHT, self.latest), (self.earliest, None))  # type: ignore[return-value]
-        return ((self.earliest or _MIDNIGHT, self.latest),)
+            return ((_MIDNIGHT, self.latest), (earliest, None))
+        return ((earliest, self.latest),)
 
 
 @dataclass(frozen=True)
@@ -312,11 +315,13 @@ def callback_now(guidance: Guidance, due: CallbackDue,
     """
     now = _as_utc(now)
     clinic_from = due.earliest_call_at if due.owed else None
-    waits_for_clinic = clinic_from is not None and clinic_from > now
+    if clinic_from is not None and clinic_from <= now:
+        clinic_from = None  # the clinic's rules allow the call already
     if guidance.verdict is Verdict.OK:
-        return (Verdict.NOT_NOW, clinic_from) if waits_for_clinic else (Verdict.OK, None)
+        return (Verdict.NOT_NOW, clinic_from) if clinic_from is not None else (Verdict.OK, None)
     if guidance.verdict is Verdict.NOT_NOW and guidance.opens_at is not None:
-        later = max(guidance.opens_at, clinic_from) if waits_for_clinic else guidance.opens_at
+        opens = guidance.opens_at
+        later = opens if clinic_from is None else max(opens, clinic_from)
         return Verdict.NOT_NOW, later
     return guidance.verdict, None
 

@@ -650,6 +650,7 @@ def _override_problems(scripts: object, parsed: Clinic | None, clinic: object) -
     """
     if not isinstance(scripts, Mapping):
         return []
+    name: str | None
     if parsed is not None:
         name, phone = parsed.name, parsed.phone
     else:

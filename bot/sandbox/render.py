@@ -205,10 +205,10 @@ def render_blocks(blocks: Sequence[Mapping[str, Any]], names: Mapping[str, str],
         elif kind == "divider":
             lines.append("-" * 40)
         elif kind == "actions":
-            shown = [s for e in block.get("elements", [])
-                     if (s := _button(e, block_id, on_button, names, style))]
-            if shown:
-                lines += _wrap("   ".join(shown), "  ")
+            buttons = [s for e in block.get("elements", [])
+                       if (s := _button(e, block_id, on_button, names, style))]
+            if buttons:
+                lines += _wrap("   ".join(buttons), "  ")
         elif kind == "input":
             label = _text_of(block.get("label"), names, style)
             optional = " (optional)" if block.get("optional") else ""

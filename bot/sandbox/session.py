@@ -269,7 +269,8 @@ class Sandbox:
 
     def dispatch(self, signed: tuple[bytes, dict[str, str]]) -> tuple[int, str]:
         body, headers = signed
-        response = self.app.dispatch(BoltRequest(body=body.decode(), headers=headers))
+        bolt_headers: dict[str, str | Sequence[str]] = dict(headers)
+        response = self.app.dispatch(BoltRequest(body=body.decode(), headers=bolt_headers))
         return response.status, response.body or ""
 
     def command(self, text: str) -> None:
@@ -312,8 +313,8 @@ class Sandbox:
                                                 block_id=button.block_id, view=button.view)
         else:
             ts = str((button.message or {}).get("ts", ""))
-            on_message = button.where == "message" and button.channel and ts
-            clicked = (button.channel, ts) if on_message else None
+            channel = button.channel
+            clicked = (channel, ts) if button.where == "message" and channel and ts else None
             response_url = self.slack.new_response_url(message=clicked)
             self._pressed_from[response_url.rsplit("/", 1)[-1]] = button
             signed = self.requests.block_action(
@@ -879,7 +880,7 @@ def _state_value(element: Mapping[str, Any], raw: str, names: Mapping[str, str])
     if kind == "number_input":
         return {"type": kind, "value": raw or element.get("initial_value")}
     # plain_text_input and anything else typed
-    text = raw.replace(" / ", "\n") if element.get("multiline") else raw
+    text: str | None = raw.replace(" / ", "\n") if element.get("multiline") else raw
     if not raw:
         text = element.get("initial_value")
     if raw == "-":

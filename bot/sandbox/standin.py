@@ -201,6 +201,7 @@ class SlackStandIn:
         if self._server is None:
             raise RuntimeError("the stand-in is not started")
         host, port = self._server.server_address[:2]
+        assert isinstance(host, str)  # an IPv4 address (bound to 127.0.0.1 in start)
         return f"http://{host}:{port}/"
 
     @property
@@ -372,9 +373,10 @@ class SlackStandIn:
             return next((a for a in self.acks if a.envelope_id == envelope_id), None)
 
         with self._changed:
-            if not self._changed.wait_for(found, timeout):
+            ack = self._changed.wait_for(found, timeout)
+            if ack is None:
                 raise TimeoutError(f"no ack of envelope {envelope_id} within {timeout}s")
-            return found()  # type: ignore[return-value]
+            return ack
 
     def disconnect(self, reason: str = "refresh_requested") -> int:
         """Tell every open connection to reconnect (Slack's ``disconnect`` message, e.g.
@@ -476,11 +478,11 @@ class SlackStandIn:
         with self._lock:
             queue = self._state.failures.get(method)
             failure = next((f for f in queue or () if f.when is None or f.when(params)), None)
-            if failure is None:
+            if failure is None or queue is None:
                 return None
             failure.times -= 1
             if failure.times <= 0:
-                queue.remove(failure)  # type: ignore[union-attr]
+                queue.remove(failure)
             return failure
 
     def _rate_limited(self, method: str, now: float) -> bool:

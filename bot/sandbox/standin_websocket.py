@@ -19,7 +19,8 @@ import socket
 import struct
 import threading
 from collections.abc import Mapping
-from typing import BinaryIO
+from email.message import Message
+from io import BufferedIOBase
 
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 section 1.3
 MAX_MESSAGE_BYTES = 1 << 20
@@ -46,7 +47,7 @@ def accept_key(key: str) -> str:
     return base64.b64encode(digest).decode("ascii")
 
 
-def handshake_problem(method: str, headers: Mapping[str, str]) -> str | None:
+def handshake_problem(method: str, headers: Mapping[str, str] | Message[str, str]) -> str | None:
     """Why an HTTP request is not a valid WebSocket opening handshake, or None when it is."""
     if method != "GET":
         return "the opening handshake must be a GET"
@@ -107,7 +108,7 @@ class WebSocket:
     peer's, or the one this side sent when the peer broke the protocol).
     """
 
-    def __init__(self, reader: BinaryIO, sock: socket.socket):
+    def __init__(self, reader: BufferedIOBase, sock: socket.socket):
         self._reader = reader
         self._sock = sock
         self._send_lock = threading.Lock()

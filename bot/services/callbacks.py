@@ -198,7 +198,8 @@ def mark_returned(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str, now: dat
         duties = uow.callbacks.open_for_client(client.id)
         client_code: str | None = client.code
     else:
-        duty = uow.callbacks.get(duty_id)  # type: ignore[arg-type]
+        assert duty_id is not None  # exactly one of the two (checked above)
+        duty = uow.callbacks.get(duty_id)
         if duty is None:
             raise CallbackRefused("That call-back is no longer on file.")
         client = uow.session.get(Client, duty.client_id) if duty.client_id else None
@@ -223,7 +224,7 @@ def release_refused(uow: UnitOfWork, clients: Sequence[Client], *, actor: str,
     """Clients who no longer give permission to be called are owed no call back (seed 000): their
     open duties close as not owed, their queued reminders are cancelled; audited. How many."""
     duties = uow.callbacks.open_for_clients([c.id for c in clients])
-    codes = {c.id: c.code for c in clients}
+    codes: dict[uuid.UUID | None, str] = {c.id: c.code for c in clients}
     for duty in duties:
         uow.callbacks.close(duty, by=actor, at=now, status=NOT_OWED)
         uow.outbox.cancel(SUBJECT_KIND, duty.id, kinds=[REMINDER_KIND],

@@ -16,12 +16,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import SQLModel, col, delete, select
+from sqlmodel import col, delete, select
 
 import storage.tables as tables
 from storage.audit import rekey_chain
 from storage.keycheck import ensure_keys
-from storage.sealing import SEALED_FIELDS
+from storage.sealing import SEALED_FIELDS, SealedRow
 from storage.tables import KeyRecord
 from storage.uow import UnitOfWork
 
@@ -43,7 +43,7 @@ class RotationReport:
     audit_resigned: int = 0  # audit events re-signed under the first key
 
 
-def sealed_tables() -> dict[str, type[SQLModel]]:
+def sealed_tables() -> dict[str, type[SealedRow]]:
     """The table class of every table in SEALED_FIELDS; an unknown table is a programming error."""
     classes = {
         getattr(cls, "__tablename__", None): cls
@@ -68,9 +68,9 @@ def rotate_keys(uow: UnitOfWork, *, actor: str, now: datetime) -> RotationReport
         index = PHONE_INDEXES.get(name)
         last = None
         while True:
-            query = select(table).order_by(col(table.id)).limit(_BATCH)  # type: ignore[attr-defined]
+            query = select(table).order_by(col(table.id)).limit(_BATCH)
             if last is not None:
-                query = query.where(col(table.id) > last)  # type: ignore[attr-defined]
+                query = query.where(col(table.id) > last)
             batch = session.exec(query).all()
             if not batch:
                 break
@@ -85,7 +85,7 @@ def rotate_keys(uow: UnitOfWork, *, actor: str, now: datetime) -> RotationReport
                         setattr(row, column, wanted)
                         indexes += 1
                 session.add(row)
-            last = batch[-1].id  # type: ignore[attr-defined]
+            last = batch[-1].id
             session.flush()
             session.expunge_all()
     # Last, so that on PostgreSQL looks are audited on while the values are re-sealed: from here

@@ -145,7 +145,7 @@ def what_i_owe(uow: UnitOfWork, policy: ClinicPolicy, user: str, now: datetime) 
         if a.status != "cancelled"
     )
 
-    def approval(a, code: str) -> ApprovalItem:  # type: ignore[no-untyped-def]
+    def approval(a, code: str) -> ApprovalItem:
         return ApprovalItem(approval_id=a.id, kind=a.kind, client_code=code,
                             requester=a.requester, approver=a.approver, created_at=a.created_at,
                             handed_over=a.handed_over_at is not None)

@@ -112,7 +112,7 @@ def _text_input(initial: str | None, *, placeholder: str, max_length: int,
 def _select(options: Mapping[str, str], initial: str | None, placeholder: str) -> dict[str, Any]:
     element: dict[str, Any] = {"type": "static_select", "placeholder": _text(placeholder),
                                "options": [_option(v, label) for v, label in options.items()]}
-    if initial in options:
+    if initial is not None and initial in options:
         element["initial_option"] = _option(initial, options[initial])
     return element
 
@@ -120,7 +120,7 @@ def _select(options: Mapping[str, str], initial: str | None, placeholder: str) -
 def _radio(options: Mapping[str, str], initial: str | None) -> dict[str, Any]:
     element: dict[str, Any] = {"type": "radio_buttons",
                                "options": [_option(v, label) for v, label in options.items()]}
-    if initial in options:
+    if initial is not None and initial in options:
         element["initial_option"] = _option(initial, options[initial])
     return element
 
@@ -361,9 +361,9 @@ def read_submission(values: Values, policy: ClinicPolicy) -> ConsentDraft | dict
         permission = _read_number(read, kind, region)
         if permission is not None:
             numbers.append(permission)
-    by_kind = {n.kind: n for n in numbers}
+    by_kind: dict[str, NumberPermission] = {n.kind: n for n in numbers}
     if preferred is not None:
-        chosen = by_kind.get(preferred)  # type: ignore[call-overload]
+        chosen = by_kind.get(preferred)
         if preferred not in PHONE_KINDS:
             read.errors[B_PREFERRED] = "Choose cell, home or work."
         elif number_block(preferred, "number") in read.errors:
@@ -376,9 +376,11 @@ def read_submission(values: Values, policy: ClinicPolicy) -> ConsentDraft | dict
     safety = read.text(B_SAFETY, MAX_NOTE_LENGTH, multiline=True)
     if read.errors:
         return read.errors
+    # checked above: the status and the preferred kind are among the choices
+    assert status in CLIENT_STATUSES and (preferred is None or preferred in PHONE_KINDS)
     consent = Consent(
         may_call=may_call_choice == "yes",
-        preferred_kind=preferred,  # type: ignore[arg-type]
+        preferred_kind=preferred,
         clinic_name_ok=None if clinic_name is None else clinic_name == "yes",
         earliest=earliest,
         latest=latest,
@@ -387,7 +389,7 @@ def read_submission(values: Values, policy: ClinicPolicy) -> ConsentDraft | dict
         safety_note=safety,
     )
     return ConsentDraft(clinician=clinician, preferred_name=first_name,
-                        status=status, consent=consent)  # type: ignore[arg-type]
+                        status=status, consent=consent)
 
 
 def _read_parties(read: _Reader) -> tuple[ThirdParty, ...]:

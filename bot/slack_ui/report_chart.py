@@ -15,6 +15,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 MAX_LINES = 12  # more clinicians than this: the ones with most on-time returns are drawn
 
@@ -30,7 +31,7 @@ def on_time_chart(week_labels: Sequence[str], on_time: Mapping[str, Sequence[int
     axes.set_title(title, fontsize=10)
     axes.set_ylabel("returned on time")
     axes.set_xlabel("week starting")
-    axes.yaxis.get_major_locator().set_params(integer=True)
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_ylim(bottom=0)
     axes.grid(True, alpha=0.3)
     if ranked:

@@ -183,7 +183,7 @@ def runin_followup_message(client_code: str, run_in_id: str, occurred_at: dateti
     """The reminder DM before the client's next appointment: (notification text, blocks)."""
     text = (f"Run-in follow-up: {client_code} has an appointment at {_local(start_at, tz)}. "
             "Ask how the encounter outside the office was for them.")
-    blocks = [
+    blocks: list[dict[str, Any]] = [
         {"type": "section", "text": {"type": "mrkdwn", "text": (
             f"*Run-in follow-up: {client_code}*\n"
             f"{client_code} has an appointment at {_local(start_at, tz)}. You documented a "

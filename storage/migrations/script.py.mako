@@ -8,9 +8,9 @@ Create Date: ${create_date}
 from __future__ import annotations
 
 import sqlalchemy as sa
+import sqlmodel.sql.sqltypes
 from alembic import op
 
-import sqlmodel
 import storage.types
 ${imports if imports else ""}
 

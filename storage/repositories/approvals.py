@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, update
+from sqlalchemy import ColumnElement, and_, update
 from sqlmodel import Session, col, select
 
 from storage.sealing import Sealer
@@ -97,7 +97,7 @@ class ApprovalRepository:
     def record_coaching(self, client_id: uuid.UUID, approved_by: str,
                         approved_at: datetime) -> None:
         """Mark DBT phone coaching approved on the client (the guidance card reads it)."""
-        self.session.exec(  # type: ignore[call-overload]
+        self.session.exec(
             update(Client)
             .where(col(Client.id) == client_id)
             .values(coaching_approved_by=approved_by, coaching_approved_at=approved_at,
@@ -108,8 +108,9 @@ class ApprovalRepository:
         if client is not None:
             self.session.refresh(client)
 
-    def _change(self, approval_id: uuid.UUID, expected: object, values: dict[str, object]) -> bool:
-        result = self.session.exec(  # type: ignore[call-overload]
+    def _change(self, approval_id: uuid.UUID, expected: ColumnElement[bool],
+                values: dict[str, object]) -> bool:
+        result = self.session.exec(
             update(Approval)
             .where(col(Approval.id) == approval_id, expected)
             .values(**values)

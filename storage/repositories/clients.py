@@ -9,7 +9,8 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import Table, bindparam
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, delete, func, select
 
 from bot.policy.model import (
@@ -22,27 +23,32 @@ from bot.policy.model import (
 )
 from storage.sealing import Sealer
 from storage.tables import Client, ConsentNumber, ConsentRow, ThirdPartyRow
+from storage.tables.base import table_of
 from storage.tables.clients import lowered_code
 from storage.types import utcnow
 
 # Reading a client runs on every card look-up, so its statements are built once and read
 # without the ORM (plain rows, no identity map): a few times cheaper than ORM entity queries.
-_CLIENTS = Client.__table__  # type: ignore[attr-defined]
-_CONSENTS = ConsentRow.__table__  # type: ignore[attr-defined]
-_NUMBERS = ConsentNumber.__table__  # type: ignore[attr-defined]
-_PARTIES = ThirdPartyRow.__table__  # type: ignore[attr-defined]
-_CONSENTS_OF = select(_CONSENTS).where(_CONSENTS.c.client_id.in_(bindparam("ids", expanding=True)))
-_NUMBERS_OF = select(_NUMBERS).where(_NUMBERS.c.client_id.in_(bindparam("ids", expanding=True)))
-_PARTIES_OF = select(_PARTIES).where(_PARTIES.c.client_id.in_(bindparam("ids", expanding=True)))
+_CLIENTS = table_of(Client)
+_CONSENTS = table_of(ConsentRow)
+_NUMBERS = table_of(ConsentNumber)
+_PARTIES = table_of(ThirdPartyRow)
+_CONSENTS_OF = core_select(_CONSENTS).where(
+    _CONSENTS.c.client_id.in_(bindparam("ids", expanding=True)))
+_NUMBERS_OF = core_select(_NUMBERS).where(
+    _NUMBERS.c.client_id.in_(bindparam("ids", expanding=True)))
+_PARTIES_OF = core_select(_PARTIES).where(
+    _PARTIES.c.client_id.in_(bindparam("ids", expanding=True)))
 # One client with everything on file in one statement (one consistent read, one round trip):
 # a row per (number, third party) pair, split back into each table's rows by position.
-_TABLES = (_CLIENTS, _CONSENTS, _NUMBERS, _PARTIES)
-_ROW_TYPES = tuple(namedtuple(f"{t.name}_row", [c.name for c in t.c])  # type: ignore[misc]
-                   for t in _TABLES)
+_TABLES: tuple[Table, ...] = (_CLIENTS, _CONSENTS, _NUMBERS, _PARTIES)
+# namedtuple classes named and shaped at run time, so their type is Any to the type checker
+_ROW_TYPES: tuple[Any, ...] = tuple(namedtuple(f"{t.name}_row", [c.name for c in t.c])
+                                    for t in _TABLES)
 _STARTS = tuple(itertools.accumulate((len(t.c) for t in _TABLES), initial=0))
 _SLICES = tuple(slice(a, b) for a, b in itertools.pairwise(_STARTS))
 _CLIENT_WITH_CONSENT = (
-    select(*[c.label(f"{t.name}_{c.name}") for t in _TABLES for c in t.c])
+    core_select(*[c.label(f"{t.name}_{c.name}") for t in _TABLES for c in t.c])
     .select_from(
         _CLIENTS.outerjoin(_CONSENTS, _CONSENTS.c.client_id == _CLIENTS.c.id)
         .outerjoin(_NUMBERS, _NUMBERS.c.client_id == _CLIENTS.c.id)
@@ -148,13 +154,13 @@ class ClientRepository:
             kind_order = {"cell": 0, "home": 1, "work": 2}
             record_consent = Consent(
                 may_call=consent.may_call,
-                preferred_kind=consent.preferred_kind,  # type: ignore[arg-type]
+                preferred_kind=consent.preferred_kind,
                 clinic_name_ok=consent.clinic_name_ok,
                 earliest=consent.earliest,
                 latest=consent.latest,
                 numbers=tuple(
                     NumberPermission(
-                        kind=n.kind,  # type: ignore[arg-type]
+                        kind=n.kind,
                         number=open_("consent_numbers", n, "number"),
                         may_call=n.may_call,
                         do_not_call=n.do_not_call,
@@ -175,7 +181,7 @@ class ClientRepository:
                 provenance=Provenance(
                     recorded_by=consent.recorded_by,
                     recorded_at=consent.recorded_at,
-                    method=consent.method,  # type: ignore[arg-type]
+                    method=consent.method,
                     last_verified_at=consent.last_verified_at,
                 ),
             )
@@ -183,7 +189,7 @@ class ClientRepository:
             code=client.code,
             clinician=client.clinician,
             preferred_name=open_("clients", client, "preferred_name"),
-            status=client.status,  # type: ignore[arg-type]
+            status=client.status,
             consent=record_consent,
             coaching_approved_by=client.coaching_approved_by,
             coaching_approved_at=client.coaching_approved_at,

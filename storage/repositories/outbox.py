@@ -109,7 +109,7 @@ class OutboxRepository:
         )
         if kinds is not None:
             stmt = stmt.where(col(OutboxMessage.kind).in_(list(kinds)))
-        result = self.session.exec(stmt)  # type: ignore[call-overload]
+        result = self.session.exec(stmt)
         return int(result.rowcount or 0)
 
     # -- reading -----------------------------------------------------------------------------
@@ -216,7 +216,7 @@ class OutboxRepository:
         """Extend the lease of rows ``owner`` still holds (a long Retry-After wait)."""
         if not ids:
             return 0
-        result = self.session.exec(  # type: ignore[call-overload]
+        result = self.session.exec(
             self._held(ids, owner).values(lease_until=until)
         )
         return int(result.rowcount or 0)
@@ -248,7 +248,7 @@ class OutboxRepository:
         }
         if not outcome_unknown:
             values["attempted_at"] = None
-        result = self.session.exec(  # type: ignore[call-overload]
+        result = self.session.exec(
             self._held([message_id], owner).values(**values)
         )
         return bool(result.rowcount)
@@ -263,7 +263,7 @@ class OutboxRepository:
             }
             if not claimed.uncertain:
                 values["attempted_at"] = None
-            result = self.session.exec(  # type: ignore[call-overload]
+            result = self.session.exec(
                 self._held([claimed.row.id], owner).values(**values)
             )
             released += int(result.rowcount or 0)
@@ -278,7 +278,7 @@ class OutboxRepository:
 
     def _finish(self, message_id: uuid.UUID, owner: str, *, status: str,
                 last_error: str | None = None, **values: Any) -> bool:
-        result = self.session.exec(  # type: ignore[call-overload]
+        result = self.session.exec(
             self._held([message_id], owner).values(
                 status=status, lease_owner=None, lease_until=None, attempted_at=None,
                 last_error=None if last_error is None else last_error[:_NOTE_LENGTH], **values,

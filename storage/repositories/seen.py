@@ -20,8 +20,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from storage.tables import SeenRequest
+from storage.tables.base import table_of
 
-_TABLE = SeenRequest.__table__  # type: ignore[attr-defined]
+_TABLE = table_of(SeenRequest)
 _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 

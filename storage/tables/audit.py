@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Index, func
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from storage.tables.base import timestamp, uuid_key
 
@@ -31,8 +31,8 @@ class AuditEvent(SQLModel, table=True):
 
 # The access report (``storage.repositories.reports``): one client's events by code in any case,
 # newest first; events of one action (exports) since a date.
-Index("ix_audit_events_code_seq", func.lower(AuditEvent.client_code), AuditEvent.seq)
-Index("ix_audit_events_action_at", AuditEvent.action, AuditEvent.at)
+Index("ix_audit_events_code_seq", func.lower(col(AuditEvent.client_code)), col(AuditEvent.seq))
+Index("ix_audit_events_action_at", col(AuditEvent.action), col(AuditEvent.at))
 
 
 class AuditHead(SQLModel, table=True):

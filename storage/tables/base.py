@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import LargeBinary
-from sqlmodel import Field
+from sqlalchemy import LargeBinary, Table, inspect
+from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
 
@@ -25,3 +25,11 @@ def sealed() -> Any:
     """A column holding a value sealed by ``storage.sealing.Sealer`` (never plaintext)."""
     return Field(default=None, sa_type=LargeBinary, nullable=True)
 
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a table model, for statements that read or write without the ORM."""
+    table = inspect(model).local_table
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not a table model")
+    return table

@@ -8,7 +8,7 @@ Create Date: 2026-11-23 01:38:34.365007
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 import storage.types

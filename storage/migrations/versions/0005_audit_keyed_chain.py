@@ -22,7 +22,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import context, op
 
 from storage.audit import GENESIS, HEAD_ID, sign_unkeyed_trail
