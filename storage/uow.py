@@ -17,6 +17,7 @@ from storage.repositories.approvals import ApprovalRepository
 from storage.repositories.callbacks import CallbackRepository
 from storage.repositories.clients import ClientRepository
 from storage.repositories.outbox import OutboxRepository
+from storage.repositories.retention import RetentionRepository
 from storage.repositories.runins import RunInRepository
 from storage.repositories.seen import SeenRequestRepository
 from storage.repositories.send_pace import SendPaceRepository
@@ -86,6 +87,7 @@ class UnitOfWork:
         self.runins = RunInRepository(self.session, self.sealer)
         self.send_pace = SendPaceRepository(self.session)
         self.seen_requests = SeenRequestRepository(self.session)
+        self.retention = RetentionRepository(self.session)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
