@@ -46,6 +46,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from bot.manifest import bot_scopes
 from bot.sandbox.standin_websocket import (
     CLOSE_GOING_AWAY,
     WebSocket,
@@ -155,6 +156,12 @@ class SlackStandIn:
         self.on_call: Callable[[ApiCall], None] | None = None
         self.users: dict[str, dict[str, Any]] = {k: dict(v) for k, v in (users or {}).items()}
         self.app_token: str | None = None  # when set, apps.connections.open takes only this one
+        # When set, the only bot token accepted (any other: invalid_auth, as Slack answers a
+        # wrong or revoked token); None accepts any xox… token.
+        self.bot_token: str | None = None
+        # What Slack granted the bot token, sent in every answer's x-oauth-scopes header as Slack
+        # does; by default what manifest.yml asks for (a fresh install of the app).
+        self.scopes: tuple[str, ...] = bot_scopes()
         self._state = _State()
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
@@ -726,7 +733,7 @@ class _Handler(BaseHTTPRequestHandler):
         method = path[len("/api/"):]
         auth = self.headers.get("Authorization", "")
         token = auth[len("Bearer "):].strip() if auth.startswith("Bearer ") else ""
-        error = _token_error(method, token)
+        error = _token_error(method, token, self.standin.bot_token)
         if error is not None:
             self._send_json(200, {}, {"ok": False, "error": error})
             return
@@ -734,6 +741,10 @@ class _Handler(BaseHTTPRequestHandler):
         if method == "apps.connections.open":
             params["token"] = token
         status, headers, body = self.standin.answer(method, params)
+        if token.startswith("xoxb-"):
+            headers = {**headers, "x-oauth-scopes": ",".join(self.standin.scopes)}
+        if method == "users.info" and "users:read" not in self.standin.scopes:
+            body = {"ok": False, "error": "missing_scope", "needed": "users:read"}
         self._send_json(status, headers, body)
 
     def _send_json(self, status: int, headers: dict[str, str], body: dict[str, Any]) -> None:
@@ -749,15 +760,18 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
 
-def _token_error(method: str, token: str) -> str | None:
+def _token_error(method: str, token: str, bot_token: str | None = None) -> str | None:
     """Slack's error for calling ``method`` with ``token``: the app-level (xapp-) token opens
-    Socket Mode connections and nothing else; bot and user (xox…) tokens do everything else."""
+    Socket Mode connections and nothing else; bot and user (xox…) tokens do everything else
+    (only ``bot_token`` among them, when one is set)."""
     if method == "api.test":
         return None
     if not token:
         return "not_authed"
     wanted = "xapp-" if method == "apps.connections.open" else "xox"
     if token.startswith(wanted):
+        if wanted == "xox" and bot_token is not None and token != bot_token:
+            return "invalid_auth"
         return None
     return "not_allowed_token_type" if token.startswith(("xapp-", "xox")) else "invalid_auth"
 
