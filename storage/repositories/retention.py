@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, text
 from sqlmodel import Session, col
 
 from storage.tables import (
@@ -97,7 +97,12 @@ class RetentionRepository:
         return self._walk(client_ids, delete_rows=False)
 
     def delete(self, client_ids: Sequence[uuid.UUID]) -> PurgeCounts:
-        """Delete these clients and everything of theirs (not committed); what was deleted."""
+        """Delete these clients and everything of theirs (not committed); what was deleted.
+
+        On SQLite, freed pages are overwritten with zeros (``secure_delete``), so the deleted
+        (encrypted) values do not linger in the file's free space."""
+        if self.session.get_bind().dialect.name == "sqlite":
+            self.session.execute(text("PRAGMA secure_delete = ON"))
         return self._walk(client_ids, delete_rows=True)
 
     def _walk(self, client_ids: Sequence[uuid.UUID], *, delete_rows: bool) -> PurgeCounts:
