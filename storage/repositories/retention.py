@@ -56,7 +56,7 @@ class PurgeCounts:
 
 # Each table's columns that date activity on a client's file.
 _ACTIVITY: tuple[tuple[Any, tuple[Any, ...]], ...] = (
-    (Appointment, (Appointment.start_at, Appointment.marked_at, Appointment.created_at)),
+    (Appointment, (Appointment.start_at, Appointment.marked_at)),
     (CallbackDuty, (CallbackDuty.called_at, CallbackDuty.closed_at)),
     (RunIn, (RunIn.occurred_at, RunIn.created_at, RunIn.followed_up_at)),
     (Approval, (Approval.created_at, Approval.decided_at)),
