@@ -26,10 +26,10 @@ from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App
-from slack_sdk import WebClient
 from slack_sdk.web import SlackResponse
 
 from bot.deps import Deps
+from bot.metrics import ObservedWebClient, observed_dispatch
 from handlers import actions, commands, errors, events, modals, respond, workspace
 
 log = logging.getLogger("contact_check.app")
@@ -58,7 +58,7 @@ class InlineExecutor(Executor):
         return future
 
 
-class AppClient(WebClient):
+class AppClient(ObservedWebClient):
     """The Web API client of the app. It keeps the first answer ``auth.test`` gave (who the bot
     is, in which workspace), so the one call Bolt makes at start also tells the app whom it
     serves."""
@@ -114,4 +114,5 @@ def create_app(
     for module in HANDLER_MODULES:
         module.register(app, deps)
     app.error(errors.on_error)
+    app.dispatch = observed_dispatch(app.dispatch)  # type: ignore[method-assign]
     return app
