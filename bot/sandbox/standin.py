@@ -7,7 +7,9 @@ It answers on 127.0.0.1 only and keeps everything in memory:
   ``chat.postEphemeral``, ``conversations.open``, ``conversations.history``, ``views.open``,
   ``views.update``, ``views.push``, ``views.publish``, ``users.info``, ``auth.test`` (naming the
   workspace given as ``team_id``, ``team_name`` and ``enterprise_id``: the one the bot serves)
-  and every ``response_url`` it hands out. Each call is recorded. A response URL handed out for a
+  and every ``response_url`` it hands out. Each call is recorded. Every answer to a bot token
+  carries Slack's ``x-oauth-scopes`` header (``scopes``: by default what ``manifest.yml`` asks
+  for); ``bot_token``, when set, is the only bot token accepted (any other: ``invalid_auth``). A response URL handed out for a
   click on a message (``new_response_url(message=(channel, ts))``) acts on that message as
   Slack's does: ``replace_original`` replaces it, ``delete_original`` removes it. Message
   timestamps come from ``time.time`` unless a ``clock`` is given (the sandbox gives its clinic
