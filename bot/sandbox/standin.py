@@ -9,13 +9,14 @@ It answers on 127.0.0.1 only and keeps everything in memory:
   workspace given as ``team_id``, ``team_name`` and ``enterprise_id``: the one the bot serves)
   and every ``response_url`` it hands out. Each call is recorded. Every answer to a bot token
   carries Slack's ``x-oauth-scopes`` header (``scopes``: by default what ``manifest.yml`` asks
-  for); ``bot_token``, when set, is the only bot token accepted (any other: ``invalid_auth``). A response URL handed out for a
-  click on a message (``new_response_url(message=(channel, ts))``) acts on that message as
-  Slack's does: ``replace_original`` replaces it, ``delete_original`` removes it. Message
-  timestamps come from ``time.time`` unless a ``clock`` is given (the sandbox gives its clinic
-  clock). Failures can be scripted: a 429 with ``Retry-After``, a 5xx, or an ``ok: false``
-  error; ``rate_limit_per_second`` makes ``chat.postMessage`` answer 429 beyond that many
-  messages in any rolling second, as Slack does.
+  for); ``bot_token``, when set, is the only bot token accepted (any other: ``invalid_auth``).
+  A response URL handed out for a click on a message
+  (``new_response_url(message=(channel, ts))``) acts on that message as Slack's does:
+  ``replace_original`` replaces it, ``delete_original`` removes it. Message timestamps come
+  from ``time.time`` unless a ``clock`` is given (the sandbox gives its clinic clock). Failures
+  can be scripted: a 429 with ``Retry-After``, a 5xx, or an ``ok: false`` error;
+  ``rate_limit_per_second`` makes ``chat.postMessage`` answer 429 beyond that many messages in
+  any rolling second, as Slack does.
 - Socket Mode: ``apps.connections.open`` (with an ``xapp-`` app-level token) hands out a
   ``ws://`` URL on the same port, served by a small WebSocket server
   (``bot.sandbox.standin_websocket``, standard library only). On connect the bot gets
