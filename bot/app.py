@@ -25,11 +25,11 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any
 
-from slack_bolt import App
-from slack_sdk import WebClient
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk.web import SlackResponse
 
 from bot.deps import Deps
+from bot.metrics import ObservedWebClient, observed_dispatch
 from handlers import actions, commands, errors, events, modals, respond, workspace
 
 log = logging.getLogger("contact_check.app")
@@ -58,7 +58,7 @@ class InlineExecutor(Executor):
         return future
 
 
-class AppClient(WebClient):
+class AppClient(ObservedWebClient):
     """The Web API client of the app. It keeps the first answer ``auth.test`` gave (who the bot
     is, in which workspace), so the one call Bolt makes at start also tells the app whom it
     serves."""
@@ -75,6 +75,14 @@ class AppClient(WebClient):
 def web_client(deps: Deps, token: str) -> AppClient:
     """The Web API client every call goes through, pointed at ``deps.slack_api_url``."""
     return AppClient(token=token, base_url=deps.slack_api_url)
+
+
+class ObservedApp(App):
+    """Bolt's ``App`` whose every request is timed to the ack, counted and logged
+    (``bot.metrics.observed_dispatch``), over HTTP and Socket Mode alike."""
+
+    def dispatch(self, req: BoltRequest) -> BoltResponse:
+        return observed_dispatch(super().dispatch)(req)
 
 
 def create_app(
@@ -94,7 +102,7 @@ def create_app(
     thread (the sandbox).
     """
     client = web_client(deps, token)
-    app = App(
+    app = ObservedApp(
         client=client,
         signing_secret=signing_secret,
         token_verification_enabled=verify_token,

@@ -18,6 +18,7 @@ from bot import logs
 from bot.config import ConfigError, Settings, load_settings
 from bot.deps import Deps
 from bot.input_files import InputFileError, import_refused, policy_refused, read_csv_file
+from bot.ops_commands import OperationRefused, add_commands
 from bot.policy.model import ImportErrors
 from bot.policy_file import check_policy_file
 from storage.audit import AuditRefused, TrailBroken
@@ -360,6 +361,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "daily): exit 2 unless the trail still reaches it")
     verify.set_defaults(run=cmd_verify_audit)
     _audit_parsers(commands)
+    add_commands(commands, _actor())  # doctor, backup, restore, purge: bot/ops_commands.py
     return parser
 
 
@@ -400,7 +402,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _fail(["Configuration problem:", *(f"  {p}" for p in error.problems)])
     except ImportErrors as errors:
         _fail(import_refused(args.file, errors))
-    except (KeyConfigError, BadInput, TrailBroken) as error:
+    except (KeyConfigError, BadInput, TrailBroken, OperationRefused) as error:
         _fail([str(error)])
     except AuditRefused as error:
         _fail([str(error), "Nothing was changed."])

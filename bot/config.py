@@ -16,6 +16,7 @@ from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.deps import DEFAULT_SLACK_API_URL
+from bot.logs import LOG_FORMAT_VARIABLE, log_format
 from storage.crypto import KEYS_VARIABLE, KeyConfigError, parse_keys
 from storage.db import DEFAULT_DATABASE_URL
 
@@ -72,6 +73,9 @@ class Settings(BaseSettings):
     contact_check_policy: Path | None = None
     contact_check_send_rate: float = DEFAULT_SEND_RATE
     port: int = DEFAULT_PORT
+    # -- operating (issue 15): /metrics on a port of its own, log lines as JSON ------------------
+    metrics_port: int | None = None
+    log_format: str = "text"
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -138,6 +142,19 @@ class Settings(BaseSettings):
         if not 1 <= value <= 65535:
             raise ValueError("must be a TCP port number from 1 to 65535")
         return value
+
+    @field_validator("metrics_port")
+    @classmethod
+    def _metrics_port(cls, value: int | None) -> int | None:
+        if value is not None and not 1 <= value <= 65535:
+            raise ValueError("must be a TCP port number from 1 to 65535 (or unset: /metrics is "
+                             "then served on the bot's own port)")
+        return value
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        return log_format({LOG_FORMAT_VARIABLE: value})
 
     # -- what `serve` needs --------------------------------------------------------------------
 

@@ -48,6 +48,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.deps import Deps
+from bot.metrics import ObservedWebClient, note_retry, note_sent
 from bot.pacing import Pace, pace_for
 from bot.policy.scripts import clinic_time_text
 from bot.services.deliveries import (
@@ -121,7 +122,7 @@ class Dispatcher:
         pace: Pace | None = None,
     ):
         self.deps = deps
-        self.client = client or WebClient(
+        self.client = client or ObservedWebClient(
             token=deps.bot_token or None, base_url=deps.slack_api_url, timeout=int(timeout),
             retry_handlers=[],  # every retry is decided here, where the outcome is recorded
         )
@@ -309,6 +310,8 @@ class Dispatcher:
 
     def _after_failure(self, claimed: Claimed, outcome: _Outcome, report: DrainReport) -> bool:
         row = claimed.row
+        if outcome.kind in ("rate_limited", "transient"):
+            note_retry(row.kind, outcome.kind)
         if outcome.kind == "rate_limited":
             report.rate_limited += 1
             self.pace.rate_limited(max(outcome.retry_after, 1.0))
@@ -440,6 +443,7 @@ class Dispatcher:
             return
         report.sent += 1
         report.lateness.append(max(0.0, late_by.total_seconds()))
+        note_sent(row.kind, late_by.total_seconds())
         if late:
             report.late += 1
 

@@ -17,7 +17,9 @@ libraries log request details at their discretion. So every line passes through
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import sys
 import threading
 import time
@@ -31,6 +33,11 @@ SAFE_LIBRARY_LOGGERS = ("waitress", "apscheduler", "alembic.runtime.migration")
 FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 # Chatty at INFO (a line per job run, every two seconds): only their warnings are worth a line.
 QUIET_LOGGERS = ("apscheduler",)
+LOG_FORMAT_VARIABLE = "LOG_FORMAT"
+LOG_FORMATS = ("text", "json")
+# Alembic says these two at INFO on every start, whether or not anything migrates; its
+# "Running upgrade ..." lines stay.
+_ALEMBIC_NOISE = ("Context impl ", "Will assume ")
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 
@@ -72,11 +79,64 @@ class PhiSafeFormatter(logging.Formatter):
         return "(stack withheld)"
 
 
+class JsonFormatter(PhiSafeFormatter):
+    """``LOG_FORMAT=json``: one JSON object a line, with what ``PhiSafeFormatter`` keeps.
+
+    Keys: ``time`` (ISO 8601, UTC), ``level``, ``logger``, ``message``; ``error`` with the
+    frames of an exception (never its message); and the ``fields`` a line was logged with
+    (``extra={"fields": {...}}``: ids, kinds, outcomes and figures, never client data), from our
+    own loggers only.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("%(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        safe = logging.makeLogRecord({**record.__dict__, "exc_info": None, "exc_text": None,
+                                      "stack_info": None})
+        line: dict[str, object] = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "message": super().format(safe),
+        }
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict) and _is_under(record.name, OUR_LOGGERS):
+            line.update({k: v for k, v in fields.items() if k not in line})
+        if record.exc_info and record.exc_info[1] is not None:
+            line["error"] = frames_only(record.exc_info[1])
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
+def log_format(environ: dict[str, str] | None = None) -> str:
+    """``LOG_FORMAT`` (``text`` or ``json``); ValueError naming the variable otherwise."""
+    value = (environ if environ is not None else os.environ).get(LOG_FORMAT_VARIABLE, "")
+    value = value.strip().lower() or "text"
+    if value not in LOG_FORMATS:
+        raise ValueError(f"{LOG_FORMAT_VARIABLE} must be text or json (default text), "
+                         f"not {value[:20]!r}")
+    return value
+
+
+def _not_alembic_noise(record: logging.LogRecord) -> bool:
+    return not (record.name == "alembic.runtime.migration"
+                and str(record.msg).startswith(_ALEMBIC_NOISE))
+
+
 def configure(level: int = logging.INFO, stream: TextIO | None = None,
-              handler: logging.Handler | None = None) -> logging.Handler:
-    """Route every log line through ``PhiSafeFormatter`` (stderr unless a handler is given)."""
+              handler: logging.Handler | None = None, fmt: str | None = None) -> logging.Handler:
+    """Route every log line through ``PhiSafeFormatter`` (stderr unless a handler is given);
+    ``fmt`` ``json`` for ``JsonFormatter`` (default: ``LOG_FORMAT``, text when it is invalid:
+    the settings check reports it)."""
+    if fmt is None:
+        try:
+            fmt = log_format()
+        except ValueError:
+            fmt = "text"
     handler = handler or logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(PhiSafeFormatter())
+    handler.setFormatter(JsonFormatter() if fmt == "json" else PhiSafeFormatter())
+    handler.addFilter(_not_alembic_noise)
     root = logging.getLogger()
     root.handlers.clear()
     root.addHandler(handler)

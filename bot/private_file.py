@@ -20,7 +20,7 @@ import contextlib
 import os
 import secrets
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 PRIVATE_MODE = 0o600
@@ -34,14 +34,8 @@ def write_private(path: str | Path, text: str, before_publish: Callable[[], None
     target = Path(path)
     _check_target(target)
     folder = target.parent
-    staged = folder / f".{target.name}.{secrets.token_hex(8)}.tmp"
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    staged, fd = _create_staged(target)
     try:
-        fd = os.open(staged, flags, PRIVATE_MODE)
-    except OSError as error:
-        raise PrivateFileError(f"cannot write {target}: {error.strerror or error}") from None
-    try:
-        os.fchmod(fd, PRIVATE_MODE)  # the umask may only have narrowed it, but say it exactly
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
             handle.flush()
@@ -55,6 +49,41 @@ def write_private(path: str | Path, text: str, before_publish: Callable[[], None
             raise PrivateFileError(f"cannot write {target}: {error.strerror or error}") from None
         raise
     _fsync_folder(folder)
+
+
+@contextlib.contextmanager
+def private_staging(path: str | Path) -> Iterator[Path]:
+    """A new, empty owner-only file beside ``path`` for the caller to fill (a database backup);
+    renamed over ``path`` when the block ends without error, removed when it raises. The same
+    checks as ``write_private``: never through a link, never into a folder."""
+    target = Path(path)
+    _check_target(target)
+    staged, fd = _create_staged(target)
+    os.close(fd)
+    try:
+        yield staged
+        with open(staged, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(staged, target)
+    except BaseException as error:
+        with contextlib.suppress(FileNotFoundError):
+            staged.unlink()
+        if isinstance(error, OSError):
+            raise PrivateFileError(f"cannot write {target}: {error.strerror or error}") from None
+        raise
+    _fsync_folder(target.parent)
+
+
+def _create_staged(target: Path) -> tuple[Path, int]:
+    """A new file in ``target``'s folder, created exclusively, never through a link, 0600."""
+    staged = target.parent / f".{target.name}.{secrets.token_hex(8)}.tmp"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(staged, flags, PRIVATE_MODE)
+    except OSError as error:
+        raise PrivateFileError(f"cannot write {target}: {error.strerror or error}") from None
+    os.fchmod(fd, PRIVATE_MODE)  # the umask may only have narrowed it, but say it exactly
+    return staged, fd
 
 
 def _check_target(target: Path) -> None:

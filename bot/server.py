@@ -33,6 +33,7 @@ from waitress.server import create_server
 from bot.config import ConfigError, ServeMode, Settings
 from bot.deps import Deps
 from bot.gate import MAX_BODY, ReplayGuard, SlackGate
+from bot.metrics import METRICS_PATH, metrics_wsgi
 from storage.db import read_only
 
 log = logging.getLogger("contact_check.server")
@@ -79,9 +80,10 @@ def health(deps: Deps, dispatcher_alive: Callable[[], bool] | None) -> tuple[int
 
 
 def wsgi_app(bolt_app: App | None, deps: Deps, dispatcher_alive: Callable[[], bool] | None,
-             signing_secret: str = "") -> Callable[..., Iterable[bytes]]:
+             signing_secret: str = "", *, metrics: bool = True) -> Callable[..., Iterable[bytes]]:
     """The WSGI application: Slack's requests through the gate to Bolt (when given), the health
-    check, else 404."""
+    check, ``/metrics`` (unless ``metrics`` is False: METRICS_PORT serves it), else 404."""
+    metrics_app = metrics_wsgi(deps.store.engine) if metrics else None
     slack = None
     if bolt_app is not None:
         if not signing_secret:
@@ -100,6 +102,8 @@ def wsgi_app(bolt_app: App | None, deps: Deps, dispatcher_alive: Callable[[], bo
                 return _json(start_response, 405, {"error": "GET only"}, [("Allow", "GET")])
             status, body = health(deps, dispatcher_alive)
             return _json(start_response, status, body)
+        if path == METRICS_PATH and metrics_app is not None:
+            return metrics_app(environ, start_response)
         return _json(start_response, 404, {"error": "not found"})
 
     return application
@@ -118,13 +122,14 @@ def _json(start_response: StartResponse, status: int, body: dict[str, Any],
 
 def make_http_server(bolt_app: App | None, deps: Deps, *, host: str = "0.0.0.0",  # noqa: S104
                      port: int = 3000, dispatcher_alive: Callable[[], bool] | None = None,
-                     threads: int = HTTP_THREADS, signing_secret: str = "") -> Any:
+                     threads: int = HTTP_THREADS, signing_secret: str = "",
+                     metrics: bool = True) -> Any:
     """A waitress server (not yet running): ``.run()`` serves until stopped,
     ``.effective_port`` is the port bound (give ``port=0`` for any free one);
     ``stop_http_server`` stops it from another thread. ``signing_secret`` is required with a
     ``bolt_app`` (the gate checks every request with it)."""
     return create_server(
-        wsgi_app(bolt_app, deps, dispatcher_alive, signing_secret),
+        wsgi_app(bolt_app, deps, dispatcher_alive, signing_secret, metrics=metrics),
         host=host,
         port=port,
         threads=threads,
@@ -186,11 +191,14 @@ def serve(deps: Deps, settings: Settings, mode: ServeMode, port: int, *,
             from slack_bolt.adapter.socket_mode.builtin import SocketModeHandler
 
             socket_handler = SocketModeHandler(bolt_app, settings.slack_app_token)
-            server = make_http_server(None, deps, host=host, port=port, dispatcher_alive=alive)
+            server = make_http_server(None, deps, host=host, port=port, dispatcher_alive=alive,
+                                      metrics=settings.metrics_port is None)
         else:
             server = make_http_server(bolt_app, deps, host=host, port=port,
                                       dispatcher_alive=alive,
-                                      signing_secret=settings.slack_signing_secret or "")
+                                      signing_secret=settings.slack_signing_secret or "",
+                                      metrics=settings.metrics_port is None)
+        metrics_server = _metrics_server(deps, host, settings.metrics_port)
     except OSError as error:
         raise ConfigError([
             f"PORT: cannot listen on {host}:{port} ({error.strerror or error}); another program "
@@ -224,10 +232,27 @@ def serve(deps: Deps, settings: Settings, mode: ServeMode, port: int, *,
         pass
     finally:
         stop()
+        if metrics_server is not None:
+            stop_http_server(metrics_server)
         if socket_handler is not None:
             socket_handler.close()
         if dispatcher is not None:
             dispatcher.stop()
+
+
+def _metrics_server(deps: Deps, host: str, port: int | None) -> Any:
+    """``/metrics`` on METRICS_PORT, running on a thread of its own; None when it is unset."""
+    if port is None:
+        return None
+    try:
+        server: Any = create_server(metrics_wsgi(deps.store.engine), host=host, port=port,
+                               threads=2, ident="contact-check-metrics")
+    except OSError as error:
+        raise ConfigError([f"METRICS_PORT: cannot listen on {host}:{port} "
+                           f"({error.strerror or error}); choose another port"]) from None
+    threading.Thread(target=server.run, name="metrics", daemon=True).start()
+    log.info("serving /metrics on port %s", server.effective_port)
+    return server
 
 
 def _slack_error(error: SlackApiError) -> str:

@@ -45,6 +45,7 @@ from bot.grammar import (
     Topic,
     parse_command,
 )
+from bot.metrics import DEFERRED, KIND, OUTCOME, finish
 from bot.policy.access import NOT_ON_TEAM
 from bot.slack_ui.errors import bad_input, not_available, refusal
 from bot.slack_ui.help import help_message
@@ -118,15 +119,18 @@ def dispatch(form: Form, ctx: CommandContext) -> None:
         message["blocks"] = message["blocks"][:1] + help_message(
             ctx.deps.policy, on_team=False
         )["blocks"]
+        ctx.context[OUTCOME] = "refused"
         ctx.reply(message)
         return
     handler = HANDLERS.get(type(form))
+    ctx.context[KIND] = f"command:{type(form).__name__.lower()}"
     if handler is None:
         ctx.reply(not_available(type(form).__name__.lower()))
         return
     if isinstance(form, _FROM_MEMORY):
         handler(form, ctx)
         return
+    ctx.context[DEFERRED] = True  # counted and logged when the handler ends (_reporting_errors)
     ctx.ack_now()
     ctx.later(lambda: handler(form, ctx))
 
@@ -149,10 +153,12 @@ def on_command(deps: Deps, command: dict[str, Any], ack: Ack, respond: Respond,
         ack=ack,
         respond=respond,
         later=later,
+        context=context,
     )
     try:
         form = parse_command(command.get("text"))
     except CommandError as error:
+        context[OUTCOME] = "bad_input"
         ctx.reply(bad_input(error))
         return
     dispatch(form, ctx)
@@ -165,6 +171,9 @@ def _reporting_errors(job: Callable[[], None], command: dict[str, Any], ack: Ack
         job()
     except Exception as error:
         on_error(error, command, ack, respond, context)
+        finish(context, command, "error")
+    else:
+        finish(context, command, "ok")
 
 
 def register(app: App, deps: Deps, *, work: Executor) -> None:

@@ -36,6 +36,9 @@ class CommandContext:
     ack: Ack
     respond: Respond
     later: Callable[[Callable[[], None]], None]  # runs work after the ack, off the listener
+    # The request's BoltContext: where the kind and outcome of the request are noted for the
+    # request's log line and metrics (bot.metrics).
+    context: dict[str, Any] = field(default_factory=dict)
     _acked: bool = field(default=False, repr=False)
 
     def reply(self, message: Message) -> None:

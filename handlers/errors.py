@@ -19,6 +19,7 @@ from typing import Any
 from slack_bolt import BoltContext, BoltResponse
 
 from bot.logs import frames_only
+from bot.metrics import OUTCOME, request_ids
 from bot.slack_ui.errors import something_went_wrong
 from handlers.workspace import ADMITTED
 
@@ -39,6 +40,8 @@ def on_error(error: Exception, body: dict[str, Any], ack: Any, respond: Any,
         json.dumps(request_ids(body), sort_keys=True),
         frames_only(error),
     )
+    if context is not None:
+        context[OUTCOME] = "error"
     if context is None or not context.get(ADMITTED):
         return BoltResponse(status=500, body="")
     message = {**something_went_wrong(reference), "response_type": "ephemeral"}
@@ -71,24 +74,3 @@ def _view_error(body: dict[str, Any], reference: str) -> dict[str, Any]:
             f"happening, tell your admin: {reference}"
         }
     }
-
-
-def request_ids(body: dict[str, Any]) -> dict[str, Any]:
-    """The identifiers of a Slack request that are safe to log (no text, no values), whatever
-    shape the body has."""
-    def field(name: str, key: str) -> Any:
-        value = body.get(name)
-        return value.get(key) if isinstance(value, dict) else None
-
-    listed = body.get("actions")
-    actions = listed if isinstance(listed, list) else []
-    ids: dict[str, Any] = {
-        "user": body.get("user_id") or field("user", "id"),
-        "team": body.get("team_id") or field("team", "id"),
-        "command": body.get("command"),
-        "callback_id": field("view", "callback_id"),
-        "actions": [a.get("action_id") for a in actions if isinstance(a, dict)] or None,
-        "event": field("event", "type"),
-    }
-    return {key: str(value)[:80] if isinstance(value, str) else value
-            for key, value in ids.items() if value}

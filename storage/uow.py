@@ -18,6 +18,7 @@ from storage.repositories.callbacks import CallbackRepository
 from storage.repositories.clients import ClientRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.reports import ReportQueries
+from storage.repositories.retention import RetentionRepository
 from storage.repositories.runins import RunInRepository
 from storage.repositories.seen import SeenRequestRepository
 from storage.repositories.send_pace import SendPaceRepository
@@ -89,6 +90,7 @@ class UnitOfWork:
         self.send_pace = SendPaceRepository(self.session)
         self.seen_requests = SeenRequestRepository(self.session)
         self.reports = ReportQueries(self.session)
+        self.retention = RetentionRepository(self.session)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

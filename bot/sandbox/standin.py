@@ -7,13 +7,16 @@ It answers on 127.0.0.1 only and keeps everything in memory:
   ``chat.postEphemeral``, ``conversations.open``, ``conversations.history``, ``views.open``,
   ``views.update``, ``views.push``, ``views.publish``, ``users.info``, ``auth.test`` (naming the
   workspace given as ``team_id``, ``team_name`` and ``enterprise_id``: the one the bot serves)
-  and every ``response_url`` it hands out. Each call is recorded. A response URL handed out for a
-  click on a message (``new_response_url(message=(channel, ts))``) acts on that message as
-  Slack's does: ``replace_original`` replaces it, ``delete_original`` removes it. Message
-  timestamps come from ``time.time`` unless a ``clock`` is given (the sandbox gives its clinic
-  clock). Failures can be scripted: a 429 with ``Retry-After``, a 5xx, or an ``ok: false``
-  error; ``rate_limit_per_second`` makes ``chat.postMessage`` answer 429 beyond that many
-  messages in any rolling second, as Slack does.
+  and every ``response_url`` it hands out. Each call is recorded. Every answer to a bot token
+  carries Slack's ``x-oauth-scopes`` header (``scopes``: by default what ``manifest.yml`` asks
+  for); ``bot_token``, when set, is the only bot token accepted (any other: ``invalid_auth``).
+  A response URL handed out for a click on a message
+  (``new_response_url(message=(channel, ts))``) acts on that message as Slack's does:
+  ``replace_original`` replaces it, ``delete_original`` removes it. Message timestamps come
+  from ``time.time`` unless a ``clock`` is given (the sandbox gives its clinic clock). Failures
+  can be scripted: a 429 with ``Retry-After``, a 5xx, or an ``ok: false`` error;
+  ``rate_limit_per_second`` makes ``chat.postMessage`` answer 429 beyond that many messages in
+  any rolling second, as Slack does.
 - Socket Mode: ``apps.connections.open`` (with an ``xapp-`` app-level token) hands out a
   ``ws://`` URL on the same port, served by a small WebSocket server
   (``bot.sandbox.standin_websocket``, standard library only). On connect the bot gets
@@ -46,6 +49,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from bot.manifest import bot_scopes
 from bot.sandbox.standin_websocket import (
     CLOSE_GOING_AWAY,
     WebSocket,
@@ -157,6 +161,12 @@ class SlackStandIn:
         self.on_call: Callable[[ApiCall], None] | None = None
         self.users: dict[str, dict[str, Any]] = {k: dict(v) for k, v in (users or {}).items()}
         self.app_token: str | None = None  # when set, apps.connections.open takes only this one
+        # When set, the only bot token accepted (any other: invalid_auth, as Slack answers a
+        # wrong or revoked token); None accepts any xox… token.
+        self.bot_token: str | None = None
+        # What Slack granted the bot token, sent in every answer's x-oauth-scopes header as Slack
+        # does; by default what manifest.yml asks for (a fresh install of the app).
+        self.scopes: tuple[str, ...] = bot_scopes()
         self._state = _State()
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
@@ -801,7 +811,7 @@ class _Handler(BaseHTTPRequestHandler):
         method = path[len("/api/"):]
         auth = self.headers.get("Authorization", "")
         token = auth[len("Bearer "):].strip() if auth.startswith("Bearer ") else ""
-        error = _token_error(method, token)
+        error = _token_error(method, token, self.standin.bot_token)
         if error is not None:
             self._send_json(200, {}, {"ok": False, "error": error})
             return
@@ -809,6 +819,10 @@ class _Handler(BaseHTTPRequestHandler):
         if method == "apps.connections.open":
             params["token"] = token
         status, headers, body = self.standin.answer(method, params)
+        if token.startswith("xoxb-"):
+            headers = {**headers, "x-oauth-scopes": ",".join(self.standin.scopes)}
+        if method == "users.info" and "users:read" not in self.standin.scopes:
+            body = {"ok": False, "error": "missing_scope", "needed": "users:read"}
         self._send_json(status, headers, body)
 
     def _send_json(self, status: int, headers: dict[str, str], body: dict[str, Any]) -> None:
@@ -824,15 +838,18 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
 
-def _token_error(method: str, token: str) -> str | None:
+def _token_error(method: str, token: str, bot_token: str | None = None) -> str | None:
     """Slack's error for calling ``method`` with ``token``: the app-level (xapp-) token opens
-    Socket Mode connections and nothing else; bot and user (xox…) tokens do everything else."""
+    Socket Mode connections and nothing else; bot and user (xox…) tokens do everything else
+    (only ``bot_token`` among them, when one is set)."""
     if method == "api.test":
         return None
     if not token:
         return "not_authed"
     wanted = "xapp-" if method == "apps.connections.open" else "xox"
     if token.startswith(wanted):
+        if wanted == "xox" and bot_token is not None and token != bot_token:
+            return "invalid_auth"
         return None
     return "not_allowed_token_type" if token.startswith(("xapp-", "xox")) else "invalid_auth"
 
