@@ -16,7 +16,9 @@ from storage.repositories.appointments import AppointmentRepository
 from storage.repositories.approvals import ApprovalRepository
 from storage.repositories.callbacks import CallbackRepository
 from storage.repositories.clients import ClientRepository
+from storage.repositories.keys import KeyRepository
 from storage.repositories.outbox import OutboxRepository
+from storage.repositories.pending import PendingQueries
 from storage.repositories.runins import RunInRepository
 from storage.repositories.seen import SeenRequestRepository
 from storage.repositories.send_pace import SendPaceRepository
@@ -86,6 +88,8 @@ class UnitOfWork:
         self.runins = RunInRepository(self.session, self.sealer)
         self.send_pace = SendPaceRepository(self.session)
         self.seen_requests = SeenRequestRepository(self.session)
+        self.pending = PendingQueries(self.session)
+        self.keys = KeyRepository(self.session, self.sealer)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
