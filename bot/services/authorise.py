@@ -4,7 +4,7 @@ A use case that may not go ahead raises ``Refused``: nothing was changed, and ``
 and what to do instead, in the words a person reads in Slack. Where a larger use case goes on
 regardless (a no-show is recorded even when no closure warning can be asked for), the refusal is
 carried in its outcome instead (``RequestResult.refused``). Handlers show ``message`` through
-``bot.slack_ui.errors.refusal``.
+the presentation layer (``errors.refusal``).
 
 ``authorise`` is the one gate: a person off the clinic's team is refused with one wording
 (``bot.policy.access.NOT_ON_TEAM``), and everyone else by the access rule the use case names

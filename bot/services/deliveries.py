@@ -11,7 +11,7 @@ the same unit of work as the fact behind it. Each kind is declared once, in the 
    then cancelled with that reason and nothing is sent;
 2. reads the facts the message is drawn from, through the kind's use case
    (``facts(uow, policy, row, now)``: a plain dataclass of ``bot.services.outcomes``), and draws
-   the message from them through ``bot.slack_ui`` (``render(facts, policy)``);
+   the message from them in the presentation layer (``render(facts, policy)``);
 3. sends it and records it.
 
 A message sent more than ``late_after`` past its ``due_at`` is marked late by the dispatcher,

@@ -1,9 +1,9 @@
-"""What use cases hand back: plain facts, for handlers and the outbox to draw with ``slack_ui``.
+"""What use cases hand back: plain facts, for handlers and the outbox to draw as Slack messages.
 
-These dataclasses sit apart from the use cases so the presentation layer can read them without
-importing a use case or a repository (``bot.slack_ui`` imports this module, ``bot.policy`` and
-``bot.mrkdwn`` only). Nothing here is worded for Slack; the one exception is ``Refused.message``,
-the refusal's reason, which is part of the authorisation rule (``bot.services.authorise``).
+These dataclasses sit apart from the use cases so the presentation package can read them without
+importing a use case or a repository: it imports this module, ``bot.policy`` and ``bot.mrkdwn``
+only, and no use case imports it. Nothing here is Block Kit; the words a person reads are drawn
+from these facts there (the run-in form's choices, ``INITIATORS``, are the form's own rule).
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True)
 class RequestResult:
-    """What became of a request (``bot.slack_ui.approvals.request_reply`` words it).
+    """What became of a request (the presentation layer's ``request_reply`` words it).
 
     ``summary`` / ``decision``: the request and its decision, when there is one to tell of;
     ``refused``: why nothing was asked (``REFUSED``); ``counted_corrected``: an approved warning
@@ -110,7 +110,7 @@ class Decision(StrEnum):
 
 @dataclass(frozen=True)
 class DecideResult:
-    """What a click or the deny modal's submission did (``bot.slack_ui.approvals.decide_reply``).
+    """What a click or the deny modal's submission did (worded by ``decide_reply``).
 
     ``deciders`` / ``backup`` / ``backup_may_decide``: who may decide, for ``NOT_ALLOWED``;
     ``refused``: why coaching may not be approved now (``NOT_ELIGIBLE``).
