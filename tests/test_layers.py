@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.outbox_kinds import OUTBOX_KINDS
+from bot.services import approvals, deliveries
+
 ROOT = Path(__file__).resolve().parents[1]
 SERVICES = sorted((ROOT / "bot" / "services").glob("*.py"))
 SLACK_UI = sorted((ROOT / "bot" / "slack_ui").glob("*.py"))
@@ -75,10 +78,6 @@ def test_policy_never_imports_presentation_use_cases_or_storage() -> None:
 
 
 def test_every_outbox_kind_is_declared_once_in_the_table() -> None:
-    from bot.outbox_kinds import OUTBOX_KINDS
-
-    from bot.services import approvals, deliveries
-
     queued = set(approvals.KINDS) | {deliveries.DELIVERY_FAILED}
     for path in SERVICES:  # CHASE_KIND, REMINDER_KIND, ... (SUBJECT_KIND names no message)
         queued.update(re.findall(r'^(?!SUBJECT)[A-Z_]*_KIND = "([a-z_]+)"', path.read_text(),
