@@ -13,34 +13,19 @@ nothing changed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict
 from datetime import datetime
 
 from storage.repositories.keys import PHONE_INDEXES, sealed_tables
+from storage.repositories.keys import Resealed as RotationReport
 from storage.uow import UnitOfWork
 
 __all__ = ["PHONE_INDEXES", "RotationReport", "rotate_keys", "sealed_tables"]
-
-
-@dataclass(frozen=True)
-class RotationReport:
-    primary_key_id: str
-    rows: int  # rows holding sealed fields examined
-    resealed: int  # values re-encrypted
-    indexes: int  # blind indexes recomputed
-    retired_key_ids: tuple[str, ...]  # key records removed: no data is sealed under them now
-    audit_resigned: int = 0  # audit events re-signed under the first key
 
 
 def rotate_keys(uow: UnitOfWork, *, actor: str, now: datetime) -> RotationReport:
     """Re-seal everything under the first key, in ``uow``; the caller commits."""
     done = uow.keys.reseal_everything()
     uow.audit.append(actor, "keys.rotated", None,
-                     {"primary_key_id": done.primary_key_id, "rows": done.rows,
-                      "resealed": done.resealed, "indexes": done.indexes,
-                      "retired_key_ids": list(done.retired_key_ids),
-                      "audit_resigned": done.audit_resigned}, at=now)
-    return RotationReport(primary_key_id=done.primary_key_id, rows=done.rows,
-                          resealed=done.resealed, indexes=done.indexes,
-                          retired_key_ids=done.retired_key_ids,
-                          audit_resigned=done.audit_resigned)
+                     {**asdict(done), "retired_key_ids": list(done.retired_key_ids)}, at=now)
+    return done
