@@ -6,14 +6,16 @@ missed wake-up loses nothing and a restart picks up where the last run stopped.
 
 For each row it claims (``uow.outbox.claim``: atomic, leased):
 
-1. **re-check** — ``Delivery.still_wanted``: a duty returned, a client arrived, consent withdrawn →
-   the row is cancelled with the reason, nothing is sent;
+1. **re-check** — the kind's ``still_wanted`` (its row in ``bot.outbox_kinds``): a duty
+   returned, a client arrived, consent withdrawn → the row is cancelled with the reason, nothing
+   is sent;
 2. **reconcile** — when an earlier attempt's outcome is unknown (its holder died, the connection
    broke, Slack answered 5xx), the DM's recent history is read with ``include_all_metadata`` and a
    message tagged with this row's id counts as sent: a crash between Slack's answer and recording
    it neither loses the message nor doubles it;
-3. **render** and **send**, tagged with the row's id in Slack message metadata, marked late when
-   far past its due time (never dropped);
+3. **render** (the kind's use case reads the facts, ``bot.slack_ui`` draws them) and **send**,
+   tagged with the row's id in Slack message metadata, marked late when far past its due time
+   (never dropped);
 4. **record** the outcome in its own transaction.
 
 Slack's limits: at most ``send_rate`` messages a second overall — all replicas together: on
@@ -38,7 +40,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -49,15 +51,11 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.deps import Deps
 from bot.metrics import ObservedWebClient, note_retry, note_sent
+from bot.outbox_kinds import OUTBOX_KINDS, OutboxKind
 from bot.pacing import Pace, pace_for
 from bot.policy.scripts import clinic_time_text
-from bot.services.deliveries import (
-    DELIVERY_FAILED,
-    FAILURE_REPORT_PRIORITY,
-    Delivery,
-    Rendered,
-    load_deliveries,
-)
+from bot.services.deliveries import DELIVERY_FAILED, FAILURE_REPORT_PRIORITY
+from bot.slack_ui.outbox import Rendered
 from bot.slack_ui.reminders import mark_late
 from storage.repositories.outbox import Claimed
 from storage.tables import OutboxMessage
@@ -120,6 +118,7 @@ class Dispatcher:
         monotonic: Callable[[], float] = time.monotonic,
         timeout: float = 10.0,
         pace: Pace | None = None,
+        kinds: Mapping[str, OutboxKind] = OUTBOX_KINDS,
     ):
         self.deps = deps
         self.client = client or ObservedWebClient(
@@ -132,7 +131,7 @@ class Dispatcher:
         self.per_channel_interval = per_channel_interval
         self.max_backoff = max_backoff
         self.monotonic = monotonic
-        self.deliveries: dict[str, Delivery] = load_deliveries()
+        self.kinds = kinds  # what it sends: ``bot.outbox_kinds`` (tests add kinds of their own)
         self.report = DrainReport()
         # The overall pace and a 429's Retry-After; shared by the replicas on PostgreSQL.
         self.pace = pace or pace_for(deps.store, deps.send_rate, self.owner, monotonic)
@@ -259,7 +258,7 @@ class Dispatcher:
     def _process(self, claimed: Claimed, report: DrainReport) -> bool:
         """Handle one claimed row; True to try it again shortly (after a 429)."""
         row = claimed.row
-        delivery = self.deliveries.get(row.kind)
+        delivery = self.kinds.get(row.kind)
         if delivery is None:
             self._finish_failed(row, f"unknown message kind {row.kind}", report, notify=False)
             return False
@@ -267,7 +266,7 @@ class Dispatcher:
         with self.deps.store.unit_of_work() as uow:
             try:
                 reason = delivery.still_wanted(uow, row, now)
-                rendered = None if reason else delivery.render(uow, self.deps.policy, row, now)
+                rendered = None if reason else delivery.prepare(uow, self.deps.policy, row, now)
             except Exception as error:
                 log.exception("dispatcher: outbox %s (%s) could not be prepared", row.id, row.kind)
                 reason, rendered = None, None
@@ -289,7 +288,7 @@ class Dispatcher:
                 return self._after_failure(claimed, found, report)
             if found is not None:
                 channel, ts = found
-                self._record_sent(row, delivery, channel, ts, now, report, reconciled=True)
+                self._record_sent(row, channel, ts, now, report, reconciled=True)
                 return False
 
         late_by = now - row.due_at
@@ -303,7 +302,7 @@ class Dispatcher:
         self._wait_for_slot(row.recipient)
         outcome = self._send(row, rendered)
         if outcome.kind == "sent":
-            self._record_sent(row, delivery, outcome.channel, outcome.ts, self.deps.clock.now(),
+            self._record_sent(row, outcome.channel, outcome.ts, self.deps.clock.now(),
                               report, late=is_late, late_by=late_by)
             return False
         return self._after_failure(claimed, outcome, report)
@@ -425,15 +424,13 @@ class Dispatcher:
 
     # -- recording ------------------------------------------------------------------------------
 
-    def _record_sent(self, row: OutboxMessage, delivery: Delivery, channel: str | None,
+    def _record_sent(self, row: OutboxMessage, channel: str | None,
                      ts: str | None, now: datetime, report: DrainReport, *,
                      reconciled: bool = False, late: bool = False,
                      late_by: timedelta = timedelta(0)) -> None:
         with self.deps.store.unit_of_work() as uow:
             held = uow.outbox.mark_sent(row.id, self.owner, now, channel=channel, ts=ts,
                                         note="late" if late else None)
-            if held and delivery.after_send is not None and channel and ts:
-                delivery.after_send(uow, row, channel, ts)
             uow.commit()
         if not held:
             log.warning("dispatcher: outbox %s was sent but its lease had passed to another "

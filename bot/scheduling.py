@@ -21,6 +21,7 @@ from slack_bolt import App
 from bot.deps import Deps
 from bot.dispatcher import Dispatcher
 from bot.services.reports import queue_digests
+from bot.services.runins import sweep_followups
 from bot.services.witness import queue_witness
 from handlers.approvals import nudge_approvals
 from handlers.home import refresh_homes_job
@@ -31,10 +32,9 @@ WAKE_EVERY = 2.0  # seconds: a chase is sent at most this long after it falls du
 
 
 def _runin_followups_tick(deps: Deps) -> None:
-    from bot.services.runins import sweep_followups
-
     with deps.store.unit_of_work() as uow:
-        sweep_followups(uow, deps.clock.now())  # commits
+        sweep_followups(uow, deps.clock.now())
+        uow.commit()
 
 
 def _audit_witness_tick(deps: Deps) -> None:

@@ -19,10 +19,14 @@ from bot.services import approvals
 from bot.services.approvals import APPROVE, DENY, Decision, JobReport
 from bot.slack_ui.approvals import (
     approval_id_of,
+    decide_reply,
+    deny_modal,
     notice_view,
     reason_errors,
     reason_from_values,
+    reason_view,
     reply_message,
+    request_reply,
 )
 from handlers.context import ActionContext, CommandContext, ViewContext
 
@@ -37,7 +41,7 @@ def handle_coaching(form: Coaching, ctx: CommandContext) -> None:
                                             requested_by=ctx.user_id, now=deps.clock.now())
         uow.commit()
     log.info("coaching request: %s", result.outcome.value)
-    ctx.reply(reply_message(result.reply))
+    ctx.reply(reply_message(request_reply(result, deps.policy)))
 
 
 def _click(ctx: ActionContext, decision: str) -> None:
@@ -48,10 +52,11 @@ def _click(ctx: ActionContext, decision: str) -> None:
                                   decision=decision, now=deps.clock.now())
         uow.commit()
     log.info("approval click %s: %s", decision, result.outcome.value)
-    if result.outcome is Decision.REASON_NEEDED and result.modal is not None:
-        ctx.client.views_open(trigger_id=ctx.body.get("trigger_id", ""), view=result.modal)
+    if result.outcome is Decision.REASON_NEEDED and result.summary is not None:
+        ctx.client.views_open(trigger_id=ctx.body.get("trigger_id", ""),
+                              view=deny_modal(result.summary))
         return
-    ctx.reply(reply_message(result.reply))
+    ctx.reply(reply_message(decide_reply(result, deps.policy)))
 
 
 def approve_clicked(ctx: ActionContext) -> None:
@@ -72,10 +77,11 @@ def show_reason_clicked(ctx: ActionContext) -> None:
         result = approvals.show_reason(uow, deps.policy, approval_id=ctx.value,
                                        user=ctx.user_id, now=deps.clock.now())
         uow.commit()
-    if result.modal is not None:
-        ctx.client.views_open(trigger_id=ctx.body.get("trigger_id", ""), view=result.modal)
+    view = reason_view(result, deps.policy)
+    if view is not None:
+        ctx.client.views_open(trigger_id=ctx.body.get("trigger_id", ""), view=view)
     else:
-        ctx.reply(reply_message(result.reply))
+        ctx.reply(reply_message(result.refused.message))
 
 
 def handle_deny_submission(ctx: ViewContext) -> None:
@@ -96,7 +102,7 @@ def handle_deny_submission(ctx: ViewContext) -> None:
                                   decision=DENY, now=deps.clock.now(), reason=reason)
         uow.commit()
     log.info("approval deny submitted: %s", result.outcome.value)
-    ctx.ack(response_action="update", view=notice_view(result.reply))
+    ctx.ack(response_action="update", view=notice_view(decide_reply(result, deps.policy)))
 
 
 def nudge_approvals(deps: Deps) -> JobReport:

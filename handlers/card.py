@@ -19,7 +19,9 @@ from handlers.context import ActionContext, CommandContext
 
 def card_reply(deps: Deps, viewer: str, code: str) -> dict[str, Any]:
     """The card ``viewer`` may see for ``code`` now, or the polite refusal."""
-    card = client_card(deps.store, deps.policy, code=code, viewer=viewer, now=deps.clock.now())
+    with deps.store.unit_of_work(read_only=True) as uow:
+        card = client_card(uow, deps.store.audit_writer, deps.policy, code=code, viewer=viewer,
+                           now=deps.clock.now())
     if not card.access.allowed:
         return refusal(card.access.reason)
     return card_message(card, deps.policy)

@@ -14,7 +14,8 @@ from typing import Any
 from bot.deps import Deps
 from bot.grammar import ConsentForm
 from bot.policy.model import is_client_code
-from bot.services.consent import ConsentRefused, record_consent, shown_in_modal
+from bot.services.authorise import Refused
+from bot.services.consent import record_consent, shown_in_modal
 from bot.slack_ui.consent_modal import (
     B_MAY_CALL,
     consent_modal,
@@ -26,9 +27,10 @@ from handlers.context import ActionContext, CommandContext, ViewContext
 
 
 def consent_view(deps: Deps, user_id: str, code: str) -> dict[str, Any]:
-    """The consent modal for ``code`` as ``user_id`` may see it; raises ``ConsentRefused``."""
-    shown = shown_in_modal(deps.store, deps.policy, code=code, viewer=user_id,
-                           now=deps.clock.now())
+    """The consent modal for ``code`` as ``user_id`` may see it; raises ``Refused``."""
+    with deps.store.unit_of_work(read_only=True) as uow:
+        shown = shown_in_modal(uow, deps.store.audit_writer, deps.policy, code=code,
+                               viewer=user_id, now=deps.clock.now())
     return consent_modal(shown.code if shown else code, shown, deps.policy, recorder=user_id)
 
 
@@ -36,8 +38,8 @@ def handle_consent(form: ConsentForm, ctx: CommandContext) -> None:
     """``consent CODE``: the modal, opened with the command's trigger id."""
     try:
         view = consent_view(ctx.deps, ctx.user_id, form.code)
-    except ConsentRefused as refused:
-        ctx.reply(refusal(str(refused)))
+    except Refused as refused:
+        ctx.reply(refusal(refused.message))
         return
     ctx.client.views_open(trigger_id=ctx.trigger_id, view=view)
 
@@ -49,8 +51,8 @@ def open_consent(ctx: ActionContext) -> None:
         return
     try:
         view = consent_view(ctx.deps, ctx.user_id, ctx.value)
-    except ConsentRefused as refused:
-        ctx.reply(refusal(str(refused)))
+    except Refused as refused:
+        ctx.reply(refusal(refused.message))
         return
     ctx.client.views_open(trigger_id=ctx.body.get("trigger_id", ""), view=view)
 
@@ -69,10 +71,12 @@ def handle_consent_submission(ctx: ViewContext) -> None:
         ctx.ack(response_action="errors", errors=draft)
         return
     try:
-        recorded = record_consent(deps.store, deps.policy, code=code, draft=draft,
-                                  actor=ctx.user_id, now=deps.clock.now())
-    except ConsentRefused as refused:
-        ctx.ack(response_action="errors", errors={B_MAY_CALL: str(refused)[:150]})
+        with deps.store.unit_of_work() as uow:
+            recorded = record_consent(uow, deps.policy, code=code, draft=draft,
+                                      actor=ctx.user_id, now=deps.clock.now())
+            uow.commit()
+    except Refused as refused:
+        ctx.ack(response_action="errors", errors={B_MAY_CALL: refused.message[:150]})
         return
     ctx.ack(response_action="update",
             view=consent_saved_view(recorded.code, new_client=recorded.new_client))

@@ -23,6 +23,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps
 from bot.grammar import Pending as PendingForm
+from bot.policy.access import NOT_ON_TEAM
 from bot.services.pending import what_i_owe
 from bot.slack_ui.errors import refusal
 from bot.slack_ui.home import home_view, not_on_team_home
@@ -123,6 +124,6 @@ def handle_pending(form: PendingForm, ctx: CommandContext) -> None:
     with deps.store.unit_of_work() as uow:
         pending = what_i_owe(uow, deps.policy, ctx.user_id, deps.clock.now())
     if pending is None:
-        ctx.reply(refusal("Contact Check is only for the clinic's team."))
+        ctx.reply(refusal(NOT_ON_TEAM))  # the one wording for anyone off the team
         return
     ctx.reply(pending_message(pending, deps.policy.clinic.timezone))

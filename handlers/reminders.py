@@ -18,16 +18,17 @@ from bot.deps import Deps
 from bot.grammar import Appt, Arrived, Missed, NoShow, Returned
 from bot.policy.scripts import clinic_time_text
 from bot.services import appointments, callbacks
-from bot.services.appointments import AppointmentRefused
-from bot.services.approvals import Outcome
-from bot.services.callbacks import CallbackRefused
-from bot.slack_ui.approvals import dates_text
+from bot.services.authorise import Refused
+from bot.services.outcomes import Outcome
+from bot.slack_ui.approvals import dates_text, request_reply
 from bot.slack_ui.errors import refusal
 from bot.slack_ui.reminders import (
     NoShowFacts,
+    appointment_details_modal,
     appt_reply,
     arrived_reply,
     callback_closed,
+    callback_details_modal,
     chase_closed,
     details_refused_modal,
     missed_reply,
@@ -37,13 +38,11 @@ from bot.slack_ui.reminders import (
     note_time_modal,
     note_time_values,
     parse_details_value,
-    reminder_details_modal,
     returned_reply,
 )
 from handlers.context import ActionContext, CommandContext, ViewContext
 
 log = logging.getLogger("contact_check.reminders")
-Refused = (CallbackRefused, AppointmentRefused)
 Message = dict[str, Any]
 # ``arrived`` / ``noshow`` by code or by the chase's button: (the reply, the chase as it stays)
 ChaseUseCase = Callable[..., tuple[Message, Message]]
@@ -60,8 +59,8 @@ def handle_missed(form: Missed, ctx: CommandContext) -> None:
                                           phone=form.phone, voicemail=form.voicemail,
                                           now=deps.clock.now())
             uow.commit()
-    except CallbackRefused as refused:
-        ctx.reply(refusal(str(refused)))
+    except Refused as refused:
+        ctx.reply(refusal(refused.message))
         return
     policy = deps.policy
     reasons = result.due.reasons
@@ -89,8 +88,8 @@ def handle_returned(form: Returned, ctx: CommandContext) -> None:
             result = callbacks.mark_returned(uow, deps.policy, actor=ctx.user_id, code=form.code,
                                              now=deps.clock.now())
             uow.commit()
-    except CallbackRefused as refused:
-        ctx.reply(refusal(str(refused)))
+    except Refused as refused:
+        ctx.reply(refusal(refused.message))
         return
     ctx.reply(returned_reply(who=result.client_code or form.code, closed=result.closed,
                              closed_before=None))
@@ -109,8 +108,8 @@ def handle_appt(form: Appt, ctx: CommandContext) -> None:
             assert client is not None  # record_appointment refuses a code not on file
             clinician = client.clinician
             uow.commit()
-    except AppointmentRefused as refused:
-        ctx.reply(refusal(str(refused)))
+    except Refused as refused:
+        ctx.reply(refusal(refused.message))
         return
     today = deps.clock.now().astimezone(policy.clinic.timezone).date()
     ctx.reply(appt_reply(
@@ -133,8 +132,8 @@ def handle_noshow(form: NoShow, ctx: CommandContext) -> None:
 def _chase_command(ctx: CommandContext, use_case: ChaseUseCase, code: str) -> None:
     try:
         reply, _closed = use_case(ctx.deps, ctx.user_id, code=code)
-    except AppointmentRefused as refused:
-        ctx.reply(refusal(str(refused)))
+    except Refused as refused:
+        ctx.reply(refusal(refused.message))
         return
     ctx.reply(reply)
 
@@ -151,7 +150,8 @@ def _arrived(deps: Deps, user_id: str, *, code: str | None = None,
         log.info("closure-warning request after an arrival: %s", closure.outcome.value)
     reply = arrived_reply(client_code=result.client_code, start_text=start,
                           already=result.already, corrected=result.corrected_no_show,
-                          closure_text=closure.reply if closure is not None else None)
+                          closure_text=request_reply(closure, deps.policy) if closure is not None
+                          else None)
     return reply, chase_closed(result.client_code, start, "arrived")
 
 
@@ -166,7 +166,7 @@ def _noshow(deps: Deps, user_id: str, *, code: str | None = None,
     closure = None
     if result.closure_request is not None:
         request = result.closure_request
-        closure = request.reply
+        closure = request_reply(request, policy)
         log.info("closure-warning request after no-shows: %s", request.outcome.value)
         if request.outcome is Outcome.REFUSED:
             log.warning("closure-warning request refused for appointment %s",
@@ -205,8 +205,8 @@ def returned_clicked(ctx: ActionContext) -> None:
             result = callbacks.mark_returned(uow, deps.policy, actor=ctx.user_id,
                                              duty_id=duty_id, now=deps.clock.now())
             uow.commit()
-    except CallbackRefused as refused:
-        ctx.reply(refusal(str(refused)))
+    except Refused as refused:
+        ctx.reply(refusal(refused.message))
         return
     who = result.client_code or "the potential client"
     before = None
@@ -233,8 +233,8 @@ def _chase_clicked(ctx: ActionContext, use_case: ChaseUseCase) -> None:
         return
     try:
         reply, closed = use_case(ctx.deps, ctx.user_id, appointment_id=appointment_id)
-    except AppointmentRefused as refused:
-        ctx.reply(refusal(str(refused)))
+    except Refused as refused:
+        ctx.reply(refusal(refused.message))
         return
     ctx.respond(replace_original=True, **closed)
     ctx.reply(reply)
@@ -277,8 +277,8 @@ def handle_note_time_submission(ctx: ViewContext) -> None:
                                                       appointment_id=appointment_id, day=day,
                                                       at=at, now=deps.clock.now())
             uow.commit()
-    except AppointmentRefused as refused:
-        ctx.ack(response_action="errors", errors=note_time_errors(str(refused)))
+    except Refused as refused:
+        ctx.ack(response_action="errors", errors=note_time_errors(refused.message))
         return
     ctx.ack(response_action="update",
             view=note_shown_view(client_code=result.client_code, note=result.note))
@@ -299,14 +299,16 @@ def details_clicked(ctx: ActionContext) -> None:
     try:
         with deps.store.unit_of_work() as uow:
             if kind == "callback":
-                facts = callbacks.callback_details(uow, deps.policy, viewer=ctx.user_id,
-                                                   duty_id=subject_id, now=deps.clock.now())
+                details = callbacks.callback_details(uow, deps.policy, viewer=ctx.user_id,
+                                                     duty_id=subject_id, now=deps.clock.now())
+                uow.commit()
+                view = callback_details_modal(details, deps.policy)
             else:
-                facts = appointments.appointment_details(uow, deps.policy, viewer=ctx.user_id,
+                found = appointments.appointment_details(uow, deps.policy, viewer=ctx.user_id,
                                                          appointment_id=subject_id,
                                                          now=deps.clock.now())
-            uow.commit()
-        view = reminder_details_modal(facts)
+                uow.commit()
+                view = appointment_details_modal(found, deps.policy)
     except Refused as refused:
-        view = details_refused_modal(str(refused))
+        view = details_refused_modal(refused.message)
     ctx.client.views_open(trigger_id=ctx.body.get("trigger_id", ""), view=view)

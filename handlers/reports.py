@@ -7,13 +7,9 @@ Registered through the dispatch table of ``handlers.commands`` (``Report``, ``Ac
 from __future__ import annotations
 
 from bot.grammar import Access, CommandError, Report, usage_line
-from bot.services.reports import (
-    PeriodInvalid,
-    access_refusal,
-    access_report,
-    resolve_period,
-    team_report,
-)
+from bot.policy.access import audit_access
+from bot.services.authorise import Refused, authorise
+from bot.services.reports import PeriodInvalid, access_report, resolve_period, team_report
 from bot.slack_ui.errors import bad_input, refusal
 from bot.slack_ui.reports import access_message, team_report_message
 from handlers.context import CommandContext
@@ -36,9 +32,10 @@ def handle_report(form: Report, ctx: CommandContext) -> None:
 
 def handle_access(form: Access, ctx: CommandContext) -> None:
     deps = ctx.deps
-    refused = access_refusal(deps.policy, ctx.user_id)
-    if refused is not None:
-        ctx.reply(refusal(refused))
+    try:
+        authorise(deps.policy, ctx.user_id, None, rule=audit_access)
+    except Refused as refused:
+        ctx.reply(refusal(refused.message))
         return
     now = deps.clock.now()
     with deps.store.unit_of_work() as uow:

@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from bot.grammar import RunIn
 from bot.services import runins
-from bot.services.runins import RunInRefused
+from bot.services.authorise import Refused
 from bot.slack_ui.errors import refusal
 from bot.slack_ui.runin_modal import (
     BLOCKS,
@@ -37,8 +37,8 @@ def handle_runin(form: RunIn, ctx: CommandContext) -> None:
         with deps.store.unit_of_work() as uow:
             draft = runins.start_runin(uow, deps.policy, actor=ctx.user_id,
                                        client_code=form.code, now=deps.clock.now())
-    except RunInRefused as refused:
-        ctx.reply(refusal(str(refused)))
+    except Refused as refused:
+        ctx.reply(refusal(refused.message))
         return
     ctx.client.views_open(trigger_id=ctx.trigger_id, view=runin_modal(draft))
 
@@ -53,8 +53,9 @@ def handle_runin_submission(ctx: ViewContext) -> None:
             saved = runins.record_runin(uow, deps.policy, actor=ctx.user_id, client_code=code,
                                         form=form, now=deps.clock.now(),
                                         submission_id=ctx.view.get("id") or None)
-    except RunInRefused as refused:
-        ctx.ack(response_action="errors", errors={BLOCKS["place"]: str(refused)[:150]})
+            uow.commit()
+    except Refused as refused:
+        ctx.ack(response_action="errors", errors={BLOCKS["place"]: refused.message[:150]})
         return
     if not saved.ok:
         ctx.ack(response_action="errors", errors=field_errors(saved.errors))
@@ -67,7 +68,8 @@ def handle_runin_submission(ctx: ViewContext) -> None:
 
 def _on_run_in(ctx: ActionContext, use_case: Callable[..., T]) -> T | None:
     """A run-in reminder's button (value: the run-in id): ack, run ``use_case`` for that run-in
-    in a unit of work, and its result; None (the clicker told why, if refused) otherwise."""
+    in a unit of work it commits, and its result; None (the clicker told why, if refused)
+    otherwise."""
     ctx.ack()
     run_in_id = ctx.value_uuid()
     if run_in_id is None:
@@ -75,10 +77,12 @@ def _on_run_in(ctx: ActionContext, use_case: Callable[..., T]) -> T | None:
     deps = ctx.deps
     try:
         with deps.store.unit_of_work() as uow:
-            return use_case(uow, deps.policy, actor=ctx.user_id, run_in_id=run_in_id,
-                            now=deps.clock.now())
-    except RunInRefused as refused:
-        ctx.reply(refusal(str(refused)))
+            result = use_case(uow, deps.policy, actor=ctx.user_id, run_in_id=run_in_id,
+                              now=deps.clock.now())
+            uow.commit()
+            return result
+    except Refused as refused:
+        ctx.reply(refusal(refused.message))
         return None
 
 

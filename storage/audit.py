@@ -250,6 +250,12 @@ class AuditLog:
         self.keyring = keyring
         self._tail: tuple[object, int, str] | None = None  # (transaction, seq, hash)
 
+    def checked_head(self) -> tuple[Head | None, str | None]:
+        """The stored head and what is wrong with it (None when it verifies): the witness."""
+        conn = self.session.connection()
+        head = read_head(conn)
+        return head, head_problem(conn, self.keyring, head)
+
     def append(self, actor: str, action: str, client_code: str | None = None,
                details: Mapping[str, Any] | None = None, at: datetime | None = None) -> Appended:
         return self.append_many([AuditEntry(actor, action, client_code, details or {},

@@ -16,7 +16,9 @@ from storage.repositories.appointments import AppointmentRepository
 from storage.repositories.approvals import ApprovalRepository
 from storage.repositories.callbacks import CallbackRepository
 from storage.repositories.clients import ClientRepository
+from storage.repositories.keys import KeyRepository
 from storage.repositories.outbox import OutboxRepository
+from storage.repositories.pending import PendingQueries
 from storage.repositories.reports import ReportQueries
 from storage.repositories.retention import RetentionRepository
 from storage.repositories.runins import RunInRepository
@@ -91,6 +93,8 @@ class UnitOfWork:
         self.seen_requests = SeenRequestRepository(self.session)
         self.reports = ReportQueries(self.session)
         self.retention = RetentionRepository(self.session)
+        self.pending = PendingQueries(self.session)
+        self.keys = KeyRepository(self.session, self.sealer)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

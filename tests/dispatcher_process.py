@@ -20,8 +20,10 @@ from slack_sdk.web import SlackResponse
 from bot.clock import SystemClock
 from bot.deps import Deps
 from bot.dispatcher import Dispatcher
+from bot.outbox_kinds import OUTBOX_KINDS, OutboxKind
 from bot.policy_file import load_policy
-from bot.services.deliveries import Delivery, Rendered, register
+from bot.services.deliveries import always_wanted
+from bot.slack_ui.outbox import Rendered
 from storage.crypto import Keyring
 from storage.db import make_engine
 from storage.uow import Store
@@ -29,11 +31,13 @@ from storage.uow import Store
 NOTE_KIND = "test_note"
 
 
-def render_note(uow, policy, row, now) -> Rendered:
-    return Rendered(text=f"note {row.payload.get('n')}")
+def render_note(payload, policy) -> Rendered:
+    return Rendered(text=f"note {payload.get('n')}")
 
 
-register(NOTE_KIND, Delivery(render=render_note))
+# The product's kinds and the tests' own note, read straight from the row's payload.
+KINDS = {**OUTBOX_KINDS, NOTE_KIND: OutboxKind(
+    NOTE_KIND, always_wanted, lambda uow, policy, row, now: row.payload, render_note)}
 
 
 class PrintingClient(WebClient):
@@ -62,7 +66,7 @@ def main() -> int:
     if args.print_posts:
         client = PrintingClient(token=deps.bot_token, base_url=deps.slack_api_url, timeout=10,
                                 retry_handlers=[])
-    dispatcher = Dispatcher(deps, client=client, lease=timedelta(seconds=args.lease),
+    dispatcher = Dispatcher(deps, kinds=KINDS, client=client, lease=timedelta(seconds=args.lease),
                             per_channel_interval=0.0)
     print("ready", flush=True)
     idle_since = time.monotonic()

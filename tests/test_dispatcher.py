@@ -24,13 +24,15 @@ from sqlmodel import select
 from bot.clock import ManualClock, SystemClock
 from bot.deps import Deps
 from bot.dispatcher import METADATA_EVENT, Dispatcher
+from bot.outbox_kinds import OutboxKind
 from bot.policy_file.validation import parse_policy
 from bot.sandbox.standin import SlackStandIn
-from bot.services.deliveries import DELIVERY_FAILED, Delivery, Rendered, register
+from bot.services.deliveries import DELIVERY_FAILED
+from bot.slack_ui.outbox import Rendered
 from storage.audit import verify_chain
 from storage.tables import AuditEvent
 from storage.uow import Store
-from tests.dispatcher_process import NOTE_KIND
+from tests.dispatcher_process import KINDS, NOTE_KIND
 
 ROOT = Path(__file__).resolve().parents[1]
 WANTED_KIND = "test_wanted"
@@ -41,10 +43,9 @@ def _still_wanted(uow, row, now):
     return "the test said so" if row.payload.get("n") in _unwanted else None
 
 
-register(WANTED_KIND, Delivery(
-    render=lambda uow, policy, row, now: Rendered(text=f"wanted {row.payload['n']}"),
-    still_wanted=_still_wanted,
-))
+TEST_KINDS = {**KINDS, WANTED_KIND: OutboxKind(
+    WANTED_KIND, _still_wanted, lambda uow, policy, row, now: row.payload,
+    lambda payload, policy: Rendered(text=f"wanted {payload['n']}"))}
 
 
 @pytest.fixture
@@ -77,6 +78,7 @@ def deps(store: Store, policy, clock: ManualClock, slack: SlackStandIn) -> Deps:
 
 def make(deps: Deps, **kw) -> Dispatcher:
     kw.setdefault("per_channel_interval", 0.0)
+    kw.setdefault("kinds", TEST_KINDS)
     return Dispatcher(deps, **kw)
 
 

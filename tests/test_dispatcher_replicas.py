@@ -25,7 +25,7 @@ from bot.pacing import LocalPace, SharedPace, pace_for
 from bot.policy_file.validation import parse_policy
 from bot.sandbox.standin import ApiCall, SlackStandIn
 from storage.uow import Store
-from tests.dispatcher_process import NOTE_KIND
+from tests.dispatcher_process import KINDS, NOTE_KIND
 
 ROOT = Path(__file__).resolve().parents[1]
 RATE = 25  # messages a second, all replicas together
@@ -257,6 +257,7 @@ def test_a_long_wait_for_a_slot_keeps_the_batch_leased(
         deps = Deps(store=store, policy=policy, clock=clock, bot_token="xoxb-test",
                     slack_api_url=slack.api_url, send_rate=10)
         lease = timedelta(seconds=4)
-        report = Dispatcher(deps, pace=pace, lease=lease, per_channel_interval=0.0).drain()
+        report = Dispatcher(deps, kinds=KINDS, pace=pace, lease=lease,
+                            per_channel_interval=0.0).drain()
     assert report.sent == 1
     assert leased_until[0] >= clock.now() + lease + timedelta(seconds=2)

@@ -169,3 +169,15 @@ def _who_edits(policy: ClinicPolicy, client: ClientRef) -> str:
 
 def _sentence_start(text: str) -> str:
     return text[:1].upper() + text[1:]
+
+
+AUDIT_ADMINS_ONLY = ("Only the clinic's admins can see who looked at a client's details (the "
+                     "audit trail). Ask an admin.")
+
+
+def audit_access(policy: ClinicPolicy, actor: str, client: ClientRef | None) -> Access:
+    """Who may read the audit trail's views of a client (``access CODE``): the clinic's admins."""
+    member = policy.member(actor)
+    if member is not None and member.role == "admin":
+        return Access(Level.DETAILS, "an admin reads the audit trail")
+    return Access(Level.NONE, AUDIT_ADMINS_ONLY)

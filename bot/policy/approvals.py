@@ -29,8 +29,9 @@ coaching only with Dr. Bedics' approval), so:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
 from bot.policy.business_hours import add_business_time, business_time_between
@@ -42,6 +43,7 @@ PHONE_COACHING = "phone_coaching"
 KINDS = (CLOSURE_WARNING, PHONE_COACHING)
 
 KIND_TITLES = {CLOSURE_WARNING: "Closure warning", PHONE_COACHING: "DBT phone coaching"}
+KIND_PHRASES = {CLOSURE_WARNING: "a closure warning", PHONE_COACHING: "DBT phone coaching"}
 
 _ONE_DAY = timedelta(days=1)
 _MAX_DEADLINE_DAYS = 400  # a confirm_by day on which the clinic never opens still ends somewhere
@@ -226,3 +228,19 @@ def closure_deadline(policy: ClinicPolicy, approved_at: datetime) -> datetime:
                 break
             day += _ONE_DAY
     return wall_clock_instant(day, confirm.at, tz)
+
+
+def dates_text(days: Sequence[date]) -> str:
+    """The days in time order: "Tue Nov 17 and Tue Nov 24"."""
+    shown = [f"{d:%a %b} {d.day}" for d in sorted(days)]
+    if len(shown) <= 2:
+        return " and ".join(shown)
+    return ", ".join(shown[:-1]) + f" and {shown[-1]}"
+
+
+def withdrawal_cause(client_code: str, day: date, actor: str, *, corrected: bool) -> str:
+    """Why a pending closure warning no longer holds, after ``actor`` marked an arrival; stored
+    with the request (codes, dates and Slack ids only)."""
+    if corrected:
+        return f"the no-show on {dates_text([day])} was corrected to arrived by <@{actor}>"
+    return f"{client_code} was marked arrived for {dates_text([day])} by <@{actor}>"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import Literal
@@ -160,3 +161,20 @@ class ImportErrors(Exception):
 
     def __str__(self) -> str:
         return "\n".join(str(p) for p in self.problems)
+
+
+@dataclass(frozen=True)
+class RunInRecord:
+    """One documented run-in, decrypted: for the treating team's eyes only (modals, ephemerals)."""
+
+    id: uuid.UUID
+    client_code: str
+    clinician: str
+    occurred_at: datetime
+    place: str
+    initiated_by: str  # "client" or "clinician"
+    summary: str | None
+    revisit: str | None
+    created_by: str
+    created_at: datetime
+    followed_up_at: datetime | None

@@ -1,24 +1,20 @@
-"""Guidance topics (`/contact-check topic NAME`): the clinic's contact protocol, in Slack mrkdwn.
+"""Guidance topics (`/contact-check topic NAME`): the clinic's contact protocol, as fixed texts.
 
-Pure: the texts are fixed; ``topic_text`` fills in what comes from the clinic's policy (its
-emergency line, its after-hours contact and call-back rules, escaped for mrkdwn, and the
-phone-coaching approver). Every text stays under ``MAX_TOPIC_CHARS`` so it fits one Slack
-section block.
+Pure data: each topic's title and body, with placeholders for what comes from the clinic's
+policy (its emergency line, its after-hours contact and call-back rules, the phone-coaching
+approver). Filling them in for Slack, escaped, and keeping each under one block's size is
+presentation: ``bot.slack_ui.topics``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.policy.callback_terms import after_hours_sentence, callback_promise
-from bot.policy.clinic import ClinicPolicy
-
-MAX_TOPIC_CHARS = 2500
-
 
 @dataclass(frozen=True)
 class Topic:
-    """A title and a body; the body may use the placeholders of ``_fill_ins``."""
+    """A title and a body; the body may use the placeholders of
+    ``bot.slack_ui.topics.fill_ins``."""
 
     title: str
     body: str
@@ -161,42 +157,3 @@ TOPICS: dict[str, Topic] = {
 def topic_names() -> tuple[str, ...]:
     """Every topic name, in the order the help lists them."""
     return tuple(TOPICS)
-
-
-def topic_text(name: str, policy: ClinicPolicy) -> str:
-    """The topic as Slack mrkdwn: a bold title, then the body filled in from ``policy``.
-
-    Raises ``KeyError`` naming the known topics when ``name`` is not one of them.
-    """
-    topic = TOPICS.get(name)
-    if topic is None:
-        raise KeyError(f"no topic named {name!r}; the topics are: {', '.join(topic_names())}")
-    body = topic.body.format_map(_fill_ins(policy))
-    return f"*{topic.title}*\n{body}"
-
-
-def _fill_ins(policy: ClinicPolicy) -> dict[str, str]:
-    """What the placeholders of the bodies stand for, from ``policy``, escaped for mrkdwn."""
-    after_hours = after_hours_sentence(policy.clinic)
-    return {
-        "emergency": _escape(policy.clinic.emergency),
-        "coaching_approver": _coaching_approver(policy),
-        "callback_promise": _escape(callback_promise(policy)),
-        "after_hours": f" {_escape(after_hours)}" if after_hours else "",
-        "after_hours_missing": "" if after_hours else (
-            "• Give clients an after-hours emergency contact too. The clinic's policy names "
-            "none yet (`clinic.after_hours_contact`): ask your admin.\n"
-        ),
-    }
-
-
-def _escape(text: str) -> str:
-    """Slack mrkdwn control characters in text that comes from the policy file."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _coaching_approver(policy: ClinicPolicy) -> str:
-    approver = policy.approvals.phone_coaching
-    if approver is None:
-        return "nobody is named yet in the clinic's policy, so ask your admin"
-    return f"<@{approver}>"

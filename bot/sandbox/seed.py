@@ -97,6 +97,7 @@ def _history(box: Stage, start: datetime) -> list[Event]:
                                                time=f"{occurred:%H:%M}", place=place,
                                                initiated_by="client",
                                                summary="They said hello; we kept it brief."))
+            uow.commit()
 
     moment, coaching_code, requester = sample.COACHING_REQUEST
 

@@ -21,31 +21,23 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlmodel import col, select
-
 from bot.policy.access import card_access, details_access
+from bot.policy.approvals import withdrawal_cause
+from bot.policy.callback_number import callback_number
 from bot.policy.clinic import ClinicPolicy
 from bot.policy.consent import Guidance, Verdict, calls_refused, check_contact, wall_clock_instant
 from bot.policy.dates import date_range_problem
-from bot.policy.model import CLIENT_CODE_RULE, ClientRecord, is_client_code
+from bot.policy.model import ClientRecord
 from bot.policy.no_show import Mark, closure_warning_due, latest_run, run_of
 from bot.policy.scripts import clinic_time_text, no_show_note, no_show_voicemail
 from bot.services.approvals import (
-    RequestResult,
     closure_deadline_in_force,
     recheck_closure_warning,
     request_closure_warning,
 )
-from bot.services.deliveries import CHASE_PRIORITY, Delivery, Rendered, register
-from bot.slack_ui.approvals import withdrawal_cause
-from bot.slack_ui.card import callback_number
-from bot.slack_ui.reminders import (
-    ChaseFacts,
-    DetailsFacts,
-    client_lines,
-    no_show_chase,
-    verdict_reason,
-)
+from bot.services.authorise import Refused, authorise, client_on_file
+from bot.services.deliveries import CHASE_PRIORITY
+from bot.services.outcomes import AppointmentDetails, Chase, RequestResult
 from storage.tables import Appointment, Client, OutboxMessage
 from storage.uow import UnitOfWork
 
@@ -55,10 +47,6 @@ SCHEDULED, ARRIVED, NO_SHOW, CANCELLED = "scheduled", "arrived", "no_show", "can
 # `arrived CODE` / `noshow CODE` mean the appointment starting within this span around now.
 CURRENT_FROM = timedelta(hours=12)  # started up to this long ago
 CURRENT_UNTIL = timedelta(hours=2)  # or starting this soon
-
-
-class AppointmentRefused(Exception):
-    """The request cannot be done; the message says why and what to do instead."""
 
 
 @dataclass(frozen=True)
@@ -127,14 +115,13 @@ def record_appointment(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str, cod
 
     A start more than a year back or two years ahead is refused (``bot.policy.dates``).
     """
-    client = _client(uow, code)
-    _authorise(policy, actor, client)
+    client = client_on_file(uow, code)
+    authorise(policy, actor, client)
     tz = policy.clinic.timezone
     problem = date_range_problem(start.astimezone(tz).date(), now.astimezone(tz).date())
     if problem is not None:
-        raise AppointmentRefused(f"Not recorded: {problem}.")
+        raise Refused(f"Not recorded: {problem}.")
     appointment, created = uow.appointments.save(client, start, minutes)
-    uow.session.flush()
     chase_at = schedule_chase(uow, policy, appointment, client, now)
     uow.audit.append(actor, "appointment.recorded", client.code,
                      {"appointment_id": str(appointment.id), "start_at": start,
@@ -174,12 +161,12 @@ def mark_arrived(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str, now: date
     long enough, and is withdrawn otherwise.
     """
     appointment, client = _appointment(uow, code, appointment_id, now)
-    _authorise(policy, actor, client, front_desk_ok=True)
+    authorise(policy, actor, client, front_desk_ok=True)
     _lock(uow, client, appointment)
     if appointment.status == ARRIVED:
         return ArrivedResult(appointment.id, client.code, appointment.start_at, already=True)
     corrected = appointment.status == NO_SHOW
-    _mark(uow, appointment, ARRIVED, actor, now)
+    uow.appointments.mark(appointment, ARRIVED, actor, now)
     uow.outbox.cancel(SUBJECT_KIND, appointment.id, kinds=[CHASE_KIND],
                       reason=f"arrived, marked by {actor}")
     uow.audit.append(actor, "appointment.arrived", client.code,
@@ -209,9 +196,9 @@ def record_no_show(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str, now: da
     so. Recording it again changes nothing and asks for nothing.
     """
     appointment, client = _appointment(uow, code, appointment_id, now)
-    _authorise(policy, actor, client, front_desk_ok=True)
+    authorise(policy, actor, client, front_desk_ok=True)
     if appointment.start_at > now:
-        raise AppointmentRefused(
+        raise Refused(
             f"{client.code}'s appointment has not started yet (it starts "
             f"{clinic_time_text(policy, appointment.start_at)}); a no-show can be recorded once "
             "it has."
@@ -223,7 +210,7 @@ def record_no_show(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str, now: da
     replaced = (Replaced(appointment.marked_by, appointment.marked_at)
                 if appointment.status == ARRIVED else None)
     if not already:
-        _mark(uow, appointment, NO_SHOW, actor, now)
+        uow.appointments.mark(appointment, NO_SHOW, actor, now)
         uow.outbox.cancel(SUBJECT_KIND, appointment.id, kinds=[CHASE_KIND],
                           reason=f"no-show recorded by {actor}")
     marks = _marks(uow, client)
@@ -264,17 +251,17 @@ def note_with_call_time(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str,
     in the future.
     """
     appointment, client = _appointment(uow, None, appointment_id, now)
-    _authorise(policy, actor, client, front_desk_ok=True)
+    authorise(policy, actor, client, front_desk_ok=True)
     if appointment.status != NO_SHOW:
-        raise AppointmentRefused(f"{client.code}'s appointment is not recorded as a no-show "
+        raise Refused(f"{client.code}'s appointment is not recorded as a no-show "
                                  f"(it is {appointment.status.replace('_', '-')}).")
     called_at = _reported_time(policy, day, at)
     if called_at < appointment.start_at:
-        raise AppointmentRefused(
+        raise Refused(
             "That is before the appointment started "
             f"({clinic_time_text(policy, appointment.start_at)}).")
     if called_at > now:
-        raise AppointmentRefused("That is still to come: give the time the message was left.")
+        raise Refused("That is still to come: give the time the message was left.")
     record = uow.clients.get(client.code)
     assert record is not None
     guidance = check_contact(record, policy, called_at)
@@ -286,52 +273,28 @@ def note_with_call_time(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str,
 
 def find_appointment(uow: UnitOfWork, appointment_id: uuid.UUID) -> tuple[str, datetime] | None:
     """The client code and start of an appointment (for a modal's question), None when gone."""
-    appointment = uow.session.get(Appointment, appointment_id)
-    client = uow.session.get(Client, appointment.client_id) if appointment else None
+    appointment = uow.appointments.get(appointment_id)
+    client = uow.clients.row_by_id(appointment.client_id) if appointment else None
     return (client.code, appointment.start_at) if appointment and client else None
 
 
 # --- helpers --------------------------------------------------------------------------------------
 
 
-def _client(uow: UnitOfWork, code: str) -> Client:
-    if not is_client_code(code):
-        raise AppointmentRefused(f"`{code[:40]}` is not a client code ({CLIENT_CODE_RULE}).")
-    client = uow.clients.row(code)
-    if client is None:
-        raise AppointmentRefused(f"There is no client `{code}` on file. Check the code, or ask "
-                                 "the clinic admin to import the client first.")
-    return client
-
-
-def _authorise(policy: ClinicPolicy, actor: str, client: Client, *,
-               front_desk_ok: bool = False) -> None:
-    """The treating team and admins; front desk too for arrivals and no-shows (they see who came).
-    """
-    member = policy.member(actor)
-    if member is None:
-        raise AppointmentRefused("Only members of the clinic's team can use Contact Check.")
-    if front_desk_ok and member.role == "front_desk":
-        return
-    access = card_access(policy, actor, client)
-    if not access.allowed:
-        raise AppointmentRefused(access.reason)
-
-
 def _appointment(uow: UnitOfWork, code: str | None, appointment_id: uuid.UUID | None,
                  now: datetime) -> tuple[Appointment, Client]:
     if appointment_id is not None:
-        appointment = uow.session.get(Appointment, appointment_id)
+        appointment = uow.appointments.get(appointment_id)
         if appointment is None:
-            raise AppointmentRefused("That appointment is no longer on file.")
-        client = uow.session.get(Client, appointment.client_id)
+            raise Refused("That appointment is no longer on file.")
+        client = uow.clients.row_by_id(appointment.client_id)
         assert client is not None
         return appointment, client
     assert code is not None
-    client = _client(uow, code)
+    client = client_on_file(uow, code)
     appointment = _current(uow, client, now)
     if appointment is None:
-        raise AppointmentRefused(
+        raise Refused(
             f"{client.code} has no appointment around now. Record it first: "
             f"`/contact-check appt {client.code} YYYY-MM-DD HH:MM`."
         )
@@ -340,24 +303,8 @@ def _appointment(uow: UnitOfWork, code: str | None, appointment_id: uuid.UUID | 
 
 def _current(uow: UnitOfWork, client: Client, now: datetime) -> Appointment | None:
     """The client's appointment of the moment: the latest one started (or starting soon)."""
-    return uow.session.exec(
-        select(Appointment)
-        .where(Appointment.client_id == client.id,
-               col(Appointment.start_at) >= now - CURRENT_FROM,
-               col(Appointment.start_at) <= now + CURRENT_UNTIL,
-               Appointment.status != CANCELLED)
-        .order_by(col(Appointment.start_at).desc())
-        .limit(1)
-    ).first()
-
-
-def _mark(uow: UnitOfWork, appointment: Appointment, status: str, actor: str,
-          now: datetime) -> None:
-    appointment.status = status
-    appointment.marked_by = actor
-    appointment.marked_at = now
-    uow.session.add(appointment)
-    uow.session.flush()
+    return uow.appointments.current(client.id, now - CURRENT_FROM, now + CURRENT_UNTIL,
+                                    exclude=CANCELLED)
 
 
 def _lock(uow: UnitOfWork, client: Client, appointment: Appointment) -> None:
@@ -367,7 +314,7 @@ def _lock(uow: UnitOfWork, client: Client, appointment: Appointment) -> None:
     the run with this one's mark in it.
     """
     uow.approvals.lock_client(client.id)
-    uow.session.refresh(appointment)
+    uow.appointments.reload(appointment)
 
 
 def _marks(uow: UnitOfWork, client: Client) -> list[Mark]:
@@ -422,7 +369,7 @@ def _reported_time(policy: ClinicPolicy, day: str, at: str) -> datetime:
             raise ValueError(raw)
         wall = time.fromisoformat(raw)
     except ValueError:
-        raise AppointmentRefused("Give the day (YYYY-MM-DD) and the time (HH:MM, 24-hour "
+        raise Refused("Give the day (YYYY-MM-DD) and the time (HH:MM, 24-hour "
                                  "clock) the message was left.") from None
     return wall_clock_instant(wall_day, wall, policy.clinic.timezone)
 
@@ -445,12 +392,12 @@ def _voicemail_script(policy: ClinicPolicy, record: ClientRecord, guidance: Guid
 
 def _chased(uow: UnitOfWork, row: OutboxMessage) -> tuple[Appointment, Client] | None:
     try:
-        appointment = uow.session.get(Appointment, uuid.UUID(str(row.payload["appointment_id"])))
+        appointment = uow.appointments.get(uuid.UUID(str(row.payload["appointment_id"])))
     except (KeyError, ValueError):
         return None
     if appointment is None:
         return None
-    client = uow.session.get(Client, appointment.client_id)
+    client = uow.clients.row_by_id(appointment.client_id)
     return None if client is None else (appointment, client)
 
 
@@ -466,8 +413,10 @@ def chase_still_wanted(uow: UnitOfWork, row: OutboxMessage, now: datetime) -> st
     return None
 
 
-def render_chase(uow: UnitOfWork, policy: ClinicPolicy, row: OutboxMessage,
-                 now: datetime) -> Rendered:
+def chase(uow: UnitOfWork, policy: ClinicPolicy, row: OutboxMessage, now: datetime) -> Chase:
+    """What the chase says when it is sent: the voicemail script for the client's consent now,
+    and the note's outline. The DM stays in Slack's history and comes before any call: the code,
+    never the name, and the call time left to fill in (the filled-in note comes with No-show)."""
     found = _chased(uow, row)
     if found is None:
         raise LookupError(f"outbox {row.id}: its appointment is gone")
@@ -476,52 +425,26 @@ def render_chase(uow: UnitOfWork, policy: ClinicPolicy, row: OutboxMessage,
     assert record is not None
     guidance = check_contact(record, policy, now)
     script = _voicemail_script(policy, record, guidance, appointment, now)
-    start_local = appointment.start_at.astimezone(policy.clinic.timezone)
-    clock = (f"{start_local.hour % 12 or 12}:{start_local.minute:02d} "
-             f"{'AM' if start_local.hour < 12 else 'PM'}")
-    same_day = start_local.date() == now.astimezone(policy.clinic.timezone).date()
-    message = no_show_chase(ChaseFacts(
-        appointment_id=str(appointment.id),
-        client_code=client.code,
-        # a chase delivered on a later day (caught up, or after an outage) says which day
-        start_text=clock if same_day else clinic_time_text(policy, appointment.start_at),
-        minutes_since_start=max(0, int((now - appointment.start_at).total_seconds() // 60)),
-        verdict=guidance.verdict.value,
-        verdict_reason=verdict_reason(guidance, policy),
-        voicemail_script=script,
-        # The DM stays in Slack's history and comes before any call: the code, never the
-        # name, and the call time left to fill in (the filled-in note comes with No-show).
-        note=_note(uow, policy, appointment, client=client.code, called_at=None, reported=False,
-                   voicemail_left=script is not None, now=now),
-    ))
-    return Rendered(text=message["text"], blocks=message["blocks"])
-
-
-register(CHASE_KIND, Delivery(render=render_chase, still_wanted=chase_still_wanted))
+    note = _note(uow, policy, appointment, client=client.code, called_at=None, reported=False,
+                 voicemail_left=script is not None, now=now)
+    return Chase(appointment_id=appointment.id, client_code=client.code,
+                 start_at=appointment.start_at, now=now, guidance=guidance,
+                 voicemail_script=script, note=note)
 
 
 # --- the details behind the chase's button (treating team only) -----------------------------------
 
 
 def appointment_details(uow: UnitOfWork, policy: ClinicPolicy, *, viewer: str,
-                        appointment_id: uuid.UUID, now: datetime) -> DetailsFacts:
-    """The appointment's details for a modal; raises ``AppointmentRefused`` for anyone else."""
+                        appointment_id: uuid.UUID, now: datetime) -> AppointmentDetails:
+    """The appointment's details for a modal; the read is audited. ``Refused`` for anyone but
+    the treating team and admins."""
     appointment, client = _appointment(uow, None, appointment_id, now)
     record = uow.clients.get(client.code)
     assert record is not None
-    access = details_access(policy, viewer, record)
-    if not access.allowed:
-        raise AppointmentRefused(access.reason)
-    guidance = check_contact(record, policy, now)
-    lines = client_lines(record, guidance)
-    lines += [
-        ("Consent now", guidance.verdict.value),
-        ("Voicemail", "may be left" if guidance.voicemail_ok else "do not leave one"),
-        ("Clinic's name", "may be said" if guidance.clinic_name_ok else "do not say it"),
-        ("Appointment", f"{clinic_time_text(policy, appointment.start_at)}, "
-                        f"{appointment.minutes} minutes"),
-        ("Status", appointment.status.replace("_", "-")),
-    ]
+    authorise(policy, viewer, record, rule=details_access)
     uow.audit.append(viewer, "appointment.details_viewed", record.code,
                      {"appointment_id": str(appointment.id)}, at=now)
-    return DetailsFacts(title=f"Appointment {record.code}", lines=tuple(lines))
+    return AppointmentDetails(record=record, guidance=check_contact(record, policy, now),
+                              start_at=appointment.start_at, minutes=appointment.minutes,
+                              status=appointment.status)

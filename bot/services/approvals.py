@@ -20,7 +20,8 @@ nudge's wait, with a notice and no buttons; only where the clinic sets
 Approve / Deny. DBT phone coaching is asked for and approved only for clients
 ``bot.policy.coaching.coaching_eligibility`` allows.
 
-Messages go through the outbox (kinds registered at the bottom of this module), so a request, a
+Messages go through the outbox (kinds declared in ``bot.outbox_kinds``; their send-time re-checks
+and facts are at the bottom of this module), so a request, a
 decision and the DMs about it are one transaction: all of it happens, or none.
 
 The first decision wins: ``ApprovalRepository.decide`` is a conditional update, and whoever's
@@ -35,7 +36,6 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Any
 
 from bot.policy import scripts
@@ -51,12 +51,22 @@ from bot.policy.approvals import (
     may_decide,
     route,
 )
+from bot.policy.callback_number import callback_number
 from bot.policy.clinic import ClinicPolicy
 from bot.policy.coaching import coaching_eligibility
 from bot.policy_file.validation import SLACK_ID_PATTERN
-from bot.services.deliveries import APPROVAL_PRIORITY, Delivery, Rendered, register
-from bot.slack_ui import approvals as views
-from bot.slack_ui.card import callback_number
+from bot.services.authorise import Refused
+from bot.services.deliveries import APPROVAL_PRIORITY
+from bot.services.outcomes import (
+    ApprovalMessage,
+    ApprovalSummary,
+    DecideResult,
+    Decision,
+    DecisionSummary,
+    Outcome,
+    ReasonResult,
+    RequestResult,
+)
 from storage.repositories.approvals import APPROVED, DENIED, PENDING, WITHDRAWN
 from storage.repositories.outbox import CANCELLED, SENT
 from storage.tables import Approval, OutboxMessage
@@ -75,47 +85,6 @@ KINDS = (REQUEST, NUDGE, HANDED_OVER, DECIDED, OUTCOME, CLOSURE_DEADLINE)
 
 APPROVE, DENY = "approve", "deny"
 _CLOSED_STATUSES = ("closed", "former")
-
-
-class Outcome(StrEnum):
-    REQUESTED = "requested"
-    ALREADY_PENDING = "already_pending"
-    UPDATED = "updated"  # the pending request now carries the run's new facts
-    ALREADY_APPROVED = "already_approved"
-    ALREADY_DECIDED = "already_decided"  # this run's request was decided: not asked again
-    WITHDRAWN = "withdrawn"  # the facts behind the pending request no longer hold
-    REFUSED = "refused"  # nothing stored; ``reply`` says why and what to fix
-
-
-@dataclass(frozen=True)
-class RequestResult:
-    outcome: Outcome
-    reply: str  # for the requester (ephemeral)
-    approval_id: uuid.UUID | None = None
-    approver: str | None = None
-
-
-class Decision(StrEnum):
-    DECIDED = "decided"
-    REASON_NEEDED = "reason_needed"  # a Deny click by someone allowed: open ``modal``
-    NOT_ALLOWED = "not_allowed"
-    NOT_ELIGIBLE = "not_eligible"  # Approve for coaching a client who may no longer have it
-    ALREADY_DECIDED = "already_decided"
-    UNKNOWN = "unknown"
-
-
-@dataclass(frozen=True)
-class DecideResult:
-    outcome: Decision
-    reply: str  # for the clicker (ephemeral), or the modal's error when a reason is missing
-    modal: dict[str, Any] | None = None
-
-
-@dataclass(frozen=True)
-class ReasonResult:
-    allowed: bool
-    reply: str
-    modal: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -208,9 +177,8 @@ def recheck_closure_warning(
     uow.audit.append(actor, "approval.withdrawn", client.code,
                      {"approval_id": str(pending.id), "kind": pending.kind}, at=now)
     _after_decision(uow, policy, pending, now)
-    return RequestResult(Outcome.WITHDRAWN,
-                         views.withdrawn_reply(summarise(pending), _decision(pending), policy),
-                         pending.id, pending.approver)
+    return RequestResult(Outcome.WITHDRAWN, pending.id, pending.approver, summarise(pending),
+                         _decision(pending))
 
 
 def _run_facts(policy: ClinicPolicy, no_show_dates: Sequence[date | datetime],
@@ -241,8 +209,8 @@ def _take_facts(uow: UnitOfWork, policy: ClinicPolicy, pending: Approval, facts:
     if _same_facts(pending.details, facts):
         uow.audit.append(actor, "approval.request_repeated", code,
                          {"approval_id": str(pending.id), "kind": pending.kind}, at=now)
-        reply = views.requested_reply(summarise(pending), policy, already_pending=True)
-        return RequestResult(Outcome.ALREADY_PENDING, reply, pending.id, pending.approver)
+        return RequestResult(Outcome.ALREADY_PENDING, pending.id, pending.approver,
+                             summarise(pending))
     revision = int(pending.details.get("revision", 0)) + 1
     details = {**pending.details, **facts, "revision": revision}
     if "appointment_ids" not in facts:
@@ -256,17 +224,12 @@ def _take_facts(uow: UnitOfWork, policy: ClinicPolicy, pending: Approval, facts:
         if request.status != CANCELLED:
             _enqueue(uow, pending, DECIDED, request.recipient, now,
                      {"request_message_id": str(request.id)}, f"facts:{revision}:{request.id}")
-    return RequestResult(Outcome.UPDATED, views.facts_updated_reply(summarise(pending)),
-                         pending.id, pending.approver)
+    return RequestResult(Outcome.UPDATED, pending.id, pending.approver, summarise(pending))
 
 
 def _decided_result(outcome: Outcome, approval: Approval, policy: ClinicPolicy) -> RequestResult:
-    return RequestResult(
-        outcome,
-        views.already_decided_reply(summarise(approval), _decision(approval), policy),
-        approval.id,
-        approval.approver,
-    )
+    return RequestResult(outcome, approval.id, approval.approver, summarise(approval),
+                         _decision(approval))
 
 
 def _approved_counting(uow: UnitOfWork, policy: ClinicPolicy, client_id: uuid.UUID,
@@ -278,10 +241,8 @@ def _approved_counting(uow: UnitOfWork, policy: ClinicPolicy, client_id: uuid.UU
     if latest is None or not _in_force(latest, now) or str(corrected) not in latest.details.get(
             "appointment_ids", []):
         return None
-    return RequestResult(Outcome.ALREADY_APPROVED,
-                         views.approved_on_corrected_reply(summarise(latest), _decision(latest),
-                                                           policy),
-                         latest.id, latest.approver)
+    return RequestResult(Outcome.ALREADY_APPROVED, latest.id, latest.approver, summarise(latest),
+                         _decision(latest), counted_corrected=True)
 
 
 def request_coaching(
@@ -314,11 +275,10 @@ def request_coaching(
             "client not eligible for coaching",
         )
     if record.coaching_approved_by is not None and record.coaching_approved_at is not None:
-        when = scripts.clinic_time_text(policy, record.coaching_approved_at)
         return RequestResult(
-            Outcome.ALREADY_APPROVED,
-            f"DBT phone coaching for {client_code} is already approved: by "
-            f"<@{record.coaching_approved_by}> on {when}.",
+            Outcome.ALREADY_APPROVED, client_code=client_code,
+            decision=DecisionSummary(APPROVED, record.coaching_approved_by,
+                                     record.coaching_approved_at),
         )
     client = uow.clients.row(client_code)
     assert client is not None
@@ -334,12 +294,8 @@ def _request(uow: UnitOfWork, policy: ClinicPolicy, *, kind: str, client_id: uui
     if existing is not None:
         uow.audit.append(requested_by, "approval.request_repeated", client_code,
                          {"approval_id": str(existing.id), "kind": kind}, at=now)
-        return RequestResult(
-            Outcome.ALREADY_PENDING,
-            views.requested_reply(summarise(existing), policy, already_pending=True),
-            existing.id,
-            existing.approver,
-        )
+        return RequestResult(Outcome.ALREADY_PENDING, existing.id, existing.approver,
+                             summarise(existing))
     routing = route(policy, kind, clinician=clinician)
     if routing.approver is None:
         return _refused(uow, requested_by, kind, client_code, now, routing.reasons[0],
@@ -362,19 +318,14 @@ def _request(uow: UnitOfWork, policy: ClinicPolicy, *, kind: str, client_id: uui
          "backup": approval.backup, "why": routing.reasons[0]},
         at=now,
     )
-    return RequestResult(
-        Outcome.REQUESTED,
-        views.requested_reply(summarise(approval), policy, already_pending=False),
-        approval.id,
-        approval.approver,
-    )
+    return RequestResult(Outcome.REQUESTED, approval.id, approval.approver, summarise(approval))
 
 
 def _refused(uow: UnitOfWork, actor: str, kind: str, client_code: str, now: datetime,
              reply: str, why: str) -> RequestResult:
     uow.audit.append(actor, "approval.request_refused", client_code, {"kind": kind, "why": why},
                      at=now)
-    return RequestResult(Outcome.REFUSED, reply)
+    return RequestResult(Outcome.REFUSED, refused=Refused(reply), client_code=client_code)
 
 
 def _send_request(uow: UnitOfWork, approval: Approval, recipient: str, now: datetime,
@@ -420,7 +371,7 @@ def decide(
         uow.audit.append(user, "approval.click", None,
                          {"approval_id": str(approval_id), "action": decision, "via": via,
                           "accepted": False, "why": "unknown request"}, at=now)
-        return DecideResult(Decision.UNKNOWN, "This request is no longer on file.")
+        return DecideResult(Decision.UNKNOWN)
     summary = summarise(approval)
     code = summary.client_code
 
@@ -435,18 +386,17 @@ def decide(
     permission = _permission(policy, approval, user)
     if not permission.allowed:
         click(False, permission.reason)
-        return DecideResult(Decision.NOT_ALLOWED, views.not_allowed_reply(
-            summary, permission.deciders, backup=user == approval.backup,
-            backup_may_decide=policy.approvals.backup_may_decide))
+        return DecideResult(Decision.NOT_ALLOWED, summary, deciders=tuple(permission.deciders),
+                            backup=user == approval.backup,
+                            backup_may_decide=policy.approvals.backup_may_decide)
     if decision == APPROVE and approval.kind == PHONE_COACHING:
         refusal = _coaching_refusal(uow, policy, summary, user)
         if refusal is not None:
             click(False, "client not eligible for coaching")
-            return DecideResult(Decision.NOT_ELIGIBLE, refusal)
+            return DecideResult(Decision.NOT_ELIGIBLE, summary, refused=refusal)
     if decision == DENY and not (reason or "").strip():
         click(True, "reason asked" if reason is None else "empty reason")
-        return DecideResult(Decision.REASON_NEEDED, "Say why the request is denied.",
-                            views.deny_modal(summary))
+        return DecideResult(Decision.REASON_NEEDED, summary)
     status = APPROVED if decision == APPROVE else DENIED
     if not uow.approvals.decide(approval.id, status, user, now,
                                 (reason or "").strip() if status == DENIED else None):
@@ -457,8 +407,7 @@ def decide(
                      {"approval_id": str(approval.id), "kind": approval.kind, "status": status,
                       "reason_given": status == DENIED}, at=now)
     _after_decision(uow, policy, approval, now)
-    return DecideResult(Decision.DECIDED,
-                        views.decided_reply(summary, _decision(approval), policy))
+    return DecideResult(Decision.DECIDED, summary, _decision(approval))
 
 
 def _permission(policy: ClinicPolicy, approval: Approval, user: str) -> Permission:
@@ -467,8 +416,8 @@ def _permission(policy: ClinicPolicy, approval: Approval, user: str) -> Permissi
                       backup_may_decide=policy.approvals.backup_may_decide)
 
 
-def _coaching_refusal(uow: UnitOfWork, policy: ClinicPolicy, summary: views.ApprovalSummary,
-                      user: str) -> str | None:
+def _coaching_refusal(uow: UnitOfWork, policy: ClinicPolicy, summary: ApprovalSummary,
+                      user: str) -> Refused | None:
     """Why coaching may not be approved for the client now (None: it may).
 
     The reasons (the client's status, a refusal of calls) are said to the treating team and
@@ -476,21 +425,18 @@ def _coaching_refusal(uow: UnitOfWork, policy: ClinicPolicy, summary: views.Appr
     """
     record = uow.clients.get(summary.client_code)
     if record is None:
-        return "This client is no longer on file: use Deny to close the request."
+        return Refused("This client is no longer on file: use Deny to close the request.")
     eligibility = coaching_eligibility(record)
     if eligibility.allowed:
         return None
     why = (" ".join(eligibility.reasons) if card_access(policy, user, record).details
            else "The client is no longer in active treatment, or has refused phone calls.")
-    return (f"DBT phone coaching can't be approved for {summary.client_code} now. {why} "
-            "Nothing was changed; use Deny to close the request.")
+    return Refused(f"DBT phone coaching can't be approved for {summary.client_code} now. {why} "
+                   "Nothing was changed; use Deny to close the request.")
 
 
 def _already_decided(approval: Approval, policy: ClinicPolicy) -> DecideResult:
-    return DecideResult(
-        Decision.ALREADY_DECIDED,
-        views.already_decided_reply(summarise(approval), _decision(approval), policy),
-    )
+    return DecideResult(Decision.ALREADY_DECIDED, summarise(approval), _decision(approval))
 
 
 def _after_decision(uow: UnitOfWork, policy: ClinicPolicy, approval: Approval,
@@ -505,8 +451,7 @@ def _after_decision(uow: UnitOfWork, policy: ClinicPolicy, approval: Approval,
     clinician = approval.details.get("clinician")
     if approval.status == APPROVED and approval.kind == CLOSURE_WARNING:
         deadline = closure_deadline(policy, now)
-        approval.details = {**approval.details, "deadline": deadline.isoformat()}
-        uow.session.add(approval)
+        uow.approvals.record_deadline(approval.id, deadline)
         if clinician:
             _enqueue(uow, approval, CLOSURE_DEADLINE, clinician, deadline,
                      {"deadline": deadline.isoformat()}, "deadline")
@@ -516,7 +461,6 @@ def _after_decision(uow: UnitOfWork, policy: ClinicPolicy, approval: Approval,
     recipients = [r for r in (clinician, approval.requester) if r and _is_slack_id(r)]
     for recipient in dict.fromkeys(recipients):
         _enqueue(uow, approval, OUTCOME, recipient, now, {}, f"outcome:{recipient}")
-    uow.session.flush()
 
 
 # --- the reason of a denial --------------------------------------------------------------------
@@ -527,7 +471,7 @@ def show_reason(uow: UnitOfWork, policy: ClinicPolicy, *, approval_id: str | uui
     """The decider's reason, in a modal, for the treating team, the requester and the deciders."""
     approval = _load(uow, approval_id)
     if approval is None or approval.status == PENDING:
-        return ReasonResult(False, "This request has no decision on file.")
+        return ReasonResult(False, Refused("This request has no decision on file."))
     summary = summarise(approval)
     member = policy.member(user)
     record = uow.clients.get(summary.client_code)
@@ -537,10 +481,9 @@ def show_reason(uow: UnitOfWork, policy: ClinicPolicy, *, approval_id: str | uui
     uow.audit.append(user, "approval.reason_viewed" if allowed else "approval.reason_refused",
                      summary.client_code, {"approval_id": str(approval.id)}, at=now)
     if not allowed:
-        return ReasonResult(False, "Only the client's treating team and the deciders can see "
-                                   "the reason for this decision.")
-    return ReasonResult(True, "", views.reason_modal(summary, _decision(approval), policy,
-                                                     uow.approvals.reason(approval)))
+        return ReasonResult(False, Refused("Only the client's treating team and the deciders can "
+                                           "see the reason for this decision."))
+    return ReasonResult(True, None, summary, _decision(approval), uow.approvals.reason(approval))
 
 
 # --- nobody decides ----------------------------------------------------------------------------
@@ -591,9 +534,9 @@ def _hand_over(uow: UnitOfWork, policy: ClinicPolicy, approval: Approval, now: d
 # --- reading -----------------------------------------------------------------------------------
 
 
-def summarise(approval: Approval) -> views.ApprovalSummary:
+def summarise(approval: Approval) -> ApprovalSummary:
     d = approval.details
-    return views.ApprovalSummary(
+    return ApprovalSummary(
         id=str(approval.id),
         kind=approval.kind,
         client_code=str(d.get("client_code", "")),
@@ -606,10 +549,10 @@ def summarise(approval: Approval) -> views.ApprovalSummary:
     )
 
 
-def _decision(approval: Approval) -> views.DecisionSummary:
+def _decision(approval: Approval) -> DecisionSummary:
     assert approval.decided_by is not None and approval.decided_at is not None
     because = approval.details.get("withdrawn_because") if approval.status == WITHDRAWN else None
-    return views.DecisionSummary(approval.status, approval.decided_by, approval.decided_at,
+    return DecisionSummary(approval.status, approval.decided_by, approval.decided_at,
                                  because)
 
 
@@ -650,58 +593,50 @@ def _is_slack_id(value: str) -> bool:
     return SLACK_ID_PATTERN.fullmatch(value) is not None
 
 
-# --- deliveries (rendered and re-checked at send time) -----------------------------------------
+# --- the outbox: re-checked and read at send time (``bot.outbox_kinds``) ---------------------
 
 
 def _approval_of(uow: UnitOfWork, row: OutboxMessage) -> Approval | None:
     return _load(uow, str(row.payload.get("approval_id", "")))
 
 
-def _wanted_while_pending(uow: UnitOfWork, row: OutboxMessage, now: datetime) -> str | None:
+def wanted_while_pending(uow: UnitOfWork, row: OutboxMessage, now: datetime) -> str | None:
     approval = _approval_of(uow, row)
     if approval is None:
         return "the request is no longer on file"
     return None if approval.status == PENDING else "the request was decided"
 
 
-def _wanted_once_decided(uow: UnitOfWork, row: OutboxMessage, now: datetime) -> str | None:
+def wanted_once_decided(uow: UnitOfWork, row: OutboxMessage, now: datetime) -> str | None:
     approval = _approval_of(uow, row)
     if approval is None:
         return "the request is no longer on file"
     return None if approval.status != PENDING else "the request is not decided"
 
 
-def _render_request(uow: UnitOfWork, policy: ClinicPolicy, row: OutboxMessage,
-                    now: datetime) -> Rendered:
+def request_facts(uow: UnitOfWork, policy: ClinicPolicy, row: OutboxMessage,
+                  now: datetime) -> ApprovalMessage:
+    """``REQUEST``: the request, and whether its recipient may decide it (a backup who is only
+    told gets no buttons)."""
     approval = _required(uow, row)
-    summary = summarise(approval)
-    if not _permission(policy, approval, row.recipient).allowed:  # a backup who only is told
-        text, blocks = views.backup_told_message(summary, policy)
-    else:
-        text, blocks = views.request_message(summary, policy,
-                                             handed_over_from=row.payload.get("handed_over_from"))
-    return Rendered(text, blocks)
+    return ApprovalMessage(summarise(approval),
+                           may_decide=_permission(policy, approval, row.recipient).allowed,
+                           handed_over_from=row.payload.get("handed_over_from"))
 
 
-def _render_nudge(uow: UnitOfWork, policy: ClinicPolicy, row: OutboxMessage,
-                  now: datetime) -> Rendered:
+def nudge_facts(uow: UnitOfWork, policy: ClinicPolicy, row: OutboxMessage,
+                now: datetime) -> ApprovalMessage:
+    """``NUDGE``: the request, and when the backup will be told."""
     approval = _required(uow, row)
-    text, blocks = views.nudge_message(
-        summarise(approval), policy,
-        waited_hours=policy.approvals.remind_after_business_hours,
-        hand_over_at=hand_over_at(policy, approval.created_at) if approval.backup else None,
-        now=now,
-    )
-    return Rendered(text, blocks)
+    return ApprovalMessage(
+        summarise(approval), now=now,
+        hand_over_at=hand_over_at(policy, approval.created_at) if approval.backup else None)
 
 
-def _render_handed_over(uow: UnitOfWork, policy: ClinicPolicy, row: OutboxMessage,
-                        now: datetime) -> Rendered:
-    approval = _required(uow, row)
-    text, blocks = views.handed_over_notice(
-        summarise(approval), policy, waited_hours=2 * policy.approvals.remind_after_business_hours
-    )
-    return Rendered(text, blocks)
+def handed_over_facts(uow: UnitOfWork, policy: ClinicPolicy, row: OutboxMessage,
+                      now: datetime) -> ApprovalMessage:
+    """``HANDED_OVER``: the request whose backup was told."""
+    return ApprovalMessage(summarise(_required(uow, row)))
 
 
 def _request_message(uow: UnitOfWork, row: OutboxMessage) -> OutboxMessage | None:
@@ -712,56 +647,52 @@ def _request_message(uow: UnitOfWork, row: OutboxMessage) -> OutboxMessage | Non
         return None
 
 
-def _wanted_update(uow: UnitOfWork, row: OutboxMessage, now: datetime) -> str | None:
+def wanted_update(uow: UnitOfWork, row: OutboxMessage, now: datetime) -> str | None:
     request = _request_message(uow, row)
     if request is None or request.status != SENT or not request.channel or not request.ts:
         return "the request message was never sent"
     return None if _approval_of(uow, row) is not None else "the request is no longer on file"
 
 
-def _render_decided(uow: UnitOfWork, policy: ClinicPolicy, row: OutboxMessage,
-                    now: datetime) -> Rendered:
-    """The request message as it stands now: its facts and buttons while pending, else the
-    decision (or the withdrawal) without buttons."""
+def decided_facts(uow: UnitOfWork, policy: ClinicPolicy, row: OutboxMessage,
+                  now: datetime) -> ApprovalMessage:
+    """``DECIDED``: the request message to update, as the request stands now (its decision, when
+    it has one)."""
     approval = _required(uow, row)
     request = _request_message(uow, row)
     assert request is not None and request.channel and request.ts
-    if approval.status == PENDING:
-        text, blocks = views.request_message(
-            summarise(approval), policy, handed_over_from=request.payload.get("handed_over_from"))
-    else:
-        text, blocks = views.decided_message(summarise(approval), _decision(approval), policy)
-    return Rendered(text, blocks, update=(request.channel, request.ts))
+    return ApprovalMessage(
+        summarise(approval),
+        decision=None if approval.status == PENDING else _decision(approval),
+        handed_over_from=request.payload.get("handed_over_from"),
+        update=(request.channel, request.ts))
 
 
-def _render_outcome(uow: UnitOfWork, policy: ClinicPolicy, row: OutboxMessage,
-                    now: datetime) -> Rendered:
+def outcome_facts(uow: UnitOfWork, policy: ClinicPolicy, row: OutboxMessage,
+                  now: datetime) -> ApprovalMessage:
+    """``OUTCOME``: the decision; for the clinician of an approved closure warning, also the
+    script to say (for the client's consent now) and its deadline."""
     approval = _required(uow, row)
     summary, decision = summarise(approval), _decision(approval)
     deadline = _deadline_of(approval)
-    if (approval.kind == CLOSURE_WARNING and approval.status == APPROVED
+    if not (approval.kind == CLOSURE_WARNING and approval.status == APPROVED
             and deadline is not None and row.recipient == summary.clinician):
-        record = uow.clients.get(summary.client_code)
-        member = policy.member(row.recipient)
-        clinic_name_ok = bool(record and record.consent and record.consent.clinic_name_ok)
-        script = scripts.closure_warning(
-            policy,
-            client_first_name=None,  # a DM stays in Slack: the name is said, never written here
-            clinician_first_name=member.first_name if member else "[your first name]",
-            callback_number=callback_number(policy, clinic_name_ok),
-            clinic_name_ok=clinic_name_ok,
-            deadline=deadline,
-        )
-        note = views.closure_note(summary, decision, policy, deadline)
-        text, blocks = views.closure_approved_message(
-            summary, decision, policy, script=script, deadline=deadline, note=note
-        )
-    else:
-        text, blocks = views.outcome_message(summary, decision, policy)
-    return Rendered(text, blocks)
+        return ApprovalMessage(summary, decision)
+    record = uow.clients.get(summary.client_code)
+    member = policy.member(row.recipient)
+    clinic_name_ok = bool(record and record.consent and record.consent.clinic_name_ok)
+    script = scripts.closure_warning(
+        policy,
+        client_first_name=None,  # a DM stays in Slack: the name is said, never written here
+        clinician_first_name=member.first_name if member else "[your first name]",
+        callback_number=callback_number(policy, clinic_name_ok),
+        clinic_name_ok=clinic_name_ok,
+        deadline=deadline,
+    )
+    return ApprovalMessage(summary, decision, deadline=deadline, script=script)
 
 
-def _wanted_at_deadline(uow: UnitOfWork, row: OutboxMessage, now: datetime) -> str | None:
+def wanted_at_deadline(uow: UnitOfWork, row: OutboxMessage, now: datetime) -> str | None:
     approval = _approval_of(uow, row)
     if approval is None:
         return "the request is no longer on file"
@@ -780,13 +711,11 @@ def _wanted_at_deadline(uow: UnitOfWork, row: OutboxMessage, now: datetime) -> s
     return None
 
 
-def _render_deadline(uow: UnitOfWork, policy: ClinicPolicy, row: OutboxMessage,
-                     now: datetime) -> Rendered:
+def deadline_facts(uow: UnitOfWork, policy: ClinicPolicy, row: OutboxMessage,
+                   now: datetime) -> ApprovalMessage:
+    """``CLOSURE_DEADLINE``: the approved warning and its deadline."""
     approval = _required(uow, row)
-    deadline = _deadline_of(approval) or row.due_at
-    text, blocks = views.closure_deadline_message(summarise(approval).client_code, deadline,
-                                                  policy)
-    return Rendered(text, blocks)
+    return ApprovalMessage(summarise(approval), deadline=_deadline_of(approval) or row.due_at)
 
 
 def _required(uow: UnitOfWork, row: OutboxMessage) -> Approval:
@@ -794,12 +723,3 @@ def _required(uow: UnitOfWork, row: OutboxMessage) -> Approval:
     if approval is None:
         raise LookupError(f"outbox row {row.id} names no approval on file")
     return approval
-
-
-register(REQUEST, Delivery(render=_render_request, still_wanted=_wanted_while_pending))
-register(NUDGE, Delivery(render=_render_nudge, still_wanted=_wanted_while_pending))
-register(HANDED_OVER, Delivery(render=_render_handed_over, still_wanted=_wanted_while_pending))
-register(DECIDED, Delivery(render=_render_decided, still_wanted=_wanted_update))
-register(OUTCOME, Delivery(render=_render_outcome, still_wanted=_wanted_once_decided))
-register(CLOSURE_DEADLINE, Delivery(render=_render_deadline, still_wanted=_wanted_at_deadline))
-

@@ -19,20 +19,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.policy.access import caller_access, card_access, details_access
+from bot.policy.access import caller_access, details_access
 from bot.policy.business_hours import CallbackDue, callback_due, reminder_times
 from bot.policy.clinic import ClinicPolicy
 from bot.policy.consent import Guidance, Verdict, callback_now, calls_refused, check_contact
-from bot.policy.model import CLIENT_CODE_RULE, ClientRecord, is_client_code
-from bot.policy.scripts import clinic_time_text
-from bot.services.deliveries import REMINDER_PRIORITY, Delivery, Rendered, register
-from bot.slack_ui.reminders import (
-    CallbackFacts,
-    DetailsFacts,
-    callback_reminder,
-    client_lines,
-    verdict_reason,
-)
+from bot.policy.model import ClientRecord
+from bot.services.authorise import Refused, authorise, client_on_file
+from bot.services.deliveries import REMINDER_PRIORITY
+from bot.services.outcomes import CallbackDetails, CallbackReminder
 from storage.repositories.callbacks import NOT_OWED, OPEN
 from storage.tables import CallbackDuty, Client, OutboxMessage
 from storage.uow import UnitOfWork
@@ -40,10 +34,6 @@ from storage.uow import UnitOfWork
 REMINDER_KIND = "callback_reminder"
 SUBJECT_KIND = "callback"
 SAME_CALL = timedelta(minutes=2)  # the same missed call logged twice (a double submit)
-
-
-class CallbackRefused(Exception):
-    """The request cannot be done; the message says why and what to do instead."""
 
 
 @dataclass(frozen=True)
@@ -80,13 +70,11 @@ def log_missed(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str, code: str |
     """
     if (code is None) == (phone is None):
         raise ValueError("give exactly one of code and phone")
-    member = policy.member(actor)
-    if member is None:
-        raise CallbackRefused("Only members of the clinic's team can log missed calls.")
+    authorise(policy, actor, None)  # anyone on the team may log a call
     client = _client_for(uow, code, phone)
     record = uow.clients.get(client.code) if client is not None else None
     if client is not None:
-        _authorise(policy, actor, client)
+        authorise(policy, actor, client)
     clinician = (client.clinician if client is not None and client.clinician else actor)
     voicemail_left = bool(voicemail)
 
@@ -123,22 +111,16 @@ def log_missed(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str, code: str |
 
 def _client_for(uow: UnitOfWork, code: str | None, phone: str | None) -> Client | None:
     if code is not None:
-        if not is_client_code(code):
-            raise CallbackRefused(f"`{code[:40]}` is not a client code ({CLIENT_CODE_RULE}).")
-        client = uow.clients.row(code)
-        if client is None:
-            raise CallbackRefused(
-                f"There is no client `{code}` on file. For a caller who is not a client yet, "
-                "log the number they called from: `/contact-check missed +15551234567`."
-            )
-        return client
+        return client_on_file(uow, code, hint=(
+            "For a caller who is not a client yet, log the number they called from: "
+            "`/contact-check missed +15551234567`."))
     assert phone is not None
     codes = uow.clients.codes_for_phone(phone)
     if len(codes) == 1:
         return uow.clients.row(codes[0])
     if len(codes) > 1:
         listed = ", ".join(f"`{c}`" for c in sorted(codes))
-        raise CallbackRefused(
+        raise Refused(
             f"That number is on file for more than one client ({listed}). Log the call with "
             "the client's code: `/contact-check missed CODE`."
         )
@@ -189,22 +171,21 @@ def mark_returned(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str, now: dat
     """Close the open call-back duties of a client (command) or one duty (button). Idempotent."""
     if (code is None) == (duty_id is None):
         raise ValueError("give exactly one of code and duty_id")
-    if policy.member(actor) is None:
-        raise CallbackRefused("Only members of the clinic's team can close call-backs.")
+    authorise(policy, actor, None)
     if code is not None:
         client = _client_for(uow, code, None)
         assert client is not None
-        _authorise(policy, actor, client)
+        authorise(policy, actor, client)
         duties = uow.callbacks.open_for_client(client.id)
         client_code: str | None = client.code
     else:
         assert duty_id is not None  # exactly one of the two (checked above)
         duty = uow.callbacks.get(duty_id)
         if duty is None:
-            raise CallbackRefused("That call-back is no longer on file.")
-        client = uow.session.get(Client, duty.client_id) if duty.client_id else None
+            raise Refused("That call-back is no longer on file.")
+        client = uow.clients.row_by_id(duty.client_id) if duty.client_id else None
         if client is not None:
-            _authorise(policy, actor, client)
+            authorise(policy, actor, client)
         client_code = client.code if client else None
         if duty.status != OPEN:
             return ReturnedResult(client_code, 0, duty.closed_by, duty.closed_at)
@@ -234,12 +215,6 @@ def release_refused(uow: UnitOfWork, clients: Sequence[Client], *, actor: str,
     return len(duties)
 
 
-def _authorise(policy: ClinicPolicy, actor: str, client: Client) -> None:
-    access = card_access(policy, actor, client)
-    if not access.allowed:
-        raise CallbackRefused(access.reason)
-
-
 # --- the reminder at send time --------------------------------------------------------------------
 
 
@@ -251,10 +226,7 @@ def _duty_of(uow: UnitOfWork, row: OutboxMessage) -> CallbackDuty | None:
 
 
 def _record_of(uow: UnitOfWork, duty: CallbackDuty) -> ClientRecord | None:
-    if duty.client_id is None:
-        return None
-    client = uow.session.get(Client, duty.client_id)
-    return uow.clients.get(client.code) if client is not None else None
+    return uow.clients.get_by_id(duty.client_id) if duty.client_id is not None else None
 
 
 def reminder_still_wanted(uow: UnitOfWork, row: OutboxMessage, now: datetime) -> str | None:
@@ -268,54 +240,39 @@ def reminder_still_wanted(uow: UnitOfWork, row: OutboxMessage, now: datetime) ->
     return None
 
 
-def render_reminder(uow: UnitOfWork, policy: ClinicPolicy, row: OutboxMessage,
-                    now: datetime) -> Rendered:
+def reminder(uow: UnitOfWork, policy: ClinicPolicy, row: OutboxMessage,
+             now: datetime) -> CallbackReminder:
+    """What a reminder says when it is sent: the consent verdict of that moment."""
     duty = _duty_of(uow, row)
     if duty is None:
         raise LookupError(f"outbox {row.id}: its call-back duty is gone")
     record = _record_of(uow, duty)
-    guidance = check_contact(record, policy, now, their_call=True)
-    message = callback_reminder(CallbackFacts(
-        duty_id=str(duty.id),
-        client_code=record.code if record else None,
-        called_text=clinic_time_text(policy, duty.called_at),
-        due_text=clinic_time_text(policy, duty.due_at) if duty.due_at else None,
-        final=bool(row.payload.get("final")),
-        verdict=guidance.verdict.value,
-        verdict_reason=verdict_reason(guidance, policy),
-    ))
-    return Rendered(text=message["text"], blocks=message["blocks"])
-
-
-register(REMINDER_KIND, Delivery(render=render_reminder, still_wanted=reminder_still_wanted))
+    return CallbackReminder(duty_id=duty.id, client_code=record.code if record else None,
+                            called_at=duty.called_at, due_at=duty.due_at,
+                            final=bool(row.payload.get("final")),
+                            guidance=check_contact(record, policy, now, their_call=True))
 
 
 # --- the details behind a reminder's button (treating team only) ----------------------------------
 
 
 def callback_details(uow: UnitOfWork, policy: ClinicPolicy, *, viewer: str, duty_id: uuid.UUID,
-                     now: datetime) -> DetailsFacts:
-    """The duty's details for a modal; raises ``CallbackRefused`` for anyone else."""
+                     now: datetime) -> CallbackDetails:
+    """The duty's details for a modal; the read is audited. ``Refused`` for anyone else."""
     duty = uow.callbacks.get(duty_id)
     if duty is None:
-        raise CallbackRefused("That call-back is no longer on file.")
+        raise Refused("That call-back is no longer on file.")
     record = _record_of(uow, duty)
-    access = (details_access(policy, viewer, record) if record is not None else
-              caller_access(policy, viewer, assigned=duty.clinician, logged_by=duty.logged_by))
-    if not access.allowed:
-        raise CallbackRefused(access.reason)
-    guidance = check_contact(record, policy, now, their_call=True)
     if record is not None:
-        lines = client_lines(record, guidance)
+        authorise(policy, viewer, record, rule=details_access)
     else:
-        lines = [("Caller (potential client)", uow.callbacks.caller_phone(duty) or "unknown")]
-    lines.append(("Consent now", guidance.verdict.value))
-    lines.append(("Missed call", clinic_time_text(policy, duty.called_at)))
-    lines.append(("Voicemail left", "yes" if duty.voicemail_left else "no"))
-    if duty.due_at is not None:
-        lines.append(("Due", clinic_time_text(policy, duty.due_at)))
-    lines.append(("Status", duty.status.replace("_", " ")))
+        authorise(policy, viewer, None, rule=lambda policy, user, client: caller_access(
+            policy, user, assigned=duty.clinician, logged_by=duty.logged_by))
     uow.audit.append(viewer, "callback.details_viewed", record.code if record else None,
                      {"duty_id": str(duty.id)}, at=now)
-    title = f"Call back {record.code}" if record else "Call back"
-    return DetailsFacts(title=title, lines=tuple(lines))
+    return CallbackDetails(
+        record=record,
+        caller_phone=None if record is not None else uow.callbacks.caller_phone(duty),
+        guidance=check_contact(record, policy, now, their_call=True),
+        called_at=duty.called_at, voicemail_left=duty.voicemail_left, due_at=duty.due_at,
+        status=duty.status)

@@ -17,23 +17,14 @@ from datetime import datetime
 from bot.policy.access import consent_access
 from bot.policy.clinic import ClinicPolicy
 from bot.policy.consent import calls_refused
-from bot.policy.model import ClientRecord, ClientStatus, Consent, Provenance
+from bot.policy.model import ClientRecord, Provenance
+from bot.services.authorise import authorise
 from bot.services.callbacks import release_refused
-from storage.uow import Store
+from bot.services.outcomes import ConsentDraft
+from storage.audit import AuditWriter
+from storage.uow import UnitOfWork
 
-
-class ConsentRefused(Exception):
-    """The submitter may not record this client's consent; the message says why."""
-
-
-@dataclass(frozen=True)
-class ConsentDraft:
-    """A valid modal submission: everything but the provenance, which ``record_consent`` adds."""
-
-    clinician: str | None
-    preferred_name: str | None
-    status: ClientStatus
-    consent: Consent
+__all__ = ["ConsentDraft", "Recorded", "record_consent", "shown_in_modal"]
 
 
 @dataclass(frozen=True)
@@ -42,65 +33,60 @@ class Recorded:
     new_client: bool
 
 
-def shown_in_modal(store: Store, policy: ClinicPolicy, *, code: str, viewer: str,
-                   now: datetime) -> ClientRecord | None:
+def shown_in_modal(uow: UnitOfWork, audit: AuditWriter, policy: ClinicPolicy, *, code: str,
+                   viewer: str, now: datetime) -> ClientRecord | None:
     """What the consent modal opens with for ``viewer``: the client as on file at the details
-    level, else None (a blank form, nothing disclosed); raises ``ConsentRefused``.
+    level, else None (a blank form, nothing disclosed); raises ``Refused``.
 
-    Read without a write lock; a form that shows what is on file is audited (``consent.viewed``)
-    and committed before it is returned to be shown, as a card's look is."""
-    with store.unit_of_work(read_only=True) as uow:
-        client = uow.clients.get(code)
-    access = consent_access(policy, viewer, client)
-    if not access.allowed:
-        raise ConsentRefused(access.reason)
+    Read in the caller's unit of work (read-only: no write lock); a form that shows what is on
+    file is audited (``consent.viewed``) through ``audit``, the store's writer that commits the
+    event before it returns, so the look is on the trail before the form is shown, as a card's
+    look is."""
+    client = uow.clients.get(code)
+    access = authorise(policy, viewer, client, rule=consent_access)
     if not access.details or client is None:
         return None
-    store.audit_writer.append(viewer, "consent.viewed", code, {"level": access.level.value},
-                              at=now)
+    audit.append(viewer, "consent.viewed", code, {"level": access.level.value}, at=now)
     return client
 
 
-def record_consent(store: Store, policy: ClinicPolicy, *, code: str, draft: ConsentDraft,
+def record_consent(uow: UnitOfWork, policy: ClinicPolicy, *, code: str, draft: ConsentDraft,
                    actor: str, now: datetime) -> Recorded:
-    """Save ``draft`` as ``code``'s consent; raises ``ConsentRefused`` and saves nothing."""
-    with store.unit_of_work() as uow:
-        existing = uow.clients.get(code)
-        access = consent_access(policy, actor, existing)
-        if not access.allowed:
-            raise ConsentRefused(access.reason)
-        code = existing.code if existing else code  # the spelling on file, whatever was typed
-        consent = replace(
-            draft.consent,
-            provenance=Provenance(recorded_by=actor, recorded_at=now, method="modal",
-                                  last_verified_at=now),
-        )
-        clinician = draft.clinician or (existing.clinician if existing else None)
-        preferred_name = draft.preferred_name
-        if preferred_name is None and existing is not None and not access.details:
-            preferred_name = existing.preferred_name  # a blank form: never seen, not cleared
-        record = ClientRecord(
-            code=code,
-            clinician=clinician,
-            preferred_name=preferred_name,
-            status=draft.status,
-            consent=consent,
-        )
-        row = uow.clients.save(record, now=now)
-        uow.audit.append(
-            actor,
-            "consent.recorded",
-            code,
-            {
-                "new_client": existing is None,
-                "level": access.level.value,
-                "may_call": consent.may_call,
-                "numbers": sorted(n.kind for n in consent.numbers),
-                "clinician": clinician,
-            },
-            at=now,
-        )
-        if calls_refused(record):
-            release_refused(uow, [row], actor=actor, now=now)
-        uow.commit()
+    """Save ``draft`` as ``code``'s consent in ``uow`` (the caller commits); raises ``Refused``
+    and saves nothing."""
+    existing = uow.clients.get(code)
+    access = authorise(policy, actor, existing, rule=consent_access)
+    code = existing.code if existing else code  # the spelling on file, whatever was typed
+    consent = replace(
+        draft.consent,
+        provenance=Provenance(recorded_by=actor, recorded_at=now, method="modal",
+                              last_verified_at=now),
+    )
+    clinician = draft.clinician or (existing.clinician if existing else None)
+    preferred_name = draft.preferred_name
+    if preferred_name is None and existing is not None and not access.details:
+        preferred_name = existing.preferred_name  # a blank form: never seen, not cleared
+    record = ClientRecord(
+        code=code,
+        clinician=clinician,
+        preferred_name=preferred_name,
+        status=draft.status,
+        consent=consent,
+    )
+    row = uow.clients.save(record, now=now)
+    uow.audit.append(
+        actor,
+        "consent.recorded",
+        code,
+        {
+            "new_client": existing is None,
+            "level": access.level.value,
+            "may_call": consent.may_call,
+            "numbers": sorted(n.kind for n in consent.numbers),
+            "clinician": clinician,
+        },
+        at=now,
+    )
+    if calls_refused(record):
+        release_refused(uow, [row], actor=actor, now=now)
     return Recorded(code=code, new_client=existing is None)

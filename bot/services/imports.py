@@ -140,7 +140,7 @@ def import_clients(uow: UnitOfWork, policy: ClinicPolicy, rows: Sequence[Numbere
     refusing: list[Client] = []  # clients on file who now refuse calls: no call back is owed
     unchanged = 0
     # Every write of the loop goes out in one flush at the end, in batches, not row by row.
-    with uow.session.no_autoflush:
+    with uow.clients.batch():
         for numbered in rows:
             imported = numbered.record
             if team and imported.clinician and imported.clinician not in team:
@@ -161,7 +161,6 @@ def import_clients(uow: UnitOfWork, policy: ClinicPolicy, rows: Sequence[Numbere
                 refusing.append(saved)
             changes.append((imported.code, before is None,
                             before is None or _consent_terms(record) != _consent_terms(before)))
-    uow.session.flush()
     release_refused(uow, refusing, actor=actor, now=now)
     uow.audit.append_many(
         AuditEntry(actor, "client.imported", code,

@@ -13,94 +13,19 @@ nothing changed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict
 from datetime import datetime
 
-from sqlmodel import col, delete, select
-
-import storage.tables as tables
-from storage.audit import rekey_chain
-from storage.keycheck import ensure_keys
-from storage.sealing import SEALED_FIELDS, SealedRow
-from storage.tables import KeyRecord
+from storage.repositories.keys import PHONE_INDEXES, sealed_tables
+from storage.repositories.keys import Resealed as RotationReport
 from storage.uow import UnitOfWork
 
-# Blind-index columns and the sealed field each indexes (purpose "phone").
-PHONE_INDEXES: dict[str, tuple[str, str]] = {
-    "consent_numbers": ("number", "number_index"),
-    "callback_duties": ("caller_phone", "caller_phone_index"),
-}
-_BATCH = 1000
-
-
-@dataclass(frozen=True)
-class RotationReport:
-    primary_key_id: str
-    rows: int  # rows holding sealed fields examined
-    resealed: int  # values re-encrypted
-    indexes: int  # blind indexes recomputed
-    retired_key_ids: tuple[str, ...]  # key records removed: no data is sealed under them now
-    audit_resigned: int = 0  # audit events re-signed under the first key
-
-
-def sealed_tables() -> dict[str, type[SealedRow]]:
-    """The table class of every table in SEALED_FIELDS; an unknown table is a programming error."""
-    classes = {
-        getattr(cls, "__tablename__", None): cls
-        for cls in (getattr(tables, name) for name in tables.__all__)
-    }
-    missing = [name for name in SEALED_FIELDS if name not in classes]
-    if missing:
-        raise LookupError(f"SEALED_FIELDS names tables storage.tables does not export: {missing}")
-    return {name: classes[name] for name in SEALED_FIELDS}
+__all__ = ["PHONE_INDEXES", "RotationReport", "rotate_keys", "sealed_tables"]
 
 
 def rotate_keys(uow: UnitOfWork, *, actor: str, now: datetime) -> RotationReport:
     """Re-seal everything under the first key, in ``uow``; the caller commits."""
-    sealer = uow.sealer
-    session = uow.session
-    ensure_keys(session, sealer)
-    rows = resealed = indexes = 0
-    for name, table in sealed_tables().items():
-        if table is KeyRecord:
-            continue  # each canary stays sealed under its own key; old records are retired below
-        fields = SEALED_FIELDS[name]
-        index = PHONE_INDEXES.get(name)
-        last = None
-        while True:
-            query = select(table).order_by(col(table.id)).limit(_BATCH)
-            if last is not None:
-                query = query.where(col(table.id) > last)
-            batch = session.exec(query).all()
-            if not batch:
-                break
-            for row in batch:
-                rows += 1
-                resealed += sum(sealer.reseal(row, f) for f in fields)
-                if index is not None:
-                    field, column = index
-                    value = sealer.open(row, field)
-                    wanted = None if value is None else sealer.phone_index(value)
-                    if getattr(row, column) != wanted:
-                        setattr(row, column, wanted)
-                        indexes += 1
-                session.add(row)
-            last = batch[-1].id
-            session.flush()
-            session.expunge_all()
-    # Last, so that on PostgreSQL looks are audited on while the values are re-sealed: from here
-    # the trail's head is locked until the commit.
-    resigned = rekey_chain(session.connection(), sealer.keyring)
-    primary = sealer.keyring.primary_id
-    retired = tuple(sorted(
-        r.key_id for r in session.exec(select(KeyRecord)).all() if r.key_id != primary
-    ))
-    if retired:
-        session.exec(delete(KeyRecord).where(col(KeyRecord.key_id).in_(retired)))
-    session.flush()
+    done = uow.keys.reseal_everything()
     uow.audit.append(actor, "keys.rotated", None,
-                     {"primary_key_id": primary, "rows": rows, "resealed": resealed,
-                      "indexes": indexes, "retired_key_ids": list(retired),
-                      "audit_resigned": resigned}, at=now)
-    return RotationReport(primary_key_id=primary, rows=rows, resealed=resealed, indexes=indexes,
-                          retired_key_ids=retired, audit_resigned=resigned)
+                     {**asdict(done), "retired_key_ids": list(done.retired_key_ids)}, at=now)
+    return done

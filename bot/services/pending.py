@@ -11,109 +11,25 @@ for everyone, see the whole clinic's day.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import uuid
-from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from bot.policy.clinic import ClinicPolicy, TeamMember
-from bot.services.reports import TeamOverdue, team_overdue
-from storage.repositories.pending import PendingQueries
+from bot.policy.clinic import ClinicPolicy
+from bot.services.outcomes import (
+    AppointmentItem,
+    ApprovalItem,
+    CallbackItem,
+    DecisionItem,
+    Pending,
+    RunInItem,
+)
+from bot.services.reports import team_overdue
 from storage.uow import UnitOfWork
+
+__all__ = ["AppointmentItem", "ApprovalItem", "CallbackItem", "DecisionItem", "Pending",
+           "RunInItem", "what_i_owe"]
 
 RECENT_DECISIONS = timedelta(days=7)
 MAX_DECISIONS = 5
-
-
-@dataclass(frozen=True)
-class CallbackItem:
-    duty_id: uuid.UUID
-    client_code: str | None  # None: a potential client (the number is never shown here)
-    called_at: datetime
-    due_at: datetime | None  # None: no turnaround rule
-    voicemail_left: bool
-    overdue: bool
-
-
-@dataclass(frozen=True)
-class AppointmentItem:
-    appointment_id: uuid.UUID
-    client_code: str
-    clinician: str | None
-    start_at: datetime
-    minutes: int
-    status: str  # scheduled, arrived, no_show, cancelled
-    chase_at: datetime  # when the no-show chase fires if nobody marks the client arrived
-    chase_passed: bool  # the chase time has come
-
-    @property
-    def chase_due(self) -> bool:
-        """True once the chase time has passed with the client still unmarked."""
-        return self.status == "scheduled" and self.chase_passed
-
-
-@dataclass(frozen=True)
-class ApprovalItem:
-    approval_id: uuid.UUID
-    kind: str  # closure_warning, phone_coaching
-    client_code: str
-    requester: str
-    approver: str
-    created_at: datetime
-    handed_over: bool  # the request went to the backup
-
-
-@dataclass(frozen=True)
-class DecisionItem:
-    approval_id: uuid.UUID
-    kind: str
-    client_code: str
-    status: str  # approved, denied
-    decided_by: str | None
-    decided_at: datetime
-    requester: str
-
-
-@dataclass(frozen=True)
-class RunInItem:
-    run_in_id: uuid.UUID
-    client_code: str
-    occurred_at: datetime
-    next_appointment: datetime | None
-
-
-@dataclass(frozen=True)
-class Pending:
-    member: TeamMember
-    now: datetime
-    callbacks: tuple[CallbackItem, ...] = ()
-    appointments: tuple[AppointmentItem, ...] = ()
-    to_decide: tuple[ApprovalItem, ...] = ()
-    waiting_on: tuple[ApprovalItem, ...] = ()
-    decisions: tuple[DecisionItem, ...] = ()
-    runins: tuple[RunInItem, ...] = ()
-    whole_clinic_day: bool = False  # front desk and admins see everyone's appointments
-    team_overdue: tuple[TeamOverdue, ...] = ()  # supervisors: supervisees' overdue call-backs
-
-    @property
-    def overdue_callbacks(self) -> int:
-        return sum(1 for c in self.callbacks if c.overdue)
-
-    @property
-    def chases_due(self) -> int:
-        return sum(1 for a in self.appointments if a.chase_due)
-
-    @property
-    def owed(self) -> int:
-        """Things the person has to do: call-backs, chases to answer, decisions, run-ins."""
-        return len(self.callbacks) + self.chases_due + len(self.to_decide) + len(self.runins)
-
-    def fingerprint(self) -> str:
-        """A digest of everything shown except the moment it was read: changes when Home should."""
-        body = asdict(self)
-        body.pop("now")
-        return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def what_i_owe(uow: UnitOfWork, policy: ClinicPolicy, user: str, now: datetime) -> Pending | None:
@@ -121,7 +37,7 @@ def what_i_owe(uow: UnitOfWork, policy: ClinicPolicy, user: str, now: datetime) 
     member = policy.member(user)
     if member is None:
         return None
-    q = PendingQueries(uow.session)
+    q = uow.pending
     tz = policy.clinic.timezone
     wait = timedelta(minutes=policy.no_show.wait_minutes)
 

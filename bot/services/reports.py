@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from bot.policy.business_hours import opening_on
@@ -27,7 +26,6 @@ from bot.policy.dates import date_range_problem
 from bot.policy.reports import (
     History,
     Period,
-    TeamFigures,
     last_full_month,
     last_full_week,
     on_time_per_week,
@@ -35,7 +33,16 @@ from bot.policy.reports import (
     team_figures,
     weeks_before,
 )
+from bot.services.outcomes import (
+    AccessEntry,
+    AccessReport,
+    Digest,
+    Scope,
+    TeamOverdue,
+    TeamReport,
+)
 from storage.repositories.reports import EXPORT_ACTION, IMPORT_ACTION, AccessEvent, TrailEvent
+from storage.tables import OutboxMessage
 from storage.uow import UnitOfWork
 
 CHART_WEEKS = 8
@@ -60,10 +67,6 @@ VIEW_KINDS = {
 }
 
 
-class ReportRefused(Exception):
-    """The person may not see this report; the message says why and who can."""
-
-
 class PeriodInvalid(ValueError):
     """A period a person gave that cannot be reported on; the message says what to fix."""
 
@@ -85,16 +88,6 @@ def supervisors(policy: ClinicPolicy) -> list[str]:
     (an admin who supervises)."""
     named = {m.supervisor for m in policy.team if m.supervisor}
     return [m.slack_id for m in policy.team if m.role == "supervisor" or m.slack_id in named]
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Whose figures a person sees, and of what."""
-
-    clinicians: tuple[str, ...]
-    whose: str  # "your supervisees", "everyone", "you", "the call-backs you logged"
-    logged_by: str | None = None  # front desk: only the call-backs they logged
-    callbacks_only: bool = False
 
 
 def report_scope(policy: ClinicPolicy, member: TeamMember) -> Scope:
@@ -135,16 +128,6 @@ def resolve_period(word: str | None, first: date | None, last: date | None,
 # --- the team report ----------
 
 
-@dataclass(frozen=True)
-class TeamReport:
-    period: Period
-    scope: Scope
-    figures: TeamFigures
-    names: dict[str, str]  # Slack id -> first name (the id itself for someone not on the team)
-    turnaround_hours: float | None
-    now: datetime
-
-
 def _history(uow: UnitOfWork, policy: ClinicPolicy, period: Period, scope: Scope) -> History:
     start, end = period.bounds(policy.clinic)
     clinicians = list(scope.clinicians)
@@ -176,13 +159,6 @@ def team_report(uow: UnitOfWork, policy: ClinicPolicy, member: TeamMember, perio
 
 
 # --- the weekly digest ----------
-
-
-@dataclass(frozen=True)
-class Digest:
-    report: TeamReport
-    weeks: tuple[Period, ...]  # the chart's weeks, oldest first
-    on_time: dict[str, list[int]]  # first name -> on-time call-backs per week
 
 
 def week_id(monday: date) -> uuid.UUID:
@@ -245,13 +221,6 @@ def weekly_digest(uow: UnitOfWork, policy: ClinicPolicy, member: TeamMember, mon
 # --- App Home: "Team: overdue now" ----------
 
 
-@dataclass(frozen=True)
-class TeamOverdue:
-    clinician: str
-    first_name: str
-    codes: tuple[str | None, ...]  # None: a potential client (no code)
-
-
 def team_overdue(uow: UnitOfWork, policy: ClinicPolicy, member: TeamMember,
                  now: datetime) -> tuple[TeamOverdue, ...]:
     """For a supervisor: each supervisee with call-backs overdue now, and their codes."""
@@ -267,34 +236,6 @@ def team_overdue(uow: UnitOfWork, policy: ClinicPolicy, member: TeamMember,
 
 
 # --- the access report ----------
-
-
-ADMINS_ONLY = ("Only the clinic's admins can see who looked at a client's details (the audit "
-               "trail). Ask an admin.")
-
-
-def access_refusal(policy: ClinicPolicy, user: str) -> str | None:
-    member = policy.member(user)
-    return None if member is not None and member.role == "admin" else ADMINS_ONLY
-
-
-@dataclass(frozen=True)
-class AccessEntry:
-    seq: int
-    at: datetime
-    actor: str
-    action: str
-    kind: str  # VIEW_KINDS, or the action itself for a kind this version does not name
-    level: str | None  # the access level the view was given, when recorded
-
-
-@dataclass(frozen=True)
-class AccessReport:
-    code: str  # as on file (as asked when the client is not on file)
-    on_file: bool
-    since: date | None
-    entries: tuple[AccessEntry, ...]  # newest first
-    now: datetime
 
 
 def _entry(event: AccessEvent) -> AccessEntry:
@@ -338,3 +279,27 @@ def trail_export(uow: UnitOfWork, policy: ClinicPolicy, since: date, *, actor: s
                      {"since": since.isoformat(), "events": len(events), "format": fmt,
                       "chain": "verified" if chain_ok else "broken"}, at=now)
     return events
+
+
+# --- the weekly digest as an outbox kind (bot.outbox_kinds) ----------
+
+DIGEST_STALE_AFTER = timedelta(days=7)  # by then the next week's digest is due
+
+
+def digest_still_wanted(uow: UnitOfWork, row: OutboxMessage, now: datetime) -> str | None:
+    """None to send; why not otherwise: a week's digest not sent within a week is replaced by
+    the next one, and one whose recipient has left the team goes to nobody."""
+    if now - row.due_at > DIGEST_STALE_AFTER:
+        return "a newer weekly digest is due"
+    if uow.reports.left_team(row.recipient):
+        return "the recipient is no longer on the team"
+    return None
+
+
+def digest_facts(uow: UnitOfWork, policy: ClinicPolicy, row: OutboxMessage,
+                 now: datetime) -> Digest:
+    """The digest the row stands for: its week's report as its supervisor sees it at ``now``."""
+    member = policy.member(row.recipient)
+    if member is None:
+        raise ValueError("the digest's recipient is not on the team")
+    return weekly_digest(uow, policy, member, date.fromisoformat(str(row.payload["week"])), now)

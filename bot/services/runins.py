@@ -22,16 +22,19 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
-
-from bot.policy.access import card_access
 from bot.policy.clinic import ClinicPolicy
 from bot.policy.dates import date_range_problem
-from bot.policy.model import CLIENT_CODE_RULE, is_client_code
-from bot.services.deliveries import Delivery, Rendered, register
-from storage.repositories.runins import RunInRecord
-from storage.tables import Appointment, Client, OutboxMessage, ProcessedEvent, RunIn
+from bot.policy.model import RunInRecord
+from bot.services.authorise import Refused, authorise, client_on_file
+from bot.services.outcomes import (
+    INITIATORS,
+    PLACE_MAX,
+    TEXT_MAX,
+    RunInDraft,
+    RunInFollowup,
+    RunInForm,
+)
+from storage.tables import Appointment, Client, OutboxMessage, RunIn
 from storage.uow import UnitOfWork
 
 FOLLOWUP_KIND = "runin_followup"
@@ -39,38 +42,10 @@ FOLLOWUP_PRIORITY = 4  # after chases (1) and approvals (3), before call-back re
 FOLLOWUP_LEAD = timedelta(minutes=10)  # in the clinician's hands before the session starts
 SUBJECT_KIND = "run_in"
 
-INITIATORS = {"client": "The client greeted me first", "clinician": "I greeted the client first"}
-PLACE_MAX = 200
-TEXT_MAX = 1000
 FUTURE_TOLERANCE = timedelta(minutes=5)
 UNMARKED_GRACE = timedelta(days=1)  # an appointment never marked arrived: move to the next one
 
 _IN_FLIGHT_DONE = ("sent", "cancelled", "failed")
-
-
-class RunInRefused(Exception):
-    """The person may not document a run-in for this client; the message says why and what to do."""
-
-
-@dataclass(frozen=True)
-class RunInForm:
-    """The modal's values as typed: the service validates every one."""
-
-    date: str  # YYYY-MM-DD, clinic time zone
-    time: str  # HH:MM, clinic time zone
-    place: str
-    initiated_by: str  # "client" or "clinician"
-    summary: str = ""
-    revisit: str = ""
-
-
-@dataclass(frozen=True)
-class RunInDraft:
-    """What the modal opens with: the client code and the clinic-local date and time of now."""
-
-    client_code: str
-    date: str
-    time: str
 
 
 @dataclass(frozen=True)
@@ -91,34 +66,33 @@ class RunInSaved:
 # --- who may document ----------------------------------------------------------------------------
 
 
-def _authorise(policy: ClinicPolicy, actor: str, client: Client | None, code: str) -> Client:
+def _authorise(policy: ClinicPolicy, actor: str, client: Client) -> Client:
     """The treating team documents run-ins: the client's clinician, their supervisor, admins."""
-    member = policy.member(actor)
-    if member is None:
-        raise RunInRefused(
-            "Only members of the clinic's team can use Contact Check. "
-            "Ask your clinic admin to add you to the team in the policy file."
-        )
-    if not is_client_code(code):
-        raise RunInRefused(f"`{code[:40]}` is not a client code ({CLIENT_CODE_RULE}). "
-                           "Try `/contact-check runin C-1042`.")
+    authorise(policy, actor, client, details=True, refusal=(
+        f"Run-ins with `{client.code}` are documented by the client's treating team (their "
+        "clinician, the clinician's supervisor, or an admin). If you ran into this client, tell "
+        "their clinician, without details, in person."))
+    return client
+
+
+def _client(uow: UnitOfWork, policy: ClinicPolicy, actor: str, code: str) -> Client:
+    """The client a typed code names, for someone who may document a run-in with them."""
+    authorise(policy, actor, None)  # off the team: refused before the code is looked at
+    return _authorise(policy, actor, client_on_file(
+        uow, code, code_hint=" Try `/contact-check runin C-1042`."))
+
+
+def _client_of(uow: UnitOfWork, policy: ClinicPolicy, actor: str, row: RunIn | None) -> Client:
+    client = uow.clients.row_by_id(row.client_id) if row is not None else None
     if client is None:
-        raise RunInRefused(f"There is no client `{code}` on file. Check the code, or ask your "
-                           "clinic admin to import the client first.")
-    if card_access(policy, actor, client).details:
-        return client
-    raise RunInRefused(
-        f"Run-ins with `{code}` are documented by the client's treating team (their clinician, "
-        "the clinician's supervisor, or an admin). If you ran into this client, tell their "
-        "clinician, without details, in person."
-    )
+        raise Refused("That run-in is no longer on file.")
+    return _authorise(policy, actor, client)
 
 
 def start_runin(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str, client_code: str,
                 now: datetime) -> RunInDraft:
     """Check the person may document a run-in with this client; the modal's starting values."""
-    client = uow.clients.row(client_code) if is_client_code(client_code) else None
-    client = _authorise(policy, actor, client, client_code)
+    client = _client(uow, policy, actor, client_code)
     local = now.astimezone(policy.clinic.timezone)
     return RunInDraft(client_code=client.code, date=f"{local:%Y-%m-%d}", time=f"{local:%H:%M}")
 
@@ -170,24 +144,20 @@ def _validate(policy: ClinicPolicy, form: RunInForm, now: datetime) -> tuple[dat
 
 def record_runin(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str, client_code: str,
                  form: RunInForm, now: datetime, submission_id: str | None = None) -> RunInSaved:
-    """Validate and store a run-in (sealed, audited) and queue the follow-up reminder; commits.
+    """Validate and store a run-in (sealed, audited) and queue the follow-up reminder.
 
     Invalid forms store nothing and come back with ``errors`` keyed by form field. A
     ``submission_id`` (Slack's view id) makes a retried or repeated submission a no-op that comes
     back ``duplicate``.
     """
-    client = uow.clients.row(client_code) if is_client_code(client_code) else None
-    client = _authorise(policy, actor, client, client_code)
+    client = _client(uow, policy, actor, client_code)
     client_code = client.code  # the spelling on file (codes match in any case)
     occurred, errors = _validate(policy, form, now)
     if errors or occurred is None:
         return RunInSaved(run_in_id=None, client_code=client_code, errors=errors)
-    marker = f"runin:{submission_id}" if submission_id else None
-    if marker is not None:
-        if uow.session.get(ProcessedEvent, marker) is not None:
-            return RunInSaved(run_in_id=None, client_code=client_code, occurred_at=occurred,
-                              initiated_by=form.initiated_by, duplicate=True)
-        uow.session.add(ProcessedEvent(event_id=marker, received_at=now))
+    if submission_id and not uow.runins.first_submission(f"runin:{submission_id}", now):
+        return RunInSaved(run_in_id=None, client_code=client_code, occurred_at=occurred,
+                          initiated_by=form.initiated_by, duplicate=True)
     clinician = client.clinician or actor
     row = uow.runins.add(
         client, clinician=clinician, occurred_at=occurred, place=_clean(form.place),
@@ -197,14 +167,6 @@ def record_runin(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str, client_co
     uow.audit.append(actor, "runin.recorded", client_code,
                      {"run_in": str(row.id), "initiated_by": form.initiated_by}, at=now)
     queued = schedule_followup(uow, row, client, now)
-    try:
-        uow.commit()
-    except IntegrityError:
-        if marker is None:
-            raise
-        uow.session.rollback()  # the same submission, stored by a concurrent request
-        return RunInSaved(run_in_id=None, client_code=client_code, occurred_at=occurred,
-                          initiated_by=form.initiated_by, duplicate=True)
     return RunInSaved(run_in_id=row.id, client_code=client_code, occurred_at=occurred,
                       initiated_by=form.initiated_by,
                       followup_at=queued.due_at if queued is not None else None)
@@ -212,34 +174,26 @@ def record_runin(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str, client_co
 
 def read_runin(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str, run_in_id: uuid.UUID,
                now: datetime) -> RunInRecord:
-    """The decrypted run-in for the treating team (a modal); the read is audited; commits."""
-    row = uow.runins.row(run_in_id)
-    if row is None:
-        raise RunInRefused("That run-in is no longer on file.")
-    client = uow.session.get(Client, row.client_id)
-    _authorise(policy, actor, client, client.code if client else "")
+    """The decrypted run-in for the treating team (a modal); the read is audited."""
+    _client_of(uow, policy, actor, uow.runins.row(run_in_id))
     record = uow.runins.get(run_in_id)
-    uow.audit.append(actor, "runin.viewed", record.client_code if record else None,
-                     {"run_in": str(run_in_id)}, at=now)
-    uow.commit()
     if record is None:
-        raise RunInRefused("That run-in is no longer on file.")
+        raise Refused("That run-in is no longer on file.")
+    uow.audit.append(actor, "runin.viewed", record.client_code, {"run_in": str(run_in_id)},
+                     at=now)
     return record
 
 
 def mark_followed_up(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str, run_in_id: uuid.UUID,
                      now: datetime) -> tuple[str, bool]:
-    """The clinician asked the client about the run-in: (client code, changed?); commits."""
+    """The clinician asked the client about the run-in: (client code, changed?)."""
     row = uow.runins.row(run_in_id)
-    if row is None:
-        raise RunInRefused("That run-in is no longer on file.")
-    client = uow.session.get(Client, row.client_id)
-    client = _authorise(policy, actor, client, client.code if client else "")
+    client = _client_of(uow, policy, actor, row)
+    assert row is not None
     changed = uow.runins.mark_followed_up(row, now)
     if changed:
         uow.audit.append(actor, "runin.followed_up", client.code, {"run_in": str(row.id)}, at=now)
         uow.outbox.cancel(SUBJECT_KIND, row.id, kinds=[FOLLOWUP_KIND])
-    uow.commit()
     return client.code, changed
 
 
@@ -247,31 +201,12 @@ def mark_followed_up(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str, run_i
 
 
 def _latest_reminder(uow: UnitOfWork, run_in: RunIn) -> OutboxMessage | None:
-    return uow.session.exec(
-        select(OutboxMessage).where(
-            OutboxMessage.kind == FOLLOWUP_KIND,
-            OutboxMessage.subject_kind == SUBJECT_KIND,
-            OutboxMessage.subject_id == run_in.id,
-        ).order_by(col(OutboxMessage.created_at).desc(), col(OutboxMessage.due_at).desc())
-    ).first()
-
-
-def _next_appointment(uow: UnitOfWork, run_in: RunIn, after: datetime) -> Appointment | None:
-    return uow.session.exec(
-        select(Appointment).where(
-            Appointment.client_id == run_in.client_id,
-            Appointment.status == "scheduled",
-            col(Appointment.start_at) > after,
-        ).order_by(col(Appointment.start_at))
-    ).first()
+    return uow.outbox.latest_for_subject(SUBJECT_KIND, run_in.id, FOLLOWUP_KIND)
 
 
 def schedule_followup(uow: UnitOfWork, run_in: RunIn, client: Client,
                       now: datetime) -> OutboxMessage | None:
-    """Queue (or move on, or close) the reminder for one open run-in; the queued row or None.
-
-    Does not commit: it runs inside the caller's unit of work.
-    """
+    """Queue (or move on, or close) the reminder for one open run-in; the queued row or None."""
     if run_in.followed_up_at is not None:
         return None
     after = max(run_in.created_at, now - timedelta(minutes=1))
@@ -291,7 +226,7 @@ def schedule_followup(uow: UnitOfWork, run_in: RunIn, client: Client,
                 return None  # the session has not been marked yet
         if appointment is not None:
             after = max(after, appointment.start_at)
-    appointment = _next_appointment(uow, run_in, after)
+    appointment = uow.appointments.next_scheduled(run_in.client_id, after)
     if appointment is None:
         return None
     due = max(appointment.start_at - FOLLOWUP_LEAD, now)
@@ -307,23 +242,22 @@ def schedule_followup(uow: UnitOfWork, run_in: RunIn, client: Client,
 
 def _appointment_of(uow: UnitOfWork, message: OutboxMessage) -> Appointment | None:
     try:
-        return uow.session.get(Appointment, uuid.UUID(str(message.payload.get("appointment_id"))))
+        return uow.appointments.get(uuid.UUID(str(message.payload.get("appointment_id"))))
     except ValueError:
         return None
 
 
 def sweep_followups(uow: UnitOfWork, now: datetime, limit: int = 1000) -> int:
-    """Bring every open run-in's reminder up to date (a jobs tick); the number queued. Commits."""
+    """Bring every open run-in's reminder up to date (a jobs tick); the number queued."""
     queued = 0
     for run_in in uow.runins.open_rows(limit):
-        client = uow.session.get(Client, run_in.client_id)
+        client = uow.clients.row_by_id(run_in.client_id)
         if client is None:
             continue
         before = _latest_reminder(uow, run_in)
         row = schedule_followup(uow, run_in, client, now)
         if row is not None and (before is None or row.id != before.id):
             queued += 1
-    uow.commit()
     return queued
 
 
@@ -340,15 +274,10 @@ def followup_still_wanted(uow: UnitOfWork, message: OutboxMessage, now: datetime
     return None
 
 
-def _render_followup(uow: UnitOfWork, policy: ClinicPolicy, message: OutboxMessage,
-                     now: datetime) -> Rendered:
-    from bot.slack_ui.runin_modal import runin_followup_message
-
+def followup(uow: UnitOfWork, policy: ClinicPolicy, message: OutboxMessage,
+             now: datetime) -> RunInFollowup:
+    """What the reminder says: the code, the run-in's id and day, the appointment's start."""
     p = message.payload
-    text, blocks = runin_followup_message(
-        str(p["client_code"]), str(p["run_in_id"]), datetime.fromisoformat(p["occurred_at"]),
-        datetime.fromisoformat(p["start_at"]), policy.clinic.timezone)
-    return Rendered(text=text, blocks=blocks)
-
-
-register(FOLLOWUP_KIND, Delivery(render=_render_followup, still_wanted=followup_still_wanted))
+    return RunInFollowup(client_code=str(p["client_code"]), run_in_id=str(p["run_in_id"]),
+                         occurred_at=datetime.fromisoformat(p["occurred_at"]),
+                         start_at=datetime.fromisoformat(p["start_at"]))

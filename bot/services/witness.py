@@ -15,13 +15,11 @@ signature first: a head that does not verify is reported instead of posted.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from bot.policy.business_hours import opening_on
 from bot.policy.clinic import ClinicPolicy
-from bot.services.deliveries import Delivery, Rendered, register
-from bot.slack_ui.witness import audit_head_message
-from storage.audit import head_problem, read_head
+from bot.services.outcomes import AuditHead
 from storage.tables import OutboxMessage
 from storage.uow import UnitOfWork
 
@@ -47,19 +45,9 @@ def queue_witness(uow: UnitOfWork, policy: ClinicPolicy, now: datetime) -> datet
     return opens
 
 
-def render_witness(uow: UnitOfWork, policy: ClinicPolicy, row: OutboxMessage,
-                   now: datetime) -> Rendered:
-    conn = uow.session.connection()
-    head = read_head(conn)
-    problem = head_problem(conn, uow.store.keyring, head)
-    local = now.astimezone(policy.clinic.timezone)
-    message = audit_head_message(
-        day_text=f"{local:%a %d %b %Y %H:%M} clinic time",
-        events=head.events if head is not None else 0,
-        head=head.hash if head is not None else "",
-        problem=problem,
-    )
-    return Rendered(text=message["text"], blocks=message["blocks"])
-
-
-register(WITNESS_KIND, Delivery(render=render_witness, late_after=timedelta(days=1)))
+def audit_head(uow: UnitOfWork, policy: ClinicPolicy, row: OutboxMessage,
+               now: datetime) -> AuditHead:
+    """The trail's head as it stands when the witness DM is sent."""
+    head, problem = uow.audit.checked_head()
+    return AuditHead(at=now, events=head.events if head is not None else 0,
+                     hash=head.hash if head is not None else "", problem=problem)

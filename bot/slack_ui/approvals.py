@@ -10,16 +10,33 @@ treating team, through the "Show reason" button).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from bot.mrkdwn import escape
-from bot.policy.approvals import CLOSURE_WARNING, KIND_TITLES, PHONE_COACHING
+from bot.policy.approvals import (
+    CLOSURE_WARNING,
+    PHONE_COACHING,
+    dates_text,
+    withdrawal_cause,
+)
 from bot.policy.clinic import ClinicPolicy
 from bot.policy.scripts import clinic_time_text
+from bot.services.outcomes import (
+    ApprovalMessage,
+    ApprovalSummary,
+    DecideResult,
+    Decision,
+    DecisionSummary,
+    Outcome,
+    ReasonResult,
+    RequestResult,
+)
 from bot.slack_ui import ids
 from bot.slack_ui.metadata import metadata_value, private_metadata
+from bot.slack_ui.outbox import Rendered
+
+__all__ = ["ApprovalSummary", "DecisionSummary", "dates_text", "withdrawal_cause"]
 
 Message = tuple[str, list[dict[str, Any]]]  # (notification text, blocks)
 
@@ -28,39 +45,6 @@ REASON_ACTION = "value"
 REASON_MAX = 1000
 
 _APPROVED, _DENIED, _WITHDRAWN = "approved", "denied", "withdrawn"
-_KIND_PHRASES = {CLOSURE_WARNING: "a closure warning", PHONE_COACHING: "DBT phone coaching"}
-
-
-@dataclass(frozen=True)
-class ApprovalSummary:
-    """What every approval message shows: codes, Slack ids and times only."""
-
-    id: str
-    kind: str
-    client_code: str
-    clinician: str | None
-    requester: str
-    approver: str
-    backup: str | None
-    requested_at: datetime
-    no_show_dates: tuple[date, ...] = ()
-
-    @property
-    def title(self) -> str:
-        return f"{KIND_TITLES[self.kind]} for {self.client_code}"
-
-    @property
-    def phrase(self) -> str:
-        """The request's subject inside a sentence: "a closure warning for C-1042"."""
-        return f"{_KIND_PHRASES[self.kind]} for {self.client_code}"
-
-
-@dataclass(frozen=True)
-class DecisionSummary:
-    status: str  # approved / denied / withdrawn
-    decided_by: str  # for a withdrawal: whose mark withdrew it
-    decided_at: datetime
-    because: str | None = None  # why it was withdrawn (codes, dates and Slack ids only)
 
 
 def _plain(text: str) -> dict[str, Any]:
@@ -84,14 +68,6 @@ def _who(user: str) -> str:
 
 def _either(users: Sequence[str]) -> str:
     return " or ".join(_who(u) for u in users)
-
-
-def dates_text(days: Sequence[date]) -> str:
-    """The days in time order: "Tue Nov 17 and Tue Nov 24"."""
-    shown = [f"{d:%a %b} {d.day}" for d in sorted(days)]
-    if len(shown) <= 2:
-        return " and ".join(shown)
-    return ", ".join(shown[:-1]) + f" and {shown[-1]}"
 
 
 def _ask(s: ApprovalSummary) -> str:
@@ -273,13 +249,6 @@ def requested_reply(s: ApprovalSummary, policy: ClinicPolicy, *, already_pending
         f"Asked {_who(s.approver)} to approve {s.phrase}. {deciders} You'll get a DM with the "
         f"decision.{tail}"
     )
-
-
-def withdrawal_cause(client_code: str, day: date, actor: str, *, corrected: bool) -> str:
-    """Why a pending closure warning no longer holds, after ``actor`` marked an arrival."""
-    if corrected:
-        return f"the no-show on {dates_text([day])} was corrected to arrived by {_who(actor)}"
-    return f"{client_code} was marked arrived for {dates_text([day])} by {_who(actor)}"
 
 
 def facts_updated_reply(s: ApprovalSummary) -> str:
@@ -524,3 +493,104 @@ def notice_view(text: str) -> dict[str, Any]:
         "close": _plain("Close"),
         "blocks": [_section(text)],
     }
+
+
+# --- the use cases' outcomes, worded -----------------------------------------------------------
+
+
+def request_reply(result: RequestResult, policy: ClinicPolicy) -> str:
+    """The ephemeral answer to whoever asked (or whose mark changed the facts behind a request)."""
+    s, d = result.summary, result.decision
+    if result.outcome is Outcome.REFUSED:
+        return str(result.refused.message)
+    if s is None:  # coaching approved before, on the client's file
+        assert d is not None
+        return (f"DBT phone coaching for {result.client_code} is already approved: by "
+                f"{_who(d.decided_by)} on {clinic_time_text(policy, d.decided_at)}.")
+    if result.outcome in (Outcome.REQUESTED, Outcome.ALREADY_PENDING):
+        return requested_reply(s, policy,
+                               already_pending=result.outcome is Outcome.ALREADY_PENDING)
+    if result.outcome is Outcome.UPDATED:
+        return facts_updated_reply(s)
+    assert d is not None
+    if result.outcome is Outcome.WITHDRAWN:
+        return withdrawn_reply(s, d, policy)
+    if result.counted_corrected:
+        return approved_on_corrected_reply(s, d, policy)
+    return already_decided_reply(s, d, policy)
+
+
+def decide_reply(result: DecideResult, policy: ClinicPolicy) -> str:
+    """The ephemeral answer to a click (or the deny modal's error when a reason is missing)."""
+    s, d = result.summary, result.decision
+    if result.outcome is Decision.UNKNOWN or s is None:
+        return "This request is no longer on file."
+    if result.outcome is Decision.NOT_ALLOWED:
+        return not_allowed_reply(s, result.deciders, backup=result.backup,
+                                 backup_may_decide=result.backup_may_decide)
+    if result.outcome is Decision.NOT_ELIGIBLE:
+        return str(result.refused.message)
+    if result.outcome is Decision.REASON_NEEDED:
+        return "Say why the request is denied."
+    assert d is not None
+    if result.outcome is Decision.ALREADY_DECIDED:
+        return already_decided_reply(s, d, policy)
+    return decided_reply(s, d, policy)
+
+
+def reason_view(result: ReasonResult, policy: ClinicPolicy) -> dict[str, Any] | None:
+    """The reason modal for someone allowed to read it; None otherwise."""
+    if not result.allowed or result.summary is None or result.decision is None:
+        return None
+    return reason_modal(result.summary, result.decision, policy, result.reason)
+
+
+# --- the outbox's renderers (kinds of ``bot.services.approvals``) ------------------------------
+
+
+def request_dm(m: ApprovalMessage, policy: ClinicPolicy) -> Rendered:
+    """``approval_request``: to the approver, or to a backup (buttons only if they may decide)."""
+    if not m.may_decide:
+        return Rendered(*backup_told_message(m.summary, policy))
+    return Rendered(*request_message(m.summary, policy, handed_over_from=m.handed_over_from))
+
+
+def nudge_dm(m: ApprovalMessage, policy: ClinicPolicy) -> Rendered:
+    """``approval_nudge``: to the approver who has not decided."""
+    assert m.now is not None
+    return Rendered(*nudge_message(m.summary, policy,
+                                   waited_hours=policy.approvals.remind_after_business_hours,
+                                   hand_over_at=m.hand_over_at, now=m.now))
+
+
+def handed_over_dm(m: ApprovalMessage, policy: ClinicPolicy) -> Rendered:
+    """``approval_handed_over``: to the requester."""
+    return Rendered(*handed_over_notice(
+        m.summary, policy, waited_hours=2 * policy.approvals.remind_after_business_hours))
+
+
+def request_update(m: ApprovalMessage, policy: ClinicPolicy) -> Rendered:
+    """``approval_decided``: the request message as it stands now: its facts and buttons while
+    pending, else the decision (or the withdrawal) without buttons."""
+    if m.decision is None:
+        text, blocks = request_message(m.summary, policy, handed_over_from=m.handed_over_from)
+    else:
+        text, blocks = decided_message(m.summary, m.decision, policy)
+    return Rendered(text, blocks, update=m.update)
+
+
+def outcome_dm(m: ApprovalMessage, policy: ClinicPolicy) -> Rendered:
+    """``approval_outcome``: the decision to the requester; an approved closure warning to the
+    clinician with its script, deadline and note."""
+    assert m.decision is not None
+    if m.deadline is not None and m.script is not None:
+        note = closure_note(m.summary, m.decision, policy, m.deadline)
+        return Rendered(*closure_approved_message(m.summary, m.decision, policy, script=m.script,
+                                                  deadline=m.deadline, note=note))
+    return Rendered(*outcome_message(m.summary, m.decision, policy))
+
+
+def deadline_dm(m: ApprovalMessage, policy: ClinicPolicy) -> Rendered:
+    """``closure_deadline``: to the clinician at the closure-warning deadline."""
+    assert m.deadline is not None
+    return Rendered(*closure_deadline_message(m.summary.client_code, m.deadline, policy))

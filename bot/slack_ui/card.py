@@ -17,20 +17,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import phonenumbers
-
 from bot.mrkdwn import escape
 from bot.policy import scripts
+from bot.policy.callback_number import callback_number, phone_text
 from bot.policy.clinic import ClinicPolicy
 from bot.policy.coaching import coaching_eligibility
 from bot.policy.consent import Guidance, Verdict
 from bot.policy.model import ClientRecord
-from bot.services.guidance import ClientCard
+from bot.services.outcomes import ClientCard
 from bot.slack_ui import ids
 
 Message = dict[str, Any]
 
-DIRECT_LINE_PROMPT = "[your direct line]"
 DIRECT_LINE_NOTE = (":telephone_receiver: Give your direct line, not the clinic's main number: "
                     "calling it back would reveal the clinic.")
 NAME_PRIVACY_NOTE = (":shushing_face: Say the client's name only where no one else can hear: "
@@ -43,32 +41,6 @@ _VERDICT_ICON = {
     Verdict.NO_CONSENT: ":white_circle:",
 }
 _MAX_SECTION = 3000
-
-
-def phone_text(e164: str, region: str) -> str:
-    """A number as a person dials it: national form at home, international abroad."""
-    try:
-        number = phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException:
-        return e164
-    home = phonenumbers.region_code_for_number(number) == region
-    style = phonenumbers.PhoneNumberFormat.NATIONAL if home else (
-        phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-    return phonenumbers.format_number(number, style)
-
-
-def callback_number(policy: ClinicPolicy, clinic_name_ok: bool) -> str:
-    """The number a script gives for calling back: the clinic's main line only when the clinic's
-    name may be said to this client (pass the same consent as the script's ``{from_clinic}``).
-
-    Whoever dials the main line back hears the clinic's name, so without that consent, and for
-    every potential client, the script asks for the clinician's direct line instead, as it does
-    when the policy names no main line.
-    """
-    clinic = policy.clinic
-    if not clinic_name_ok or not clinic.phone:
-        return DIRECT_LINE_PROMPT
-    return phone_text(clinic.phone, clinic.phone_region)
 
 
 _STATUS_TAGS = {"intake": "intake not complete", "former": "file closed",

@@ -30,7 +30,7 @@ from bot.policy.model import (
     ThirdParty,
     free_text_problem,
 )
-from bot.services.consent import ConsentDraft
+from bot.services.outcomes import ConsentDraft
 from bot.slack_ui import ids
 from bot.slack_ui.card import escape
 

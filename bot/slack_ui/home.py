@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.mrkdwn import escape
-from bot.services.pending import (
+from bot.services.outcomes import (
     AppointmentItem,
     ApprovalItem,
     CallbackItem,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.services.pending import Pending
+from bot.services.outcomes import Pending
 from bot.slack_ui.home import cut, sections
 
 MAX_LINES = 5  # per part: the reply stays short; Home has the rest

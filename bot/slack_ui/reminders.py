@@ -16,8 +16,16 @@ from bot.policy.clinic import ClinicPolicy
 from bot.policy.consent import Guidance, Verdict
 from bot.policy.model import ClientRecord
 from bot.policy.scripts import clinic_time_text
+from bot.services.outcomes import (
+    AppointmentDetails,
+    CallbackDetails,
+    CallbackReminder,
+    Chase,
+    FailureReport,
+)
 from bot.slack_ui import ids
 from bot.slack_ui.metadata import metadata_value, private_metadata
+from bot.slack_ui.outbox import Rendered
 
 Message = dict[str, Any]
 
@@ -402,3 +410,83 @@ def note_shown_view(*, client_code: str, note: str) -> dict[str, Any]:
             _context("Copy it into the client's record. It is not kept in Slack."),
         ],
     }
+
+
+# --- drawn from the use cases' facts (the outbox's renderers, the details modals) -----------------
+
+
+def _rendered(message: Message) -> Rendered:
+    return Rendered(text=message["text"], blocks=message["blocks"])
+
+
+def chase_message(chase: Chase, policy: ClinicPolicy) -> Rendered:
+    """The no-show chase (outbox kind ``no_show_chase``) as it stands at send time."""
+    tz = policy.clinic.timezone
+    start_local = chase.start_at.astimezone(tz)
+    clock = (f"{start_local.hour % 12 or 12}:{start_local.minute:02d} "
+             f"{'AM' if start_local.hour < 12 else 'PM'}")
+    same_day = start_local.date() == chase.now.astimezone(tz).date()
+    return _rendered(no_show_chase(ChaseFacts(
+        appointment_id=str(chase.appointment_id),
+        client_code=chase.client_code,
+        # a chase delivered on a later day (caught up, or after an outage) says which day
+        start_text=clock if same_day else clinic_time_text(policy, chase.start_at),
+        minutes_since_start=max(0, int((chase.now - chase.start_at).total_seconds() // 60)),
+        verdict=chase.guidance.verdict.value,
+        verdict_reason=verdict_reason(chase.guidance, policy),
+        voicemail_script=chase.voicemail_script,
+        note=chase.note,
+    )))
+
+
+def callback_reminder_message(reminder: CallbackReminder, policy: ClinicPolicy) -> Rendered:
+    """A call-back reminder (outbox kind ``callback_reminder``) as it stands at send time."""
+    return _rendered(callback_reminder(CallbackFacts(
+        duty_id=str(reminder.duty_id),
+        client_code=reminder.client_code,
+        called_text=clinic_time_text(policy, reminder.called_at),
+        due_text=clinic_time_text(policy, reminder.due_at) if reminder.due_at else None,
+        final=reminder.final,
+        verdict=reminder.guidance.verdict.value,
+        verdict_reason=verdict_reason(reminder.guidance, policy),
+    )))
+
+
+def failure_report_message(report: FailureReport, policy: ClinicPolicy) -> Rendered:
+    """To the admins (outbox kind ``delivery_failed``): a DM Slack refused for good."""
+    return _rendered(delivery_failed_message(kind=report.kind, recipient=report.recipient,
+                                             error=report.error, client_code=report.client_code))
+
+
+def appointment_details_modal(details: AppointmentDetails, policy: ClinicPolicy) -> dict[str, Any]:
+    """The chase's "Details" modal, for the treating team."""
+    guidance, record = details.guidance, details.record
+    lines = client_lines(record, guidance)
+    lines += [
+        ("Consent now", guidance.verdict.value),
+        ("Voicemail", "may be left" if guidance.voicemail_ok else "do not leave one"),
+        ("Clinic's name", "may be said" if guidance.clinic_name_ok else "do not say it"),
+        ("Appointment", f"{clinic_time_text(policy, details.start_at)}, "
+                        f"{details.minutes} minutes"),
+        ("Status", details.status.replace("_", "-")),
+    ]
+    return reminder_details_modal(DetailsFacts(title=f"Appointment {record.code}",
+                                               lines=tuple(lines)))
+
+
+def callback_details_modal(details: CallbackDetails, policy: ClinicPolicy) -> dict[str, Any]:
+    """A call-back reminder's "Details" modal, for the treating team (or the caller's number for
+    the person the call-back is assigned to)."""
+    record = details.record
+    if record is not None:
+        lines = client_lines(record, details.guidance)
+    else:
+        lines = [("Caller (potential client)", details.caller_phone or "unknown")]
+    lines.append(("Consent now", details.guidance.verdict.value))
+    lines.append(("Missed call", clinic_time_text(policy, details.called_at)))
+    lines.append(("Voicemail left", "yes" if details.voicemail_left else "no"))
+    if details.due_at is not None:
+        lines.append(("Due", clinic_time_text(policy, details.due_at)))
+    lines.append(("Status", details.status.replace("_", " ")))
+    title = f"Call back {record.code}" if record else "Call back"
+    return reminder_details_modal(DetailsFacts(title=title, lines=tuple(lines)))

@@ -13,8 +13,11 @@ from zoneinfo import ZoneInfo
 
 from bot.mrkdwn import escape
 from bot.policy.business_hours import hours_text
+from bot.policy.clinic import ClinicPolicy
 from bot.policy.reports import ApprovalFigures, Figures
-from bot.services.reports import AccessReport, Digest, TeamOverdue, TeamReport
+from bot.services.outcomes import AccessReport, Digest, TeamOverdue, TeamReport
+from bot.slack_ui.outbox import Rendered, Upload
+from bot.slack_ui.report_chart import on_time_chart
 
 Message = dict[str, Any]
 SECTION_CHARS = 2900  # Slack's limit for a section's text is 3000
@@ -200,3 +203,17 @@ def access_message(report: AccessReport, tz: ZoneInfo) -> Message:
                            "itself recorded in the audit trail."))
     return {"text": f"Access report for {report.code}: {count} view(s){since}",
             "blocks": blocks}
+
+
+def digest_dm(digest: Digest, policy: ClinicPolicy) -> Rendered:
+    """The weekly digest as the outbox sends it: the message, and the chart of on-time
+    call-backs over the last weeks shared in the same DM (first names and numbers only)."""
+    message = digest_message(digest)
+    title = chart_title(digest)
+    chart = on_time_chart([f"{w.first:%d %b}" for w in digest.weeks], digest.on_time, title)
+    week = digest.report.period.first.isoformat()
+    return Rendered(
+        text=message["text"], blocks=message["blocks"],
+        files=(Upload(filename=f"on-time-call-backs-{week}.png", content=chart, title=title,
+                      alt_txt=f"{title}, per clinician by first name"),),
+    )

@@ -12,10 +12,19 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.mrkdwn import escape
-from bot.services.runins import INITIATORS, PLACE_MAX, TEXT_MAX, RunInDraft, RunInForm
+from bot.policy.clinic import ClinicPolicy
+from bot.policy.model import RunInRecord
+from bot.services.outcomes import (
+    INITIATORS,
+    PLACE_MAX,
+    TEXT_MAX,
+    RunInDraft,
+    RunInFollowup,
+    RunInForm,
+)
 from bot.slack_ui import ids
 from bot.slack_ui.metadata import metadata_value, private_metadata
-from storage.repositories.runins import RunInRecord
+from bot.slack_ui.outbox import Rendered
 
 # form field -> the block holding it (inline errors are keyed by block id)
 BLOCKS = {
@@ -198,3 +207,11 @@ def runin_followup_message(client_code: str, run_in_id: str, occurred_at: dateti
         ]},
     ]
     return text, blocks
+
+
+def followup_dm(followup: RunInFollowup, policy: ClinicPolicy) -> Rendered:
+    """The outbox kind ``runin_followup``, drawn from the facts read at send time."""
+    text, blocks = runin_followup_message(followup.client_code, followup.run_in_id,
+                                          followup.occurred_at, followup.start_at,
+                                          policy.clinic.timezone)
+    return Rendered(text=text, blocks=blocks)

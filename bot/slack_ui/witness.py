@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.policy.clinic import ClinicPolicy
+from bot.services.outcomes import AuditHead
+from bot.slack_ui.outbox import Rendered
+
 Message = dict[str, Any]
 
 
@@ -38,3 +42,11 @@ def audit_head_message(*, day_text: str, events: int, head: str,
                  "point (exit 0) or was cut short or rewritten (exit 2). Count and hash only: no "
                  "client data."),
     ]}
+
+
+def witness_message(head: AuditHead, policy: ClinicPolicy) -> Rendered:
+    """The witness DM (outbox kind ``audit_head``) for the head read at send time."""
+    local = head.at.astimezone(policy.clinic.timezone)
+    message = audit_head_message(day_text=f"{local:%a %d %b %Y %H:%M} clinic time",
+                                 events=head.events, head=head.hash, problem=head.problem)
+    return Rendered(text=message["text"], blocks=message["blocks"])

@@ -31,7 +31,42 @@ class AppointmentRepository:
             row = Appointment(client_id=client.id, start_at=start_at, clinician=client.clinician)
         row.minutes = minutes
         self.session.add(row)
+        self.session.flush()
         return row, created
+
+    def get(self, appointment_id: uuid.UUID) -> Appointment | None:
+        return self.session.get(Appointment, appointment_id)
+
+    def current(self, client_id: uuid.UUID, start_from: datetime, start_until: datetime,
+                exclude: str) -> Appointment | None:
+        """The client's latest appointment starting in [start_from, start_until] whose status is
+        not ``exclude``."""
+        return self.session.exec(
+            select(Appointment)
+            .where(Appointment.client_id == client_id,
+                   col(Appointment.start_at) >= start_from,
+                   col(Appointment.start_at) <= start_until,
+                   Appointment.status != exclude)
+            .order_by(col(Appointment.start_at).desc())
+            .limit(1)
+        ).first()
+
+    def mark(self, appointment: Appointment, status: str, by: str, at: datetime) -> None:
+        """Record ``status`` as marked by ``by`` at ``at`` (flushed, so queries see it)."""
+        appointment.status = status
+        appointment.marked_by = by
+        appointment.marked_at = at
+        self.session.add(appointment)
+        self.session.flush()
+
+    def reload(self, appointment: Appointment) -> None:
+        """Read ``appointment`` again as the database has it now (after taking a lock)."""
+        self.session.refresh(appointment)
+
+    def add_all(self, appointments: Sequence[Appointment]) -> None:
+        """Store new appointments (flushed)."""
+        self.session.add_all(appointments)
+        self.session.flush()
 
     def with_status(self, client_id: uuid.UUID, statuses: Sequence[str]) -> list[Appointment]:
         """The client's appointments in one of ``statuses``, in time order, as the database has

@@ -94,6 +94,13 @@ class ApprovalRepository:
         """New facts for a request still pending; False when it was decided meanwhile."""
         return self._change(approval_id, col(Approval.status) == PENDING, {"details": details})
 
+    def record_deadline(self, approval_id: uuid.UUID, deadline: datetime) -> None:
+        """The deadline of an approved closure warning, kept with its details."""
+        row = self.session.get(Approval, approval_id)
+        assert row is not None
+        self._change(approval_id, col(Approval.id) == approval_id,
+                     {"details": {**row.details, "deadline": deadline.isoformat()}})
+
     def record_coaching(self, client_id: uuid.UUID, approved_by: str,
                         approved_at: datetime) -> None:
         """Mark DBT phone coaching approved on the client (the guidance card reads it)."""

@@ -6,6 +6,7 @@ import itertools
 import uuid
 from collections import namedtuple
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -70,6 +71,21 @@ class ClientRepository:
 
     def row(self, code: str) -> Client | None:
         return self.session.exec(select(Client).where(lowered_code == code_key(code))).first()
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Writes inside go out in one flush at the end, in batches, not row by row."""
+        with self.session.no_autoflush:
+            yield
+        self.session.flush()
+
+    def row_by_id(self, client_id: uuid.UUID) -> Client | None:
+        return self.session.get(Client, client_id)
+
+    def get_by_id(self, client_id: uuid.UUID) -> ClientRecord | None:
+        """The record of the client with this id (None: gone)."""
+        client = self.row_by_id(client_id)
+        return self.get(client.code) if client is not None else None
 
     def get(self, code: str) -> ClientRecord | None:
         rows = self.session.execute(_CLIENT_WITH_CONSENT, {"key": code_key(code)}).all()

@@ -131,6 +131,17 @@ class OutboxRepository:
             query = query.where(col(OutboxMessage.kind).in_(list(kinds)))
         return list(self.session.exec(query.order_by(col(OutboxMessage.due_at))).all())
 
+    def latest_for_subject(self, subject_kind: str, subject_id: uuid.UUID,
+                           kind: str) -> OutboxMessage | None:
+        """The ``kind`` message about the subject queued last (the latest due, of those)."""
+        return self.session.exec(
+            select(OutboxMessage).where(
+                OutboxMessage.kind == kind,
+                OutboxMessage.subject_kind == subject_kind,
+                OutboxMessage.subject_id == subject_id,
+            ).order_by(col(OutboxMessage.created_at).desc(), col(OutboxMessage.due_at).desc())
+        ).first()
+
     def waiting(self, recipient: str | None = None, kinds: Sequence[str] | None = None
                 ) -> list[OutboxMessage]:
         """Messages not yet sent (pending or being sent), soonest first."""

@@ -5,30 +5,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from bot.policy.model import RunInRecord
 from storage.sealing import Sealer
-from storage.tables import Client, RunIn
+from storage.tables import Client, ProcessedEvent, RunIn
 
-
-@dataclass(frozen=True)
-class RunInRecord:
-    """One documented run-in, decrypted: for the treating team's eyes only (modals, ephemerals)."""
-
-    id: uuid.UUID
-    client_code: str
-    clinician: str
-    occurred_at: datetime
-    place: str
-    initiated_by: str  # "client" or "clinician"
-    summary: str | None
-    revisit: str | None
-    created_by: str
-    created_at: datetime
-    followed_up_at: datetime | None
+__all__ = ["RunInRecord", "RunInRepository"]
 
 
 class RunInRepository:
@@ -47,6 +33,18 @@ class RunInRepository:
         self.session.add(row)
         self.session.flush()
         return row
+
+    def first_submission(self, key: str, now: datetime) -> bool:
+        """Remember the form submission ``key``; False when it was stored before (a retried or
+        repeated submission), by this transaction or a concurrent one that committed first."""
+        if self.session.get(ProcessedEvent, key) is not None:
+            return False
+        try:
+            with self.session.begin_nested():
+                self.session.add(ProcessedEvent(event_id=key, received_at=now))
+        except IntegrityError:
+            return False
+        return True
 
     def row(self, run_in_id: uuid.UUID) -> RunIn | None:
         return self.session.get(RunIn, run_in_id)

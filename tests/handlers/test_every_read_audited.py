@@ -292,6 +292,7 @@ def test_every_view_of_private_details_is_audited_before_it_is_shown(bot: Bot, c
     clock.advance(datetime(2026, 11, 25, 15, 21, tzinfo=UTC) - clock.now())
     with bot.deps.store.unit_of_work() as uow:
         sweep_followups(uow, clock.now())
+        uow.commit()
     watch.send_due()
     followup = watch.dm("U0ANA", "C-1042", "View run-in")
     for user in TEAM:

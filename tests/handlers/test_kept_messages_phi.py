@@ -7,8 +7,8 @@ potential client (one refused by Slack for good, so the admins get a failure rep
 and its follow-up, a coaching request nudged, its backup told and denied with a reason, the audit
 trail's daily head posted to the admins, and App Home. Every ``chat.postMessage``, ``chat.update``
 and ``views.publish`` the stand-in recorded, and every reply that replaced a kept message, is
-searched for each canary. The test also checks that every message kind registered in
-``bot.services.deliveries`` was sent at least once, so a new kind must join this flow.
+searched for each canary. The test also checks that every message kind declared in
+``bot.outbox_kinds`` was sent at least once, so a new kind must join this flow.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from slack_sdk import WebClient
 from sqlmodel import select
 
 from bot.dispatcher import Dispatcher
-from bot.services.deliveries import DELIVERY_MODULES, load_deliveries
+from bot.outbox_kinds import OUTBOX_KINDS
 from bot.services.reports import queue_digests
 from bot.services.runins import sweep_followups
 from bot.services.witness import queue_witness
@@ -45,9 +45,8 @@ def phone_forms(e164: str) -> tuple[str, ...]:
 
 
 def product_kinds() -> set[str]:
-    """The kinds the bot's own modules register (other tests may add kinds of their own)."""
-    return {kind for kind, delivery in load_deliveries().items()
-            if delivery.render.__module__ in DELIVERY_MODULES}
+    """The kinds of the product's one table (``bot.outbox_kinds``)."""
+    return set(OUTBOX_KINDS)
 
 
 class Flow:
@@ -98,6 +97,7 @@ class Flow:
         nudge_approvals(deps)
         with deps.store.unit_of_work() as uow:
             sweep_followups(uow, self.clock.now())
+            uow.commit()
         with deps.store.unit_of_work() as uow:
             queue_witness(uow, deps.policy, self.clock.now())
             queue_digests(uow, deps.policy, self.clock.now())

@@ -16,7 +16,8 @@ from bot.policy.clinic import (
     DailyWindow,
     HolidayCalendar,
 )
-from bot.policy.topics import MAX_TOPIC_CHARS, TOPICS, topic_names, topic_text
+from bot.policy.topics import TOPICS, topic_names
+from bot.slack_ui.topics import MAX_TOPIC_CHARS, topic_text
 
 CONTRACT_TOPICS = (
     "third-party",

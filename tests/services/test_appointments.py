@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
+from bot.outbox_kinds import OUTBOX_KINDS
 from bot.policy.model import AppointmentRecord, ClientRecord
 from bot.policy_file.validation import parse_policy
 from bot.services import appointments
-from bot.services.appointments import CHASE_KIND, AppointmentRefused
-from bot.services.deliveries import DELIVERIES
+from bot.services.appointments import CHASE_KIND
+from bot.services.authorise import Refused
 from bot.services.imports import Numbered, import_appointments
 from storage.tables import Approval, AuditEvent
 from storage.uow import Store
@@ -90,7 +91,7 @@ def test_arrived_cancels_the_chase_and_is_idempotent(store: Store, client: Clien
 
 def test_the_chase_is_rechecked_at_send_time(store: Store, client: ClientRecord) -> None:
     result = appt(store)
-    delivery = DELIVERIES[CHASE_KIND]
+    delivery = OUTBOX_KINDS[CHASE_KIND]
     at = START + timedelta(minutes=20)
     with store.unit_of_work() as uow:
         [row] = uow.outbox.for_subject("appointment", result.appointment_id)
@@ -107,11 +108,11 @@ def test_the_chase_dm_carries_the_script_for_this_consent_and_no_phi(
     store: Store, client: ClientRecord
 ) -> None:
     result = appt(store)
-    delivery = DELIVERIES[CHASE_KIND]
+    delivery = OUTBOX_KINDS[CHASE_KIND]
     at = START + timedelta(minutes=20)
     with store.unit_of_work() as uow:
         [row] = uow.outbox.for_subject("appointment", result.appointment_id)
-        rendered = delivery.render(uow, POLICY, row, at)
+        rendered = delivery.prepare(uow, POLICY, row, at)
     flat = str(rendered.blocks)
     assert "C-1042" in rendered.text
     # 003: the voicemail gives the clinician's first name only; the DM never the client's
@@ -129,14 +130,14 @@ def test_the_chase_dm_carries_the_script_for_this_consent_and_no_phi(
         uow.commit()
     with store.unit_of_work() as uow:
         [row] = uow.outbox.for_subject("appointment", result.appointment_id)
-        assert "from Great Agency" in str(delivery.render(uow, POLICY, row, at).blocks)
+        assert "from Great Agency" in str(delivery.prepare(uow, POLICY, row, at).blocks)
     # no voicemail allowed: no script, a warning instead
     with store.unit_of_work() as uow:
         uow.clients.save(replace(client, consent=consent(voicemail_ok=False)), now=NOW)
         uow.commit()
     with store.unit_of_work() as uow:
         [row] = uow.outbox.for_subject("appointment", result.appointment_id)
-        flat = str(delivery.render(uow, POLICY, row, at).blocks)
+        flat = str(delivery.prepare(uow, POLICY, row, at).blocks)
     assert "No voicemail" in flat and "paying for two" not in flat
 
 
@@ -195,11 +196,11 @@ def test_the_note_names_the_client_only_for_the_treating_team_and_the_voicemail_
 
 
 def test_refusals(store: Store, client: ClientRecord) -> None:
-    with pytest.raises(AppointmentRefused, match="no appointment around now"):
+    with pytest.raises(Refused, match="no appointment around now"):
         noshow(store, NOW)
-    with pytest.raises(AppointmentRefused, match="no client `C-9`"):
+    with pytest.raises(Refused, match="no client `C-9`"):
         noshow(store, NOW, code="C-9")
-    with pytest.raises(AppointmentRefused, match="not one of your clients"):
+    with pytest.raises(Refused, match="not one of your clients"):
         appt(store, actor="U0BEN")
 
 
@@ -220,7 +221,7 @@ def test_imported_appointments_get_their_chase(store: Store, client: ClientRecor
 def test_a_no_show_cannot_be_recorded_before_the_appointment_starts(
         store: Store, client: ClientRecord) -> None:
     appt(store)
-    with pytest.raises(AppointmentRefused, match="has not started yet"):
+    with pytest.raises(Refused, match="has not started yet"):
         noshow(store, START - timedelta(minutes=30))
     with store.unit_of_work() as uow:
         assert not uow.session.exec(
@@ -249,7 +250,7 @@ def test_the_no_show_voicemail_gives_the_main_line_only_with_clinic_name_consent
     result = appt(store)
     with store.unit_of_work() as uow:
         [row] = uow.outbox.for_subject("appointment", result.appointment_id)
-        chase = str(DELIVERIES[CHASE_KIND].render(uow, policy, row,
+        chase = str(OUTBOX_KINDS[CHASE_KIND].prepare(uow, policy, row,
                                                   START + timedelta(minutes=20)).blocks)
         reply = appointments.record_no_show(uow, policy, actor="U0ANA", code="C-1042",
                                             now=START + timedelta(minutes=25))

@@ -19,19 +19,22 @@ import pytest
 from sqlmodel import select
 
 from bot.clock import ManualClock
+from bot.outbox_kinds import OUTBOX_KINDS
 from bot.policy.clinic import ClinicPolicy
 from bot.policy.consent import check_contact
 from bot.policy_file.validation import parse_policy
 from bot.services import approvals as service
 from bot.services.approvals import APPROVE, DENY, Decision, Outcome
-from bot.services.deliveries import DELIVERIES, Rendered
-from bot.services.guidance import client_card
+from bot.services.outcomes import ReasonResult, RequestResult
+from bot.slack_ui import approvals as views
 from bot.slack_ui import ids
 from bot.slack_ui.card import card_message
+from bot.slack_ui.outbox import Rendered
 from storage.audit import verify_chain
 from storage.tables import Appointment, Approval, AuditEvent, Client, OutboxMessage
 from storage.uow import Store
 from tests.handlers.conftest import maria
+from tests.services.conftest import look
 from tests.views.blockkit import assert_valid_message, assert_valid_view
 
 NY = ZoneInfo("America/New_York")
@@ -104,7 +107,7 @@ def drain(store: Store, policy: ClinicPolicy, now: datetime) -> list[Sent]:
         uow.commit()
     for claimed in claims:
         row = claimed.row
-        delivery = DELIVERIES[row.kind]
+        delivery = OUTBOX_KINDS[row.kind]
         with store.unit_of_work() as uow:
             fresh = uow.outbox.get(row.id)
             assert fresh is not None
@@ -112,7 +115,7 @@ def drain(store: Store, policy: ClinicPolicy, now: datetime) -> list[Sent]:
             if why is not None:
                 uow.outbox.mark_cancelled(row.id, "test", why)
             else:
-                rendered = delivery.render(uow, policy, fresh, now)
+                rendered = delivery.prepare(uow, policy, fresh, now)
                 assert_valid_message({"text": rendered.text, "blocks": rendered.blocks})
                 channel, ts = rendered.update or ("D" + row.recipient, f"{time.time():.6f}")
                 uow.outbox.mark_sent(row.id, "test", now, channel=channel, ts=ts)
@@ -135,6 +138,22 @@ def audit(store: Store, action: str | None = None) -> list[AuditEvent]:
         events = uow.session.exec(select(AuditEvent).order_by(AuditEvent.seq)).all()
         uow.session.expunge_all()
         return [e for e in events if action is None or e.action == action]
+
+
+def say(result: Any, policy: ClinicPolicy) -> str:
+    """What the handler replies with: the outcome worded by ``bot.slack_ui.approvals``."""
+    if isinstance(result, RequestResult):
+        return views.request_reply(result, policy)
+    return views.decide_reply(result, policy)
+
+
+def modal(result: Any, policy: ClinicPolicy) -> dict[str, Any] | None:
+    """The modal the handler opens for an outcome, if any (the deny modal, the reason)."""
+    if isinstance(result, ReasonResult):
+        return views.reason_view(result, policy)
+    if result.outcome is Decision.REASON_NEEDED:
+        return views.deny_modal(result.summary)
+    return None
 
 
 def approval_row(store: Store, approval_id: uuid.UUID) -> Approval:
@@ -173,7 +192,7 @@ def test_closure_warning_from_request_to_the_clinicians_script(
 ) -> None:
     result = request_closure(seeded, policy, clock.now())
     assert result.outcome is Outcome.REQUESTED and result.approver == "U0JAMIE"
-    assert "<@U0JAMIE>" in result.reply
+    assert "<@U0JAMIE>" in say(result, policy)
 
     request = only(drain(seeded, policy, clock.now()), service.REQUEST, "U0JAMIE")
     assert request.buttons() == ["Approve", "Deny"]
@@ -184,7 +203,7 @@ def test_closure_warning_from_request_to_the_clinicians_script(
     clock.advance(timedelta(minutes=30))
     decided = click(seeded, policy, result.approval_id, "U0JAMIE", APPROVE, clock.now())
     assert decided.outcome is Decision.DECIDED
-    assert "Approved by <@U0JAMIE> on Tuesday, November 24 at 10:30 AM" in decided.reply
+    assert "Approved by <@U0JAMIE> on Tuesday, November 24 at 10:30 AM" in say(decided, policy)
 
     sent = drain(seeded, policy, clock.now())
     update = only(sent, service.DECIDED, "U0JAMIE")
@@ -254,11 +273,12 @@ def test_an_approved_warning_is_not_asked_again_before_its_deadline(
     first = request_closure(seeded, policy, clock.now())
     click(seeded, policy, first.approval_id, "U0JAMIE", APPROVE, clock.now())
     again = request_closure(seeded, policy, clock.now() + timedelta(days=1))
-    assert again.outcome is Outcome.ALREADY_APPROVED and "already decided" in again.reply
+    assert again.outcome is Outcome.ALREADY_APPROVED and "already decided" in say(again, policy)
     # Issue 17: one request per run. After the deadline the same run is not asked about again
     # (this used to open a second request); a new run is.
     same_run = request_closure(seeded, policy, datetime(2026, 12, 1, 15, tzinfo=UTC))
-    assert same_run.outcome is Outcome.ALREADY_DECIDED and "already decided" in same_run.reply
+    assert (same_run.outcome is Outcome.ALREADY_DECIDED
+            and "already decided" in say(same_run, policy))
     with seeded.unit_of_work() as uow:
         new_run = service.request_closure_warning(
             uow, policy, client_code=CODE, clinician="U0ANA", requested_by="U0ANA",
@@ -285,9 +305,9 @@ def test_a_request_nobody_is_named_to_decide_is_refused_and_says_what_to_fix(
     policy = parse_policy(data)
     result = request_closure(seeded, policy, clock.now())
     assert result.outcome is Outcome.REFUSED and result.approval_id is None
-    assert "<@U0ANA> has no supervisor named on the team" in result.reply
-    assert "add a supervisor to their team entry" in result.reply
-    assert "approvals.closure_warning" in result.reply
+    assert "<@U0ANA> has no supervisor named on the team" in say(result, policy)
+    assert "add a supervisor to their team entry" in say(result, policy)
+    assert "approvals.closure_warning" in say(result, policy)
     assert [e.action for e in audit(seeded)] == ["approval.request_refused"]
     with seeded.unit_of_work() as uow:
         assert uow.session.exec(select(Approval)).all() == []
@@ -299,7 +319,7 @@ def test_unknown_client_is_refused(seeded: Store, policy: ClinicPolicy, clock: M
         result = service.request_closure_warning(
             uow, policy, client_code="C-9999", clinician="U0ANA", requested_by="U0ANA",
             no_show_dates=NO_SHOWS, now=clock.now())
-    assert result.outcome is Outcome.REFUSED and "C-9999" in result.reply
+    assert result.outcome is Outcome.REFUSED and "C-9999" in say(result, policy)
 
 
 # --- deciding ----------------------------------------------------------------------------------
@@ -323,8 +343,8 @@ def test_a_non_approver_click_changes_nothing_and_says_who_can(
     for user, told in NOT_DECIDERS.values():
         for decision in (APPROVE, DENY):
             refused = click(seeded, policy, result.approval_id, user, decision, clock.now())
-            assert refused.outcome is Decision.NOT_ALLOWED and refused.modal is None
-            assert refused.reply == told
+            assert refused.outcome is Decision.NOT_ALLOWED and modal(refused, policy) is None
+            assert say(refused, policy) == told
     assert approval_row(seeded, result.approval_id).status == "pending"
     clicks = audit(seeded, "approval.click")
     assert [(e.actor, e.details["accepted"]) for e in clicks] == [
@@ -345,7 +365,7 @@ def test_later_clicks_are_told_who_decided_and_when(
         late = click(seeded, policy, result.approval_id, "U0JAMIE", decision, clock.now())
         assert late.outcome is Decision.ALREADY_DECIDED
         assert "already decided: approved by <@U0JAMIE> on Tuesday, November 24 at 10:00 AM" \
-            in late.reply
+            in say(late, policy)
     # someone else clicking late is told the same: the request is no longer open
     late = click(seeded, policy, result.approval_id, "U0ANA", APPROVE, clock.now())
     assert late.outcome is Decision.ALREADY_DECIDED
@@ -461,10 +481,11 @@ def test_deny_asks_for_the_reason_then_keeps_it_sealed(
     result = request_closure(seeded, policy, clock.now())
     drain(seeded, policy, clock.now())
     opened = click(seeded, policy, result.approval_id, "U0JAMIE", DENY, clock.now())
-    assert opened.outcome is Decision.REASON_NEEDED and opened.modal is not None
-    assert_valid_view(opened.modal)
-    assert opened.modal["callback_id"] == ids.APPROVAL_DENY_MODAL
-    assert json.loads(opened.modal["private_metadata"]) == {"approval_id": str(result.approval_id)}
+    assert opened.outcome is Decision.REASON_NEEDED and modal(opened, policy) is not None
+    assert_valid_view(modal(opened, policy))
+    assert modal(opened, policy)["callback_id"] == ids.APPROVAL_DENY_MODAL
+    assert json.loads(modal(opened, policy)["private_metadata"]) == {
+        "approval_id": str(result.approval_id)}
     assert approval_row(seeded, result.approval_id).status == "pending"
 
     reason = f"{CLIENT_NAME} is in hospital this week"
@@ -486,9 +507,10 @@ def test_deny_asks_for_the_reason_then_keeps_it_sealed(
         refused = service.show_reason(uow, policy, approval_id=result.approval_id,
                                       user="U0DESK", now=clock.now())
         uow.commit()
-    assert shown.allowed and shown.modal is not None and reason in json.dumps(shown.modal)
-    assert_valid_view(shown.modal)
-    assert not refused.allowed and refused.modal is None
+    assert (shown.allowed and modal(shown, policy) is not None
+            and reason in json.dumps(modal(shown, policy)))
+    assert_valid_view(modal(shown, policy))
+    assert not refused.allowed and modal(refused, policy) is None
     assert [e.actor for e in audit(seeded, "approval.reason_viewed")] == ["U0ANA"]
     assert [e.actor for e in audit(seeded, "approval.reason_refused")] == ["U0DESK"]
     for event in audit(seeded):
@@ -509,8 +531,9 @@ def test_003_the_approver_is_nudged_then_the_backup_told_but_only_the_approver_d
     seeded: Store, policy: ClinicPolicy, clock: ManualClock
 ) -> None:
     result = request_closure(seeded, policy, clock.now())  # Tuesday 10:00 New York
-    assert "Only <@U0JAMIE> can decide it" in result.reply
-    assert "<@U0DIRECTOR> (the backup) is told it is waiting but cannot decide it" in result.reply
+    assert "Only <@U0JAMIE> can decide it" in say(result, policy)
+    assert ("<@U0DIRECTOR> (the backup) is told it is waiting but cannot decide it"
+            in say(result, policy))
     request = only(drain(seeded, policy, clock.now()), service.REQUEST, "U0JAMIE")
     assert "Who decides:* Only <@U0JAMIE> can decide it" in request.everything
 
@@ -544,7 +567,7 @@ def test_003_the_approver_is_nudged_then_the_backup_told_but_only_the_approver_d
 
     # A stale button (or a hand-made click) from the backup changes nothing.
     refused = click(seeded, policy, result.approval_id, "U0DIRECTOR", APPROVE, clock.now())
-    assert refused.outcome is Decision.NOT_ALLOWED and "Nothing was changed" in refused.reply
+    assert refused.outcome is Decision.NOT_ALLOWED and "Nothing was changed" in say(refused, policy)
     assert approval_row(seeded, result.approval_id).status == "pending"
     assert drain(seeded, policy, clock.now()) == []
 
@@ -582,13 +605,13 @@ def test_where_the_backup_may_decide_the_request_is_handed_over_with_buttons(
 ) -> None:
     policy = opted_in()
     result = request_closure(seeded, policy, clock.now())  # Tuesday 10:00 New York
-    assert "<@U0DIRECTOR> (the backup) may decide it too" in result.reply
+    assert "<@U0DIRECTOR> (the backup) may decide it too" in say(result, policy)
     request = only(drain(seeded, policy, clock.now()), service.REQUEST, "U0JAMIE")
     assert "(the backup) may decide it too" in request.everything
 
     # The backup may not decide before the hand-over.
     early = click(seeded, policy, result.approval_id, "U0DIRECTOR", APPROVE, clock.now())
-    assert early.outcome is Decision.NOT_ALLOWED and "once it is handed over" in early.reply
+    assert early.outcome is Decision.NOT_ALLOWED and "once it is handed over" in say(early, policy)
 
     clock.advance(timedelta(hours=4))
     assert run_job(seeded, policy, clock.now()) == service.JobReport(nudged=1)
@@ -646,7 +669,7 @@ def test_a_nudge_queued_before_the_decision_is_not_sent(
 def test_coaching_from_request_to_the_card_showing_approval(
     seeded: Store, policy: ClinicPolicy, clock: ManualClock
 ) -> None:
-    before = card_message(client_card(seeded, policy, code=CODE, viewer="U0ANA",
+    before = card_message(look(seeded, policy, code=CODE, viewer="U0ANA",
                                       now=clock.now()), policy)
     assert "Phone contact is for scheduling only" in json.dumps(before)
     assert "coaching approved" not in json.dumps(before)
@@ -658,12 +681,12 @@ def test_coaching_from_request_to_the_card_showing_approval(
                                           now=clock.now())
         uow.commit()
     assert result.outcome is Outcome.REQUESTED and result.approver == "U0BEDICS"
-    assert "scheduling only" in result.reply
+    assert "scheduling only" in say(result, policy)
     request = only(drain(seeded, policy, clock.now()), service.REQUEST, "U0BEDICS")
     assert "DBT phone coaching for C-1042" in request.rendered.text
 
     refused = click(seeded, policy, result.approval_id, "U0JAMIE", APPROVE, clock.now())
-    assert refused.outcome is Decision.NOT_ALLOWED and "<@U0BEDICS>" in refused.reply
+    assert refused.outcome is Decision.NOT_ALLOWED and "<@U0BEDICS>" in say(refused, policy)
 
     clock.advance(timedelta(minutes=10))
     assert click(seeded, policy, result.approval_id, "U0BEDICS", APPROVE,
@@ -674,7 +697,7 @@ def test_coaching_from_request_to_the_card_showing_approval(
         assert (record.coaching_approved_by, record.coaching_approved_at) == (
             "U0BEDICS", clock.now())
         assert check_contact(record, policy, clock.now()).coaching_approved
-    card = card_message(client_card(seeded, policy, code=CODE, viewer="U0ANA", now=clock.now()),
+    card = card_message(look(seeded, policy, code=CODE, viewer="U0ANA", now=clock.now()),
                         policy)
     assert_valid_message(card)
     shown = json.dumps(card)
@@ -689,7 +712,7 @@ def test_coaching_from_request_to_the_card_showing_approval(
     with seeded.unit_of_work() as uow:
         again = service.request_coaching(uow, policy, client_code=CODE, requested_by="U0ANA",
                                          now=clock.now())
-    assert again.outcome is Outcome.ALREADY_APPROVED and "<@U0BEDICS>" in again.reply
+    assert again.outcome is Outcome.ALREADY_APPROVED and "<@U0BEDICS>" in say(again, policy)
 
 
 @pytest.mark.parametrize(
@@ -706,7 +729,7 @@ def test_only_the_treating_team_and_admins_ask_for_coaching(
         uow.commit()
     assert (result.outcome is Outcome.REQUESTED) is allowed
     if not allowed:
-        assert "<@U0ANA>" in result.reply
+        assert "<@U0ANA>" in say(result, policy)
         assert [e.action for e in audit(seeded)] == ["approval.request_refused"]
 
 
@@ -759,9 +782,9 @@ def test_coaching_is_asked_only_for_eligible_clients(
         assert result.outcome is Outcome.REQUESTED
         return
     assert result.outcome is Outcome.REFUSED and result.approval_id is None
-    assert result.reply.startswith(f"DBT phone coaching is not offered to {CODE}. ")
-    assert refusal in result.reply and "Nothing was asked." in result.reply
-    assert "/contact-check coaching" not in result.reply
+    assert say(result, policy).startswith(f"DBT phone coaching is not offered to {CODE}. ")
+    assert refusal in say(result, policy) and "Nothing was asked." in say(result, policy)
+    assert "/contact-check coaching" not in say(result, policy)
     [event] = audit(store)
     assert (event.action, event.details["why"]) == (
         "approval.request_refused", "client not eligible for coaching")
@@ -775,8 +798,8 @@ def test_an_approval_on_file_is_not_reported_for_a_client_who_left_care(
 ) -> None:
     save_client(store, clock, status="former", approved=True)
     result = ask_coaching(store, policy, clock.now())
-    assert result.outcome is Outcome.REFUSED and "former client" in result.reply
-    assert "already approved" not in result.reply
+    assert result.outcome is Outcome.REFUSED and "former client" in say(result, policy)
+    assert "already approved" not in say(result, policy)
 
 
 @pytest.mark.parametrize(
@@ -798,7 +821,7 @@ def test_coaching_is_not_approved_for_a_client_who_became_ineligible(
     refused = click(store, policy, result.approval_id, "U0BEDICS", APPROVE, clock.now())
     assert refused.outcome is Decision.NOT_ELIGIBLE
     # Dr. Bedics is not on Ana's treating team: told that coaching no longer applies, not why.
-    assert words not in refused.reply and "use Deny" in refused.reply
+    assert words not in say(refused, policy) and "use Deny" in say(refused, policy)
     assert approval_row(store, result.approval_id).status == "pending"
     with store.unit_of_work() as uow:
         record = uow.clients.get(CODE)
@@ -817,7 +840,7 @@ def test_coaching_is_not_approved_for_a_client_who_became_ineligible(
         uow.session.add(approval)
         uow.commit()
     told = click(store, named, result.approval_id, "U0JAMIE", APPROVE, clock.now())
-    assert told.outcome is Decision.NOT_ELIGIBLE and words in told.reply
+    assert told.outcome is Decision.NOT_ELIGIBLE and words in say(told, policy)
     denied = click(store, named, result.approval_id, "U0JAMIE", DENY, clock.now(),
                    reason="no longer in care")
     assert denied.outcome is Decision.DECIDED
@@ -846,7 +869,7 @@ def test_the_card_offers_or_shows_coaching_only_for_an_eligible_client(
     approved: bool, line: str,
 ) -> None:
     save_client(store, clock, status=status, may_call=may_call, approved=approved)
-    card = card_message(client_card(store, policy, code=CODE, viewer="U0ANA", now=clock.now()),
+    card = card_message(look(store, policy, code=CODE, viewer="U0ANA", now=clock.now()),
                         policy)
     assert_valid_message(card)
     shown = json.dumps(card)
@@ -864,7 +887,7 @@ def test_coaching_without_a_named_approver_says_what_to_fix(
     with seeded.unit_of_work() as uow:
         result = service.request_coaching(uow, policy, client_code=CODE, requested_by="U0ANA",
                                           now=clock.now())
-    assert result.outcome is Outcome.REFUSED and "approvals.phone_coaching" in result.reply
+    assert result.outcome is Outcome.REFUSED and "approvals.phone_coaching" in say(result, policy)
 
 
 def test_unknown_or_malformed_approval_ids_change_nothing(
@@ -931,7 +954,7 @@ def test_from_two_no_shows_to_the_clinicians_closure_warning_script(
     assert missed.consecutive == 2
     request_result = missed.closure_request
     assert request_result is not None and request_result.outcome is Outcome.REQUESTED
-    assert "<@U0JAMIE>" in request_result.reply
+    assert "<@U0JAMIE>" in say(request_result, policy)
 
     sent = drain(seeded, policy, clock.now())
     request = only(sent, service.REQUEST, "U0JAMIE")

@@ -9,11 +9,12 @@ import pytest
 from sqlmodel import select
 
 from bot.clock import ManualClock
+from bot.outbox_kinds import OUTBOX_KINDS
 from bot.policy.model import ClientRecord
 from bot.policy_file.validation import parse_policy
 from bot.services import callbacks
-from bot.services.callbacks import REMINDER_KIND, CallbackRefused
-from bot.services.deliveries import DELIVERIES
+from bot.services.authorise import Refused
+from bot.services.callbacks import REMINDER_KIND
 from storage.audit import verify_chain
 from storage.tables import AuditEvent, CallbackDuty
 from storage.uow import Store
@@ -202,11 +203,11 @@ def test_an_unknown_number_is_a_potential_client_stored_sealed(store: Store) -> 
 
 
 def test_unknown_code_and_strangers_are_refused(store: Store, client: ClientRecord) -> None:
-    with pytest.raises(CallbackRefused, match="no client `C-9`"):
+    with pytest.raises(Refused, match="no client `C-9`"):
         log(store, code="C-9")
-    with pytest.raises(CallbackRefused, match="team"):
+    with pytest.raises(Refused, match="team"):
         log(store, code="C-1042", actor="U0NOBODY")
-    with pytest.raises(CallbackRefused, match="not one of your clients"):
+    with pytest.raises(Refused, match="not one of your clients"):
         log(store, code="C-1042", actor="U0BEN")
     with store.unit_of_work() as uow:
         assert uow.session.exec(select(CallbackDuty)).all() == []
@@ -242,12 +243,12 @@ def test_the_reminder_is_rechecked_and_repeats_the_verdict_at_send_time(
     store: Store, client: ClientRecord
 ) -> None:
     missed = log(store, code="C-1042", voicemail=True)
-    delivery = DELIVERIES[REMINDER_KIND]
+    delivery = OUTBOX_KINDS[REMINDER_KIND]
     with store.unit_of_work() as uow:
         row = uow.outbox.for_subject("callback", missed.duty_id)[-1]
         at = row.due_at
         assert delivery.still_wanted(uow, row, at) is None
-        rendered = delivery.render(uow, POLICY, row, at)
+        rendered = delivery.prepare(uow, POLICY, row, at)
     assert rendered.text.startswith("Call-back reminder: C-1042")
     assert "due now" in rendered.text
     flat = str(rendered.blocks)
@@ -280,7 +281,7 @@ def test_a_reminder_outside_the_clients_window_says_not_now(store: Store) -> Non
     missed = log(store, code="C-7", voicemail=True)
     with store.unit_of_work() as uow:
         row = uow.outbox.for_subject("callback", missed.duty_id)[0]
-        rendered = DELIVERIES[REMINDER_KIND].render(uow, POLICY, row, NOW)
+        rendered = OUTBOX_KINDS[REMINDER_KIND].prepare(uow, POLICY, row, NOW)
     assert "Not now" in str(rendered.blocks) and "3:00 PM" in str(rendered.blocks)
 
 

@@ -9,10 +9,12 @@ import pytest
 from sqlmodel import select
 
 from bot.policy.model import Consent, NumberPermission, ThirdParty
+from bot.services.authorise import Refused
 from bot.services.callbacks import log_missed
-from bot.services.consent import ConsentDraft, ConsentRefused, record_consent
+from bot.services.consent import ConsentDraft
 from storage.tables import AuditEvent, ConsentNumber, ConsentRow, ThirdPartyRow
 from tests.handlers.conftest import add_client, contract_policy, maria
+from tests.services.conftest import record
 
 POLICY = contract_policy()
 DRAFT = ConsentDraft(
@@ -37,7 +39,7 @@ def actions(store):
 
 
 def test_front_desk_records_a_new_clients_consent_with_provenance(store, clock):
-    recorded = record_consent(store, POLICY, code="C-2001", draft=DRAFT, actor="U0DESK",
+    recorded = record(store, POLICY, code="C-2001", draft=DRAFT, actor="U0DESK",
                               now=clock.now())
     assert recorded.new_client
     with store.unit_of_work() as uow:
@@ -51,7 +53,7 @@ def test_front_desk_records_a_new_clients_consent_with_provenance(store, clock):
 
 
 def test_what_is_private_is_stored_sealed(store, clock):
-    record_consent(store, POLICY, code="C-2001", draft=DRAFT, actor="U0ANA", now=clock.now())
+    record(store, POLICY, code="C-2001", draft=DRAFT, actor="U0ANA", now=clock.now())
     with store.unit_of_work() as uow:
         blobs = b"".join(
             bytes(blob or b"")
@@ -72,7 +74,7 @@ def test_what_is_private_is_stored_sealed(store, clock):
 
 def test_edit_by_the_treating_clinician_replaces_the_consent(store, clock):
     add_client(store, maria(clock), clock)
-    record_consent(store, POLICY, code="C-1042", draft=replace(DRAFT, clinician=None),
+    record(store, POLICY, code="C-1042", draft=replace(DRAFT, clinician=None),
                    actor="U0ANA", now=clock.now())
     with store.unit_of_work() as uow:
         client = uow.clients.get("C-1042")
@@ -83,8 +85,8 @@ def test_edit_by_the_treating_clinician_replaces_the_consent(store, clock):
 @pytest.mark.parametrize("actor", ["U0DESK", "U0BEN", "U0STRANGER"])
 def test_consent_on_file_cannot_be_overwritten_by_others(store, clock, actor):
     add_client(store, maria(clock), clock)
-    with pytest.raises(ConsentRefused):
-        record_consent(store, POLICY, code="C-1042", draft=DRAFT, actor=actor, now=clock.now())
+    with pytest.raises(Refused):
+        record(store, POLICY, code="C-1042", draft=DRAFT, actor=actor, now=clock.now())
     with store.unit_of_work() as uow:
         assert uow.clients.get("C-1042") == maria(clock)
     assert actions(store) == []
@@ -95,11 +97,11 @@ def test_a_name_on_file_that_the_submitter_was_not_shown_is_kept(store, clock):
     so leaving its name empty keeps the name on file; the treating clinician may clear it."""
     add_client(store, replace(maria(clock), clinician=None, consent=None), clock)
     blank = replace(DRAFT, preferred_name=None, clinician=None)
-    record_consent(store, POLICY, code="C-1042", draft=blank, actor="U0DESK", now=clock.now())
+    record(store, POLICY, code="C-1042", draft=blank, actor="U0DESK", now=clock.now())
     with store.unit_of_work() as uow:
         assert uow.clients.get("C-1042").preferred_name == "Maria"
     add_client(store, replace(maria(clock), consent=None), clock)
-    record_consent(store, POLICY, code="C-1042", draft=blank, actor="U0ANA", now=clock.now())
+    record(store, POLICY, code="C-1042", draft=blank, actor="U0ANA", now=clock.now())
     with store.unit_of_work() as uow:
         assert uow.clients.get("C-1042").preferred_name is None
 
@@ -127,7 +129,7 @@ def test_recording_that_the_client_refuses_calls_closes_open_call_backs(
     add_client(store, maria(clock), clock)
     duty_id = _open_call_back(store, clock)
     draft = replace(DRAFT, consent=replace(DRAFT.consent, may_call=may_call))
-    record_consent(store, POLICY, code="C-1042", draft=draft, actor="U0ANA", now=clock.now())
+    record(store, POLICY, code="C-1042", draft=draft, actor="U0ANA", now=clock.now())
     with store.unit_of_work() as uow:
         duty = uow.callbacks.get(duty_id)
         assert duty.status == status, seed

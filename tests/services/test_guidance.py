@@ -9,10 +9,10 @@ from sqlmodel import select
 
 from bot.policy.access import Level
 from bot.policy.consent import Verdict
-from bot.services.guidance import client_card
 from bot.slack_ui.card import card_message
 from storage.tables import AuditEvent
 from tests.handlers.conftest import add_client, contract_policy, maria
+from tests.services.conftest import look
 
 POLICY = contract_policy()
 
@@ -25,7 +25,7 @@ def audit_events(store):
 
 def test_clinician_gets_the_verdict_and_the_look_is_audited(store, clock):
     add_client(store, maria(clock), clock)
-    card = client_card(store, POLICY, code="C-1042", viewer="U0ANA", now=clock.now())
+    card = look(store, POLICY, code="C-1042", viewer="U0ANA", now=clock.now())
     assert card.access.level is Level.DETAILS
     assert card.guidance.verdict is Verdict.OK
     assert card.client.preferred_name == "Maria"
@@ -36,14 +36,14 @@ def test_clinician_gets_the_verdict_and_the_look_is_audited(store, clock):
 
 def test_refused_look_is_audited_and_carries_nothing(store, clock):
     add_client(store, maria(clock), clock)
-    card = client_card(store, POLICY, code="C-1042", viewer="U0BEN", now=clock.now())
+    card = look(store, POLICY, code="C-1042", viewer="U0BEN", now=clock.now())
     assert not card.access.allowed
     assert card.client is None and card.guidance is None
     assert audit_events(store) == [("U0BEN", "card.refused", "C-1042", {"reason": "none"})]
 
 
 def test_unknown_code_is_a_potential_client_called_back_while_the_clinic_is_open(store, clock):
-    card = client_card(store, POLICY, code="C-404", viewer="U0DESK", now=clock.now())
+    card = look(store, POLICY, code="C-404", viewer="U0DESK", now=clock.now())
     assert card.guidance.verdict is Verdict.NO_CONSENT
     assert card.access.level is Level.LOGISTICS
     # the clinic is open on Tuesday at 10:00: the callback script says until when
@@ -63,7 +63,7 @@ def test_no_card_without_its_audit_event_committed(store, clock):
     event.listen(store.engine, "commit", fail)
     try:
         with pytest.raises(RuntimeError, match="disk full"):
-            client_card(store, POLICY, code="C-1042", viewer="U0ANA", now=clock.now())
+            look(store, POLICY, code="C-1042", viewer="U0ANA", now=clock.now())
     finally:
         event.remove(store.engine, "commit", fail)
     assert audit_events(store) == []

@@ -26,7 +26,7 @@ from bot.services.approvals import APPROVE, Decision, Outcome
 from storage.tables import Approval
 from storage.uow import Store
 from tests.handlers.conftest import maria
-from tests.services.test_approvals import POLICY_DATA, Sent, click, drain, only
+from tests.services.test_approvals import POLICY_DATA, Sent, click, drain, only, say
 
 WEEK = timedelta(days=7)
 # Three Tuesdays at 11:00 in New York; every mark is made on the last one, at noon.
@@ -140,8 +140,8 @@ def test_a_third_no_show_adds_to_the_pending_request_and_its_reply_says_so(
     third = no_show(store, policy, ids[2])
     assert third.closure_request is not None
     assert third.closure_request.approval_id == first.closure_request.approval_id
-    assert "now lists 3 missed appointments in a row" in third.closure_request.reply
-    assert "No second request" in third.closure_request.reply
+    assert "now lists 3 missed appointments in a row" in say(third.closure_request, policy)
+    assert "No second request" in say(third.closure_request, policy)
     again = no_show(store, policy, ids[2])  # recorded again: nothing changes, nothing asked
     assert again.already and again.consecutive == 3 and again.closure_request is None
     assert len(closure_requests(store, code)) == 1
@@ -305,7 +305,8 @@ def test_a_correction_that_breaks_the_run_withdraws_the_request(
     assert result.closure_request is not None
     assert result.closure_request.outcome is Outcome.WITHDRAWN
     cause = f"the no-show on {DAYS[corrected_index]} was corrected to arrived by <@U0DESK>"
-    assert cause in result.closure_request.reply and "withdrawn" in result.closure_request.reply
+    assert (cause in say(result.closure_request, policy)
+            and "withdrawn" in say(result.closure_request, policy))
     [approval] = closure_requests(store, code)
     assert (approval.status, approval.decided_by) == ("withdrawn", "U0DESK")
 
@@ -321,7 +322,7 @@ def test_a_correction_that_breaks_the_run_withdraws_the_request(
     assert f"Approval needed: Closure warning for {code}" in request.rendered.text
     late = click(store, policy, approval.id, "U0JAMIE", APPROVE, NOON + timedelta(minutes=10))
     assert late.outcome is Decision.ALREADY_DECIDED
-    assert "was withdrawn" in late.reply and "nothing to decide" in late.reply
+    assert "was withdrawn" in say(late, policy) and "nothing to decide" in say(late, policy)
     assert closure_requests(store, code)[0].status == "withdrawn"
 
 
@@ -335,7 +336,7 @@ def test_the_client_coming_back_withdraws_the_pending_request(
     result = arrived(store, policy, ids[2], now=TUESDAYS[2])
     assert result.closure_request is not None
     assert result.closure_request.outcome is Outcome.WITHDRAWN
-    assert f"C-1042 was marked arrived for {DAYS[2]}" in result.closure_request.reply
+    assert f"C-1042 was marked arrived for {DAYS[2]}" in say(result.closure_request, policy)
     assert closure_requests(store, code)[0].status == "withdrawn"
     # shown again, last week's run is still two in a row, but she came back since
     late = no_show(store, policy, ids[1])
@@ -389,7 +390,7 @@ def test_a_decided_run_is_not_asked_about_again(store: Store, policy: ClinicPoli
     third = no_show(store, policy, ids[2])
     assert third.consecutive == 3 and third.closure_request is not None
     assert third.closure_request.outcome is Outcome.ALREADY_DECIDED
-    assert "already decided: denied by <@U0JAMIE>" in third.closure_request.reply
+    assert "already decided: denied by <@U0JAMIE>" in say(third.closure_request, policy)
     assert len(closure_requests(store, "C-1042")) == 1
 
 
@@ -401,7 +402,7 @@ def test_correcting_a_no_show_an_approved_warning_counted(
     result = arrived(store, policy, ids[0], now=NOON + timedelta(hours=1))
     assert result.closure_request is not None
     assert result.closure_request.outcome is Outcome.ALREADY_APPROVED
-    assert "don't warn them" in result.closure_request.reply
+    assert "don't warn them" in say(result.closure_request, policy)
     # the reminder to close the file is dropped at the deadline (Friday 5:00 PM)
     assert drain(store, policy, datetime(2026, 11, 27, 22, 1, tzinfo=UTC)) == []
     with store.unit_of_work() as uow:

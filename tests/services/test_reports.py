@@ -15,8 +15,8 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.deps import Deps
-from bot.digest import digest_still_wanted, render_digest
 from bot.dispatcher import Dispatcher
+from bot.outbox_kinds import OUTBOX_KINDS
 from bot.policy.clinic import (
     CallbackPolicy,
     Clinic,
@@ -33,6 +33,7 @@ from bot.services.reports import (
     DIGEST_KIND,
     PeriodInvalid,
     access_report,
+    digest_still_wanted,
     queue_digests,
     resolve_period,
     team_overdue,
@@ -271,7 +272,7 @@ def test_the_digest_is_valid_block_kit_with_a_chart_and_no_codes(
     with store.unit_of_work(read_only=True) as uow:
         assert digest_still_wanted(uow, row, ny(23, 9)) is None
         assert digest_still_wanted(uow, row, ny(30, 10)) == "a newer weekly digest is due"
-        rendered = render_digest(uow, POLICY, row, ny(23, 9))
+        rendered = OUTBOX_KINDS[DIGEST_KIND].prepare(uow, POLICY, row, ny(23, 9))
     assert 0 < len(rendered.blocks) <= 50
     for block in rendered.blocks:
         assert block["type"] in ("header", "section", "context", "divider")

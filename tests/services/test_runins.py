@@ -11,7 +11,8 @@ from bot.clock import ManualClock
 from bot.policy.model import ClientRecord
 from bot.policy_file.validation import parse_policy
 from bot.services import runins
-from bot.services.runins import RunInForm, RunInRefused
+from bot.services.authorise import Refused
+from bot.services.runins import RunInForm
 from storage.audit import verify_chain
 from storage.tables import Appointment, AuditEvent, OutboxMessage, RunIn
 from storage.uow import Store
@@ -52,8 +53,10 @@ def _appointment(store: Store, start: datetime, code: str = "C-1042") -> None:
 
 def _record(store: Store, clock: ManualClock, actor: str = "U0ANA", **form: str):
     with store.unit_of_work() as uow:
-        return runins.record_runin(uow, POLICY, actor=actor, client_code="C-1042",
-                                   form=_form(**form), now=clock.now())
+        saved = runins.record_runin(uow, POLICY, actor=actor, client_code="C-1042",
+                                    form=_form(**form), now=clock.now())
+        uow.commit()
+        return saved
 
 
 def test_a_run_in_is_stored_sealed_audited_and_readable_by_the_treating_team(
@@ -75,6 +78,7 @@ def test_a_run_in_is_stored_sealed_audited_and_readable_by_the_treating_team(
     with store.unit_of_work() as uow:
         record = runins.read_runin(uow, POLICY, actor="U0JAMIE", run_in_id=saved.run_in_id,
                                    now=clock.now())
+        uow.commit()
     assert (record.place, record.summary, record.client_code) == (PLACE, SUMMARY, "C-1042")
     with store.unit_of_work() as uow:
         actions = [e.action for e in uow.session.exec(select(AuditEvent))]
@@ -115,9 +119,9 @@ def test_only_the_treating_team_documents_a_run_in(
                                        now=clock.now())
             assert (draft.date, draft.time) == ("2026-11-24", "10:00")
             return
-        with pytest.raises(RunInRefused):
+        with pytest.raises(Refused):
             runins.start_runin(uow, POLICY, actor=actor, client_code="C-1042", now=clock.now())
-        with pytest.raises(RunInRefused):
+        with pytest.raises(Refused):
             runins.record_runin(uow, POLICY, actor=actor, client_code="C-1042", form=_form(),
                                 now=clock.now())
     with store.unit_of_work() as uow:
@@ -127,7 +131,7 @@ def test_only_the_treating_team_documents_a_run_in(
 @pytest.mark.parametrize("code", ["C-9999", "bad code!", ""])
 def test_unknown_or_malformed_codes_are_refused_with_a_reason(
         store: Store, clock: ManualClock, code: str) -> None:
-    with store.unit_of_work() as uow, pytest.raises(RunInRefused) as refused:
+    with store.unit_of_work() as uow, pytest.raises(Refused) as refused:
         runins.start_runin(uow, POLICY, actor="U0ANA", client_code=code, now=clock.now())
     assert "client" in str(refused.value)
 
@@ -149,6 +153,7 @@ def test_the_followup_is_queued_before_the_next_appointment(
         assert runins.followup_still_wanted(uow, message, clock.now()) is None
     with store.unit_of_work() as uow:  # sweeping again queues nothing new
         assert runins.sweep_followups(uow, clock.now()) == 0
+        uow.commit()
         assert len(uow.session.exec(select(OutboxMessage)).all()) == 1
 
 
@@ -160,6 +165,7 @@ def test_an_appointment_booked_later_is_picked_up_by_the_sweep(
     _appointment(store, start)
     with store.unit_of_work() as uow:
         assert runins.sweep_followups(uow, clock.now()) == 1
+        uow.commit()
     with store.unit_of_work() as uow:
         message = uow.session.exec(select(OutboxMessage)).one()
         assert message.due_at == start - timedelta(minutes=10)
@@ -191,6 +197,7 @@ def test_after_a_no_show_the_reminder_moves_to_the_next_appointment_and_closes_o
         uow.commit()
     with store.unit_of_work() as uow:
         assert runins.sweep_followups(uow, clock.now()) == 1
+        uow.commit()
     with store.unit_of_work() as uow:
         dues = sorted(m.due_at for m in uow.session.exec(select(OutboxMessage)))
         assert dues == [first - timedelta(minutes=10), second - timedelta(minutes=10)]
@@ -202,6 +209,7 @@ def test_after_a_no_show_the_reminder_moves_to_the_next_appointment_and_closes_o
         uow.commit()
     with store.unit_of_work() as uow:
         assert runins.sweep_followups(uow, clock.now()) == 0
+        uow.commit()
     with store.unit_of_work() as uow:
         row = uow.session.exec(select(RunIn)).one()
         assert row.followed_up_at == clock.now()
@@ -217,6 +225,7 @@ def test_asked_closes_the_run_in_and_cancels_its_reminder_once(
         with store.unit_of_work() as uow:
             code, changed = runins.mark_followed_up(uow, POLICY, actor="U0ANA",
                                                     run_in_id=saved.run_in_id, now=clock.now())
+            uow.commit()
         assert (code, changed) == ("C-1042", expected)
     with store.unit_of_work() as uow:
         message = uow.session.exec(select(OutboxMessage)).one()
@@ -240,17 +249,17 @@ def test_a_cancelled_appointment_is_not_reminded(store: Store, clock: ManualCloc
 
 def test_the_reminder_is_a_registered_delivery_that_renders_codes_and_times(
         store: Store, clock: ManualClock) -> None:
-    from bot.services.deliveries import DELIVERIES, DELIVERY_MODULES
+    from bot.outbox_kinds import OUTBOX_KINDS
 
-    assert "bot.services.runins" in DELIVERY_MODULES  # the dispatcher loads it
-    delivery = DELIVERIES[runins.FOLLOWUP_KIND]
+    assert runins.FOLLOWUP_KIND in OUTBOX_KINDS  # the dispatcher sends it
+    delivery = OUTBOX_KINDS[runins.FOLLOWUP_KIND]
     _client(store)
     _appointment(store, datetime(2026, 11, 25, 19, 0, tzinfo=UTC))
     _record(store, clock)
     with store.unit_of_work() as uow:
         message = uow.session.exec(select(OutboxMessage)).one()
         assert delivery.still_wanted(uow, message, clock.now()) is None
-        rendered = delivery.render(uow, POLICY, message, clock.now())
+        rendered = delivery.prepare(uow, POLICY, message, clock.now())
     assert "C-1042 has an appointment at Wed 25 Nov 14:00" in rendered.text
     assert "Canary" not in str(rendered)
 
@@ -263,6 +272,7 @@ def test_the_same_submission_twice_is_stored_once(store: Store, clock: ManualClo
             results.append(runins.record_runin(uow, POLICY, actor="U0ANA", client_code="C-1042",
                                                form=_form(), now=clock.now(),
                                                submission_id="V0MODAL1"))
+            uow.commit()
     assert [r.duplicate for r in results] == [False, True]
     assert all(r.ok for r in results)
     with store.unit_of_work() as uow:

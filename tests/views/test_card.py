@@ -10,14 +10,13 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.policy.access import Access, Level
+from bot.policy.callback_number import DIRECT_LINE_PROMPT, callback_number
 from bot.policy.consent import Verdict, check_contact
 from bot.policy.model import ClientRecord, Consent, NumberPermission, ThirdParty
 from bot.services.guidance import ClientCard
 from bot.slack_ui.card import (
     DIRECT_LINE_NOTE,
-    DIRECT_LINE_PROMPT,
     NAME_PRIVACY_NOTE,
-    callback_number,
     card_message,
 )
 from tests.handlers.conftest import contract_policy, maria
