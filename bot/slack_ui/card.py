@@ -17,9 +17,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import phonenumbers
-
 from bot.mrkdwn import escape
+from bot.phones import phone_display
 from bot.policy import scripts
 from bot.policy.clinic import ClinicPolicy
 from bot.policy.coaching import coaching_eligibility
@@ -45,18 +44,6 @@ _VERDICT_ICON = {
 _MAX_SECTION = 3000
 
 
-def phone_text(e164: str, region: str) -> str:
-    """A number as a person dials it: national form at home, international abroad."""
-    try:
-        number = phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException:
-        return e164
-    home = phonenumbers.region_code_for_number(number) == region
-    style = phonenumbers.PhoneNumberFormat.NATIONAL if home else (
-        phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-    return phonenumbers.format_number(number, style)
-
-
 def callback_number(policy: ClinicPolicy, clinic_name_ok: bool) -> str:
     """The number a script gives for calling back: the clinic's main line only when the clinic's
     name may be said to this client (pass the same consent as the script's ``{from_clinic}``).
@@ -68,7 +55,7 @@ def callback_number(policy: ClinicPolicy, clinic_name_ok: bool) -> str:
     clinic = policy.clinic
     if not clinic_name_ok or not clinic.phone:
         return DIRECT_LINE_PROMPT
-    return phone_text(clinic.phone, clinic.phone_region)
+    return phone_display(clinic.phone, clinic.phone_region)
 
 
 _STATUS_TAGS = {"intake": "intake not complete", "former": "file closed",
@@ -204,7 +191,7 @@ def card_facts(guidance: Guidance, policy: ClinicPolicy,
             ("Voicemail", "Only the first-name-only callback script below"),
             ("Clinic's name", "Do not say it"),
         ]
-    dial = phone_text(number.number, policy.clinic.phone_region)
+    dial = phone_display(number.number, policy.clinic.phone_region)
     return [
         ("Number to use", f"*{number.kind.capitalize()}*: {dial}"),
         ("Never use", never),

@@ -12,8 +12,7 @@ from collections.abc import Mapping
 from datetime import time
 from typing import Any
 
-import phonenumbers
-
+from bot.phones import PhoneError, PhoneProblem, normalise_phone, phone_display
 from bot.policy.access import may_be_treating_clinician
 from bot.policy.callback_terms import callback_promise
 from bot.policy.clinic import ClinicPolicy
@@ -143,13 +142,7 @@ def _hhmm(value: time | None) -> str | None:
 
 
 def _display(e164: str | None, region: str) -> str | None:
-    if not e164:
-        return None
-    number = phonenumbers.parse(e164, None)
-    same = phonenumbers.region_code_for_number(number) == region
-    style = (phonenumbers.PhoneNumberFormat.NATIONAL if same
-             else phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-    return phonenumbers.format_number(number, style)
+    return phone_display(e164, region) if e164 else None
 
 
 def consent_modal(code: str, client: ClientRecord | None, policy: ClinicPolicy, *,
@@ -328,14 +321,21 @@ class _Reader:
         if text is None:
             return None
         try:
-            number = phonenumbers.parse(text, region)
-        except phonenumbers.NumberParseException:
-            number = None
-        if number is None or not phonenumbers.is_possible_number(number) or number.extension:
-            self.errors[block] = ("Not a phone number: give the area code, or + and the country "
-                                  "code for a number abroad (no extension).")
+            return normalise_phone(text, region)
+        except PhoneError as error:
+            self.errors[block] = _PHONE_PROBLEMS[error.problem]
             return None
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+_PHONE_PROBLEMS = {
+    PhoneProblem.UNREADABLE: ("Not a phone number: give the area code, or + and the country "
+                              "code for a number abroad (no extension)."),
+    PhoneProblem.NOT_IN_USE: ("Not a phone number in use: no number has that area code and "
+                              "exchange. Check the digits, or give + and the country code for "
+                              "a number abroad."),
+    PhoneProblem.EXTENSION: ("Give the number without its extension: an extension cannot be "
+                             "dialled from the number on file."),
+}
 
 
 def read_submission(values: Values, policy: ClinicPolicy) -> ConsentDraft | dict[str, str]:
