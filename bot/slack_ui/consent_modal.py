@@ -289,8 +289,8 @@ class _Reader:
         return value
 
     def choice(self, block: str) -> str | None:
-        option = self._element(block).get("selected_option") or {}
-        return option.get("value")
+        selected = self._element(block).get("selected_option") or {}
+        return selected.get("value")
 
     def checked(self, block: str) -> set[str]:
         return {o.get("value") for o in self._element(block).get("selected_options") or []}
