@@ -29,8 +29,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-import phonenumbers
-
 from bot.policy.dates import date_range_problem
 from bot.policy.model import (
     CLIENT_CODE_RULE,
@@ -51,6 +49,7 @@ from bot.policy.model import (
     free_text_problem,
     is_client_code,
 )
+from bot.policy.phones import PhoneError, PhoneProblem, is_known_region, normalise_phone
 
 CLIENT_COLUMNS: tuple[str, ...] = (
     "code",
@@ -109,7 +108,7 @@ def parse_clients_csv(text: str, default_region: str,
     service adds that. ``clinician_problem`` (when given) says what is wrong with a row's
     clinician, such as someone on the team who does not treat clients.
     """
-    if default_region not in phonenumbers.SUPPORTED_REGIONS:
+    if not is_known_region(default_region):
         raise ValueError(f"unknown phone region {default_region!r}")
     problems: list[ImportProblem] = []
     records: list[ClientRecord] = []
@@ -387,17 +386,15 @@ class _Cells:
         if not value:
             return None
         try:
-            number = phonenumbers.parse(value, region)
-        except phonenumbers.NumberParseException:
-            number = None
-        if number is None or not phonenumbers.is_valid_number(number):
-            self.fail(column, "not a valid phone number; give the area code, or +country code"
-                              " for a number abroad")
+            return normalise_phone(value, region)
+        except PhoneError as error:
+            if error.problem is PhoneProblem.EXTENSION:
+                self.fail(column, "has an extension, which cannot be stored; give the number "
+                                  "alone")
+            else:
+                self.fail(column, "not a valid phone number; give the area code, or +country "
+                                  "code for a number abroad")
             return None
-        if number.extension:
-            self.fail(column, "has an extension, which cannot be stored; give the number alone")
-            return None
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 # -- clients -----------------------------------------------------------------------------------

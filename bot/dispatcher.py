@@ -170,11 +170,6 @@ class Dispatcher:
         alive = self._thread is not None and self._thread.is_alive()
         return alive and self._database_ok and self.monotonic() - self._beat < stale_after
 
-    @property
-    def heartbeat(self) -> float:
-        """``monotonic()`` of the thread's last sign of life."""
-        return self._beat
-
     def _run(self) -> None:
         while not self._stop.is_set():
             self._beat = self.monotonic()

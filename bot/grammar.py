@@ -18,10 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, time
 
-import phonenumbers
-
 from bot.mrkdwn import escape
 from bot.policy.model import CLIENT_CODE_RULE, is_client_code
+from bot.policy.phones import caller_phone
 from bot.policy.topics import topic_names
 
 MAX_TEXT_CHARS = 300  # more than any form needs; longer text is refused, not parsed
@@ -297,17 +296,6 @@ def _code(word: str, key: str) -> str:
     )
 
 
-def phone_e164(word: str, region: str = "US") -> str | None:
-    """``word`` as an E.164 number when it is a possible phone number, else None."""
-    try:
-        number = phonenumbers.parse(word, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_possible_number(number) or number.extension:
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
 def _missed(rest: list[str]) -> Missed:
     usage = usage_line("missed")
     if not rest:
@@ -323,7 +311,7 @@ def _missed(rest: list[str]) -> Missed:
                                "caller leave a voicemail?).", usage)
     who = rest[0]
     if who.startswith("+"):
-        e164 = phone_e164(who)
+        e164 = caller_phone(who)
         if e164 is None:
             raise CommandError(f"{shown(who)} is not a phone number: write it with + and the "
                                "country code, no spaces, like +15551234567.", usage)

@@ -18,13 +18,14 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt import App
 
+from bot.app import web_client
 from bot.deps import Deps
 from bot.dispatcher import Dispatcher
 from bot.services.reports import queue_digests
 from bot.services.runins import sweep_followups
 from bot.services.witness import queue_witness
 from handlers.approvals import nudge_approvals
-from handlers.home import refresh_homes_job
+from handlers.home import refresh_homes
 
 log = logging.getLogger("contact_check.jobs")
 
@@ -51,10 +52,15 @@ def _weekly_digest_tick(deps: Deps) -> None:
         uow.commit()
 
 
+def _home_refresh_tick(deps: Deps) -> None:
+    """Republish the Homes whose content changed, through the app's Web API client."""
+    refresh_homes(deps, web_client(deps, deps.bot_token))
+
+
 PERIODIC: tuple[tuple[str, float, Callable[[Deps], object]], ...] = (
     ("approvals-nudge", 60.0, nudge_approvals),
     ("runin-followups", 300.0, _runin_followups_tick),
-    ("home-refresh", 30.0, refresh_homes_job),
+    ("home-refresh", 30.0, _home_refresh_tick),
     ("audit-witness", 600.0, _audit_witness_tick),
     ("weekly-digest", 600.0, _weekly_digest_tick),
 )

@@ -30,6 +30,7 @@ from sqlalchemy import text
 from waitress import wasyncore
 from waitress.server import create_server
 
+from bot.app import create_app
 from bot.config import ConfigError, ServeMode, Settings
 from bot.deps import Deps
 from bot.gate import MAX_BODY, ReplayGuard, SlackGate
@@ -120,37 +121,63 @@ def _json(start_response: StartResponse, status: int, body: dict[str, Any],
     return [payload]
 
 
+class HttpServer:
+    """A waitress server (not yet running) and the socket map it was made with, so that
+    ``stop`` can close every channel from any thread (waitress asks for the map at creation
+    and has no public way to hand it back)."""
+
+    def __init__(self, application: Any, *, host: str, port: int, threads: int):
+        self.sockets: dict[int, Any] = {}
+        # Any: waitress types the result as a union, but one address always gives a TCP server
+        # (effective_port, trigger and task_dispatcher, pinned in test_dependency_surface.py).
+        self.waitress: Any = create_server(
+            application,
+            map=self.sockets,
+            host=host,
+            port=port,
+            threads=threads,
+            ident="contact-check",
+            clear_untrusted_proxy_headers=True,
+            # Refused with 413 before it is read, chunked or not (waitress refuses at >= this).
+            max_request_body_size=MAX_BODY + 1,
+        )
+
+    @property
+    def effective_port(self) -> int:
+        return int(self.waitress.effective_port)
+
+    def run(self) -> None:
+        """Serve until stopped."""
+        self.waitress.run()
+
+    def stop(self) -> None:
+        """Stop serving from any thread: the server's own loop closes every channel.
+
+        (Closing its sockets from another thread while the loop waits on them fails with EBADF;
+        a thunk pulled through the server's trigger runs inside the loop instead.)
+        """
+        def close_everything() -> None:
+            self.waitress.task_dispatcher.shutdown(cancel_pending=False)
+            wasyncore.close_all(self.sockets, ignore_all=True)
+
+        self.waitress.trigger.pull_trigger(close_everything)
+
+
 def make_http_server(bolt_app: App | None, deps: Deps, *, host: str = "0.0.0.0",  # noqa: S104
                      port: int = 3000, dispatcher_alive: Callable[[], bool] | None = None,
                      threads: int = HTTP_THREADS, signing_secret: str = "",
-                     metrics: bool = True) -> Any:
-    """A waitress server (not yet running): ``.run()`` serves until stopped,
-    ``.effective_port`` is the port bound (give ``port=0`` for any free one);
-    ``stop_http_server`` stops it from another thread. ``signing_secret`` is required with a
-    ``bolt_app`` (the gate checks every request with it)."""
-    return create_server(
-        wsgi_app(bolt_app, deps, dispatcher_alive, signing_secret, metrics=metrics),
-        host=host,
-        port=port,
-        threads=threads,
-        ident="contact-check",
-        clear_untrusted_proxy_headers=True,
-        # Refused with 413 before it is read, chunked or not (waitress refuses at >= this).
-        max_request_body_size=MAX_BODY + 1,
-    )
+                     metrics: bool = True) -> HttpServer:
+    """The HTTP server (not yet running): ``.run()`` serves until stopped, ``.effective_port``
+    is the port bound (give ``port=0`` for any free one); ``stop_http_server`` stops it from
+    another thread. ``signing_secret`` is required with a ``bolt_app`` (the gate checks every
+    request with it)."""
+    return HttpServer(wsgi_app(bolt_app, deps, dispatcher_alive, signing_secret, metrics=metrics),
+                      host=host, port=port, threads=threads)
 
 
-def stop_http_server(server: Any) -> None:
-    """Stop a running waitress server from any thread: its own loop closes every channel.
-
-    (Closing its sockets from another thread while the loop waits on them fails with EBADF;
-    a thunk pulled through the server's trigger runs inside the loop instead.)
-    """
-    def close_everything() -> None:
-        server.task_dispatcher.shutdown(cancel_pending=False)
-        wasyncore.close_all(server._map, ignore_all=True)
-
-    server.trigger.pull_trigger(close_everything)
+def stop_http_server(server: HttpServer) -> None:
+    """Stop a running server from any thread."""
+    server.stop()
 
 
 def _unreachable(settings: Settings, call: str, error: OSError) -> ConfigError:
@@ -169,8 +196,6 @@ def serve(deps: Deps, settings: Settings, mode: ServeMode, port: int, *,
     ``WebClient``, so ``SLACK_API_URL`` holds for that call as for every other. A token Slack
     refuses at start is a ConfigError naming the variable.
     """
-    from bot.app import create_app
-
     try:
         bolt_app = create_app(deps, signing_secret=settings.slack_signing_secret or "",
                               token=settings.slack_bot_token or "")

@@ -3,19 +3,19 @@
 - ``app_home_opened`` (``handlers.events``) and the Home's Refresh button (``handlers.actions``)
   publish the person's Home with ``views.publish``;
 - ``pending`` (``handlers.commands``) replies with the short ephemeral list;
-- ``refresh_homes`` (a job, ``bot.scheduling``) keeps Home current when something changes
-  for someone: for each person who has opened Home since the process started, it reads what they
-  owe and publishes only when that differs from what was last published (a fingerprint of the
-  codes, ids, statuses and times; the clock moving alone changes nothing). It reads the tables
-  every use case writes, so no use case has to remember to ask for a refresh, and a change made
-  by another process (an import, another replica) shows up too.
+- ``refresh_homes`` (a job, ``bot.scheduling``, given the app's Web API client) keeps Home
+  current when something changes for someone: for each person who has opened Home since the
+  process started, it reads what they owe and publishes only when that differs from what was
+  last published (a fingerprint of the codes, ids, statuses and times; the clock moving alone
+  changes nothing). It reads the tables every use case writes, so no use case has to remember
+  to ask for a refresh, and a change made by another process (an import, another replica) shows
+  up too. Who has a Home and what it last showed is ``deps.homes``
+  (``bot.deps.PublishedHomes``), owned by the app's ``Deps``.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import weakref
 from typing import Any
 
 from slack_sdk import WebClient
@@ -29,94 +29,51 @@ from bot.slack_ui.errors import refusal
 from bot.slack_ui.home import home_view, not_on_team_home
 from bot.slack_ui.pending import pending_message
 from handlers.context import ActionContext, CommandContext
-from storage.uow import Store
 
 log = logging.getLogger("contact_check.home")
 
 
-class HomeRefresher:
-    """Who has a Home tab to keep current, and the fingerprint last published for each."""
-
-    def __init__(self, max_users: int = 5000):
-        self._published: dict[str, str] = {}
-        self._lock = threading.Lock()
-        self.max_users = max_users
-
-    def publish(self, deps: Deps, client: WebClient, user_id: str) -> bool:
-        """Publish ``user_id``'s Home now; True when Slack took it."""
-        with deps.store.unit_of_work() as uow:
-            pending = what_i_owe(uow, deps.policy, user_id, deps.clock.now())
-        view = (home_view(pending, deps.policy.clinic.timezone) if pending is not None
-                else not_on_team_home())
-        # Known from before it is sent: once Slack has the Home, a refresh compares with it
-        # (and one running meanwhile does not publish the same again). Slack refusing it puts
-        # back what was known before.
-        with self._lock:
-            before = self._published.get(user_id)
-            if pending is not None and (before is not None
-                                        or len(self._published) < self.max_users):
-                self._published[user_id] = pending.fingerprint()
-        try:
-            client.views_publish(user_id=user_id, view=view)
-        except SlackApiError as error:
-            with self._lock:
-                if before is None:
-                    self._published.pop(user_id, None)
-                else:
-                    self._published[user_id] = before
-            log.warning("views.publish for a Home failed: %s", error.response.get("error"))
-            return False
-        return True
-
-    def refresh(self, deps: Deps, client: WebClient) -> int:
-        """Republish every known Home whose content changed; how many were published."""
-        with self._lock:
-            known = dict(self._published)
-        changed = []
-        now = deps.clock.now()
-        with deps.store.unit_of_work() as uow:
-            for user_id, fingerprint in known.items():
-                pending = what_i_owe(uow, deps.policy, user_id, now)
-                if pending is not None and pending.fingerprint() != fingerprint:
-                    changed.append(user_id)
-        return sum(1 for user_id in changed if self.publish(deps, client, user_id))
-
-
-_REFRESHERS: weakref.WeakKeyDictionary[Store, HomeRefresher] = weakref.WeakKeyDictionary()
-_REFRESHERS_LOCK = threading.Lock()
-
-
-def refresher_for(deps: Deps) -> HomeRefresher:
-    """The refresher of this bot (one per store, so two apps in one process keep apart)."""
-    with _REFRESHERS_LOCK:
-        refresher = _REFRESHERS.get(deps.store)
-        if refresher is None:
-            refresher = _REFRESHERS[deps.store] = HomeRefresher()
-        return refresher
+def publish_home(deps: Deps, client: WebClient, user_id: str) -> bool:
+    """Publish ``user_id``'s Home now; True when Slack took it."""
+    with deps.store.unit_of_work() as uow:
+        pending = what_i_owe(uow, deps.policy, user_id, deps.clock.now())
+    view = (home_view(pending, deps.policy.clinic.timezone) if pending is not None
+            else not_on_team_home())
+    # Known from before it is sent: once Slack has the Home, a refresh compares with it (and
+    # one running meanwhile does not publish the same again). Slack refusing it puts back
+    # what was known before.
+    before = deps.homes.expect(user_id, pending.fingerprint() if pending is not None else None)
+    try:
+        client.views_publish(user_id=user_id, view=view)
+    except SlackApiError as error:
+        deps.homes.put_back(user_id, before)
+        log.warning("views.publish for a Home failed: %s", error.response.get("error"))
+        return False
+    return True
 
 
 def refresh_homes(deps: Deps, client: WebClient) -> int:
-    """Republish the Homes whose content changed; how many were published."""
-    return refresher_for(deps).refresh(deps, client)
-
-
-def refresh_homes_job(deps: Deps) -> None:
-    """The periodic job (``bot.scheduling.PERIODIC``), through the app's Web API client."""
-    from bot.app import web_client
-
-    refresh_homes(deps, web_client(deps, deps.bot_token))
+    """Republish every known Home whose content changed; how many were published."""
+    changed = []
+    now = deps.clock.now()
+    with deps.store.unit_of_work() as uow:
+        for user_id, fingerprint in deps.homes.known().items():
+            pending = what_i_owe(uow, deps.policy, user_id, now)
+            if pending is not None and pending.fingerprint() != fingerprint:
+                changed.append(user_id)
+    return sum(1 for user_id in changed if publish_home(deps, client, user_id))
 
 
 def on_app_home_opened(deps: Deps, event: dict[str, Any], client: WebClient) -> None:
     if event.get("tab", "home") != "home" or not event.get("user"):
         return
-    refresher_for(deps).publish(deps, client, str(event["user"]))
+    publish_home(deps, client, str(event["user"]))
 
 
 def refresh_home(ctx: ActionContext) -> None:
     """The Home's Refresh button."""
     ctx.ack()
-    refresher_for(ctx.deps).publish(ctx.deps, ctx.client, ctx.user_id)
+    publish_home(ctx.deps, ctx.client, ctx.user_id)
 
 
 def handle_pending(form: PendingForm, ctx: CommandContext) -> None:

@@ -37,10 +37,12 @@ LONGEST_WAIT = 5  # seconds of Retry-After worth waiting: longer would hold a co
 class _ShortRateLimitRetry(RateLimitErrorRetryHandler):
     """A 429 is retried only when Slack asks for a short wait (``LONGEST_WAIT``)."""
 
-    def _can_retry(self, *, state: RetryState, request: HttpRequest,
-                   response: HttpResponse | None = None, error: Exception | None = None) -> bool:
-        if response is None or not super()._can_retry(state=state, request=request,
-                                                       response=response, error=error):
+    def can_retry(self, *, state: RetryState, request: HttpRequest,
+                  response: HttpResponse | None = None, error: Exception | None = None) -> bool:
+        # The public check the clients call (it counts the tries, then asks the handler's own
+        # rule): a 429 it would retry is retried only when the wait asked for is short.
+        if response is None or not super().can_retry(state=state, request=request,
+                                                      response=response, error=error):
             return False
         asked = [v for k, v in response.headers.items() if k.lower() == "retry-after"]
         try:

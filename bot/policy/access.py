@@ -58,10 +58,6 @@ NOT_ON_TEAM = (
 )
 
 
-def is_on_team(policy: ClinicPolicy, user_id: str) -> bool:
-    return policy.member(user_id) is not None
-
-
 def treating_team(policy: ClinicPolicy, client: ClientRef) -> frozenset[str]:
     """Slack ids that see the client's details besides admins: clinician and their supervisor."""
     if client.clinician is None:

@@ -172,11 +172,6 @@ class Step(StrEnum):
     HAND_OVER = "hand_over"  # tell the backup (who decides from then on where backup_may_decide)
 
 
-def nudge_at(policy: ClinicPolicy, requested_at: datetime) -> datetime:
-    """When an undecided request's approver is nudged (UTC)."""
-    return add_business_time(policy.clinic, _as_utc("requested_at", requested_at), _wait(policy))
-
-
 def hand_over_at(policy: ClinicPolicy, requested_at: datetime) -> datetime:
     """When the backup is told of an undecided request (UTC): twice the wait after the request."""
     start = _as_utc("requested_at", requested_at)

@@ -8,23 +8,10 @@ and when the policy names no main line) it asks the clinician for their direct l
 
 from __future__ import annotations
 
-import phonenumbers
-
 from bot.policy.clinic import ClinicPolicy
+from bot.policy.phones import phone_display
 
 DIRECT_LINE_PROMPT = "[your direct line]"
-
-
-def phone_text(e164: str, region: str) -> str:
-    """A number as a person dials it: national form at home, international abroad."""
-    try:
-        number = phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException:
-        return e164
-    home = phonenumbers.region_code_for_number(number) == region
-    style = phonenumbers.PhoneNumberFormat.NATIONAL if home else (
-        phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-    return phonenumbers.format_number(number, style)
 
 
 def callback_number(policy: ClinicPolicy, clinic_name_ok: bool) -> str:
@@ -33,4 +20,4 @@ def callback_number(policy: ClinicPolicy, clinic_name_ok: bool) -> str:
     clinic = policy.clinic
     if not clinic_name_ok or not clinic.phone:
         return DIRECT_LINE_PROMPT
-    return phone_text(clinic.phone, clinic.phone_region)
+    return phone_display(clinic.phone, clinic.phone_region)

@@ -24,9 +24,6 @@ class DailyWindow:
     opens: time
     closes: time
 
-    def contains(self, t: time) -> bool:
-        return self.opens <= t < self.closes
-
     def __str__(self) -> str:
         return f"{self.opens:%H:%M}-{self.closes:%H:%M}"
 

@@ -350,11 +350,6 @@ def time_of_day_text(wall: time) -> str:
 # --- overrides ---------------------------------------------------------------------------------
 
 
-def built_in(name: str) -> str:
-    """The built-in text of the script ``name``, as an override would be written."""
-    return _BUILT_IN[name].text
-
-
 def placeholders(name: str) -> tuple[str, ...]:
     """The placeholders the script ``name`` offers to an override, in order of first use."""
     return tuple(dict.fromkeys(_fields(_BUILT_IN[name].text)))

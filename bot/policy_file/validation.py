@@ -1,6 +1,7 @@
 """Turn a clinic's policy mapping (as read from its YAML file) into a validated ``ClinicPolicy``.
 
-Pure: standard library, zoneinfo and ``holidays`` only; the caller reads the file.
+Pure: standard library, zoneinfo, ``holidays`` and ``bot.policy.phones`` only; the caller reads
+the file.
 
 ``parse_policy`` checks the whole mapping before giving up, so an admin sees every mistake in one
 go: each ``PolicyError`` names the key at fault (``callbacks.remind_before[1]``, ``team[2].role``)
@@ -24,7 +25,6 @@ from typing import Any, NoReturn, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import holidays as holidays_lib
-import phonenumbers
 
 from bot.policy.clinic import (
     ROLES,
@@ -41,6 +41,7 @@ from bot.policy.clinic import (
     ReportsPolicy,
     TeamMember,
 )
+from bot.policy.phones import DEFAULT_REGION, PhoneError, PhoneProblem, normalise_phone
 from bot.policy.scripts import SCRIPT_NAMES, check_template
 
 FILE_PATH = "(file)"  # the path of errors about the file as a whole
@@ -48,7 +49,7 @@ FILE_PATH = "(file)"  # the path of errors about the file as a whole
 DEFAULT_HOURS: Mapping[int, DailyWindow] = {
     day: DailyWindow(time(9, 0), time(17, 0)) for day in range(5)
 }  # Mon-Fri 09:00-17:00, used when clinic.hours is left out
-DEFAULT_PHONE_REGION = "US"
+DEFAULT_PHONE_REGION = DEFAULT_REGION
 MAX_AFTER_HOURS_CONTACT = 300  # characters of clinic.after_hours_contact
 SUPERVISING_ROLES = ("supervisor", "admin")
 
@@ -463,14 +464,19 @@ def _phone_text(value: object) -> str:
 def _phone_in(text: str, region: str) -> str:
     """The clinic's number in E.164; written without +country it is read in ``region``."""
     try:
-        number = phonenumbers.parse(text, region if region in phonenumbers.SUPPORTED_REGIONS
-                                    else DEFAULT_PHONE_REGION)
-    except phonenumbers.NumberParseException:
-        number = None
-    if number is None or not phonenumbers.is_possible_number(number) or number.extension:
-        raise _Bad((".phone", f'"{text}" is not a phone number; give the area code, or '
-                              "+country code for a number abroad (no extension)"))
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return normalise_phone(text, region)
+    except PhoneError as error:
+        raise _Bad((".phone", _CLINIC_PHONE_PROBLEMS[error.problem].format(text=text))) from None
+
+
+_CLINIC_PHONE_PROBLEMS = {
+    PhoneProblem.UNREADABLE: '"{text}" is not a phone number; give the area code, or '
+                             "+country code for a number abroad (no extension)",
+    PhoneProblem.NOT_IN_USE: '"{text}" is not a phone number in use (no such area code or '
+                             "exchange); check the digits, or give +country code for a number "
+                             "abroad",
+    PhoneProblem.EXTENSION: '"{text}" has an extension; give the phone number alone',
+}
 
 
 # --- team and approvals -------------------------------------------------------------------------

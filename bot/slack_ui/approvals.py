@@ -33,6 +33,7 @@ from bot.services.outcomes import (
     RequestResult,
 )
 from bot.slack_ui import ids
+from bot.slack_ui.blocks import button, context, plain, section
 from bot.slack_ui.metadata import metadata_value, private_metadata
 from bot.slack_ui.outbox import Rendered
 
@@ -45,21 +46,6 @@ REASON_ACTION = "value"
 REASON_MAX = 1000
 
 _APPROVED, _DENIED, _WITHDRAWN = "approved", "denied", "withdrawn"
-
-
-def _plain(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text, "emoji": True}
-
-
-def _section(text: str, block_id: str | None = None) -> dict[str, Any]:
-    block: dict[str, Any] = {"type": "section", "text": {"type": "mrkdwn", "text": text}}
-    if block_id:
-        block["block_id"] = block_id
-    return block
-
-
-def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
 
 
 def _who(user: str) -> str:
@@ -103,10 +89,8 @@ def _buttons(s: ApprovalSummary) -> dict[str, Any]:
         "type": "actions",
         "block_id": f"approval_buttons:{s.id}",
         "elements": [
-            {"type": "button", "action_id": ids.APPROVAL_APPROVE, "text": _plain("Approve"),
-             "value": s.id, "style": "primary"},
-            {"type": "button", "action_id": ids.APPROVAL_DENY, "text": _plain("Deny"),
-             "value": s.id, "style": "danger"},
+            button("Approve", ids.APPROVAL_APPROVE, s.id, "primary"),
+            button("Deny", ids.APPROVAL_DENY, s.id, "danger"),
         ],
     }
 
@@ -149,11 +133,11 @@ def request_message(
 ) -> Message:
     """The DM asking for a decision, with Approve / Deny; to the backup after a hand-over."""
     text = f"Approval needed: {s.title}"
-    blocks = [_section(_ask(s)), _context(_asked_line(s, policy)),
-              _context(f"*Who decides:* {who_decides(s, policy)}")]
+    blocks = [section(_ask(s)), context(_asked_line(s, policy)),
+              context(f"*Who decides:* {who_decides(s, policy)}")]
     if handed_over_from is not None:
         text = f"Handed over to you: {s.title}"
-        blocks.insert(0, _section(
+        blocks.insert(0, section(
             f"*Handed over to you as backup approver:* {_who(handed_over_from)} has not decided "
             "this request in time."
         ))
@@ -170,17 +154,17 @@ def backup_told_message(s: ApprovalSummary, policy: ClinicPolicy) -> Message:
         else "Until it is approved, the client is not warned about closing the file."
     )
     return f"Waiting for {approver}'s decision: {s.title}", [
-        _section(
+        section(
             f"*Waiting for {approver}:* the request for {s.phrase} has had no decision after "
             f"{_told_after_hours(policy):g} business hours. You are told as the clinic's backup; "
             f"*only {approver} can decide it*, so there is nothing for you to approve. {held_up}"
         ),
-        _section(
+        section(
             f"*What you can do:* remind {approver}. If {approver} is away, tell "
             f"{_who(s.requester)}; the request stays with {approver} (the clinic's policy lets "
             "only the named approver decide)."
         ),
-        _context(_asked_line(s, policy)),
+        context(_asked_line(s, policy)),
     ]
 
 
@@ -190,9 +174,9 @@ def decided_message(s: ApprovalSummary, d: DecisionSummary, policy: ClinicPolicy
     if d.status == _WITHDRAWN:
         line += ". Nothing to decide any more."
     return f"{s.title}: {line}", [
-        _section(_ask(s)),
-        _context(_asked_line(s, policy)),
-        _section(line),
+        section(_ask(s)),
+        context(_asked_line(s, policy)),
+        section(line),
     ]
 
 
@@ -201,12 +185,12 @@ def nudge_message(s: ApprovalSummary, policy: ClinicPolicy, *, waited_hours: flo
     """The reminder to an approver who has not decided (the request with its buttons is above)."""
     text = f"Reminder: {s.title} is waiting for your decision"
     return text, [
-        _section(
+        section(
             f"*Reminder:* the request for {s.phrase} has waited {waited_hours:g} "
             "business hours for your decision. Use *Approve* or *Deny* on the request above."
             f"{_then_the_backup(s, policy, hand_over_at, now)}"
         ),
-        _context(_asked_line(s, policy)),
+        context(_asked_line(s, policy)),
     ]
 
 
@@ -299,18 +283,18 @@ def handed_over_notice(s: ApprovalSummary, policy: ClinicPolicy, *, waited_hours
             f"{waited_hours:g} business hours, so {backup} (the backup) has been told it is "
             f"waiting. Only {approver} can decide it; you'll get a DM with the decision."
         )
-    return text, [_section(said), _context(_asked_line(s, policy))]
+    return text, [section(said), context(_asked_line(s, policy))]
 
 
 def outcome_message(s: ApprovalSummary, d: DecisionSummary, policy: ClinicPolicy) -> Message:
     """To the requester: the decision (a denial's reason stays behind the "Show reason" button)."""
     line = decided_line(d, policy)
-    blocks: list[dict[str, Any]] = [_section(f"*{s.title}*: {line}")]
+    blocks: list[dict[str, Any]] = [section(f"*{s.title}*: {line}")]
     if d.status == _WITHDRAWN:
-        blocks.append(_section("Nobody needs to decide it now. Don't warn the client about "
-                               "closing the file."))
+        blocks.append(section("Nobody needs to decide it now. Don't warn the client about "
+                              "closing the file."))
     elif d.status == _DENIED:
-        blocks.append(_section(
+        blocks.append(section(
             "Don't go ahead with it. The reason is kept private: open it with the button."
             if s.kind == CLOSURE_WARNING
             else "Phone contact with this client stays for scheduling only. The reason is kept "
@@ -319,11 +303,10 @@ def outcome_message(s: ApprovalSummary, d: DecisionSummary, policy: ClinicPolicy
         blocks.append({
             "type": "actions",
             "block_id": f"approval_reason:{s.id}",
-            "elements": [{"type": "button", "action_id": ids.APPROVAL_SHOW_REASON,
-                          "text": _plain("Show reason"), "value": s.id}],
+            "elements": [button("Show reason", ids.APPROVAL_SHOW_REASON, s.id)],
         })
     elif s.kind == PHONE_COACHING:
-        blocks.append(_section(
+        blocks.append(section(
             f"You may offer {s.client_code} DBT phone coaching; the guidance card "
             f"(`/contact-check {s.client_code}`) now shows the approval."
         ))
@@ -343,10 +326,10 @@ def closure_approved_message(
     line = decided_line(d, policy)
     when = clinic_time_text(policy, deadline)
     return f"{s.title}: {line}. Deadline {when}", [
-        _section(f"*{s.title}*: {line}"),
-        _section(f"*Say or leave this message* (deadline: *{when}*):\n>{escape(script)}"),
-        _section(f"*Documentation note:*\n```{note}```"),
-        _context(
+        section(f"*{s.title}*: {line}"),
+        section(f"*Say or leave this message* (deadline: *{when}*):\n>{escape(script)}"),
+        section(f"*Documentation note:*\n```{note}```"),
+        context(
             f"I'll remind you on {when} to close the file unless the client has confirmed "
             "they want to continue."
         ),
@@ -375,7 +358,7 @@ def closure_deadline_message(client_code: str, deadline: datetime,
     when = clinic_time_text(policy, deadline)
     text = f"Closure deadline reached for {client_code}"
     return text, [
-        _section(
+        section(
             f"*Closure deadline reached for {client_code}* ({when}).\nUnless the client has "
             "confirmed they want to continue, close the file now and document the closure."
         ),
@@ -424,22 +407,22 @@ def deny_modal(s: ApprovalSummary) -> dict[str, Any]:
         "type": "modal",
         "callback_id": ids.APPROVAL_DENY_MODAL,
         "private_metadata": private_metadata(approval_id=s.id),
-        "title": _plain("Deny the request"),
-        "submit": _plain("Deny"),
-        "close": _plain("Cancel"),
+        "title": plain("Deny the request"),
+        "submit": plain("Deny"),
+        "close": plain("Cancel"),
         "blocks": [
-            _section(f"*{s.title}*"),
+            section(f"*{s.title}*"),
             {
                 "type": "input",
                 "block_id": REASON_BLOCK,
-                "label": _plain("Why not?"),
+                "label": plain("Why not?"),
                 "element": {
                     "type": "plain_text_input",
                     "action_id": REASON_ACTION,
                     "multiline": True,
                     "max_length": REASON_MAX,
                 },
-                "hint": _plain(
+                "hint": plain(
                     "Stored encrypted; shown only to the treating team, never in a message."
                 ),
             },
@@ -471,27 +454,27 @@ def reason_modal(s: ApprovalSummary, d: DecisionSummary, policy: ClinicPolicy,
     """The decider's reason, read-only, for the treating team."""
     return {
         "type": "modal",
-        "title": _plain("Reason for the decision"),
-        "close": _plain("Close"),
+        "title": plain("Reason for the decision"),
+        "close": plain("Close"),
         "blocks": [
-            _section(f"*{s.title}*: {decided_line(d, policy)}"),
-            _section(escape(reason, 3000) if reason else "_No reason was given._"),
+            section(f"*{s.title}*: {decided_line(d, policy)}"),
+            section(escape(reason, 3000) if reason else "_No reason was given._"),
         ],
     }
 
 
 def reply_message(text: str) -> dict[str, Any]:
     """An ephemeral reply (to a command or a click) carrying one of the texts above."""
-    return {"text": text, "blocks": [_section(text)]}
+    return {"text": text, "blocks": [section(text)]}
 
 
 def notice_view(text: str) -> dict[str, Any]:
     """What the deny modal turns into once submitted: the outcome, and Close."""
     return {
         "type": "modal",
-        "title": _plain("Deny the request"),
-        "close": _plain("Close"),
-        "blocks": [_section(text)],
+        "title": plain("Deny the request"),
+        "close": plain("Close"),
+        "blocks": [section(text)],
     }
 
 

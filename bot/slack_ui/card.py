@@ -19,13 +19,15 @@ from typing import Any
 
 from bot.mrkdwn import escape
 from bot.policy import scripts
-from bot.policy.callback_number import callback_number, phone_text
+from bot.policy.callback_number import callback_number
 from bot.policy.clinic import ClinicPolicy
 from bot.policy.coaching import coaching_eligibility
 from bot.policy.consent import Guidance, Verdict
 from bot.policy.model import ClientRecord
+from bot.policy.phones import phone_display
 from bot.services.outcomes import ClientCard
 from bot.slack_ui import ids
+from bot.slack_ui.blocks import button, context, section
 
 Message = dict[str, Any]
 
@@ -75,8 +77,8 @@ def card_message(card: ClientCard, policy: ClinicPolicy) -> Message:
             "type": "header",
             "text": {"type": "plain_text", "text": f"{guidance.verdict.value}: {card.code}"[:150]},
         },
-        _section(f"{_VERDICT_ICON[guidance.verdict]} *{guidance.verdict.value}*. "
-                 f"{_summary(guidance, card)}"),
+        section(f"{_VERDICT_ICON[guidance.verdict]} *{guidance.verdict.value}*. "
+                f"{_summary(guidance, card)}"),
         {"type": "section", "fields": _fields(guidance, policy, card)},
     ]
     if details:
@@ -85,7 +87,7 @@ def card_message(card: ClientCard, policy: ClinicPolicy) -> Message:
     blocks += _script_blocks(guidance, policy, first_name=first_name, caller=caller,
                              now=card.now,
                              named_in_writing=_named_in_writing(client) if details else ())
-    blocks.append(_context(NAME_PRIVACY_NOTE))
+    blocks.append(context(NAME_PRIVACY_NOTE))
     blocks.append(_footer(card))
     actions = _actions(card)
     if actions:
@@ -176,7 +178,7 @@ def card_facts(guidance: Guidance, policy: ClinicPolicy,
             ("Voicemail", "Only the first-name-only callback script below"),
             ("Clinic's name", "Do not say it"),
         ]
-    dial = phone_text(number.number, policy.clinic.phone_region)
+    dial = phone_display(number.number, policy.clinic.phone_region)
     return [
         ("Number to use", f"*{number.kind.capitalize()}*: {dial}"),
         ("Never use", never),
@@ -189,10 +191,10 @@ def _detail_blocks(guidance: Guidance, client: ClientRecord | None,
                    policy: ClinicPolicy) -> list[dict[str, Any]]:
     lines = [f"• {escape(r)}" for r in (*guidance.reasons, *guidance.status_notes)]
     lines += [f"• :lock: {escape(r)}" for r in guidance.private_reasons]
-    blocks = [_section("*Why*\n" + "\n".join(lines))] if lines else []
+    blocks = [section("*Why*\n" + "\n".join(lines))] if lines else []
     consent = client.consent if client else None
     if consent and consent.safety_note:
-        blocks.append(_section(f":warning: *Safety note*\n{escape(consent.safety_note, 2900)}"))
+        blocks.append(section(f":warning: *Safety note*\n{escape(consent.safety_note, 2900)}"))
     if consent and consent.third_parties:
         parties = "\n".join(
             f"• {escape(p.name)}: "
@@ -200,9 +202,9 @@ def _detail_blocks(guidance: Guidance, client: ClientRecord | None,
                else "*no* written permission: do not discuss the client with them")
             for p in consent.third_parties
         )
-        blocks.append(_section(f"*Third parties*\n{parties}"))
+        blocks.append(section(f"*Third parties*\n{parties}"))
     if client is not None and client.status != "prospect":  # a closed file: why no coaching
-        blocks.append(_section(_coaching_line(guidance, client, policy)))
+        blocks.append(section(_coaching_line(guidance, client, policy)))
     return blocks
 
 
@@ -236,7 +238,7 @@ def _script_blocks(guidance: Guidance, policy: ClinicPolicy, *, first_name: str 
     calling = guidance.verdict in (Verdict.OK, Verdict.NOT_NOW)
     name_ok = guidance.clinic_name_ok and not guidance.potential_client
     number = callback_number(policy, name_ok)
-    why_direct = [] if name_ok else [_context(DIRECT_LINE_NOTE)]
+    why_direct = [] if name_ok else [context(DIRECT_LINE_NOTE)]
     blocks: list[dict[str, Any]] = []
     if guidance.potential_client:
         title = ("Returning their call" if guidance.verdict is Verdict.DO_NOT_CALL
@@ -253,7 +255,7 @@ def _script_blocks(guidance: Guidance, policy: ClinicPolicy, *, first_name: str 
                 policy, client_first_name=first_name)),
         ]
         if named_in_writing:
-            blocks.append(_context(_named_in_writing_note(named_in_writing)))
+            blocks.append(context(_named_in_writing_note(named_in_writing)))
     if calling and guidance.voicemail_ok:
         blocks += [
             _script("Voicemail", scripts.voicemail(
@@ -267,7 +269,7 @@ def _script_blocks(guidance: Guidance, policy: ClinicPolicy, *, first_name: str 
 
 
 def _script(title: str, text: str) -> dict[str, Any]:
-    return _section(f"*{title}*\n>{escape(text)}")
+    return section(f"*{title}*\n>{escape(text)}")
 
 
 def _named_in_writing_note(names: tuple[str, ...]) -> str:
@@ -288,7 +290,7 @@ def _footer(card: ClientCard) -> dict[str, Any]:
     if not card.access.details:
         text += (" Reasons and notes are shown only to the client's clinician, their supervisor "
                  "and admins.")
-    return _context(text)
+    return context(text)
 
 
 def _actions(card: ClientCard) -> dict[str, Any] | None:
@@ -301,19 +303,6 @@ def _actions(card: ClientCard) -> dict[str, Any] | None:
         "type": "actions",
         "block_id": "card_actions",
         "elements": [
-            {
-                "type": "button",
-                "action_id": ids.CARD_RECORD_CONSENT,
-                "text": {"type": "plain_text", "text": label},
-                "value": card.code,
-            }
+            button(label, ids.CARD_RECORD_CONSENT, card.code),
         ],
     }
-
-
-def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:_MAX_SECTION]}]}
-
-
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:_MAX_SECTION]}}

@@ -12,8 +12,6 @@ from collections.abc import Mapping
 from datetime import time
 from typing import Any
 
-import phonenumbers
-
 from bot.policy.access import may_be_treating_clinician
 from bot.policy.callback_terms import callback_promise
 from bot.policy.clinic import ClinicPolicy
@@ -30,8 +28,10 @@ from bot.policy.model import (
     ThirdParty,
     free_text_problem,
 )
+from bot.policy.phones import PhoneError, PhoneProblem, normalise_phone, phone_display
 from bot.services.outcomes import ConsentDraft
 from bot.slack_ui import ids
+from bot.slack_ui.blocks import option, plain
 from bot.slack_ui.card import escape
 
 View = dict[str, Any]
@@ -81,20 +81,12 @@ def party_blocks(index: int) -> tuple[str, str]:
 # --- building -----------------------------------------------------------------------------------
 
 
-def _text(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text}
-
-
-def _option(value: str, label: str) -> dict[str, Any]:
-    return {"text": _text(label), "value": value}
-
-
 def _input(block_id: str, label: str, element: dict[str, Any], *, optional: bool = True,
            hint: str | None = None) -> dict[str, Any]:
-    block = {"type": "input", "block_id": block_id, "label": _text(label),
+    block = {"type": "input", "block_id": block_id, "label": plain(label),
              "element": {**element, "action_id": VALUE}, "optional": optional}
     if hint:
-        block["hint"] = _text(hint)
+        block["hint"] = plain(hint)
     return block
 
 
@@ -103,32 +95,32 @@ def _text_input(initial: str | None, *, placeholder: str, max_length: int,
     if initial:  # what is on file is shown whole, never cut: the reader says if it is too long
         max_length = min(SLACK_INPUT_MAX, max(max_length, len(initial)))
     element: dict[str, Any] = {"type": "plain_text_input", "max_length": max_length,
-                               "placeholder": _text(placeholder), "multiline": multiline}
+                               "placeholder": plain(placeholder), "multiline": multiline}
     if initial:
         element["initial_value"] = initial[:max_length]
     return element
 
 
 def _select(options: Mapping[str, str], initial: str | None, placeholder: str) -> dict[str, Any]:
-    element: dict[str, Any] = {"type": "static_select", "placeholder": _text(placeholder),
-                               "options": [_option(v, label) for v, label in options.items()]}
+    element: dict[str, Any] = {"type": "static_select", "placeholder": plain(placeholder),
+                               "options": [option(v, label) for v, label in options.items()]}
     if initial is not None and initial in options:
-        element["initial_option"] = _option(initial, options[initial])
+        element["initial_option"] = option(initial, options[initial])
     return element
 
 
 def _radio(options: Mapping[str, str], initial: str | None) -> dict[str, Any]:
     element: dict[str, Any] = {"type": "radio_buttons",
-                               "options": [_option(v, label) for v, label in options.items()]}
+                               "options": [option(v, label) for v, label in options.items()]}
     if initial is not None and initial in options:
-        element["initial_option"] = _option(initial, options[initial])
+        element["initial_option"] = option(initial, options[initial])
     return element
 
 
 def _checkboxes(options: Mapping[str, str], checked: set[str]) -> dict[str, Any]:
     element: dict[str, Any] = {"type": "checkboxes",
-                               "options": [_option(v, label) for v, label in options.items()]}
-    initial = [_option(v, label) for v, label in options.items() if v in checked]
+                               "options": [option(v, label) for v, label in options.items()]}
+    initial = [option(v, label) for v, label in options.items() if v in checked]
     if initial:
         element["initial_options"] = initial
     return element
@@ -143,13 +135,7 @@ def _hhmm(value: time | None) -> str | None:
 
 
 def _display(e164: str | None, region: str) -> str | None:
-    if not e164:
-        return None
-    number = phonenumbers.parse(e164, None)
-    same = phonenumbers.region_code_for_number(number) == region
-    style = (phonenumbers.PhoneNumberFormat.NATIONAL if same
-             else phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-    return phonenumbers.format_number(number, style)
+    return phone_display(e164, region) if e164 else None
 
 
 def consent_modal(code: str, client: ClientRecord | None, policy: ClinicPolicy, *,
@@ -162,7 +148,7 @@ def consent_modal(code: str, client: ClientRecord | None, policy: ClinicPolicy, 
     if clinician is None and recorder_member is not None and recorder_member.role == "clinician":
         clinician = recorder
     clinician_element: dict[str, Any] = {"type": "users_select",
-                                         "placeholder": _text("The treating clinician")}
+                                         "placeholder": plain("The treating clinician")}
     if clinician:
         clinician_element["initial_user"] = clinician
     blocks: list[dict[str, Any]] = [
@@ -194,7 +180,7 @@ def consent_modal(code: str, client: ClientRecord | None, policy: ClinicPolicy, 
     ]
     for kind in PHONE_KINDS:
         blocks += _number_blocks(kind, consent.number(kind) if consent else None, region)
-    blocks.append({"type": "header", "text": _text("Third parties and safety")})
+    blocks.append({"type": "header", "text": plain("Third parties and safety")})
     blocks += _party_blocks(consent.third_parties if consent else ())
     blocks += [
         _input(B_SAFETY, "Safety note", _text_input(
@@ -205,9 +191,9 @@ def consent_modal(code: str, client: ClientRecord | None, policy: ClinicPolicy, 
         "type": "modal",
         "callback_id": ids.CONSENT_MODAL,
         "private_metadata": code,
-        "title": _text("Contact consent"),
-        "submit": _text("Save"),
-        "close": _text("Cancel"),
+        "title": plain("Contact consent"),
+        "submit": plain("Save"),
+        "close": plain("Cancel"),
         "blocks": blocks,
     }
 
@@ -260,7 +246,7 @@ def _number_blocks(kind: PhoneKind, permission: NumberPermission | None,
         name_choice = "yes" if permission.clinic_name_ok else "no"
     title = kind.capitalize()
     return [
-        {"type": "header", "text": _text(f"{title} number")},
+        {"type": "header", "text": plain(f"{title} number")},
         _input(number_block(kind, "number"), f"{title} number", _text_input(
             _display(permission.number, region) if permission else None,
             placeholder="(215) 555-0100 or +44 20 7946 0000", max_length=30)),
@@ -303,8 +289,8 @@ class _Reader:
         return value
 
     def choice(self, block: str) -> str | None:
-        option = self._element(block).get("selected_option") or {}
-        return option.get("value")
+        selected = self._element(block).get("selected_option") or {}
+        return selected.get("value")
 
     def checked(self, block: str) -> set[str]:
         return {o.get("value") for o in self._element(block).get("selected_options") or []}
@@ -328,14 +314,21 @@ class _Reader:
         if text is None:
             return None
         try:
-            number = phonenumbers.parse(text, region)
-        except phonenumbers.NumberParseException:
-            number = None
-        if number is None or not phonenumbers.is_possible_number(number) or number.extension:
-            self.errors[block] = ("Not a phone number: give the area code, or + and the country "
-                                  "code for a number abroad (no extension).")
+            return normalise_phone(text, region)
+        except PhoneError as error:
+            self.errors[block] = _PHONE_PROBLEMS[error.problem]
             return None
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+_PHONE_PROBLEMS = {
+    PhoneProblem.UNREADABLE: ("Not a phone number: give the area code, or + and the country "
+                              "code for a number abroad (no extension)."),
+    PhoneProblem.NOT_IN_USE: ("Not a phone number in use: no number has that area code and "
+                              "exchange. Check the digits, or give + and the country code for "
+                              "a number abroad."),
+    PhoneProblem.EXTENSION: ("Give the number without its extension: an extension cannot be "
+                             "dialled from the number on file."),
+}
 
 
 def read_submission(values: Values, policy: ClinicPolicy) -> ConsentDraft | dict[str, str]:
@@ -451,8 +444,8 @@ def consent_saved_view(code: str, *, new_client: bool) -> View:
     return {
         "type": "modal",
         "callback_id": ids.CONSENT_SAVED,
-        "title": _text("Contact consent"),
-        "close": _text("Done"),
+        "title": plain("Contact consent"),
+        "close": plain("Done"),
         "blocks": [
             {"type": "section", "text": {"type": "mrkdwn", "text": (
                 f":white_check_mark: Saved. {what} contact consent for *{code}* is on file, "

@@ -10,12 +10,9 @@ from typing import Any
 
 from bot.grammar import COMMAND, CommandError
 from bot.mrkdwn import escape
+from bot.slack_ui.blocks import section
 
 Message = dict[str, Any]
-
-
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 
 def bad_input(error: CommandError) -> Message:
@@ -24,20 +21,20 @@ def bad_input(error: CommandError) -> Message:
     if error.usage:
         lines.append(f"Use: {error.usage}")
     text = "\n".join(lines)
-    return {"text": text, "blocks": [_section(text)]}
+    return {"text": text, "blocks": [section(text)]}
 
 
 def refusal(reason: str) -> Message:
     """A polite no: ``reason`` says why and who can help."""
     text = f":lock: {reason}"
-    return {"text": text, "blocks": [_section(text), _help_hint()]}
+    return {"text": text, "blocks": [section(text), _help_hint()]}
 
 
 def other_workspace(workspace_name: str) -> Message:
     """To someone in another Slack workspace: this bot is not theirs; nothing was done."""
     text = (f":lock: Contact Check serves the Slack workspace {escape(workspace_name, 200)} "
             "only. Nothing was looked up or changed.")
-    return {"text": text, "blocks": [_section(text)]}
+    return {"text": text, "blocks": [section(text)]}
 
 
 def not_available(form_name: str) -> Message:
@@ -46,7 +43,7 @@ def not_available(form_name: str) -> Message:
         f":construction: `{form_name}` is not available in this installation of Contact Check "
         "yet. Ask your admin."
     )
-    return {"text": text, "blocks": [_section(text), _help_hint()]}
+    return {"text": text, "blocks": [section(text), _help_hint()]}
 
 
 def something_went_wrong(reference: str) -> Message:
@@ -55,7 +52,7 @@ def something_went_wrong(reference: str) -> Message:
         ":x: Sorry, something went wrong on Contact Check's side and nothing was changed. "
         f"Please try again; if it keeps happening, give your admin this reference: `{reference}`."
     )
-    return {"text": text, "blocks": [_section(text)]}
+    return {"text": text, "blocks": [section(text)]}
 
 
 def _help_hint() -> dict[str, Any]:

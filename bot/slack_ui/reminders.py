@@ -24,31 +24,11 @@ from bot.services.outcomes import (
     FailureReport,
 )
 from bot.slack_ui import ids
+from bot.slack_ui.blocks import button, context, plain, section
 from bot.slack_ui.metadata import metadata_value, private_metadata
 from bot.slack_ui.outbox import Rendered
 
 Message = dict[str, Any]
-
-
-def _plain(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text, "emoji": True}
-
-
-def _section(markdown: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": markdown}}
-
-
-def _context(markdown: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": markdown}]}
-
-
-def _button(label: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
-    button: dict[str, Any] = {
-        "type": "button", "text": _plain(label), "action_id": action_id, "value": value,
-    }
-    if style:
-        button["style"] = style
-    return button
 
 
 def details_value(subject_kind: str, subject_id: str) -> str:
@@ -108,21 +88,21 @@ def no_show_chase(facts: ChaseFacts) -> Message:
             "If nobody answers, hang up without leaving one."
         )
     blocks = [
-        _section(f":alarm_clock: *{facts.client_code}* has not been marked arrived for the "
-                 f"{facts.start_text} appointment (it started "
-                 f"{_ago(facts.minutes_since_start)})."),
-        _section(f"*{facts.verdict}* — {facts.verdict_reason}"),
-        _section(voicemail),
-        _section(f"*Documentation note* (press *No-show* once you have called, and it comes "
-                 f"back filled in):\n```{facts.note}```"),
+        section(f":alarm_clock: *{facts.client_code}* has not been marked arrived for the "
+                f"{facts.start_text} appointment (it started "
+                f"{_ago(facts.minutes_since_start)})."),
+        section(f"*{facts.verdict}* — {facts.verdict_reason}"),
+        section(voicemail),
+        section(f"*Documentation note* (press *No-show* once you have called, and it comes "
+                f"back filled in):\n```{facts.note}```"),
         {
             "type": "actions",
             "block_id": f"chase:{facts.appointment_id}",
             "elements": [
-                _button("Arrived", ids.CHASE_ARRIVED, facts.appointment_id, "primary"),
-                _button("No-show", ids.CHASE_NO_SHOW, facts.appointment_id, "danger"),
-                _button("Details", ids.REMINDER_DETAILS,
-                        details_value("appointment", facts.appointment_id)),
+                button("Arrived", ids.CHASE_ARRIVED, facts.appointment_id, "primary"),
+                button("No-show", ids.CHASE_NO_SHOW, facts.appointment_id, "danger"),
+                button("Details", ids.REMINDER_DETAILS,
+                       details_value("appointment", facts.appointment_id)),
             ],
         },
     ]
@@ -132,13 +112,13 @@ def no_show_chase(facts: ChaseFacts) -> Message:
 def chase_closed(client_code: str, start_text: str, outcome: str) -> Message:
     """The chase after someone answered it: the buttons are gone, the outcome stays."""
     text = f"{client_code}, {start_text} appointment: {outcome}."
-    return {"text": text, "blocks": [_section(f":white_check_mark: {text}")]}
+    return {"text": text, "blocks": [section(f":white_check_mark: {text}")]}
 
 
 def callback_closed(who: str, outcome: str) -> Message:
     """A call-back reminder after its Returned button: the buttons are gone, the outcome stays."""
     text = f"Call back {who}: {outcome}."
-    return {"text": text, "blocks": [_section(f":white_check_mark: {text}")]}
+    return {"text": text, "blocks": [section(f":white_check_mark: {text}")]}
 
 
 # --- call-back reminders -------------------------------------------------------------------------
@@ -165,12 +145,12 @@ def callback_reminder(facts: CallbackFacts) -> Message:
         when = f"due by {facts.due_text}"
     text = f"Call-back reminder: {who}, missed call {facts.called_text}; {when}."
     blocks = [
-        _section(f":telephone_receiver: *Call back {who}* — {when}.\n"
-                 f"Missed call: {facts.called_text}."),
-        _section(f"*{facts.verdict}* — {facts.verdict_reason}"),
+        section(f":telephone_receiver: *Call back {who}* — {when}.\n"
+                f"Missed call: {facts.called_text}."),
+        section(f"*{facts.verdict}* — {facts.verdict_reason}"),
     ]
     if facts.client_code is None:
-        blocks.append(_context(
+        blocks.append(context(
             "A potential client: use the first name only, never the clinic's name or the "
             "reason for the call. The number is under Details."
         ))
@@ -178,8 +158,8 @@ def callback_reminder(facts: CallbackFacts) -> Message:
         "type": "actions",
         "block_id": f"callback:{facts.duty_id}",
         "elements": [
-            _button("Returned", ids.CALLBACK_RETURNED, facts.duty_id, "primary"),
-            _button("Details", ids.REMINDER_DETAILS, details_value("callback", facts.duty_id)),
+            button("Returned", ids.CALLBACK_RETURNED, facts.duty_id, "primary"),
+            button("Details", ids.REMINDER_DETAILS, details_value("callback", facts.duty_id)),
         ],
     })
     return {"text": text, "blocks": blocks}
@@ -192,7 +172,7 @@ def mark_late(message: Message, *, due_text: str, late_text: str) -> Message:
     """The same message, marked as sent late: it was meant for ``due_text``."""
     banner = f":hourglass: Sent late: this was due at {due_text} ({late_text} late)."
     return {"text": f"[Late] {message['text']}",
-            "blocks": [_context(banner), *message.get("blocks", [])]}
+            "blocks": [context(banner), *message.get("blocks", [])]}
 
 
 def delivery_failed_message(*, kind: str, recipient: str, error: str,
@@ -202,9 +182,9 @@ def delivery_failed_message(*, kind: str, recipient: str, error: str,
     text = (f"A {what}{about} could not be delivered to <@{recipient}>: Slack answered "
             f"`{error}`. It will not be retried.")
     return {"text": text, "blocks": [
-        _section(f":warning: {text}"),
-        _context("Check that the person is still in the workspace and the app is installed with "
-                 "its scopes; then let them know by other means."),
+        section(f":warning: {text}"),
+        context("Check that the person is still in the workspace and the app is installed with "
+                "its scopes; then let them know by other means."),
     ]}
 
 
@@ -232,11 +212,11 @@ def reminder_details_modal(facts: DetailsFacts) -> dict[str, Any]:
     return {
         "type": "modal",
         "callback_id": ids.REMINDER_DETAILS_MODAL,
-        "title": _plain(facts.title[:24]),
-        "close": _plain("Close"),
+        "title": plain(facts.title[:24]),
+        "close": plain("Close"),
         "blocks": [
-            _section(fields or "Nothing more is on file."),
-            _context("Only the client's clinician, their supervisor and admins see this."),
+            section(fields or "Nothing more is on file."),
+            context("Only the client's clinician, their supervisor and admins see this."),
         ],
     }
 
@@ -245,9 +225,9 @@ def details_refused_modal(reason: str) -> dict[str, Any]:
     return {
         "type": "modal",
         "callback_id": ids.REMINDER_DETAILS_MODAL,
-        "title": _plain("Details"),
-        "close": _plain("Close"),
-        "blocks": [_section(reason)],
+        "title": plain("Details"),
+        "close": plain("Close"),
+        "blocks": [section(reason)],
     }
 
 
@@ -255,7 +235,7 @@ def details_refused_modal(reason: str) -> dict[str, Any]:
 
 
 def _reply(markdown: str, *more: dict[str, Any]) -> Message:
-    return {"text": markdown, "blocks": [_section(markdown), *more]}
+    return {"text": markdown, "blocks": [section(markdown), *more]}
 
 
 def missed_reply(*, who: str, owed: bool, due_text: str | None, reasons: tuple[str, ...],
@@ -273,11 +253,11 @@ def missed_reply(*, who: str, owed: bool, due_text: str | None, reasons: tuple[s
         head = f"Missed call from {who} logged. A call back is owed by *{due_text}*."
     else:
         head = f"Missed call from {who} logged. A call back is owed (no deadline is set)."
-    more: list[dict[str, Any]] = [_context(" ".join(reasons))] if reasons else []
+    more: list[dict[str, Any]] = [context(" ".join(reasons))] if reasons else []
     if owed and reminder_texts:
-        more.append(_context(f"Reminders to <@{clinician}>: " + "; ".join(reminder_texts) + "."))
+        more.append(context(f"Reminders to <@{clinician}>: " + "; ".join(reminder_texts) + "."))
     when = f" (it may be returned from {verdict_when})" if verdict_when else ""
-    more.append(_context(f"Calling them now: *{verdict}*{when}."))
+    more.append(context(f"Calling them now: *{verdict}*{when}."))
     return _reply(f":telephone_receiver: {head}", *more)
 
 
@@ -300,7 +280,7 @@ def appt_reply(*, client_code: str, start_text: str, minutes: int, created: bool
                 f"{chase_text}.")
     else:
         tail = "No no-show check is scheduled: the appointment is over, or no clinician is set."
-    return _reply(head, _context(tail))
+    return _reply(head, context(tail))
 
 
 def arrived_reply(*, client_code: str, start_text: str, already: bool,
@@ -308,7 +288,7 @@ def arrived_reply(*, client_code: str, start_text: str, already: bool,
     if already:
         return _reply(f"{client_code} was already marked arrived for {start_text}.")
     extra = " (the no-show recorded earlier is corrected)" if corrected else ""
-    more = [_context(closure_text)] if closure_text else []
+    more = [context(closure_text)] if closure_text else []
     return _reply(f":white_check_mark: {client_code} arrived for {start_text}{extra}; the no-show "
                   "check is cancelled.", *more)
 
@@ -338,24 +318,24 @@ def noshow_reply(facts: NoShowFacts) -> Message:
             else f":memo: No-show recorded for {which}: {run}.")
     blocks: list[dict[str, Any]] = []
     if facts.replaced_text:
-        blocks.append(_context(f"This replaces the arrival recorded {facts.replaced_text}."))
+        blocks.append(context(f"This replaces the arrival recorded {facts.replaced_text}."))
     if facts.came_back_text:
-        blocks.append(_context(f"The client came on {facts.came_back_text}, after this run, so "
-                               "no closure warning is asked for."))
+        blocks.append(context(f"The client came on {facts.came_back_text}, after this run, so "
+                              "no closure warning is asked for."))
     if facts.voicemail_script is not None:
-        blocks.append(_section(f"*Voicemail script:*\n>{escape(facts.voicemail_script)}"))
+        blocks.append(section(f"*Voicemail script:*\n>{escape(facts.voicemail_script)}"))
     else:
-        blocks.append(_section("*No voicemail:* the client has not agreed to messages on the "
-                               "number to use."))
-    blocks.append(_section(f"*Documentation note:*\n```{facts.note}```"))
+        blocks.append(section("*No voicemail:* the client has not agreed to messages on the "
+                              "number to use."))
+    blocks.append(section(f"*Documentation note:*\n```{facts.note}```"))
     blocks.append({
         "type": "actions",
         "block_id": f"noshow_note:{facts.appointment_id}",
-        "elements": [_button("Left the message at another time", ids.CHASE_NOTE_TIME,
-                             facts.appointment_id)],
+        "elements": [button("Left the message at another time", ids.CHASE_NOTE_TIME,
+                            facts.appointment_id)],
     })
     if facts.closure_text:
-        blocks.append(_context(facts.closure_text))
+        blocks.append(context(facts.closure_text))
     return _reply(head, *blocks)
 
 
@@ -371,15 +351,15 @@ def note_time_modal(*, appointment_id: str, client_code: str, start_text: str, d
         "type": "modal",
         "callback_id": ids.NOTE_TIME_MODAL,
         "private_metadata": private_metadata(appointment_id=appointment_id),
-        "title": _plain("Message left at"),
-        "submit": _plain("Fill in the note"),
-        "close": _plain("Cancel"),
+        "title": plain("Message left at"),
+        "submit": plain("Fill in the note"),
+        "close": plain("Cancel"),
         "blocks": [
-            _section(f"When did you leave the message for *{client_code}* about the "
-                     f"{start_text} appointment? (clinic time)"),
-            {"type": "input", "block_id": NOTE_DAY_BLOCK, "label": _plain("Day"),
+            section(f"When did you leave the message for *{client_code}* about the "
+                    f"{start_text} appointment? (clinic time)"),
+            {"type": "input", "block_id": NOTE_DAY_BLOCK, "label": plain("Day"),
              "element": {"type": "datepicker", "action_id": NOTE_ACTION, "initial_date": day}},
-            {"type": "input", "block_id": NOTE_TIME_BLOCK, "label": _plain("Time"),
+            {"type": "input", "block_id": NOTE_TIME_BLOCK, "label": plain("Time"),
              "element": {"type": "timepicker", "action_id": NOTE_ACTION, "initial_time": at}},
         ],
     }
@@ -403,11 +383,11 @@ def note_shown_view(*, client_code: str, note: str) -> dict[str, Any]:
     return {
         "type": "modal",
         "callback_id": ids.NOTE_TIME_SHOWN,
-        "title": _plain("Documentation note"),
-        "close": _plain("Done"),
+        "title": plain("Documentation note"),
+        "close": plain("Done"),
         "blocks": [
-            _section(f"*Documentation note for {client_code}:*\n```{note}```"),
-            _context("Copy it into the client's record. It is not kept in Slack."),
+            section(f"*Documentation note for {client_code}:*\n```{note}```"),
+            context("Copy it into the client's record. It is not kept in Slack."),
         ],
     }
 

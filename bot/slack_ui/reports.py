@@ -16,6 +16,7 @@ from bot.policy.business_hours import hours_text
 from bot.policy.clinic import ClinicPolicy
 from bot.policy.reports import ApprovalFigures, Figures
 from bot.services.outcomes import AccessReport, Digest, TeamOverdue, TeamReport
+from bot.slack_ui.blocks import context, section
 from bot.slack_ui.outbox import Rendered, Upload
 from bot.slack_ui.report_chart import on_time_chart
 
@@ -23,14 +24,6 @@ Message = dict[str, Any]
 SECTION_CHARS = 2900  # Slack's limit for a section's text is 3000
 MAX_ACCESS_LINES = 200  # in Slack; `python -m bot audit report` lists every one
 MAX_OVERDUE_CODES = 8
-
-
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
-
-
-def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
 
 
 def _chunks(entries: list[str], limit: int = SECTION_CHARS) -> list[str]:
@@ -91,8 +84,8 @@ def _report_blocks(report: TeamReport, title: str) -> list[dict[str, Any]]:
     turnaround = report.turnaround_hours
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": title}},
-        _context(f"{report.period.text()} · {scope.whose} · counts and times only"),
-        _section("*Total*\n" + "\n".join(
+        context(f"{report.period.text()} · {scope.whose} · counts and times only"),
+        section("*Total*\n" + "\n".join(
             figure_lines(report.figures.total, turnaround, callbacks_only=scope.callbacks_only))),
     ]
     entries, quiet = [], []
@@ -105,16 +98,16 @@ def _report_blocks(report: TeamReport, title: str) -> list[dict[str, Any]]:
             figure_lines(figures, turnaround, callbacks_only=scope.callbacks_only)))
     if len(report.figures.rows) > 1 or quiet:
         blocks.append({"type": "divider"})
-        blocks += [_section(text) for text in _chunks(entries)]
+        blocks += [section(text) for text in _chunks(entries)]
         if quiet:
-            blocks.append(_context("Nothing in this period: " + ", ".join(quiet)))
+            blocks.append(context("Nothing in this period: " + ", ".join(quiet)))
     return blocks
 
 
 def team_report_message(report: TeamReport) -> Message:
     """The ephemeral reply to ``report``."""
     blocks = _report_blocks(report, "Team report")
-    blocks.append(_context(
+    blocks.append(context(
         "On time: returned by the due time the clinician was given. Median return: call to "
         "return on the call-back clock (days the clinic is closed all day do not count). "
         "Overdue: still open past its due time now."))
@@ -128,7 +121,7 @@ def digest_message(digest: Digest) -> Message:
     """The weekly digest DM (kept in Slack: first names, counts and times only)."""
     report = digest.report
     blocks = _report_blocks(report, "Your team's week")
-    blocks.append(_context(
+    blocks.append(context(
         f"The chart below shows call-backs returned on time per clinician over the last "
         f"{len(digest.weeks)} weeks. `/contact-check report` gives any other period. The "
         "clinic's admin turns this digest off with reports.weekly_digest: false."))
@@ -191,15 +184,15 @@ def access_message(report: AccessReport, tz: ZoneInfo) -> Message:
         head += " (no client with this code is on file now)"
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": "Access report"}},
-        _section(head),
+        section(head),
     ]
     lines = access_lines(report, tz)
     shown = lines[:MAX_ACCESS_LINES]
-    blocks += [_section(text) for text in _chunks(shown)][:44]
+    blocks += [section(text) for text in _chunks(shown)][:44]
     if len(lines) > len(shown):
-        blocks.append(_context(f"…and {len(lines) - len(shown)} older. "
+        blocks.append(context(f"…and {len(lines) - len(shown)} older. "
                                "`python -m bot audit report --client CODE` lists every one."))
-    blocks.append(_context("From the audit trail, newest first, clinic time. This report is "
+    blocks.append(context("From the audit trail, newest first, clinic time. This report is "
                            "itself recorded in the audit trail."))
     return {"text": f"Access report for {report.code}: {count} view(s){since}",
             "blocks": blocks}

@@ -23,6 +23,7 @@ from bot.services.outcomes import (
     RunInForm,
 )
 from bot.slack_ui import ids
+from bot.slack_ui.blocks import button, option, plain
 from bot.slack_ui.metadata import metadata_value, private_metadata
 from bot.slack_ui.outbox import Rendered
 
@@ -38,10 +39,6 @@ BLOCKS = {
 _ACTION = "value"
 
 
-def _text(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text, "emoji": True}
-
-
 def _local(moment: datetime, tz: ZoneInfo) -> str:
     return f"{moment.astimezone(tz):%a %d %b %H:%M}"
 
@@ -49,15 +46,15 @@ def _local(moment: datetime, tz: ZoneInfo) -> str:
 def runin_modal(draft: RunInDraft) -> dict[str, Any]:
     """The modal ``runin CODE`` opens; ``private_metadata`` carries the client code only."""
     options = [
-        {"text": _text(label), "value": value} for value, label in INITIATORS.items()
+        option(value, label) for value, label in INITIATORS.items()
     ]
     return {
         "type": "modal",
         "callback_id": ids.RUNIN_MODAL,
         "private_metadata": private_metadata(client_code=draft.client_code),
-        "title": _text("Document a run-in"),
-        "submit": _text("Save"),
-        "close": _text("Cancel"),
+        "title": plain("Document a run-in"),
+        "submit": plain("Save"),
+        "close": plain("Cancel"),
         "blocks": [
             {
                 "type": "section",
@@ -75,37 +72,37 @@ def runin_modal(draft: RunInDraft) -> dict[str, Any]:
                 )}],
             },
             {
-                "type": "input", "block_id": BLOCKS["date"], "label": _text("Date"),
+                "type": "input", "block_id": BLOCKS["date"], "label": plain("Date"),
                 "element": {"type": "datepicker", "action_id": _ACTION,
                             "initial_date": draft.date},
             },
             {
-                "type": "input", "block_id": BLOCKS["time"], "label": _text("Time (about)"),
+                "type": "input", "block_id": BLOCKS["time"], "label": plain("Time (about)"),
                 "element": {"type": "timepicker", "action_id": _ACTION,
                             "initial_time": draft.time},
             },
             {
-                "type": "input", "block_id": BLOCKS["place"], "label": _text("Where"),
+                "type": "input", "block_id": BLOCKS["place"], "label": plain("Where"),
                 "element": {"type": "plain_text_input", "action_id": _ACTION,
                             "max_length": PLACE_MAX,
-                            "placeholder": _text("e.g. grocery store, bus stop")},
+                            "placeholder": plain("e.g. grocery store, bus stop")},
             },
             {
                 "type": "input", "block_id": BLOCKS["initiated_by"],
-                "label": _text("Who greeted first?"),
+                "label": plain("Who greeted first?"),
                 "element": {"type": "radio_buttons", "action_id": _ACTION, "options": options},
-                "hint": _text("The client leads: wait for them to greet you."),
+                "hint": plain("The client leads: wait for them to greet you."),
             },
             {
                 "type": "input", "block_id": BLOCKS["summary"], "optional": True,
-                "label": _text("What was said"),
+                "label": plain("What was said"),
                 "element": {"type": "plain_text_input", "action_id": _ACTION, "multiline": True,
                             "max_length": TEXT_MAX,
-                            "placeholder": _text("A line or two; no clinical detail")},
+                            "placeholder": plain("A line or two; no clinical detail")},
             },
             {
                 "type": "input", "block_id": BLOCKS["revisit"], "optional": True,
-                "label": _text("Anything to revisit next session"),
+                "label": plain("Anything to revisit next session"),
                 "element": {"type": "plain_text_input", "action_id": _ACTION, "multiline": True,
                             "max_length": TEXT_MAX},
             },
@@ -159,8 +156,8 @@ def runin_saved_view(client_code: str, occurred_at: datetime, followup_at: datet
             "Next time, let the client lead: wait for them to greet you first. "
             "See `/contact-check topic run-ins`."
         )}]})
-    return {"type": "modal", "callback_id": ids.RUNIN_SAVED, "title": _text("Run-in saved"),
-            "close": _text("Done"), "blocks": blocks}
+    return {"type": "modal", "callback_id": ids.RUNIN_SAVED, "title": plain("Run-in saved"),
+            "close": plain("Done"), "blocks": blocks}
 
 
 def runin_details_view(record: RunInRecord, tz: ZoneInfo) -> dict[str, Any]:
@@ -183,8 +180,8 @@ def runin_details_view(record: RunInRecord, tz: ZoneInfo) -> dict[str, Any]:
     status = ("Revisited " + _local(record.followed_up_at, tz) if record.followed_up_at
               else "Not yet revisited with the client")
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": status}]})
-    return {"type": "modal", "callback_id": ids.RUNIN_DETAILS, "title": _text("Run-in"),
-            "close": _text("Close"), "blocks": blocks}
+    return {"type": "modal", "callback_id": ids.RUNIN_DETAILS, "title": plain("Run-in"),
+            "close": plain("Close"), "blocks": blocks}
 
 
 def runin_followup_message(client_code: str, run_in_id: str, occurred_at: datetime,
@@ -200,10 +197,8 @@ def runin_followup_message(client_code: str, run_in_id: str, occurred_at: dateti
             "Ask how the encounter was for them, and how they would like to handle it next time."
         )}},
         {"type": "actions", "block_id": "runin_followup", "elements": [
-            {"type": "button", "action_id": ids.RUNIN_VIEW, "text": _text("View run-in"),
-             "value": run_in_id},
-            {"type": "button", "action_id": ids.RUNIN_DONE, "text": _text("Asked ✓"),
-             "value": run_in_id, "style": "primary"},
+            button("View run-in", ids.RUNIN_VIEW, run_in_id),
+            button("Asked ✓", ids.RUNIN_DONE, run_in_id, "primary"),
         ]},
     ]
     return text, blocks

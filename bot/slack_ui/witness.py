@@ -11,17 +11,10 @@ from typing import Any
 
 from bot.policy.clinic import ClinicPolicy
 from bot.services.outcomes import AuditHead
+from bot.slack_ui.blocks import context, section
 from bot.slack_ui.outbox import Rendered
 
 Message = dict[str, Any]
-
-
-def _section(markdown: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": markdown}}
-
-
-def _context(markdown: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": markdown}]}
 
 
 def audit_head_message(*, day_text: str, events: int, head: str,
@@ -30,17 +23,17 @@ def audit_head_message(*, day_text: str, events: int, head: str,
     if problem is not None:
         text = f"Audit trail check, {day_text}: the trail's head does not verify."
         return {"text": text, "blocks": [
-            _section(f":warning: *{text}*\n{problem}."),
-            _context("Run `contact-check verify-audit` now, and keep the database as it is for "
-                     "the clinic's privacy officer."),
+            section(f":warning: *{text}*\n{problem}."),
+            context("Run `contact-check verify-audit` now, and keep the database as it is for "
+                    "the clinic's privacy officer."),
         ]}
     text = f"Audit trail head, {day_text}: {events} event(s), head {head}"
     return {"text": text, "blocks": [
-        _section(f":ledger: *Audit trail head, {day_text}*\n{events} event(s), head `{head}`"),
-        _context("Keep this message: it is the trail's witness. Later, `contact-check "
-                 f"verify-audit --expect-head {head}` says whether the trail still reaches this "
-                 "point (exit 0) or was cut short or rewritten (exit 2). Count and hash only: no "
-                 "client data."),
+        section(f":ledger: *Audit trail head, {day_text}*\n{events} event(s), head `{head}`"),
+        context("Keep this message: it is the trail's witness. Later, `contact-check "
+                f"verify-audit --expect-head {head}` says whether the trail still reaches this "
+                "point (exit 0) or was cut short or rewritten (exit 2). Count and hash only: no "
+                "client data."),
     ]}
 
 

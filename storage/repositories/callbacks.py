@@ -68,13 +68,6 @@ class CallbackRepository:
             .order_by(col(CallbackDuty.called_at))
         ).all())
 
-    def open_for_clinician(self, clinician: str) -> list[CallbackDuty]:
-        return list(self.session.exec(
-            select(CallbackDuty)
-            .where(CallbackDuty.clinician == clinician, CallbackDuty.status == OPEN)
-            .order_by(col(CallbackDuty.due_at))
-        ).all())
-
     def close(self, duty: CallbackDuty, *, by: str, at: datetime,
               status: str = RETURNED) -> None:
         """Close an open duty: returned, or ``NOT_OWED`` any more."""

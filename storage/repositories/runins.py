@@ -56,14 +56,6 @@ class RunInRepository:
         client = self.session.get(Client, row.client_id)
         return self._record(row, client.code if client else "")
 
-    def for_client(self, client: Client) -> list[RunInRecord]:
-        """The client's run-ins, newest first."""
-        rows = self.session.exec(
-            select(RunIn).where(RunIn.client_id == client.id)
-            .order_by(col(RunIn.occurred_at).desc())
-        ).all()
-        return [self._record(r, client.code) for r in rows]
-
     def open_rows(self, limit: int = 1000) -> Sequence[RunIn]:
         """Run-ins not yet revisited with the client, oldest first."""
         return self.session.exec(

@@ -15,7 +15,6 @@ from bot.policy.access import (
     card_access,
     consent_access,
     details_access,
-    is_on_team,
     treating_team,
 )
 from bot.policy.clinic import Clinic, ClinicPolicy, TeamMember
@@ -86,7 +85,7 @@ def test_consent_access(user, client, level):
 
 
 def test_team_membership_and_treating_team():
-    assert is_on_team(POLICY, "U0DESK") and not is_on_team(POLICY, "U0STRANGER")
+    assert POLICY.member("U0DESK") is not None and POLICY.member("U0STRANGER") is None
     assert treating_team(POLICY, ANAS) == {"U0ANA", "U0JAMIE"}
     assert treating_team(POLICY, UNASSIGNED) == frozenset()
 

@@ -757,7 +757,8 @@ def _on_open_day(clinic: Clinic, moment: datetime) -> bool:
 
 def _in_window(clinic: Clinic, window: DailyWindow, moment: datetime) -> bool:
     local = moment.astimezone(clinic.timezone)
-    return clinic.hours_on(local.date()) is not None and window.contains(local.time())
+    inside = window.opens <= local.time() < window.closes
+    return clinic.hours_on(local.date()) is not None and inside
 
 
 @pytest.mark.parametrize(
