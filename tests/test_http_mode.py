@@ -192,3 +192,15 @@ def test_a_host_that_is_not_this_machine_is_named(slack: SlackStandIn, tmp_path:
     assert started.returncode == 2, started.stderr
     assert "HOST: cannot listen on 192.0.2.1:" in started.stderr
     assert "--host or HOST" in started.stderr and "Traceback" not in started.stderr
+
+
+def test_slack_verifying_the_request_url_gets_its_challenge_back(bot: RunningBot) -> None:
+    """Setting the Event Subscriptions Request URL (docs/deploying.md), Slack posts a signed
+    url_verification with a challenge; the URL is accepted once the challenge comes back."""
+    body = json.dumps({"token": "Jhj5dZrVaK7ZwHHjRyZWjbDl", "type": "url_verification",
+                       "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}
+                      ).encode()
+    answer = post(bot, (body, {"Content-Type": "application/json",
+                               **sign(body, SIGNING_SECRET)}))
+    assert answer.status == 200, bot.output()
+    assert b"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" in answer.body
