@@ -21,6 +21,7 @@ from bot.input_files import InputFileError, import_refused, policy_refused, read
 from bot.ops_commands import OperationRefused, add_commands
 from bot.policy.model import ImportErrors
 from bot.policy_file import check_policy_file
+from bot.version import version
 from storage.audit import AuditRefused, TrailBroken
 from storage.crypto import DecryptionError, KeyConfigError, generate_key
 
@@ -39,10 +40,12 @@ def _actor() -> str:
         return "cli"
 
 
-def _deps(settings: Settings | None = None) -> Deps:
+def _deps(settings: Settings | None = None, *, create: bool = False) -> Deps:
+    """The checked deps; ``create``: only ``serve`` and ``migrate`` may start a new database
+    (the others refuse, naming DATABASE_URL: see ``bot.runtime``)."""
     from bot.runtime import build_deps
 
-    return build_deps(settings or load_settings())
+    return build_deps(settings or load_settings(), create=create)
 
 
 def _read_csv(path: str) -> str:
@@ -78,12 +81,28 @@ def cmd_serve(args: argparse.Namespace) -> int:
     mode = settings.serve_mode(args.mode)
     settings.require_slack(mode)
     port = args.port if args.port is not None else settings.port
-    deps = _deps(settings)
+    host = args.host if args.host is not None else settings.host
+    from bot.runtime import load_clinic_policy, require_team
+
+    require_team(settings, load_clinic_policy(settings))
+    deps = _deps(settings, create=True)
     _warn_if_others_may_read(settings.database_url)
     from bot import server
     from bot.scheduling import build_jobs
 
-    server.serve(deps, settings, mode=mode, port=port, dispatcher=build_jobs(deps))
+    server.serve(deps, settings, mode=mode, port=port, host=host, dispatcher=build_jobs(deps))
+    return EXIT_OK
+
+
+def cmd_migrate(_args: argparse.Namespace) -> int:
+    from sqlalchemy.engine import make_url
+
+    settings = load_settings()
+    deps = _deps(settings, create=True)
+    deps.store.engine.dispose()
+    _warn_if_others_may_read(settings.database_url)
+    shown = make_url(settings.database_url).render_as_string(hide_password=True)
+    print(f"The database at {shown} is ready: every migration applied.")
     return EXIT_OK
 
 
@@ -180,7 +199,7 @@ def cmd_verify_audit(args: argparse.Namespace) -> int:
         if not is_hash(expected):
             raise BadInput("--expect-head takes a head hash as verify-audit prints it and the "
                            "daily post shows it: 64 characters, 0-9 and a-f")
-    store = open_store(load_settings())
+    store = open_store(load_settings(), create=False)
     try:
         report = verify_trail(store.engine, store.keyring, expect_head=expected)
     except SQLAlchemyError as error:
@@ -301,6 +320,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "rules where the team works. Configuration comes from the environment; see "
                     "README.md.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="run the bot (Socket Mode when SLACK_APP_TOKEN is "
@@ -312,7 +332,15 @@ def build_parser() -> argparse.ArgumentParser:
                       help="connect to Slack over Socket Mode (needs SLACK_APP_TOKEN)")
     serve.add_argument("--port", type=_port, default=None,
                        help="HTTP port (default $PORT, else 3000)")
+    serve.add_argument("--host", type=_host, default=None,
+                       help="address to listen on (default $HOST, else 0.0.0.0: every "
+                            "interface; 127.0.0.1 behind a proxy on the same machine)")
     serve.set_defaults(run=cmd_serve, mode=None)
+    commands.add_parser(
+        "migrate", help="create the database DATABASE_URL names if there is none, and apply "
+                        "pending migrations (serve applies them too; other commands never "
+                        "create a database)",
+    ).set_defaults(run=cmd_migrate)
 
     sandbox = commands.add_parser(
         "sandbox", help="the whole bot with no Slack workspace: a terminal session against a "
@@ -385,6 +413,15 @@ def _audit_parsers(commands: Any) -> None:
                                  "BROKEN")
     report.set_defaults(run=cmd_audit_report)
     export.set_defaults(run=cmd_audit_export)
+
+
+def _host(text: str) -> str:
+    from bot.config import host_problem
+
+    problem = host_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return text.strip()
 
 
 def _port(text: str) -> int:

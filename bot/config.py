@@ -8,6 +8,8 @@ Secrets are kept out of ``repr`` so a logged settings object never shows them.
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -22,6 +24,9 @@ from storage.db import DEFAULT_DATABASE_URL
 
 ServeMode = Literal["http", "socket"]
 DEFAULT_PORT = 3000
+DEFAULT_HOST = "0.0.0.0"  # noqa: S104 - every interface, as before HOST existed
+_HOSTNAME = re.compile(r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                       r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*")
 DEFAULT_SEND_RATE = 4.0
 MAX_SEND_RATE = 50.0
 
@@ -45,6 +50,20 @@ class ConfigError(Exception):
 def looks_like_placeholder(value: str) -> bool:
     lowered = value.strip().lower()
     return any(mark in lowered for mark in _PLACEHOLDER_MARKS)
+
+
+def host_problem(value: str) -> str | None:
+    """Why ``value`` cannot be the address ``serve`` listens on; None when it can."""
+    value = value.strip()
+    try:
+        ipaddress.ip_address(value)
+        return None
+    except ValueError:
+        pass
+    if _HOSTNAME.fullmatch(value) and not looks_like_placeholder(value):
+        return None
+    return ("is not an address to listen on: use an IP address of this machine (0.0.0.0 for "
+            "every interface, 127.0.0.1 for this machine only, :: for IPv6) or its host name")
 
 
 def _token(value: str | None, prefix: str, where: str) -> str | None:
@@ -76,6 +95,7 @@ class Settings(BaseSettings):
     # -- operating (issue 15): /metrics on a port of its own, log lines as JSON ------------------
     metrics_port: int | None = None
     log_format: str = "text"
+    host: str = DEFAULT_HOST
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -155,6 +175,14 @@ class Settings(BaseSettings):
     @classmethod
     def _log_format(cls, value: str) -> str:
         return log_format({LOG_FORMAT_VARIABLE: value})
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        problem = host_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value.strip()
 
     # -- what `serve` needs --------------------------------------------------------------------
 

@@ -3,13 +3,19 @@
 ``build_deps`` checks the keys, loads the clinic policy, opens the database, applies pending
 migrations, checks the keys against the ones the data was sealed with, and records the policy's
 team. Every failure is a ``ConfigError`` naming the variable (or file) to fix.
+
+Only ``serve`` and ``migrate`` create a database (``create=True``); the other commands open
+one with ``create=False`` and refuse, saying where they looked, when ``DATABASE_URL`` names
+none: a relative SQLite path run from another folder would otherwise start a second, empty
+database without a word.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
@@ -22,13 +28,15 @@ from bot.policy_file import load_policy
 from bot.policy_file.validation import PolicyInvalid
 from storage.audit import AuditLog, TrailBroken
 from storage.crypto import KeyConfigError, Keyring
-from storage.db import DatabaseConfigError, make_engine
+from storage.db import DatabaseConfigError, make_engine, sqlite_file
 from storage.keycheck import ensure_keys, key_problem
 from storage.migrate import MigrationRefused, upgrade
 from storage.tables import TeamMemberRow
 from storage.uow import Store
 
 POLICY_VARIABLE = "CONTACT_CHECK_POLICY"
+EXAMPLE_POLICY = "examples/policy.yml"
+CREATING_COMMANDS = "`serve` and `migrate`"
 SYSTEM_ACTOR = "system"
 
 
@@ -52,15 +60,28 @@ def load_clinic_policy(settings: Settings) -> ClinicPolicy:
         ) from None
 
 
-def open_database(settings: Settings, keyring: Keyring | None = None) -> Engine:
+def open_database(settings: Settings, keyring: Keyring | None = None, *,
+                  create: bool = True) -> Engine:
     """The engine for DATABASE_URL with every pending migration applied (``keyring``: for the
-    migrations that sign existing data, see ``storage.migrate.upgrade``)."""
+    migrations that sign existing data, see ``storage.migrate.upgrade``). ``create=False``:
+    ConfigError, and nothing written, when there is no Contact Check database there yet."""
+    if not create:
+        _refuse_missing_file(settings.database_url)
     try:
         engine = make_engine(settings.database_url)
     except DatabaseConfigError as error:
         raise ConfigError([str(error)]) from None
     try:
+        if not create and not inspect(engine).has_table("alembic_version"):
+            raise ConfigError([
+                f"DATABASE_URL: the database at {_shown(settings.database_url)} has no Contact "
+                f"Check tables, and only {CREATING_COMMANDS} set one up. Check that "
+                "DATABASE_URL names the clinic's database; to start a new one there, run "
+                "`python -m bot migrate` first."])
         upgrade(engine, keyring)
+    except ConfigError:
+        engine.dispose()
+        raise
     except MigrationRefused as refused:
         engine.dispose()
         raise ConfigError([f"DATABASE_URL: {refused}"]) from None
@@ -69,20 +90,45 @@ def open_database(settings: Settings, keyring: Keyring | None = None) -> Engine:
         raise ConfigError([str(error)]) from None
     except SQLAlchemyError as error:
         engine.dispose()
-        shown = make_url(settings.database_url).render_as_string(hide_password=True)
         cause = type(getattr(error, "orig", None) or error).__name__
         raise ConfigError([
-            f"DATABASE_URL: cannot open or migrate the database at {shown} ({cause}); check "
-            "that the server runs, the database exists and the user may create tables"
+            f"DATABASE_URL: cannot open or migrate the database at "
+            f"{_shown(settings.database_url)} ({cause}); check that the server runs, the "
+            "database exists and the user may create tables"
         ]) from None
     return engine
 
 
-def open_store(settings: Settings) -> Store:
+def _shown(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _refuse_missing_file(url: str) -> None:
+    """ConfigError when ``url`` names a SQLite file that does not exist (checked before
+    ``make_engine``, which would create it)."""
+    try:
+        path = sqlite_file(url)
+    except Exception:  # not a URL at all: make_engine names the problem
+        return
+    if path is None or path.exists():
+        return
+    where = Path.cwd()
+    relative = ("" if path.is_absolute() else
+                f" DATABASE_URL ({url}) is relative to the folder the command runs in, here "
+                f"{where}: run the command from the folder `serve` runs in, or give "
+                "DATABASE_URL an absolute path (sqlite:////srv/contact-check/contact-check.db)."
+                )
+    raise ConfigError([
+        f"DATABASE_URL: there is no database at {where / path}, and only {CREATING_COMMANDS} "
+        f"create one; nothing was created.{relative} To start a new database there, run "
+        "`python -m bot migrate` first."])
+
+
+def open_store(settings: Settings, *, create: bool = True) -> Store:
     """The store alone, its keys checked against the database and nothing written: for the
     commands that only read (``verify-audit``). Raises ConfigError."""
     keyring = load_keyring(settings)
-    engine = open_database(settings, keyring)
+    engine = open_database(settings, keyring, create=create)
     store = Store(engine, keyring)
     with engine.connect() as connection:
         problem = key_problem(connection, store.sealer)
@@ -92,11 +138,12 @@ def open_store(settings: Settings) -> Store:
     return store
 
 
-def build_deps(settings: Settings, clock: Clock | None = None) -> Deps:
-    """Everything a handler, job or command needs, checked; raises ConfigError."""
+def build_deps(settings: Settings, clock: Clock | None = None, *, create: bool = True) -> Deps:
+    """Everything a handler, job or command needs, checked; raises ConfigError.
+    ``create=False``: refuse rather than create a database (``open_database``)."""
     keyring = load_keyring(settings)
     policy = load_clinic_policy(settings)
-    engine = open_database(settings, keyring)
+    engine = open_database(settings, keyring, create=create)
     clock = clock or SystemClock()
     store = Store(engine, keyring)
     try:
@@ -115,6 +162,22 @@ def build_deps(settings: Settings, clock: Clock | None = None) -> Deps:
         slack_api_url=settings.slack_api_url,
         send_rate=settings.contact_check_send_rate,
     )
+
+
+def require_team(settings: Settings, policy: ClinicPolicy) -> None:
+    """ConfigError when the policy names nobody: the bot would refuse everyone (``serve``)."""
+    if policy.team:
+        return
+    path = settings.contact_check_policy
+    if path is None:
+        said = (f"{POLICY_VARIABLE} is not set, and the built-in policy has no team, so the "
+                "bot would refuse everyone.")
+    else:
+        said = f"{POLICY_VARIABLE} ({path}) lists no team, so the bot would refuse everyone."
+    raise ConfigError([
+        f"{said} Start from {EXAMPLE_POLICY} in Contact Check's source: copy it, put your "
+        "team's Slack ids under `team:`, check it with `python -m bot check-policy FILE`, and "
+        f"set {POLICY_VARIABLE} to its path."])
 
 
 def sync_team(session: Session, audit: AuditLog, policy: ClinicPolicy, now: datetime) -> bool:

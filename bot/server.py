@@ -9,15 +9,18 @@ again. Socket Mode receives Slack's requests over the app-level token's WebSocke
 still answers ``GET /healthz`` on the port, for the host's health checks.
 
 ``/healthz`` is 200 ``{"status": "ok", ...}`` when the database answers and the reminder
-dispatcher runs, else 503 with what is wrong. The dispatcher is any object with ``start()``,
-``stop()`` and ``is_alive()``; ``serve`` starts it before accepting requests and stops it last.
+dispatcher runs, else 503 with what is wrong; either way it says the running ``version``. The
+dispatcher is any object with ``start()``, ``stop()`` and ``is_alive()``; ``serve`` starts it
+before accepting requests and stops it last.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import signal
+import socket
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
@@ -35,6 +38,7 @@ from bot.config import ConfigError, ServeMode, Settings
 from bot.deps import Deps
 from bot.gate import MAX_BODY, ReplayGuard, SlackGate
 from bot.metrics import METRICS_PATH, metrics_wsgi
+from bot.version import version
 from storage.db import read_only
 
 log = logging.getLogger("contact_check.server")
@@ -77,7 +81,8 @@ def health(deps: Deps, dispatcher_alive: Callable[[], bool] | None) -> tuple[int
         except Exception as error:
             checks["dispatcher"] = f"failing ({type(error).__name__})"
     ok = all(value == "ok" for value in checks.values())
-    return (200 if ok else 503), {"status": "ok" if ok else "unavailable", **checks}
+    return (200 if ok else 503), {"status": "ok" if ok else "unavailable", **checks,
+                                  "version": version()}
 
 
 def wsgi_app(bolt_app: App | None, deps: Deps, dispatcher_alive: Callable[[], bool] | None,
@@ -180,6 +185,18 @@ def stop_http_server(server: HttpServer) -> None:
     server.stop()
 
 
+def _cannot_listen(host: str, port: int, error: OSError) -> ConfigError:
+    """The port is taken (PORT to fix), or the address is not this machine's (HOST to fix)."""
+    reason = error.strerror or str(error)
+    if isinstance(error, socket.gaierror) or error.errno == errno.EADDRNOTAVAIL:
+        return ConfigError([
+            f"HOST: cannot listen on {host}:{port} ({reason}); it is not an address of this "
+            "machine: choose another with --host or HOST (0.0.0.0 for every interface)"])
+    return ConfigError([
+        f"PORT: cannot listen on {host}:{port} ({reason}); another program may be using it: "
+        "choose another with --port or PORT"])
+
+
 def _unreachable(settings: Settings, call: str, error: OSError) -> ConfigError:
     reason = getattr(error, "reason", None) or error.strerror or type(error).__name__
     return ConfigError([
@@ -225,9 +242,7 @@ def serve(deps: Deps, settings: Settings, mode: ServeMode, port: int, *,
                                       metrics=settings.metrics_port is None)
         metrics_server = _metrics_server(deps, host, settings.metrics_port)
     except OSError as error:
-        raise ConfigError([
-            f"PORT: cannot listen on {host}:{port} ({error.strerror or error}); another program "
-            "may be using it: choose another with --port or PORT"]) from None
+        raise _cannot_listen(host, port, error) from None
     stopping = threading.Event()
 
     def stop(*_: object) -> None:
@@ -251,7 +266,7 @@ def serve(deps: Deps, settings: Settings, mode: ServeMode, port: int, *,
                     "and Socket Mode must be on in your Slack app's settings"]) from None
             except OSError as error:
                 raise _unreachable(settings, "apps.connections.open", error) from None
-        log.info("serving %s mode; HTTP on port %s", mode, server.effective_port)
+        log.info("serving %s mode; HTTP on %s:%s", mode, host, server.effective_port)
         server.run()
     except KeyboardInterrupt:
         pass

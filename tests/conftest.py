@@ -33,10 +33,15 @@ REQUIRE_POSTGRES_ENV = "CONTACT_CHECK_REQUIRE_POSTGRES"
 _TEMPLATE_DB = f"cc_test_template_{os.getpid()}"
 
 
+NO_SERVER = "PostgreSQL tests need"  # how every skip for want of a server begins
+NO_SERVER_REASON = f"{NO_SERVER} {POSTGRES_ENV} (see .ci/start-postgres)"
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     outcome = yield
     report = outcome.get_result()  # type: ignore[attr-defined]
+    _one_line_for_no_server(report)
     callspec = getattr(item, "callspec", None)
     on_sqlite = callspec is not None and callspec.params.get("database_url") == "sqlite"
     if (report.skipped and not hasattr(report, "wasxfail") and os.environ.get(REQUIRE_POSTGRES_ENV)
@@ -45,6 +50,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.outcome = "failed"
         report.longrepr = (f"PostgreSQL test skipped although {REQUIRE_POSTGRES_ENV} is set "
                            f"(CI must run it): {reason}")
+
+
+def _one_line_for_no_server(report: pytest.TestReport) -> None:
+    """Every test skipped for want of a PostgreSQL server is reported at one place with one
+    reason, so pytest's summary folds them into one line (``SKIPPED [N] tests/conftest.py:
+    PostgreSQL tests need ...``, which .ci/run looks for) instead of one line per test."""
+    longrepr = report.longrepr
+    if not (report.skipped and isinstance(longrepr, tuple) and len(longrepr) == 3):
+        return
+    reason = str(longrepr[2]).removeprefix("Skipped: ")
+    if reason.startswith(NO_SERVER):
+        report.longrepr = ("tests/conftest.py", None, f"Skipped: {NO_SERVER_REASON}")
 
 
 def _postgres_admin_url() -> str | None:
@@ -108,7 +125,7 @@ def database_url(
         return
     admin = request.getfixturevalue("_postgres_template")
     if admin is None:
-        pytest.skip(f"PostgreSQL tests need {POSTGRES_ENV} (see .ci/start-postgres)")
+        pytest.skip(NO_SERVER_REASON)
     url, name = new_postgres_database(admin)
     try:
         yield url

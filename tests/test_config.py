@@ -11,7 +11,7 @@ from storage.crypto import generate_key
 
 VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL",
              "DATABASE_URL", "CONTACT_CHECK_KEYS", "CONTACT_CHECK_POLICY",
-             "CONTACT_CHECK_SEND_RATE", "PORT")
+             "CONTACT_CHECK_SEND_RATE", "PORT", "HOST")
 BOT_TOKEN = "xoxb-1234567890-0987654321-abcdefghij"
 APP_TOKEN = "xapp-1-A0123-456789-abcdef0123456789"
 
@@ -38,6 +38,7 @@ def test_defaults() -> None:
     assert settings.slack_api_url == "https://slack.com/api/"
     assert settings.contact_check_send_rate == 4
     assert settings.port == 3000
+    assert settings.host == "0.0.0.0"  # every interface, as before HOST existed
     assert settings.contact_check_policy is None
     assert settings.slack_bot_token is None and settings.serve_mode() == "http"
 
@@ -49,7 +50,9 @@ def test_values_are_read(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
     clean_env.setenv("CONTACT_CHECK_POLICY", str(tmp_path / "p.yaml"))
     clean_env.setenv("CONTACT_CHECK_SEND_RATE", "2.5")
     clean_env.setenv("PORT", "8080")
+    clean_env.setenv("HOST", " 127.0.0.1 ")
     settings = load_settings()
+    assert settings.host == "127.0.0.1"
     assert settings.slack_api_url == "http://127.0.0.1:9999/api/"
     assert settings.contact_check_policy == tmp_path / "p.yaml"
     assert (settings.contact_check_send_rate, settings.port) == (2.5, 8080)
@@ -89,6 +92,9 @@ def test_missing_keys(clean_env: pytest.MonkeyPatch) -> None:
     ("CONTACT_CHECK_SEND_RATE", "0", "above 0"),
     ("CONTACT_CHECK_SEND_RATE", "many", ""),
     ("PORT", "70000", "65535"),
+    ("HOST", "all of them", "address to listen on"),
+    ("HOST", "your-host", "address to listen on"),
+    ("HOST", "10.0.0.300:80", "address to listen on"),
 ])
 def test_bad_values_are_refused_naming_the_variable(clean_env: pytest.MonkeyPatch, variable: str,
                                                    value: str, expected: str) -> None:
@@ -130,3 +136,10 @@ def test_short_but_real_looking_values_are_accepted(clean_env: pytest.MonkeyPatc
     """A test workspace's token or a stand-in's URL is not a placeholder: Slack is the judge."""
     clean_env.setenv(variable, value)
     assert getattr(load_settings(), variable.lower()).rstrip("/") == value.rstrip("/")
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "127.0.0.1", "::", "::1", "localhost",
+                                  "bot.clinic.example"])
+def test_hosts_that_can_be_listened_on(clean_env: pytest.MonkeyPatch, host: str) -> None:
+    clean_env.setenv("HOST", host)
+    assert load_settings().host == host

@@ -42,16 +42,19 @@ def slack() -> Iterator[SlackStandIn]:
         yield standin
 
 
-def serve_http(work: Path, slack: SlackStandIn) -> RunningBot:
-    """Import the clients, then `python -m bot serve` in HTTP mode; returns once it is healthy."""
+def serve_http(work: Path, slack: SlackStandIn, **env_changes: str) -> RunningBot:
+    """Create the database, import the clients, then `python -m bot serve` in HTTP mode;
+    returns once it is healthy."""
     env = clean_environment(work, slack)
     # The bot runs on the real clock: a clinic where it is midday now, so the card is an OK.
     Path(env["CONTACT_CHECK_POLICY"]).write_text(
         open_at_midday_policy(datetime.now(UTC)) + ADMIN_LINE, encoding="utf-8")
     del env["SLACK_APP_TOKEN"]  # HTTP mode, the default
-    env["SLACK_SIGNING_SECRET"] = SIGNING_SECRET
+    env.update(SLACK_SIGNING_SECRET=SIGNING_SECRET, **env_changes)
     clients = work / "clients.csv"
     clients.write_text(CLIENTS, encoding="utf-8")
+    migrated = run_cli(["migrate"], env, work)  # only serve and migrate create a database
+    assert migrated.returncode == 0, migrated.stderr
     imported = run_cli(["import", "clients", str(clients)], env, work)
     assert imported.returncode == 0, imported.stderr
     port = free_port()
@@ -69,9 +72,9 @@ def serve_http(work: Path, slack: SlackStandIn) -> RunningBot:
     return running
 
 
-def healthy(port: int) -> bool:
+def healthy(port: int, host: str = "127.0.0.1") -> bool:
     try:
-        return http("GET", f"http://127.0.0.1:{port}/healthz").status == 200
+        return http("GET", f"http://{host}:{port}/healthz").status == 200
     except OSError:  # not listening (yet, or any more)
         return False
 
@@ -176,3 +179,34 @@ def test_slack_unreachable_at_start_is_an_answer_not_a_traceback(slack: SlackSta
     assert started.returncode == 2
     assert f"cannot reach the Slack Web API at {nowhere}" in started.stderr
     assert "SLACK_API_URL" in started.stderr and "Traceback" not in started.stderr
+
+
+def test_host_chooses_the_address_it_listens_on(bot: RunningBot, slack: SlackStandIn,
+                                                tmp_path: Path) -> None:
+    assert healthy(bot.port, host="127.0.0.2")  # the default, 0.0.0.0, answers on every address
+    running = serve_http(tmp_path, slack, HOST="127.0.0.1")
+    try:
+        assert healthy(running.port)
+        assert not healthy(running.port, host="127.0.0.2")
+        assert f"HTTP on 127.0.0.1:{running.port}" in running.output()
+    finally:
+        stop_bot(running)
+
+
+def test_a_host_that_is_not_this_machine_is_named(slack: SlackStandIn, tmp_path: Path) -> None:
+    started = _serve_once(tmp_path, slack, free_port(), HOST="192.0.2.1")  # TEST-NET-1
+    assert started.returncode == 2, started.stderr
+    assert "HOST: cannot listen on 192.0.2.1:" in started.stderr
+    assert "--host or HOST" in started.stderr and "Traceback" not in started.stderr
+
+
+def test_slack_verifying_the_request_url_gets_its_challenge_back(bot: RunningBot) -> None:
+    """Setting the Event Subscriptions Request URL (docs/deploying.md), Slack posts a signed
+    url_verification with a challenge; the URL is accepted once the challenge comes back."""
+    body = json.dumps({"token": "Jhj5dZrVaK7ZwHHjRyZWjbDl", "type": "url_verification",
+                       "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}
+                      ).encode()
+    answer = post(bot, (body, {"Content-Type": "application/json",
+                               **sign(body, SIGNING_SECRET)}))
+    assert answer.status == 200, bot.output()
+    assert b"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" in answer.body

@@ -19,6 +19,7 @@ from slack_sdk.models.views import View
 from bot.cli import main as cli_main
 from bot.csv_formats import CLIENT_COLUMNS
 from bot.sandbox import clinic as sample
+from bot.sandbox import render
 from bot.sandbox import session as sandbox
 from bot.sandbox.seed import shifted
 from bot.sandbox.session import Sandbox, SandboxError, _reader
@@ -509,7 +510,7 @@ CONSENT_FIELDS = [  # (client, the field's label, what the field says is on file
     ("C-1002", "Treating clinician", "a first name, now Ana"),
     ("C-1013", "Treating clinician", "a first name, now Ana"),
     ("C-1006", "Treating clinician", "a first name, now Ben"),
-    ("C-1002", "Client's first name (said on the phone)", "now 'Alex'"),
+    ("C-1002", "Client's first name (said on the phone)", "now 'Alex'; - clears it"),
     ("C-1002", "Status", "5=Closed; now 3"),
     ("C-1008", "Status", "5=Closed; now 4"),
     ("C-1009", "Status", "5=Closed; now 2"),
@@ -521,14 +522,14 @@ CONSENT_FIELDS = [  # (client, the field's label, what the field says is on file
      "1=Yes, 2=No; now 1"),
     ("C-1006", "May the clinic's name be said (voicemail, others answering)?",
      "1=Yes, 2=No; now 2"),
-    ("C-1003", "Call no earlier than", "now '17:30'"),
-    ("C-1003", "Call no later than", "now '20:00'"),
-    ("C-1001", "Cell number", "now '(215) 555-0101'"),
+    ("C-1003", "Call no earlier than", "now '17:30'; - clears it"),
+    ("C-1003", "Call no later than", "now '20:00'; - clears it"),
+    ("C-1001", "Cell number", "now '(215) 555-0101'; - clears it"),
     ("C-1001", "Cell: permissions", "3=Voicemail may be left; now 1,3 (- for none)"),
     ("C-1002", "Work: permissions", "3=Voicemail may be left; now 2 (- for none)"),
-    ("C-1002", "Work: why not to call", "now 'Employer must not know'"),
+    ("C-1002", "Work: why not to call", "now 'Employer must not know'; - clears it"),
     ("C-1001", "Cell: clinic's name", "3=No; now 1"),
-    ("C-1007", "Someone the client allows us to speak with", "now 'Pat Lee'"),
+    ("C-1007", "Someone the client allows us to speak with", "now 'Pat Lee'; - clears it"),
     ("C-1007", "Written permission", "written permission is on file; now 1 (- for none)"),
     ("C-1016", "Written permission", "written permission is on file; now none (- for none)"),
 ]
@@ -633,3 +634,41 @@ def test_the_sample_clinic_shows_the_intake_and_closed_file_cards() -> None:
     assert "Missed call from C-1009 logged" in text  # they called: returned first name only
     assert "Calling them now: No consent on file" in text
     assert "OK to call" not in text
+
+
+# --- how things look: emoji, the modal's prompts, the Home tab's Refresh ---------------------
+
+
+def _emoji_codes_the_bot_writes() -> set[str]:
+    codes = set()
+    for folder in ("bot/slack_ui", "bot/services", "bot/policy", "handlers"):
+        for path in (ROOT / folder).rglob("*.py"):
+            codes |= set(render._EMOJI_CODE.findall(path.read_text(encoding="utf-8")))
+    return codes
+
+
+def test_every_emoji_code_the_bot_writes_is_shown_as_its_emoji() -> None:
+    codes = _emoji_codes_the_bot_writes()
+    assert ":telephone_receiver:" in codes and ":white_check_mark:" in codes  # the scan works
+    assert codes <= set(render.EMOJI), sorted(codes - set(render.EMOJI))
+    assert render.mrkdwn(":telephone_receiver: Call back", {}) == "\U0001f4de Call back"
+    assert render.mrkdwn(":white_check_mark: Saved", {}) == "\u2705 Saved"  # as ✅ elsewhere
+    # a code nobody mapped (a person typed it) stays as typed; times are not codes
+    assert render.mrkdwn("Thanks :smile: 09:00-17:00", {}) == "Thanks :smile: 09:00-17:00"
+
+
+def test_the_modal_says_a_dash_clears_a_field() -> None:
+    assert "`-` clears it" in sandbox.HELP
+    text = {"type": "plain_text_input", "initial_value": "Pat Lee"}
+    assert render.input_hint(text, {}) == "text, now 'Pat Lee'; - clears it"
+    assert render.input_hint({"type": "plain_text_input"}, {}) == "text"  # nothing to clear
+
+
+def test_the_home_tab_refresh_button_redraws_it() -> None:
+    """Refresh on the Home tab shows the Home again, with what changed since it was drawn."""
+    out = in_process("home\n/contact-check appt C-1005 2026-11-17 16:00\npress 1\nquit\n")
+    _banner, home, _appt, refresh, _quit = _sections(out)
+    assert "[1] Refresh" in home and "16:00 C-1005" not in home
+    assert "(pressed [1] Refresh as Ana)" in refresh
+    assert "Home tab of Ana" in refresh and "16:00 C-1005" in refresh
+    assert "`home` shows it" not in refresh

@@ -152,6 +152,8 @@ def env(workdir: Path, slack: SlackStandIn) -> dict[str, str]:
     clients = workdir / "clients.csv"
     clients.write_text(CLIENTS, encoding="utf-8")
     env = clean_environment(workdir, slack)
+    migrated = run_cli(["migrate"], env, workdir)  # only serve and migrate create a database
+    assert migrated.returncode == 0, migrated.stderr
     imported = run_cli(["import", "clients", str(clients)], env, workdir)
     assert imported.returncode == 0, imported.stderr
     assert "imported 2 clients" in imported.stdout

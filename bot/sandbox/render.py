@@ -3,8 +3,9 @@
 Pure: a message or view in, lines out. Buttons are handed to ``on_button``, which answers the
 number to show (the sandbox keeps what each number presses). Slack's markup is made readable:
 ``<@U0ANA>`` becomes ``@Ana``, links show their label, ``*bold*`` and ``_italic_`` lose their marks
-(or turn bold when the terminal shows it), escaped ``&lt;`` ``&gt;`` ``&amp;`` come back, and a
-person's text escaped by ``bot.mrkdwn.escape`` shows as typed (its marks stay, its joiners go).
+(or turn bold when the terminal shows it), emoji codes show as the emoji Slack shows, escaped
+``&lt;`` ``&gt;`` ``&amp;`` come back, and a person's text escaped by ``bot.mrkdwn.escape`` shows
+as typed (its marks stay, its joiners go).
 """
 
 from __future__ import annotations
@@ -28,11 +29,17 @@ _BOLD = re.compile(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])")
 _ITALIC = re.compile(r"(?<![\w])_([^_\n]+)_(?![\w])")
 _JOINED_MARK = re.compile(f"{WORD_JOINER}([*_~`]){WORD_JOINER}")  # escaped: inside a word
 _KEPT_MARKS = dict(zip("*_~`", "\ue000\ue001\ue002\ue003", strict=True))  # private use
-_OTHER_EMOJI = re.compile(r":(?=[a-z0-9_+-]*[a-z])[a-z0-9_+-]+: ?")  # shown as nothing
-_EMOJI = {
-    ":red_circle:": "(!)", ":alarm_clock:": "(!)", ":white_check_mark:": "(ok)",
-    ":warning:": "(!)", ":x:": "(x)", ":telephone_receiver:": "", ":phone:": "",
-    ":no_entry:": "(no)", ":no_entry_sign:": "(no)", ":hourglass:": "", ":tada:": "",
+_EMOJI_CODE = re.compile(r":(?=[a-z0-9_+-]*[a-z])[a-z0-9_+-]+:")
+# Every emoji code the bot writes, as the emoji Slack shows for it (tests/test_sandbox.py checks
+# that none is missing); a code not listed (one a person typed) is shown as typed.
+EMOJI = {
+    ":alarm_clock:": "\u23f0", ":bust_in_silhouette:": "\U0001f464", ":calendar:": "\U0001f4c6",
+    ":construction:": "\U0001f6a7", ":hourglass:": "\u231b",
+    ":large_green_circle:": "\U0001f7e2", ":large_yellow_circle:": "\U0001f7e1",
+    ":ledger:": "\U0001f4d2", ":lock:": "\U0001f512", ":memo:": "\U0001f4dd",
+    ":red_circle:": "\U0001f534", ":shushing_face:": "\U0001f92b",
+    ":telephone_receiver:": "\U0001f4de", ":warning:": "\u26a0\ufe0f",
+    ":white_check_mark:": "\u2705", ":white_circle:": "\u26aa", ":x:": "\u274c",
 }
 
 
@@ -57,9 +64,7 @@ def mrkdwn(text: str, names: Mapping[str, str], style: Style | None = None) -> s
     text = _BARE_LINK.sub(lambda m: m.group(1), text)
     text = _BOLD.sub(lambda m: style.strong(m.group(1)), text)
     text = _ITALIC.sub(lambda m: m.group(1), text)
-    for code, shown in _EMOJI.items():
-        text = text.replace(code, shown)
-    text = _OTHER_EMOJI.sub("", text)
+    text = _EMOJI_CODE.sub(lambda m: EMOJI.get(m.group(0), m.group(0)), text)
     for mark, kept in _KEPT_MARKS.items():
         text = text.replace(kept, mark)
     text = text.replace(WORD_JOINER, "")
@@ -152,7 +157,7 @@ def input_hint(element: Mapping[str, Any], names: Mapping[str, str]) -> str:
         return "a first name" + _now(shown)
     hint = "text, several lines joined with ' / '" if element.get("multiline") else "text"
     initial = element.get("initial_value")
-    return hint + (f", now {initial!r}" if initial not in (None, "") else "")
+    return hint + (f", now {initial!r}; - clears it" if initial not in (None, "") else "")
 
 
 def _now(value: object) -> str:

@@ -95,7 +95,8 @@ Type what a team member would do in Slack:
                       and the consent behind it, today's appointments (PREFIX: codes starting so)
   time                the clinic's clock
   help / quit
-In a modal you are asked for each field in turn; Enter keeps the value shown, `cancel` closes it."""
+In a modal you are asked for each field in turn; Enter keeps the value shown, `-` clears it,
+`cancel` closes it."""
 
 ACTOR = "cli:sandbox"  # who imported the clinic's files, in the audit trail
 STRANGER = "U0STRANGER"
@@ -322,9 +323,15 @@ class Sandbox:
                 message=button.message, channel_id=button.channel or "C0SANDBOX",
                 response_url=response_url)
         self.say(f"(pressed [{number}] {_label(element)} as {self.names[self.user]})")
-        status, body = self.dispatch(signed)
-        self._show_answer(status, body, "reply")
-        self.show_new_calls()
+        # A button on the Home tab: the Home tab is what the person looks at, so a new one
+        # published meanwhile is drawn, as Slack redraws it.
+        self._showing_home = button.where == "view" and (button.view or {}).get("type") == "home"
+        try:
+            status, body = self.dispatch(signed)
+            self._show_answer(status, body, "reply")
+            self.show_new_calls()
+        finally:
+            self._showing_home = False
 
     def _as_it_stands(self, number: int, button: Pressable) -> Pressable:
         """The button on its message as the message stands now; SandboxError when the bot has

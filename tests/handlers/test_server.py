@@ -8,6 +8,7 @@ import logging
 import socket
 import threading
 import time
+from importlib.metadata import version
 from urllib.parse import urlencode
 
 import pytest
@@ -49,7 +50,8 @@ def serving():
 def test_healthz_is_ok_when_the_database_answers_and_the_dispatcher_runs(bot):
     answer = http("GET", bot.url + "/healthz")
     assert answer.status == 200
-    assert answer.json() == {"status": "ok", "database": "ok", "keys": "ok", "dispatcher": "ok"}
+    assert answer.json() == {"status": "ok", "database": "ok", "keys": "ok", "dispatcher": "ok",
+                             "version": version("contact-check")}
 
 
 @pytest.mark.parametrize(
@@ -61,6 +63,7 @@ def test_healthz_is_503_when_the_dispatcher_does_not_run(deps, serving, alive, d
     assert answer.status == 503
     body = answer.json()
     assert body["status"] == "unavailable" and body["dispatcher"].startswith(dispatcher)
+    assert body["version"] == version("contact-check") != "unknown"  # said when down too
 
 
 def test_healthz_is_503_when_the_database_does_not_answer(deps, serving, keyring, tmp_path):
