@@ -31,6 +31,7 @@ import hmac
 import json
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -163,11 +164,22 @@ def read_head(conn: Connection, *, lock: bool = False) -> Head | None:
     return None if row is None else Head(row[0], row[1], row[2], row[3])
 
 
-def appends_would_wait(engine: Engine) -> bool:
+def appends_would_wait(engine: Engine, *, looks: int = 3, apart: float = 0.01) -> bool:
     """True when another transaction holds what an append needs (SQLite's write lock; the head's
     row lock on PostgreSQL), so an append, and a card's look, would wait for it now: a long write
-    such as an import (``/healthz`` says ``busy``). Never waits itself: it tries to take the lock
-    without waiting and lets it go at once."""
+    such as an import (``/healthz`` says ``busy``). Never queues for the lock itself: it tries to
+    take it without waiting and lets it go at once, ``looks`` times ``apart`` seconds apart, and
+    says busy only when every look found it held (the few milliseconds of a card's audit commit
+    are not a long write)."""
+    for look in range(looks):
+        if look:
+            time.sleep(apart)
+        if not _lock_held(engine):
+            return False
+    return True
+
+
+def _lock_held(engine: Engine) -> bool:
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn, conn.begin():
             try:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import Dialect, bindparam, update
 from sqlalchemy import delete as sa_delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, func, select
@@ -23,6 +23,7 @@ from bot.policy.model import (
     ThirdParty,
     code_key,
 )
+from storage.bulk import BoundRows, ordered_id
 from storage.repositories import StaleBatch
 from storage.sealing import Sealer
 from storage.tables import Client, ConsentNumber, ConsentRow, ThirdPartyRow
@@ -319,7 +320,7 @@ class ClientRepository:
     def batch(self) -> ClientBatch:
         """An empty batch to fill with ``ClientBatch.create`` / ``replace`` (sealing as it goes,
         outside any transaction) and write with ``write_batch``."""
-        return ClientBatch(self.sealer)
+        return ClientBatch(self.sealer, self.session.get_bind().dialect)
 
     def write_batch(self, batch: ClientBatch) -> None:
         """Write ``batch`` in a handful of bulk statements in the current transaction.
@@ -340,11 +341,10 @@ class ClientRepository:
             chunk = {"ids": replaced[start:start + _CHUNK]}
             for statement in _DELETE_CONSENT_ROWS:
                 execute(statement, chunk)
+        conn = self.session.connection()
         try:
-            for table, rows in ((_CLIENTS, batch.clients), (_CONSENTS, batch.consents),
-                                (_NUMBERS, batch.numbers), (_PARTIES, batch.parties)):
-                if rows:
-                    execute(insert(table), rows)
+            for rows in (batch.clients, batch.consents, batch.numbers, batch.parties):
+                rows.insert(conn)
         except IntegrityError as error:  # a code created meanwhile (the unique lower(code))
             raise StaleBatch("a client with one of its codes was created") from error
 
@@ -382,12 +382,12 @@ class ClientBatch:
     """Clients to create or replace, as rows ready to insert: every value is sealed (and each
     number's blind index computed) when it is added, so writing it is only inserting."""
 
-    def __init__(self, sealer: Sealer):
+    def __init__(self, sealer: Sealer, dialect: Dialect):
         self.sealer = sealer
-        self.clients: list[dict[str, Any]] = []
-        self.consents: list[dict[str, Any]] = []
-        self.numbers: list[dict[str, Any]] = []
-        self.parties: list[dict[str, Any]] = []
+        self.clients = BoundRows(_CLIENTS, dialect)
+        self.consents = BoundRows(_CONSENTS, dialect)
+        self.numbers = BoundRows(_NUMBERS, dialect)
+        self.parties = BoundRows(_PARTIES, dialect)
         self.updates: list[dict[str, Any]] = []  # client columns of clients on file
         self.replaced: dict[uuid.UUID, _State] = {}  # clients on file, as read
 
@@ -395,8 +395,8 @@ class ClientBatch:
         return len(self.clients) + len(self.updates)
 
     def create(self, record: ClientRecord, now: datetime) -> uuid.UUID:
-        client_id = uuid.uuid4()
-        self.clients.append({
+        client_id = ordered_id()
+        self.clients.add({
             **_CLIENT_DEFAULTS, "id": client_id, "code": record.code,
             "clinician": record.clinician, "status": record.status,
             "preferred_name_enc": self._seal("clients", "preferred_name", client_id,
@@ -426,8 +426,8 @@ class ClientBatch:
         provenance = consent.provenance
         if provenance is None:
             raise ValueError("a consent is stored only with its provenance")
-        consent_id = uuid.uuid4()
-        self.consents.append({
+        consent_id = ordered_id()
+        self.consents.add({
             "id": consent_id, "client_id": client_id, "may_call": consent.may_call,
             "preferred_kind": consent.preferred_kind, "clinic_name_ok": consent.clinic_name_ok,
             "earliest": consent.earliest, "latest": consent.latest,
@@ -437,8 +437,8 @@ class ClientBatch:
             "method": provenance.method, "last_verified_at": provenance.last_verified_at,
         })
         for number in consent.numbers:
-            number_id = uuid.uuid4()
-            self.numbers.append({
+            number_id = ordered_id()
+            self.numbers.add({
                 "id": number_id, "client_id": client_id, "kind": number.kind,
                 "number_enc": self._seal("consent_numbers", "number", number_id, number.number),
                 "number_index": self.sealer.phone_index(number.number) if number.number else None,
@@ -449,8 +449,8 @@ class ClientBatch:
                 "earliest": number.earliest, "latest": number.latest,
             })
         for party in consent.third_parties:
-            party_id = uuid.uuid4()
-            self.parties.append({
+            party_id = ordered_id()
+            self.parties.add({
                 "id": party_id, "client_id": client_id,
                 "name_enc": self._seal("third_parties", "name", party_id, party.name),
                 "written_permission": party.written_permission,
