@@ -146,22 +146,20 @@ def cmd_rotate_keys(_args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     from bot.services import imports
+    from handlers.imports import ImportKeptChanging, run_import
 
     text = _read_csv(args.file)
     deps = _deps()
-    source = Path(args.file).name
-    rows: Sequence[object]
     if args.what == "clients":
-        rows = imports.read_clients_csv(text, deps.policy)
-        run: Callable[..., imports.ImportReport] = imports.import_clients
+        rows: Sequence[imports.Numbered[Any]] = imports.read_clients_csv(text, deps.policy)
     else:
         rows = imports.read_appointments_csv(
             text, deps.policy, deps.clock.now())
-        run = imports.import_appointments
-    with deps.store.unit_of_work() as uow:
-        report = run(uow, deps.policy, rows, actor=_actor(), source=source,
-                     now=deps.clock.now())
-        uow.commit()
+    try:
+        report = run_import(deps.store, deps.policy, args.what, rows, actor=_actor(),
+                            source=Path(args.file).name, now=deps.clock.now())
+    except ImportKeptChanging as error:
+        raise BadInput(str(error)) from None
     for warning in report.warnings:
         print(f"{args.file}: note: {warning}", file=sys.stderr)
     print(f"{args.file}: imported {report.total} {args.what}: {report.created} new, "

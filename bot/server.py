@@ -9,8 +9,10 @@ again. Socket Mode receives Slack's requests over the app-level token's WebSocke
 still answers ``GET /healthz`` on the port, for the host's health checks.
 
 ``/healthz`` is 200 ``{"status": "ok", ...}`` when the database answers and the reminder
-dispatcher runs, else 503 with what is wrong; either way it says the running ``version``. The
-dispatcher is any object with ``start()``, ``stop()`` and ``is_alive()``; ``serve`` starts it
+dispatcher runs, else 503 with what is wrong; either way it says the running ``version``.
+``"database": "busy"`` (still 200) says a long write, such as an import, holds the write
+lock right now: reads are answered, writes wait. The dispatcher is any object with
+``start()``, ``stop()`` and ``is_alive()``; ``serve`` starts it
 before accepting requests and stops it last.
 """
 
@@ -39,6 +41,7 @@ from bot.deps import Deps
 from bot.gate import MAX_BODY, ReplayGuard, SlackGate
 from bot.metrics import METRICS_PATH, metrics_wsgi
 from bot.version import version
+from storage.audit import appends_would_wait
 from storage.db import read_only
 
 log = logging.getLogger("contact_check.server")
@@ -60,6 +63,9 @@ class Worker(Protocol):
     def is_alive(self) -> bool: ...
 
 
+_HEALTHY = {"database": ("ok", "busy")}
+
+
 def health(deps: Deps, dispatcher_alive: Callable[[], bool] | None) -> tuple[int, dict[str, Any]]:
     """(HTTP status, body) of ``/healthz``: the database answers, the keys open its data (the
     key canary, checked every few seconds: ``storage.keycheck.KeyHealth``) and the dispatcher
@@ -68,7 +74,8 @@ def health(deps: Deps, dispatcher_alive: Callable[[], bool] | None) -> tuple[int
     try:
         with read_only(deps.store.engine).connect() as connection:  # no write lock to wait for
             connection.execute(text("SELECT 1"))
-        checks["database"] = "ok"
+        # A long write (an import) holding the write lock: reads go on, writes wait their turn.
+        checks["database"] = "busy" if appends_would_wait(deps.store.engine) else "ok"
     except Exception as error:  # any failure to answer is "not ok"; its text may hold a URL
         checks["database"] = f"failing ({type(error).__name__})"
     key_problem = deps.store.key_health.problem()
@@ -80,7 +87,7 @@ def health(deps: Deps, dispatcher_alive: Callable[[], bool] | None) -> tuple[int
             checks["dispatcher"] = "ok" if dispatcher_alive() else "not running"
         except Exception as error:
             checks["dispatcher"] = f"failing ({type(error).__name__})"
-    ok = all(value == "ok" for value in checks.values())
+    ok = all(value in _HEALTHY.get(name, ("ok",)) for name, value in checks.items())
     return (200 if ok else 503), {"status": "ok" if ok else "unavailable", **checks,
                                   "version": version()}
 

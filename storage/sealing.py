@@ -34,6 +34,12 @@ class Sealer:
         blob = getattr(row, f"{field}_enc")
         return None if blob is None else self.keyring.open(bytes(blob), _context(row, field))
 
+    def seal_column(self, table: str, field: str, row_id: object, value: str | None
+                    ) -> bytes | None:
+        """``seal`` for a row written without the ORM (a Core insert of ``table``)."""
+        return None if value is None else self.keyring.seal(
+            value, f"{table}.{field}:{row_id}".encode())
+
     def open_column(self, table: str, field: str, row_id: object, blob: bytes | None) -> str | None:
         """``open`` for a value read without the ORM (a Core row of ``table``)."""
         return None if blob is None else self.keyring.open(

@@ -8,7 +8,7 @@ from types import TracebackType
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from storage.audit import KEYRING_INFO, AuditLog, AuditWriter
+from storage.audit import KEYRING_INFO, AuditLog, AuditWriter, snapshot
 from storage.crypto import Keyring
 from storage.db import READ_ONLY, read_only
 from storage.keycheck import KeyHealth
@@ -44,10 +44,16 @@ class Store:
         self.audit_writer = AuditWriter(engine, keyring)
         self.key_health = KeyHealth(engine, self.sealer)
         self._reader = read_only(engine)
+        self._snapshot = snapshot(engine)
 
-    def unit_of_work(self, *, read_only: bool = False) -> UnitOfWork:
+    def unit_of_work(self, *, read_only: bool = False, consistent: bool = False) -> UnitOfWork:
         """``read_only``: for reads alone (``storage.db.read_only``: no write lock on SQLite,
-        no transaction on PostgreSQL); any write in it raises ``ReadOnlyError``."""
+        no transaction on PostgreSQL); any write in it raises ``ReadOnlyError``.
+        ``consistent`` (read-only too): every read sees the database as of one moment, still
+        without a write lock (PostgreSQL's repeatable read), for reading a whole import's worth
+        of rows that must agree with each other."""
+        if consistent:
+            return UnitOfWork(self, self._snapshot, read_only=True)
         return UnitOfWork(self, self._reader if read_only else self.engine, read_only=read_only)
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from bot.policy.access import card_access, details_access
 from bot.policy.approvals import withdrawal_cause
@@ -38,6 +39,7 @@ from bot.services.approvals import (
 from bot.services.authorise import Refused, authorise, client_on_file
 from bot.services.deliveries import CHASE_PRIORITY
 from bot.services.outcomes import AppointmentDetails, Chase, RequestResult
+from storage.repositories.outbox import outbox_row
 from storage.tables import Appointment, Client, OutboxMessage
 from storage.uow import UnitOfWork
 
@@ -138,17 +140,39 @@ def schedule_chase(uow: UnitOfWork, policy: ClinicPolicy, appointment: Appointme
     remind. Queuing twice (a re-import) changes nothing.
     """
     clinician = appointment.clinician or client.clinician
-    end = appointment.start_at + timedelta(minutes=appointment.minutes)
-    if appointment.status != SCHEDULED or clinician is None or end <= now:
+    chase_at = chase_time(policy, appointment.start_at, appointment.minutes, appointment.status,
+                          clinician, now)
+    if chase_at is None or clinician is None:
         return None
-    chase_at = appointment.start_at + timedelta(minutes=policy.no_show.wait_minutes)
-    uow.outbox.enqueue(
-        CHASE_KIND, clinician, chase_at,
-        {"appointment_id": str(appointment.id), "client_code": client.code},
-        priority=CHASE_PRIORITY, subject_kind=SUBJECT_KIND, subject_id=appointment.id,
-        dedupe_key=f"{CHASE_KIND}:{appointment.id}",
-    )
+    uow.outbox.enqueue(CHASE_KIND, clinician, chase_at, **_chase(appointment.id, client.code))
     return chase_at
+
+
+def chase_message(policy: ClinicPolicy, appointment_id: uuid.UUID, start_at: datetime,
+                  minutes: int, clinician: str | None, client_code: str,
+                  now: datetime) -> dict[str, Any] | None:
+    """The outbox row of a scheduled appointment's chase (``schedule_chase``'s, for a bulk
+    import to queue with ``OutboxRepository.enqueue_new``); None when there is none."""
+    chase_at = chase_time(policy, start_at, minutes, SCHEDULED, clinician, now)
+    if chase_at is None or clinician is None:
+        return None
+    return outbox_row(CHASE_KIND, clinician, chase_at, **_chase(appointment_id, client_code),
+                      now=now)
+
+
+def chase_time(policy: ClinicPolicy, start_at: datetime, minutes: int, status: str,
+               clinician: str | None, now: datetime) -> datetime | None:
+    """When the no-show chase of an appointment goes out; None when it has none (marked,
+    over, or no clinician to remind)."""
+    if status != SCHEDULED or clinician is None or start_at + timedelta(minutes=minutes) <= now:
+        return None
+    return start_at + timedelta(minutes=policy.no_show.wait_minutes)
+
+
+def _chase(appointment_id: uuid.UUID, client_code: str) -> dict[str, Any]:
+    return {"payload": {"appointment_id": str(appointment_id), "client_code": client_code},
+            "priority": CHASE_PRIORITY, "subject_kind": SUBJECT_KIND, "subject_id": appointment_id,
+            "dedupe_key": f"{CHASE_KIND}:{appointment_id}"}
 
 
 def mark_arrived(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str, now: datetime,

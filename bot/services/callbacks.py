@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from bot.policy.access import caller_access, details_access
 from bot.policy.business_hours import CallbackDue, callback_due, reminder_times
@@ -200,7 +201,18 @@ def mark_returned(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str, now: dat
     return ReturnedResult(client_code, len(duties))
 
 
-def release_refused(uow: UnitOfWork, clients: Sequence[Client], *, actor: str,
+class OnFileClient(Protocol):
+    """A client on file as far as ``release_refused`` needs: its row id and its code (a
+    ``Client`` row, or a client read for an import)."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+
+    @property
+    def code(self) -> str: ...
+
+
+def release_refused(uow: UnitOfWork, clients: Sequence[OnFileClient], *, actor: str,
                     now: datetime) -> int:
     """Clients who no longer give permission to be called are owed no call back (seed 000): their
     open duties close as not owed, their queued reminders are cancelled; audited. How many."""

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from bot.csv_formats import parse_appointments_csv, parse_clients_csv, write_clients_csv
 from bot.policy.access import may_be_treating_clinician
@@ -35,10 +36,11 @@ from bot.policy.model import (
     Provenance,
     code_key,
 )
-from bot.services.appointments import schedule_chase
+from bot.services.appointments import SCHEDULED, chase_message
 from bot.services.callbacks import release_refused
 from storage.audit import AuditEntry
-from storage.tables import Appointment, Client
+from storage.repositories.appointments import AppointmentBatch
+from storage.repositories.clients import ClientBatch, OnFile
 from storage.uow import UnitOfWork
 
 R = TypeVar("R")
@@ -58,8 +60,8 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     warnings: tuple[ImportProblem, ...] = ()
-    # Appointments only: every stored row with True when it is new (for scheduling).
-    appointments: tuple[tuple[Appointment, bool], ...] = field(default=(), repr=False)
+    # Appointments only: the id of every appointment of the file, with True when it is new.
+    appointments: tuple[tuple[uuid.UUID, bool], ...] = field(default=(), repr=False)
 
     @property
     def total(self) -> int:
@@ -120,60 +122,107 @@ def _numbered(text: str, records: Sequence[R]) -> list[Numbered[R]]:
 # -- clients -------------------------------------------------------------------------------------
 
 
-def import_clients(uow: UnitOfWork, policy: ClinicPolicy, rows: Sequence[Numbered[ClientRecord]],
-                   *, actor: str, source: str, now: datetime) -> ImportReport:
-    """Create or update every client of ``rows`` by code, in ``uow`` (the caller commits).
+@dataclass(frozen=True)
+class PreparedClients:
+    """A clients file checked against the database and sealed: ``write_clients`` only writes it
+    (a few bulk statements and the audit events), so the write lock is held briefly."""
 
-    Each created or changed client gets a ``client.imported`` audit event, and the import as a
-    whole a ``clients.imported`` event. Warnings (nothing refused): a clinician who is not on the
-    policy's team, when the policy names a team.
+    batch: ClientBatch = field(repr=False)
+    refusing: tuple[OnFile, ...]  # clients on file who now refuse calls: no call back is owed
+    created: int
+    updated: int
+    unchanged: int
+    consent_changed: int
+    viewed: tuple[AuditEntry, ...] = field(repr=False)  # one client.imported per client written
+    warnings: tuple[ImportProblem, ...]
+    actor: str
+    source: str
+    now: datetime
+
+
+def prepare_clients(uow: UnitOfWork, policy: ClinicPolicy, rows: Sequence[Numbered[ClientRecord]],
+                    *, actor: str, source: str, now: datetime) -> PreparedClients:
+    """Merge every row of ``rows`` with the client on file by code and seal what changed; reads
+    only (a read-only unit of work will do: nothing here needs the write lock).
+
+    Warnings (nothing refused): a clinician who is not on the policy's team, when the policy
+    names a team.
     """
-    existing_rows = uow.clients.rows_by_code(r.record.code for r in rows)
-    existing_list = list(existing_rows.values())
-    existing = {
-        code_key(row.code): (row, record)
-        for row, record in zip(existing_list, uow.clients.records(existing_list), strict=True)
-    }
+    existing = uow.clients.on_file(r.record.code for r in rows)
     team = {member.slack_id for member in policy.team}
     warnings: list[ImportProblem] = []
-    changes: list[tuple[str, bool, bool]] = []  # (code, new, consent changed)
-    refusing: list[Client] = []  # clients on file who now refuse calls: no call back is owed
-    unchanged = 0
-    # Every write of the loop goes out in one flush at the end, in batches, not row by row.
-    with uow.clients.batch():
-        for numbered in rows:
-            imported = numbered.record
-            if team and imported.clinician and imported.clinician not in team:
-                warnings.append(ImportProblem(
-                    numbered.line, "clinician",
-                    f"{imported.clinician} is not on the team in the policy file; no one will "
-                    "be reminded about this client until they are added",
-                ))
-            row, before = existing.get(code_key(imported.code), (None, None))
-            if before is not None:
-                imported = replace(imported, code=before.code)  # the spelling on file stays
-            record = _merged(imported, before, f"import:{source}", now)
-            if before is not None and record == before:
-                unchanged += 1
-                continue
-            saved = uow.clients.save(record, existing=row, now=now, known_new=before is None)
-            if before is not None and calls_refused(record):
-                refusing.append(saved)
-            changes.append((imported.code, before is None,
-                            before is None or _consent_terms(record) != _consent_terms(before)))
-    release_refused(uow, refusing, actor=actor, now=now)
-    uow.audit.append_many(
-        AuditEntry(actor, "client.imported", code,
-                   {"source": source, "new": new, "consent_changed": consent_changed}, now)
-        for code, new, consent_changed in changes
-    )
-    created = sum(1 for _, new, _ in changes if new)
-    updated = len(changes) - created
-    uow.audit.append(actor, "clients.imported", None,
-                     {"source": source, "created": created, "updated": updated,
-                      "unchanged": unchanged}, at=now)
-    return ImportReport(created=created, updated=updated, unchanged=unchanged,
-                        warnings=tuple(warnings))
+    batch = uow.clients.batch()
+    refusing: list[OnFile] = []
+    changes: list[tuple[str, bool, bool]] = []
+    unchanged = created = consent_changed = 0
+    for numbered in rows:
+        imported = numbered.record
+        if team and imported.clinician and imported.clinician not in team:
+            warnings.append(ImportProblem(
+                numbered.line, "clinician",
+                f"{imported.clinician} is not on the team in the policy file; no one will "
+                "be reminded about this client until they are added",
+            ))
+        on_file = existing.get(code_key(imported.code))
+        before = on_file.record if on_file is not None else None
+        if before is not None:
+            imported = replace(imported, code=before.code)  # the spelling on file stays
+        record = _merged(imported, before, f"import:{source}", now)
+        if on_file is None:
+            batch.create(record, now)
+            created += 1
+            consent_changed += 1
+            changes.append((record.code, True, True))
+            continue
+        if record == before:
+            unchanged += 1
+            continue
+        batch.replace(on_file, record, now)
+        if calls_refused(record):
+            refusing.append(on_file)
+        terms_changed = _consent_terms(record) != _consent_terms(on_file.record)
+        consent_changed += terms_changed
+        changes.append((record.code, False, terms_changed))
+    return PreparedClients(batch=batch, refusing=tuple(refusing), created=created,
+                           updated=len(batch) - created, unchanged=unchanged,
+                           consent_changed=consent_changed,
+                           viewed=tuple(
+                               AuditEntry(actor, "client.imported", code,
+                                          {"source": source, "new": new,
+                                           "consent_changed": changed}, now)
+                               for code, new, changed in changes),
+                           warnings=tuple(warnings),
+                           actor=actor, source=source, now=now)
+
+
+def write_clients(uow: UnitOfWork, prepared: PreparedClients) -> ImportReport:
+    """Write a prepared file in ``uow`` (the caller commits): the clients, the call backs no
+    longer owed, one ``client.imported`` audit event per client written (its code, whether it
+    is new and whether its consent changed: the access report lists an import among the reads
+    of a client's details) and one ``clients.imported`` event with the counts. No client detail
+    is in any event; the events are made while preparing and only chained here, under the lock,
+    in one bulk append.
+
+    Raises ``StaleBatch`` (roll back, prepare again) when a client it was prepared against
+    changed meanwhile."""
+    uow.clients.write_batch(prepared.batch)
+    release_refused(uow, prepared.refusing, actor=prepared.actor, now=prepared.now)
+    uow.audit.append_many(prepared.viewed)
+    uow.audit.append(prepared.actor, "clients.imported", None,
+                     {"source": prepared.source, "created": prepared.created,
+                      "updated": prepared.updated, "unchanged": prepared.unchanged,
+                      "consent_changed": prepared.consent_changed}, at=prepared.now)
+    return ImportReport(created=prepared.created, updated=prepared.updated,
+                        unchanged=prepared.unchanged, warnings=prepared.warnings)
+
+
+def import_clients(uow: UnitOfWork, policy: ClinicPolicy, rows: Sequence[Numbered[ClientRecord]],
+                   *, actor: str, source: str, now: datetime) -> ImportReport:
+    """``prepare_clients`` and ``write_clients`` in one unit of work (the caller commits): for
+    small files read with other writes (the sandbox's start). ``handlers.imports`` prepares a
+    file outside the write transaction instead."""
+    return write_clients(uow, prepare_clients(uow, policy, rows, actor=actor, source=source,
+                                              now=now))
 
 
 def _merged(imported: ClientRecord, before: ClientRecord | None, recorded_by: str,
@@ -215,13 +264,29 @@ def _consent_terms(record: ClientRecord) -> Consent | None:
 # -- appointments --------------------------------------------------------------------------------
 
 
-def import_appointments(uow: UnitOfWork, policy: ClinicPolicy,
-                        rows: Sequence[Numbered[AppointmentRecord]], *, actor: str, source: str,
-                        now: datetime) -> ImportReport:
-    """Store every appointment of ``rows`` (by client and start), in ``uow``; the caller commits.
+@dataclass(frozen=True)
+class PreparedAppointments:
+    """An appointments file checked against the database: what ``write_appointments`` writes."""
 
-    Raises ``ImportErrors`` (nothing stored) when a row names a client who is not on file.
-    """
+    batch: AppointmentBatch = field(repr=False)
+    chases: tuple[dict[str, Any], ...] = field(repr=False)  # outbox rows of new appointments
+    # appointments on file the file names: their chase, when still scheduled (an earlier import
+    # or `appt` queued it, or it was not due then)
+    chases_on_file: tuple[dict[str, Any], ...] = field(repr=False)
+    appointments: tuple[tuple[uuid.UUID, bool], ...]
+    created: int
+    updated: int
+    unchanged: int
+    actor: str
+    source: str
+    now: datetime
+
+
+def prepare_appointments(uow: UnitOfWork, policy: ClinicPolicy,
+                         rows: Sequence[Numbered[AppointmentRecord]], *, actor: str, source: str,
+                         now: datetime) -> PreparedAppointments:
+    """Match every row of ``rows`` to its client and to the appointment on file at that start;
+    reads only. Raises ``ImportErrors`` when a row names a client who is not on file."""
     clients = uow.clients.rows_by_code({r.record.client_code for r in rows})
     problems = [
         ImportProblem(r.line, "client",
@@ -231,27 +296,65 @@ def import_appointments(uow: UnitOfWork, policy: ClinicPolicy,
     ]
     if problems:
         raise ImportErrors(problems)
-    stored: list[tuple[Appointment, bool]] = []
-    created = unchanged = updated = 0
+    on_file = uow.appointments.on_file(c.id for c in clients.values())
+    batch = AppointmentBatch()
+    chases: list[dict[str, Any]] = []
+    chases_on_file: list[dict[str, Any]] = []
+    stored: list[tuple[uuid.UUID, bool]] = []
+    unchanged = updated = 0
     for numbered in rows:
         appointment = numbered.record
         client = clients[code_key(appointment.client_code)]
-        before = uow.appointments.find(client, appointment.start)
-        minutes_before = None if before is None else before.minutes
-        row, new = uow.appointments.save(client, appointment.start, appointment.minutes)
-        schedule_chase(uow, policy, row, client, now)  # the no-show chase, unless already over
-        stored.append((row, new))
-        if new:
-            created += 1
-        elif minutes_before == appointment.minutes:
-            unchanged += 1
+        before = on_file.get((client.id, appointment.start))
+        if before is None:
+            appointment_id = batch.create(client, appointment.start, appointment.minutes, now)
+            clinician = client.clinician
         else:
-            updated += 1
-    uow.audit.append(actor, "appointments.imported", None,
-                     {"source": source, "created": created, "updated": updated,
-                      "unchanged": unchanged}, at=now)
-    return ImportReport(created=created, updated=updated, unchanged=unchanged,
-                        appointments=tuple(stored))
+            appointment_id, clinician = before.id, before.clinician or client.clinician
+            if before.minutes == appointment.minutes:
+                unchanged += 1
+            else:
+                batch.set_minutes(before.id, appointment.minutes)
+                updated += 1
+        stored.append((appointment_id, before is None))
+        if before is not None and before.status != SCHEDULED:
+            continue
+        chase = chase_message(policy, appointment_id, appointment.start, appointment.minutes,
+                              clinician, client.code, now)
+        if chase is not None:
+            (chases if before is None else chases_on_file).append(chase)
+    return PreparedAppointments(
+        batch=batch, chases=tuple(chases), chases_on_file=tuple(chases_on_file),
+        appointments=tuple(stored), created=len(batch.new), updated=updated,
+        unchanged=unchanged, actor=actor, source=source, now=now)
+
+
+def write_appointments(uow: UnitOfWork, prepared: PreparedAppointments) -> ImportReport:
+    """Write a prepared file in ``uow`` (the caller commits): the appointments, their no-show
+    chases (one each, never twice) and one ``appointments.imported`` audit event.
+
+    Raises ``StaleBatch`` (roll back, prepare again) when one of its appointments was booked, or
+    its client removed, meanwhile."""
+    uow.appointments.write_batch(prepared.batch)
+    scheduled = uow.appointments.still_scheduled(
+        [row["subject_id"] for row in prepared.chases_on_file])
+    uow.outbox.enqueue_new([*prepared.chases, *(row for row in prepared.chases_on_file
+                                                if row["subject_id"] in scheduled)])
+    uow.audit.append(prepared.actor, "appointments.imported", None,
+                     {"source": prepared.source, "created": prepared.created,
+                      "updated": prepared.updated, "unchanged": prepared.unchanged},
+                     at=prepared.now)
+    return ImportReport(created=prepared.created, updated=prepared.updated,
+                        unchanged=prepared.unchanged, appointments=prepared.appointments)
+
+
+def import_appointments(uow: UnitOfWork, policy: ClinicPolicy,
+                        rows: Sequence[Numbered[AppointmentRecord]], *, actor: str, source: str,
+                        now: datetime) -> ImportReport:
+    """``prepare_appointments`` and ``write_appointments`` in one unit of work (the caller
+    commits); raises ``ImportErrors`` (nothing stored) when a row names a client not on file."""
+    return write_appointments(uow, prepare_appointments(uow, policy, rows, actor=actor,
+                                                        source=source, now=now))
 
 
 # -- export --------------------------------------------------------------------------------------

@@ -3,12 +3,57 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import bindparam, insert, update
+from sqlalchemy import select as core_select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from storage.repositories import StaleBatch
 from storage.tables import Appointment, Client
+from storage.tables.base import plain_defaults, table_of
+
+_APPOINTMENTS = table_of(Appointment)
+_CHUNK = 500
+_OF_CLIENTS = core_select(_APPOINTMENTS.c.id, _APPOINTMENTS.c.client_id, _APPOINTMENTS.c.start_at,
+                     _APPOINTMENTS.c.minutes, _APPOINTMENTS.c.status, _APPOINTMENTS.c.clinician
+                     ).where(_APPOINTMENTS.c.client_id.in_(bindparam("ids", expanding=True)))
+_SCHEDULED = core_select(_APPOINTMENTS.c.id).where(
+    _APPOINTMENTS.c.id.in_(bindparam("ids", expanding=True)),
+    _APPOINTMENTS.c.status == "scheduled")
+_SET_MINUTES = update(_APPOINTMENTS).where(_APPOINTMENTS.c.id == bindparam("b_id")).values(
+    minutes=bindparam("b_minutes"))
+_DEFAULTS = plain_defaults(Appointment)
+
+
+@dataclass(frozen=True)
+class AppointmentOnFile:
+    id: uuid.UUID
+    minutes: int
+    status: str
+    clinician: str | None
+
+
+@dataclass
+class AppointmentBatch:
+    """Appointments to create (whole rows) and lengths to change, ready to write."""
+
+    new: list[dict[str, Any]] = field(default_factory=list)
+    lengths: list[dict[str, Any]] = field(default_factory=list)
+
+    def create(self, client: Client, start_at: datetime, minutes: int, now: datetime) -> uuid.UUID:
+        appointment_id = uuid.uuid4()
+        self.new.append({**_DEFAULTS, "id": appointment_id, "client_id": client.id,
+                         "clinician": client.clinician, "start_at": start_at,
+                         "minutes": minutes, "created_at": now})
+        return appointment_id
+
+    def set_minutes(self, appointment_id: uuid.UUID, minutes: int) -> None:
+        self.lengths.append({"b_id": appointment_id, "b_minutes": minutes})
 
 
 class AppointmentRepository:
@@ -67,6 +112,36 @@ class AppointmentRepository:
         """Store new appointments (flushed)."""
         self.session.add_all(appointments)
         self.session.flush()
+
+    def on_file(self, client_ids: Iterable[uuid.UUID]
+                ) -> dict[tuple[uuid.UUID, datetime], AppointmentOnFile]:
+        """Every appointment of these clients, by (client id, start)."""
+        ids = list(dict.fromkeys(client_ids))
+        found: dict[tuple[uuid.UUID, datetime], AppointmentOnFile] = {}
+        for start in range(0, len(ids), _CHUNK):
+            for row in self.session.execute(_OF_CLIENTS, {"ids": ids[start:start + _CHUNK]}):
+                found[(row.client_id, row.start_at)] = AppointmentOnFile(
+                    row.id, row.minutes, row.status, row.clinician)
+        return found
+
+    def still_scheduled(self, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+        """Those of ``ids`` still scheduled (not marked or cancelled) as the database has them."""
+        found: set[uuid.UUID] = set()
+        for start in range(0, len(ids), _CHUNK):
+            found.update(self.session.execute(_SCHEDULED, {"ids": list(ids[start:start + _CHUNK])})
+                         .scalars())
+        return found
+
+    def write_batch(self, batch: AppointmentBatch) -> None:
+        """Write ``batch`` in two bulk statements; ``StaleBatch`` when one of its appointments
+        was created meanwhile, or its client removed."""
+        if batch.lengths:
+            self.session.execute(_SET_MINUTES, batch.lengths)
+        if batch.new:
+            try:
+                self.session.execute(insert(_APPOINTMENTS), batch.new)
+            except IntegrityError as error:
+                raise StaleBatch("an appointment was booked or a client removed") from error
 
     def with_status(self, client_id: uuid.UUID, statuses: Sequence[str]) -> list[Appointment]:
         """The client's appointments in one of ``statuses``, in time order, as the database has

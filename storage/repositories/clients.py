@@ -6,12 +6,14 @@ import itertools
 import uuid
 from collections import namedtuple
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam
+from sqlalchemy import Dialect, Table, bindparam, update
+from sqlalchemy import delete as sa_delete
 from sqlalchemy import select as core_select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, func, select
 
 from bot.policy.model import (
@@ -22,9 +24,11 @@ from bot.policy.model import (
     ThirdParty,
     code_key,
 )
+from storage.bulk import BoundRows, ordered_id
+from storage.repositories import StaleBatch
 from storage.sealing import Sealer
 from storage.tables import Client, ConsentNumber, ConsentRow, ThirdPartyRow
-from storage.tables.base import table_of
+from storage.tables.base import plain_defaults, table_of
 from storage.tables.clients import lowered_code
 from storage.types import utcnow
 
@@ -71,13 +75,6 @@ class ClientRepository:
 
     def row(self, code: str) -> Client | None:
         return self.session.exec(select(Client).where(lowered_code == code_key(code))).first()
-
-    @contextmanager
-    def batch(self) -> Iterator[None]:
-        """Writes inside go out in one flush at the end, in batches, not row by row."""
-        with self.session.no_autoflush:
-            yield
-        self.session.flush()
 
     def row_by_id(self, client_id: uuid.UUID) -> Client | None:
         return self.session.get(Client, client_id)
@@ -292,3 +289,185 @@ class ClientRepository:
             for c in self.session.exec(select(Client).where(lowered_code.in_(chunk))):
                 found[code_key(c.code)] = c
         return found
+
+    # -- bulk writes (imports): prepared outside the write lock, written in a few statements ----
+
+    def on_file(self, codes: Iterable[str]) -> dict[str, OnFile]:
+        """The clients with these codes, by ``code_key``, as the database has them now: the
+        record (decrypted) and the raw rows it was read from, which ``write_batch`` compares
+        again under the write lock."""
+        keys = list(dict.fromkeys(code_key(code) for code in codes))
+        found: dict[str, OnFile] = {}
+        for start in range(0, len(keys), _CHUNK):
+            rows = self.session.execute(_CLIENTS_BY_KEY, {"keys": keys[start:start + _CHUNK]}).all()
+            states = self._states([row.id for row in rows])
+            for row in rows:
+                client, consent, numbers, parties = states[row.id]
+                record = self._record(client, consent, list(numbers), list(parties))
+                found[code_key(row.code)] = OnFile(row.id, record, states[row.id])
+        return found
+
+    def _states(self, ids: list[uuid.UUID]) -> dict[uuid.UUID, _State]:
+        """Each client's rows (client, consent, numbers, parties) as plain tuples, by client id;
+        a client not on file is missing."""
+        states: dict[uuid.UUID, _State] = {}
+        execute = self.session.execute
+        for start in range(0, len(ids), _CHUNK):
+            chunk = {"ids": ids[start:start + _CHUNK]}
+            clients = {r.id: r for r in execute(_CLIENTS_OF, chunk)}
+            consents = {r.client_id: r for r in execute(_CONSENTS_OF, chunk)}
+            numbers: dict[uuid.UUID, list[Any]] = {}
+            for n in execute(_NUMBERS_OF, chunk):
+                numbers.setdefault(n.client_id, []).append(n)
+            parties: dict[uuid.UUID, list[Any]] = {}
+            for p in execute(_PARTIES_OF, chunk):
+                parties.setdefault(p.client_id, []).append(p)
+            for client_id, client in clients.items():
+                states[client_id] = (
+                    client, consents.get(client_id),
+                    tuple(sorted(numbers.get(client_id, ()), key=lambda r: r.id)),
+                    tuple(sorted(parties.get(client_id, ()), key=lambda r: r.id)),
+                )
+        return states
+
+    def batch(self) -> ClientBatch:
+        """An empty batch to fill with ``ClientBatch.create`` / ``replace`` (sealing as it goes,
+        outside any transaction) and write with ``write_batch``."""
+        return ClientBatch(self.sealer, self.session.get_bind().dialect)
+
+    def write_batch(self, batch: ClientBatch) -> None:
+        """Write ``batch`` in a handful of bulk statements in the current transaction.
+
+        Raises ``StaleBatch`` (roll back, prepare again) when a client it
+        replaces is no longer as it was read, or a client it creates has meanwhile been created.
+        """
+        replaced = list(batch.replaced)
+        now_on_file = self._states(replaced)
+        changed = sum(1 for client_id in replaced
+                      if now_on_file.get(client_id) != batch.replaced[client_id])
+        if changed:
+            raise StaleBatch(f"{changed} client(s) changed")
+        execute = self.session.execute
+        if batch.updates:
+            execute(_UPDATE_CLIENT, batch.updates)
+        for start in range(0, len(replaced), _CHUNK):
+            chunk = {"ids": replaced[start:start + _CHUNK]}
+            for statement in _DELETE_CONSENT_ROWS:
+                execute(statement, chunk)
+        conn = self.session.connection()
+        try:
+            for rows in (batch.clients, batch.consents, batch.numbers, batch.parties):
+                rows.insert(conn)
+        except IntegrityError as error:  # a code created meanwhile (the unique lower(code))
+            raise StaleBatch("a client with one of its codes was created") from error
+
+
+_CHUNK = 500
+_CLIENTS_BY_KEY = core_select(_CLIENTS).where(func.lower(_CLIENTS.c.code).in_(
+    bindparam("keys", expanding=True)))
+_CLIENTS_OF = core_select(_CLIENTS).where(_CLIENTS.c.id.in_(bindparam("ids", expanding=True)))
+_UPDATE_CLIENT = (
+    update(_CLIENTS).where(_CLIENTS.c.id == bindparam("b_id"))
+    .values(clinician=bindparam("b_clinician"), status=bindparam("b_status"),
+            preferred_name_enc=bindparam("b_name"), updated_at=bindparam("b_at"))
+)
+_DELETE_CONSENT_ROWS = tuple(
+    sa_delete(table).where(table.c.client_id.in_(bindparam("ids", expanding=True)))
+    for table in (_NUMBERS, _PARTIES, _CONSENTS)
+)
+_State = tuple[Any, Any, tuple[Any, ...], tuple[Any, ...]]
+
+
+@dataclass(frozen=True)
+class OnFile:
+    """A client as read for a bulk write: its id, its record and the rows it was read from."""
+
+    id: uuid.UUID
+    record: ClientRecord
+    state: _State
+
+    @property
+    def code(self) -> str:
+        return self.record.code
+
+
+class ClientBatch:
+    """Clients to create or replace, as rows ready to insert: every value is sealed (and each
+    number's blind index computed) when it is added, so writing it is only inserting."""
+
+    def __init__(self, sealer: Sealer, dialect: Dialect):
+        self.sealer = sealer
+        self.clients = BoundRows(_CLIENTS, dialect)
+        self.consents = BoundRows(_CONSENTS, dialect)
+        self.numbers = BoundRows(_NUMBERS, dialect)
+        self.parties = BoundRows(_PARTIES, dialect)
+        self.updates: list[dict[str, Any]] = []  # client columns of clients on file
+        self.replaced: dict[uuid.UUID, _State] = {}  # clients on file, as read
+
+    def __len__(self) -> int:
+        return len(self.clients) + len(self.updates)
+
+    def create(self, record: ClientRecord, now: datetime) -> uuid.UUID:
+        client_id = ordered_id()
+        self.clients.add({
+            **_CLIENT_DEFAULTS, "id": client_id, "code": record.code,
+            "clinician": record.clinician, "status": record.status,
+            "preferred_name_enc": self._seal("clients", "preferred_name", client_id,
+                                             record.preferred_name),
+            "created_at": now, "updated_at": now,
+        })
+        self._consent(client_id, record.consent)
+        return client_id
+
+    def replace(self, on_file: OnFile, record: ClientRecord, now: datetime) -> None:
+        """Replace a client on file (its consent rows too); what is not in ``record``'s client
+        columns (the coaching approval) stays."""
+        self.replaced[on_file.id] = on_file.state
+        self.updates.append({
+            "b_id": on_file.id, "b_clinician": record.clinician, "b_status": record.status,
+            "b_name": self._seal("clients", "preferred_name", on_file.id, record.preferred_name),
+            "b_at": now,
+        })
+        self._consent(on_file.id, record.consent)
+
+    def _seal(self, table: str, field: str, row_id: uuid.UUID, value: str | None) -> bytes | None:
+        return self.sealer.seal_column(table, field, row_id, value)
+
+    def _consent(self, client_id: uuid.UUID, consent: Consent | None) -> None:
+        if consent is None:
+            return
+        provenance = consent.provenance
+        if provenance is None:
+            raise ValueError("a consent is stored only with its provenance")
+        consent_id = ordered_id()
+        self.consents.add({
+            "id": consent_id, "client_id": client_id, "may_call": consent.may_call,
+            "preferred_kind": consent.preferred_kind, "clinic_name_ok": consent.clinic_name_ok,
+            "earliest": consent.earliest, "latest": consent.latest,
+            "safety_note_enc": self._seal("consents", "safety_note", consent_id,
+                                          consent.safety_note),
+            "recorded_by": provenance.recorded_by, "recorded_at": provenance.recorded_at,
+            "method": provenance.method, "last_verified_at": provenance.last_verified_at,
+        })
+        for number in consent.numbers:
+            number_id = ordered_id()
+            self.numbers.add({
+                "id": number_id, "client_id": client_id, "kind": number.kind,
+                "number_enc": self._seal("consent_numbers", "number", number_id, number.number),
+                "number_index": self.sealer.phone_index(number.number) if number.number else None,
+                "may_call": number.may_call, "do_not_call": number.do_not_call,
+                "do_not_call_reason_enc": self._seal("consent_numbers", "do_not_call_reason",
+                                                     number_id, number.do_not_call_reason),
+                "voicemail_ok": number.voicemail_ok, "clinic_name_ok": number.clinic_name_ok,
+                "earliest": number.earliest, "latest": number.latest,
+            })
+        for party in consent.third_parties:
+            party_id = ordered_id()
+            self.parties.add({
+                "id": party_id, "client_id": client_id,
+                "name_enc": self._seal("third_parties", "name", party_id, party.name),
+                "written_permission": party.written_permission,
+            })
+
+
+_CLIENT_DEFAULTS = plain_defaults(Client)

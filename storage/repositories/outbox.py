@@ -24,15 +24,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import func, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from storage.repositories import StaleBatch
 from storage.tables import OutboxMessage
+from storage.tables.base import plain_defaults
 
 PRIORITIES = range(0, 10)  # 0 goes first; see bot.services.deliveries for who uses which
 PENDING, SENDING, SENT, CANCELLED, FAILED = "pending", "sending", "sent", "cancelled", "failed"
 _NOTE_LENGTH = 200
+_OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
+_DEFAULTS = plain_defaults(OutboxMessage)
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,18 @@ class Claimed:
 
     row: OutboxMessage
     uncertain: bool
+
+
+def outbox_row(kind: str, recipient: str, due_at: datetime, payload: Mapping[str, Any], *,
+               priority: int, subject_kind: str, subject_id: uuid.UUID, dedupe_key: str,
+               now: datetime) -> dict[str, Any]:
+    """A whole outbox row for ``OutboxRepository.enqueue_new`` (what ``enqueue`` would store)."""
+    if priority not in PRIORITIES:
+        raise ValueError(f"priority must be 0-9, got {priority}")
+    return {**_DEFAULTS, "id": uuid.uuid4(), "kind": kind, "recipient": recipient,
+            "due_at": due_at, "available_at": due_at, "payload": dict(payload),
+            "priority": priority, "subject_kind": subject_kind, "subject_id": subject_id,
+            "dedupe_key": dedupe_key, "created_at": now}
 
 
 class OutboxRepository:
@@ -92,6 +108,24 @@ class OutboxRepository:
                 raise
             return existing
         return row
+
+    def enqueue_new(self, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Queue, in one bulk insert, those of ``rows`` (whole rows of ``outbox_row``) whose
+        ``dedupe_key`` is not queued yet; how many. ``StaleBatch`` when one is queued meanwhile
+        by another transaction (PostgreSQL)."""
+        keys = [row["dedupe_key"] for row in rows]
+        queued: set[str] = set()
+        for start in range(0, len(keys), 500):
+            queued.update(self.session.execute(
+                select(OutboxMessage.dedupe_key).where(
+                    col(OutboxMessage.dedupe_key).in_(keys[start:start + 500]))).scalars())
+        fresh = [row for row in rows if row["dedupe_key"] not in queued]
+        if fresh:
+            try:
+                self.session.execute(insert(_OUTBOX), fresh)
+            except IntegrityError as error:
+                raise StaleBatch("a message was queued") from error
+        return len(fresh)
 
     def cancel(self, subject_kind: str, subject_id: uuid.UUID, kinds: Sequence[str] | None = None,
                *, reason: str = "cancelled") -> int:

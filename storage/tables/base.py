@@ -5,10 +5,19 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from pydantic_core import PydanticUndefined
 from sqlalchemy import LargeBinary, Table, inspect
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
+
+
+def plain_defaults(model: type[SQLModel]) -> dict[str, Any]:
+    """The fields of ``model`` with a plain default, and that default: the start of a row written
+    without the ORM (a Core bulk insert), which leaves the fields with a default factory (ids,
+    times) to the caller."""
+    return {name: info.default for name, info in model.model_fields.items()
+            if info.default_factory is None and info.default is not PydanticUndefined}
 
 
 def uuid_key() -> Any:

@@ -19,6 +19,7 @@ from bot.sandbox.standin import block_action_payload, sign
 from bot.server import make_http_server, stop_http_server
 from bot.services.keys import rotate_keys
 from bot.slack_ui import ids
+from storage.audit import read_head
 from storage.crypto import Keyring, generate_key
 from storage.keycheck import KeyHealth, ensure_keys
 from storage.uow import Store
@@ -143,6 +144,30 @@ def test_healthz_never_waits_for_a_write_lock(deps, serving, engine):
         transaction.rollback()
     finally:
         holder.close()
+
+
+def test_healthz_says_busy_while_a_long_write_holds_the_lock_and_ok_after(deps, serving,
+                                                                           engine):
+    """An import's write transaction holds what every append needs (SQLite's write lock, the
+    trail head's row lock on PostgreSQL): the bot is healthy, and says writes wait their turn."""
+    _started(deps.store)
+    url = serving(deps, lambda: True)
+    holder = engine.connect()
+    try:
+        transaction = holder.begin()  # BEGIN IMMEDIATE on SQLite
+        read_head(holder, lock=True)  # SELECT … FOR UPDATE on PostgreSQL
+        answer = http("GET", url + "/healthz")
+        assert answer.status == 200
+        assert answer.json() == {"status": "ok", "database": "busy", "keys": "ok",
+                                 "dispatcher": "ok", "version": version("contact-check")}
+        transaction.rollback()
+    finally:
+        holder.close()
+    after = http("GET", url + "/healthz")
+    assert after.status == 200 and after.json()["database"] == "ok"
+    with deps.store.unit_of_work() as uow:  # the probe left nothing locked behind it
+        uow.audit.append("U0ANA", "test.appended")
+        uow.commit()
 
 
 def test_other_paths_and_methods(bot):

@@ -96,7 +96,8 @@ def test_import_creates_clients_with_import_provenance(store: Store, policy: Cli
     assert all(e.actor == "cli:admin" and e.details["new"] for e in imported)
     summary = _events(store, "clients.imported")
     assert [e.details for e in summary] == [
-        {"source": "clients.csv", "created": 3, "updated": 0, "unchanged": 0}]
+        {"source": "clients.csv", "created": 3, "updated": 0, "unchanged": 0,
+         "consent_changed": 3}]
     for event in _events(store):  # no client detail in the audit trail
         assert "Robin" not in str(event.details) and "555" not in str(event.details)
 
