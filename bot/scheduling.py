@@ -22,6 +22,7 @@ from bot.deps import Deps
 from bot.dispatcher import Dispatcher
 from bot.services.witness import queue_witness
 from handlers.approvals import nudge_approvals
+from handlers.calendars import JOB_EVERY, sync_feeds_job
 from handlers.home import refresh_homes_job
 
 log = logging.getLogger("contact_check.jobs")
@@ -48,6 +49,7 @@ PERIODIC: tuple[tuple[str, float, Callable[[Deps], None]], ...] = (
     ("runin-followups", 300.0, _runin_followups_tick),
     ("home-refresh", 30.0, refresh_homes_job),
     ("audit-witness", 600.0, _audit_witness_tick),
+    ("calendar-feeds", JOB_EVERY, sync_feeds_job),  # each feed at its own `every`, from start
 )
 
 

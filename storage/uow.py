@@ -14,6 +14,7 @@ from storage.db import READ_ONLY, read_only
 from storage.keycheck import KeyHealth
 from storage.repositories.appointments import AppointmentRepository
 from storage.repositories.approvals import ApprovalRepository
+from storage.repositories.calendars import CalendarRepository
 from storage.repositories.callbacks import CallbackRepository
 from storage.repositories.clients import ClientRepository
 from storage.repositories.outbox import OutboxRepository
@@ -86,6 +87,7 @@ class UnitOfWork:
         self.runins = RunInRepository(self.session, self.sealer)
         self.send_pace = SendPaceRepository(self.session)
         self.seen_requests = SeenRequestRepository(self.session)
+        self.calendars = CalendarRepository(self.session)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

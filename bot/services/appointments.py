@@ -164,6 +164,36 @@ def schedule_chase(uow: UnitOfWork, policy: ClinicPolicy, appointment: Appointme
     return chase_at
 
 
+def reschedule_chase(uow: UnitOfWork, policy: ClinicPolicy, appointment: Appointment,
+                     client: Client, now: datetime) -> datetime | None:
+    """The chase moved with its appointment (a calendar feed moved it, or brought it back);
+    withdrawn when no chase is wanted any more. When it falls due now."""
+    clinician = appointment.clinician or client.clinician
+    end = appointment.start_at + timedelta(minutes=appointment.minutes)
+    if appointment.status != SCHEDULED or clinician is None or end <= now:
+        uow.outbox.cancel(SUBJECT_KIND, appointment.id, kinds=[CHASE_KIND],
+                          reason="the appointment moved")
+        return None
+    chase_at = appointment.start_at + timedelta(minutes=policy.no_show.wait_minutes)
+    if uow.outbox.reschedule(f"{CHASE_KIND}:{appointment.id}", chase_at):
+        return chase_at
+    return schedule_chase(uow, policy, appointment, client, now)
+
+
+def cancel_appointment(uow: UnitOfWork, appointment: Appointment, *, reason: str) -> None:
+    """Cancelled by the clinic's calendar: the appointment stays on file as cancelled, its chase
+    is withdrawn. Marks (arrived, no-show) are never undone here."""
+    uow.appointments.set_status(appointment, CANCELLED)
+    uow.outbox.cancel(SUBJECT_KIND, appointment.id, kinds=[CHASE_KIND], reason=reason)
+
+
+def restore_appointment(uow: UnitOfWork, policy: ClinicPolicy, appointment: Appointment,
+                        client: Client, now: datetime) -> datetime | None:
+    """A cancelled appointment is back on the calendar: scheduled again, its chase queued."""
+    uow.appointments.set_status(appointment, SCHEDULED)
+    return reschedule_chase(uow, policy, appointment, client, now)
+
+
 def mark_arrived(uow: UnitOfWork, policy: ClinicPolicy, *, actor: str, now: datetime,
                  code: str | None = None, appointment_id: uuid.UUID | None = None
                  ) -> ArrivedResult:

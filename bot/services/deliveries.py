@@ -19,7 +19,7 @@ A message sent more than ``late_after`` past its ``due_at`` is marked late by th
 never dropped. Payloads and rendered DMs carry client codes, times, ids and generic scripts only.
 
 Priorities (lower first): the no-show chase 1, delivery-failure reports 2, approvals 3,
-call-back reminders 5.
+calendar-feed notices 4, call-back reminders 5.
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ DELIVERY_MODULES: tuple[str, ...] = (
     "bot.services.approvals",
     "bot.services.runins",
     "bot.services.witness",
+    "bot.services.calendar_notices",
 )
 
 

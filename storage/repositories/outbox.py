@@ -112,6 +112,18 @@ class OutboxRepository:
         result = self.session.exec(stmt)  # type: ignore[call-overload]
         return int(result.rowcount or 0)
 
+    def reschedule(self, dedupe_key: str, due_at: datetime) -> bool:
+        """Put the not-yet-sent message of ``dedupe_key`` (pending, or cancelled) at ``due_at``;
+        False when there is none to move (never queued, or already sent)."""
+        result = self.session.exec(  # type: ignore[call-overload]
+            update(OutboxMessage)
+            .where(col(OutboxMessage.dedupe_key) == dedupe_key,
+                   col(OutboxMessage.status).in_([PENDING, CANCELLED]))
+            .values(status=PENDING, due_at=due_at, available_at=due_at, attempted_at=None,
+                    last_error=None, lease_owner=None, lease_until=None)
+        )
+        return bool(result.rowcount)
+
     # -- reading -----------------------------------------------------------------------------
 
     def get(self, message_id: uuid.UUID) -> OutboxMessage | None:
