@@ -83,8 +83,9 @@ def parse_feed(data: bytes, now: datetime, zone: ZoneInfo) -> ParsedFeed:
                              ) from None
     ignored: Counter[str] = Counter()
     events: dict[str, FeedEvent] = {}
+    lost = _unknown_zone_uids(calendar)
     for component in occurrences:
-        event, reason = _event(component, zone)
+        event, reason = _event(component, zone, lost)
         if reason is not None:
             ignored[reason] += 1
         elif event is not None and window.start <= event.start < window.end:
@@ -118,7 +119,18 @@ def read_calendar(data: bytes) -> icalendar.Calendar:
     return calendar
 
 
-def _event(component: icalendar.Event, zone: ZoneInfo) -> tuple[FeedEvent | None, str | None]:
+def _unknown_zone_uids(calendar: icalendar.Calendar) -> frozenset[str]:
+    """UIDs of events whose start names a zone that could not be resolved (left without one)."""
+    return frozenset(
+        str(event.get("UID", ""))
+        for event in calendar.walk("VEVENT")
+        if (start := event.get("DTSTART")) is not None and start.params.get("TZID")
+        and isinstance(start.dt, datetime) and start.dt.tzinfo is None
+    )
+
+
+def _event(component: icalendar.Event, zone: ZoneInfo,
+           lost: frozenset[str]) -> tuple[FeedEvent | None, str | None]:
     if str(component.get("STATUS", "")).upper() == "CANCELLED":
         return None, CANCELLED
     dtstart = component.get("DTSTART")
@@ -128,7 +140,7 @@ def _event(component: icalendar.Event, zone: ZoneInfo) -> tuple[FeedEvent | None
     if not isinstance(start, datetime):
         return None, ALL_DAY
     if start.tzinfo is None:
-        if dtstart.params.get("TZID"):
+        if dtstart.params.get("TZID") or str(component.get("UID", "")) in lost:
             return None, UNKNOWN_ZONE  # a zone icalendar could not resolve: never guessed
         start = start.replace(tzinfo=zone)  # floating: clinic time
     length = component.duration if _has_length(component) else timedelta(minutes=DEFAULT_MINUTES)

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from bot.policy.clinic import ClinicPolicy, TeamMember
+from bot.services.calendars import FeedStatus, feed_statuses
 from storage.repositories.pending import PendingQueries
 from storage.uow import UnitOfWork
 
@@ -93,6 +94,7 @@ class Pending:
     decisions: tuple[DecisionItem, ...] = ()
     runins: tuple[RunInItem, ...] = ()
     whole_clinic_day: bool = False  # front desk and admins see everyone's appointments
+    feeds: tuple[FeedStatus, ...] = ()  # admins: each calendar feed's last sync and error
 
     @property
     def overdue_callbacks(self) -> int:
@@ -171,4 +173,5 @@ def what_i_owe(uow: UnitOfWork, policy: ClinicPolicy, user: str, now: datetime) 
         waiting_on=tuple(approval(a, code) for a, code in
                          q.approvals_requested(user, backup_told=not backup_decides)),
         decisions=decisions, runins=runins, whole_clinic_day=whole_day,
+        feeds=feed_statuses(uow, policy) if member.role == "admin" else (),
     )
