@@ -84,8 +84,9 @@ def parse_feed(data: bytes, now: datetime, zone: ZoneInfo) -> ParsedFeed:
     ignored: Counter[str] = Counter()
     events: dict[str, FeedEvent] = {}
     lost = _unknown_zone_uids(calendar)
+    recurring = _recurring_uids(calendar)
     for component in occurrences:
-        event, reason = _event(component, zone, lost)
+        event, reason = _event(component, zone, lost, recurring)
         if reason is not None:
             ignored[reason] += 1
         elif event is not None and window.start <= event.start < window.end:
@@ -129,8 +130,17 @@ def _unknown_zone_uids(calendar: icalendar.Calendar) -> frozenset[str]:
     )
 
 
-def _event(component: icalendar.Event, zone: ZoneInfo,
-           lost: frozenset[str]) -> tuple[FeedEvent | None, str | None]:
+def _recurring_uids(calendar: icalendar.Calendar) -> frozenset[str]:
+    """UIDs of series: only their instances are told apart by RECURRENCE-ID (the expansion
+    stamps one on single events too, which would change their key when they move)."""
+    return frozenset(
+        str(event.get("UID", "")) for event in calendar.walk("VEVENT")
+        if "RRULE" in event or "RDATE" in event or "RECURRENCE-ID" in event
+    )
+
+
+def _event(component: icalendar.Event, zone: ZoneInfo, lost: frozenset[str],
+           recurring: frozenset[str]) -> tuple[FeedEvent | None, str | None]:
     if str(component.get("STATUS", "")).upper() == "CANCELLED":
         return None, CANCELLED
     dtstart = component.get("DTSTART")
@@ -146,7 +156,7 @@ def _event(component: icalendar.Event, zone: ZoneInfo,
     length = component.duration if _has_length(component) else timedelta(minutes=DEFAULT_MINUTES)
     minutes = max(1, min(MAX_MINUTES, round(length.total_seconds() / 60) or DEFAULT_MINUTES))
     return FeedEvent(
-        key=_key(component),
+        key=_key(component, str(component.get("UID", "")) in recurring),
         start=start.astimezone(UTC),
         minutes=minutes,
         summary=str(component.get("SUMMARY", "")),
@@ -158,9 +168,9 @@ def _has_length(component: icalendar.Event) -> bool:
     return "DTEND" in component or "DURATION" in component
 
 
-def _key(component: icalendar.Event) -> str:
+def _key(component: icalendar.Event, recurring: bool) -> str:
     uid = str(component.get("UID", ""))
-    recurrence = component.get("RECURRENCE-ID")
+    recurrence = component.get("RECURRENCE-ID") if recurring else None
     original = ""
     if recurrence is not None:
         moment = recurrence.dt

@@ -1,0 +1,278 @@
+"""Calendar feeds end to end (issue 14): a local HTTP server serves the feed; the job fetches,
+applies and commits; appointments, chases, notices, the lease and the secret URL are checked."""
+
+from __future__ import annotations
+
+import http.server
+import logging
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import select
+
+from bot.calendars.fetch import FeedError, fetch_feed
+from bot.clock import ManualClock
+from bot.deps import Deps
+from bot.policy.clinic import CalendarFeed, ClinicPolicy, TeamMember
+from bot.policy.model import ClientRecord
+from bot.policy_file import load_policy
+from bot.services.calendar_notices import notice_still_wanted, render_notice
+from bot.services.calendars import FeedFailure, FeedSync, feed_statuses
+from handlers.calendars import Skipped, sync_feed
+from storage.tables import Appointment, AuditEvent, OutboxMessage
+from storage.uow import Store
+from tests.calendars.feeds import NY, feed
+
+TOKEN = "s3cr3t-t0ken-9f8e7d"
+NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # Tue 10:00 New York
+
+
+@dataclass
+class Served:
+    body: bytes = b""
+    status: int = 200
+    delay: float = 0.0
+    etag: str | None = None
+    requests: int = 0
+    conditional: int = 0
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[Served, str]]:
+    served = Served()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            served.requests += 1
+            if served.delay:
+                time.sleep(served.delay)
+            if served.etag and self.headers.get("If-None-Match") == served.etag:
+                served.conditional += 1
+                self.send_response(304)
+                self.end_headers()
+                return
+            self.send_response(served.status)
+            self.send_header("Content-Type", "text/calendar")
+            if served.etag:
+                self.send_header("ETag", served.etag)
+            self.end_headers()
+            self.wfile.write(served.body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield served, f"http://127.0.0.1:{httpd.server_port}/feeds/{TOKEN}/basic.ics"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+FEED = CalendarFeed(name="front-office", url_env="TEST_CALENDAR_URL",
+                    client_code=re.compile(r"\b([A-Z]-\d{3,4})\b"))
+
+
+@pytest.fixture
+def policy() -> ClinicPolicy:
+    team = (TeamMember("U0ANA", "clinician", "Ana"), TeamMember("U0ADMIN", "admin", "Lee"),
+            TeamMember("U0DIRECTOR", "admin", "Dana"))
+    return replace(load_policy(None), calendars=(FEED,), team=team)
+
+
+@pytest.fixture
+def deps(store: Store, policy: ClinicPolicy) -> Deps:
+    with store.unit_of_work() as uow:  # C-1042, Ana's client
+        uow.clients.save(ClientRecord(code="C-1042", clinician="U0ANA",
+                                      preferred_name="Canary Maple"), now=NOW)
+        uow.commit()
+    return Deps(store=store, policy=policy, clock=ManualClock(NOW))
+
+
+def _at(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 11, day, hour, minute, tzinfo=NY)
+
+
+def _sessions(*days: int, hour: int = 11) -> list[dict]:
+    return [{"uid": f"s{d}@clinic", "summary": "Session C-1042", "start": _at(d, hour)}
+            for d in days]
+
+
+def _sync(deps: Deps, url: str, **kw: object):
+    return sync_feed(deps, FEED, environ={"TEST_CALENDAR_URL": url}, force=True, **kw)
+
+
+def _appointments(store: Store) -> list[tuple[datetime, str]]:
+    with store.unit_of_work() as uow:
+        rows = uow.session.exec(select(Appointment).order_by(Appointment.start_at)).all()
+        return [(a.start_at, a.status) for a in rows]
+
+
+def _chases(store: Store) -> list[tuple[datetime, str]]:
+    with store.unit_of_work() as uow:
+        rows = uow.session.exec(select(OutboxMessage).where(
+            OutboxMessage.kind == "no_show_chase").order_by(OutboxMessage.due_at)).all()
+        return [(r.due_at, r.status) for r in rows]
+
+
+def _notices(store: Store) -> list[OutboxMessage]:
+    with store.unit_of_work() as uow:
+        rows = list(uow.session.exec(select(OutboxMessage).where(
+            OutboxMessage.kind == "calendar_feed").order_by(OutboxMessage.created_at)).all())
+        uow.session.expunge_all()
+        return rows
+
+
+def test_new_moved_cancelled_removed_and_exdate(deps: Deps, store: Store, server) -> None:
+    served, url = server
+    series = {"uid": "weekly@clinic", "summary": "Session C-1042", "start": _at(25, 9),
+              "rrule": "FREQ=WEEKLY;COUNT=3"}
+    served.body = feed("google", [series, *_sessions(26, 27)])
+    first = _sync(deps, url)
+    assert isinstance(first, FeedSync) and first.created == 4  # 9 Dec is past the window
+    assert len(_chases(store)) == 4
+    # 27th moved to the 30th; 26th cancelled; the series' 2nd of Dec excluded (EXDATE)
+    moved = {"uid": "s27@clinic", "summary": "Session C-1042", "start": _at(30, 14)}
+    served.body = feed("google", [
+        {**series, "exdates": [datetime(2026, 12, 2, 9, tzinfo=NY)]},
+        {"uid": "s26@clinic", "summary": "Session C-1042", "start": _at(26, 11),
+         "status": "CANCELLED"},
+        moved,
+    ])
+    second = _sync(deps, url)
+    assert isinstance(second, FeedSync)
+    assert (second.created, second.moved, second.cancelled) == (0, 1, 2)
+    by_start = dict(_appointments(store))
+    assert by_start[_at(30, 14)] == "scheduled"
+    assert by_start[_at(26, 11)] == "cancelled"
+    assert by_start[datetime(2026, 12, 2, 9, tzinfo=NY)] == "cancelled"
+    chases = dict(_chases(store))
+    assert chases[_at(30, 14, 20)] == "pending"  # the moved chase, wait_minutes after
+    assert chases[_at(26, 11, 20)] == "cancelled"
+    with store.unit_of_work() as uow:
+        audit = [str(a.details) for a in uow.session.exec(select(AuditEvent).where(
+            AuditEvent.action == "calendar.synced")).all()]
+    assert len(audit) == 2 and "Canary" not in str(audit) and "C-1042" not in str(audit)
+
+
+def test_an_unchanged_feed_writes_nothing(deps: Deps, store: Store, server) -> None:
+    served, url = server
+    served.body, served.etag = feed("outlook", _sessions(25, 26)), '"v1"'
+    _sync(deps, url)
+    before = (_appointments(store), _chases(store))
+    again = _sync(deps, url)
+    assert isinstance(again, FeedSync) and again.outcome == "unchanged"
+    assert served.conditional == 1  # a 304 to If-None-Match
+    served.etag = None  # same content without validators: compared by digest
+    assert _sync(deps, url).outcome == "unchanged"  # type: ignore[union-attr]
+    assert (_appointments(store), _chases(store)) == before
+    with store.unit_of_work() as uow:
+        assert len(uow.session.exec(select(AuditEvent).where(
+            AuditEvent.action == "calendar.synced")).all()) == 1
+
+
+def test_a_feed_that_drops_most_of_its_appointments_is_held(deps: Deps, store: Store,
+                                                            server) -> None:
+    served, url = server
+    served.body = feed("apple", _sessions(25, 26, 27, 30))
+    _sync(deps, url)
+    served.body = feed("apple", _sessions(25))  # a truncated export
+    held = _sync(deps, url)
+    assert isinstance(held, FeedSync) and held.outcome == "held"
+    assert [s for _, s in _appointments(store)] == ["scheduled"] * 4
+    assert [n.payload["event"] for n in _notices(store)] == ["held", "held"]  # both admins
+    accepted = _sync(deps, url, accept_drop=True)
+    assert isinstance(accepted, FeedSync) and accepted.cancelled == 3
+
+
+@pytest.mark.parametrize(("status", "body", "says"), [
+    (404, b"not here", "HTTP 404"),
+    (503, b"busy", "HTTP 503"),
+    (200, b"", "empty"),
+    (200, b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:1\r\nDTSTART:2026", "cut short"),
+    (200, b"BEGIN:VCALENDAR\r\n\xff\xfe\xfd\r\nEND:VCALENDAR\r\n", "not UTF-8"),
+])
+def test_failures_keep_appointments_and_tell_admins_once(deps: Deps, store: Store, server,
+                                                         status: int, body: bytes,
+                                                         says: str) -> None:
+    served, url = server
+    served.body = feed("google", _sessions(25, 26))
+    _sync(deps, url)
+    served.status, served.body = status, body
+    first, second = _sync(deps, url), _sync(deps, url)
+    assert isinstance(first, FeedFailure) and says in first.problem and first.new_outage
+    assert isinstance(second, FeedFailure) and not second.new_outage
+    assert [s for _, s in _appointments(store)] == ["scheduled", "scheduled"]
+    down = _notices(store)
+    assert len(down) == 2 and {n.recipient for n in down} == {"U0ADMIN", "U0DIRECTOR"}
+    with store.unit_of_work() as uow:
+        assert notice_still_wanted(uow, down[0], NOW) is None
+        text = render_notice(uow, deps.policy, down[0], NOW).text
+        assert "front-office" in text and says in text and TOKEN not in text
+        status_line = feed_statuses(uow, deps.policy)[0]
+        assert status_line.failing_since is not None and says in (status_line.last_error or "")
+    served.status, served.body = 200, feed("google", _sessions(25, 26))
+    back = _sync(deps, url)
+    assert isinstance(back, FeedSync) and back.recovered
+    assert [n.payload["event"] for n in _notices(store)].count("up") == 2
+
+
+def test_a_timeout_is_a_failure_that_names_the_wait(server) -> None:
+    served, url = server
+    served.delay = 1.5
+    with pytest.raises(FeedError, match="did not answer within 0.5 s") as caught:
+        fetch_feed(FEED, environ={"TEST_CALENDAR_URL": url}, timeout=0.5)
+    assert TOKEN not in str(caught.value) and caught.value.__cause__ is None
+
+
+def test_plain_http_elsewhere_and_oversized_feeds_are_refused(server) -> None:
+    served, url = server
+    with pytest.raises(FeedError, match="only https"):
+        fetch_feed(FEED, environ={"TEST_CALENDAR_URL": f"http://example.org/{TOKEN}.ics"})
+    served.body = b"BEGIN:VCALENDAR\r\n" + b"X" * 5000
+    with pytest.raises(FeedError, match="larger than"):
+        fetch_feed(FEED, environ={"TEST_CALENDAR_URL": url}, max_bytes=1024)
+
+
+def test_an_unknown_code_is_reported_once_by_code(deps: Deps, store: Store, server) -> None:
+    served, url = server
+    served.body = feed("ehr", [{"uid": "a", "summary": "Session", "description": "Client C-9999",
+                                "start": _at(25, 9)}])
+    result = _sync(deps, url)
+    assert isinstance(result, FeedSync) and result.ignored == {"client not on file": 1}
+    served.body = feed("ehr", [{"uid": "a", "summary": "Session", "description": "Client C-9999",
+                                "start": _at(26, 9)}])
+    _sync(deps, url)
+    notices = _notices(store)
+    assert [(n.payload["event"], n.payload["code"]) for n in notices] == \
+        [("unknown_code", "C-9999")] * 2  # once for each admin, not again
+
+
+def test_one_replica_syncs_a_feed_at_a_time(deps: Deps, server) -> None:
+    served, url = server
+    served.body = feed("google", _sessions(25))
+    with deps.store.unit_of_work() as uow:
+        assert uow.calendars.take_lease(FEED.name, "other", NOW, NOW + timedelta(minutes=5))
+        uow.commit()
+    skipped = _sync(deps, url)
+    assert isinstance(skipped, Skipped) and served.requests == 0
+    deps.clock.advance(timedelta(minutes=6))  # type: ignore[attr-defined]
+    assert isinstance(_sync(deps, url), FeedSync)
+
+
+def test_the_feed_token_is_never_logged_or_printed(deps: Deps, server, caplog, capsys) -> None:
+    served, url = server
+    caplog.set_level(logging.DEBUG)
+    for status, body in ((200, feed("google", _sessions(25))), (404, b""), (200, b"junk")):
+        served.status, served.body = status, body
+        _sync(deps, url)
+    out = capsys.readouterr()
+    assert TOKEN not in caplog.text + out.out + out.err
+    assert "front-office" in caplog.text
