@@ -47,7 +47,7 @@ def server() -> Iterator[tuple[Served, str]]:
     served = Served()
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             served.requests += 1
             if served.delay:
                 time.sleep(served.delay)
@@ -227,7 +227,7 @@ def test_failures_keep_appointments_and_tell_admins_once(deps: Deps, store: Stor
 def test_a_timeout_is_a_failure_that_names_the_wait(server) -> None:
     served, url = server
     served.delay = 1.5
-    with pytest.raises(FeedError, match="did not answer within 0.5 s") as caught:
+    with pytest.raises(FeedError, match=r"did not answer within 0\.5 s") as caught:
         fetch_feed(FEED, environ={"TEST_CALENDAR_URL": url}, timeout=0.5)
     assert TOKEN not in str(caught.value) and caught.value.__cause__ is None
 
