@@ -1,11 +1,13 @@
 """An iCalendar feed's events inside a window, as UTC instants: bytes, now and zone in.
 
-Pure (no I/O): ``icalendar`` reads the text (RFC 5545: CRLF or LF, folded lines, VTIMEZONE,
+Pure (no I/O): single events that clearly start outside the window are left out before anything
+else reads the text (``bot.calendars.prefilter``: a year of history is most of a large export);
+then ``icalendar`` reads the rest (RFC 5545: CRLF or LF, folded lines, VTIMEZONE,
 Outlook's Windows zone names such as "Eastern Standard Time"); ``recurring-ical-events`` expands
 RRULE / RDATE / EXDATE and applies moved instances (RECURRENCE-ID). The window runs from the
 start of yesterday to the end of the 14th day ahead, clinic time. Floating times (no zone) are
 clinic time; UTC is UTC. All-day events and times in a zone nobody knows are counted, never
-guessed.
+guessed. Every count is of events *starting* in the window (an all-day event: its first day).
 
 An event's ``key`` is its UID with its RECURRENCE-ID (the instance's original start) hashed: a
 moved instance keeps its key, so the appointment it became moves with it.
@@ -22,6 +24,8 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 import recurring_ical_events
+
+from bot.calendars.prefilter import drop_outside
 
 DAYS_BEHIND = 1
 DAYS_AHEAD = 14
@@ -75,7 +79,7 @@ class ParsedFeed:
 def parse_feed(data: bytes, now: datetime, zone: ZoneInfo) -> ParsedFeed:
     """The feed's timed, not-cancelled events starting inside the window around ``now``."""
     window = Window.around(now, zone)
-    calendar = read_calendar(data)
+    calendar = read_calendar(data, window)
     try:
         occurrences = recurring_ical_events.of(calendar).between(window.start, window.end)
     except Exception as error:  # the library raises many kinds on malformed rules and dates
@@ -86,17 +90,20 @@ def parse_feed(data: bytes, now: datetime, zone: ZoneInfo) -> ParsedFeed:
     lost = _unknown_zone_uids(calendar)
     recurring = _recurring_uids(calendar)
     for component in occurrences:
+        if not _starts_in(component, window, zone):
+            continue  # it began before the window and runs into it
         event, reason = _event(component, zone, lost, recurring)
         if reason is not None:
             ignored[reason] += 1
-        elif event is not None and window.start <= event.start < window.end:
+        elif event is not None:
             events[event.key] = event  # the same instance twice: the later one wins
     return ParsedFeed(window, tuple(sorted(events.values(), key=lambda e: e.start)),
                       dict(ignored))
 
 
-def read_calendar(data: bytes) -> icalendar.Calendar:
-    """The VCALENDAR in ``data``; ``FeedUnreadable`` naming what is wrong."""
+def read_calendar(data: bytes, window: Window | None = None) -> icalendar.Calendar:
+    """The VCALENDAR in ``data`` (with ``window``: without the single events that cannot start
+    in it); ``FeedUnreadable`` naming what is wrong."""
     if not data.strip():
         raise FeedUnreadable("the feed is empty (no VCALENDAR at all)")
     try:
@@ -110,6 +117,8 @@ def read_calendar(data: bytes) -> icalendar.Calendar:
                              "feed")
     if b"END:VCALENDAR" not in data[-4096:].upper():
         raise FeedUnreadable("the feed is cut short (no END:VCALENDAR at its end)")
+    if window is not None:
+        data = drop_outside(data, window.start, window.end)
     try:
         calendar = icalendar.Calendar.from_ical(data)
     except Exception as error:  # icalendar raises ValueError and others on broken content
@@ -137,6 +146,22 @@ def _recurring_uids(calendar: icalendar.Calendar) -> frozenset[str]:
         str(event.get("UID", "")) for event in calendar.walk("VEVENT")
         if "RRULE" in event or "RDATE" in event or "RECURRENCE-ID" in event
     )
+
+
+def _starts_in(component: icalendar.Event, window: Window, zone: ZoneInfo) -> bool:
+    """Whether the occurrence starts inside the window (no DTSTART: counted, as it may).
+    A date is a day of the clinic's; a time without a zone (floating, or a zone nobody knows)
+    is read as clinic time for this only."""
+    dtstart = component.get("DTSTART")
+    if dtstart is None:
+        return True
+    start = dtstart.dt
+    if not isinstance(start, datetime):
+        first = window.day - timedelta(days=DAYS_BEHIND)
+        return first <= start <= window.day + timedelta(days=DAYS_AHEAD)
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=zone)
+    return window.start <= start < window.end
 
 
 def _event(component: icalendar.Event, zone: ZoneInfo, lost: frozenset[str],

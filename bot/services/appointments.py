@@ -18,6 +18,7 @@ enough withdraws it.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -46,6 +47,7 @@ from bot.slack_ui.reminders import (
     no_show_chase,
     verdict_reason,
 )
+from storage.repositories.outbox import NewMessage
 from storage.tables import Appointment, Client, OutboxMessage
 from storage.uow import UnitOfWork
 
@@ -150,18 +152,38 @@ def schedule_chase(uow: UnitOfWork, policy: ClinicPolicy, appointment: Appointme
     Nothing is queued for an appointment already marked, already over, or with no clinician to
     remind. Queuing twice (a re-import) changes nothing.
     """
+    chase = chase_for(policy, appointment, client, now)
+    if chase is None:
+        return None
+    uow.outbox.enqueue(chase.kind, chase.recipient, chase.due_at, chase.payload,
+                       priority=chase.priority, subject_kind=chase.subject_kind,
+                       subject_id=chase.subject_id, dedupe_key=chase.dedupe_key)
+    return chase.due_at
+
+
+def schedule_chases(uow: UnitOfWork, policy: ClinicPolicy,
+                    appointments: Sequence[tuple[Appointment, Client]], now: datetime) -> int:
+    """``schedule_chase`` for many appointments at once (a calendar feed's new ones): one
+    look-up of the chases already queued and one batch of inserts. How many were queued."""
+    chases = [chase for appointment, client in appointments
+              if (chase := chase_for(policy, appointment, client, now)) is not None]
+    return uow.outbox.enqueue_many(chases) if chases else 0
+
+
+def chase_for(policy: ClinicPolicy, appointment: Appointment, client: Client,
+              now: datetime) -> NewMessage | None:
+    """The chase an appointment wants (see ``schedule_chase``), or None."""
     clinician = appointment.clinician or client.clinician
     end = appointment.start_at + timedelta(minutes=appointment.minutes)
     if appointment.status != SCHEDULED or clinician is None or end <= now:
         return None
     chase_at = appointment.start_at + timedelta(minutes=policy.no_show.wait_minutes)
-    uow.outbox.enqueue(
+    return NewMessage(
         CHASE_KIND, clinician, chase_at,
         {"appointment_id": str(appointment.id), "client_code": client.code},
         priority=CHASE_PRIORITY, subject_kind=SUBJECT_KIND, subject_id=appointment.id,
         dedupe_key=f"{CHASE_KIND}:{appointment.id}",
     )
-    return chase_at
 
 
 def reschedule_chase(uow: UnitOfWork, policy: ClinicPolicy, appointment: Appointment,

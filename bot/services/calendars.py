@@ -37,7 +37,7 @@ from bot.services.appointments import (
     cancel_appointment,
     reschedule_chase,
     restore_appointment,
-    schedule_chase,
+    schedule_chases,
 )
 from bot.services.witness import admins
 from storage.tables import Appointment, CalendarEventLink, CalendarFeedState, Client
@@ -149,6 +149,15 @@ class _Counts:
     unchanged: int = 0
 
 
+@dataclass
+class _Batch:
+    """What one apply has read and made: the appointments on file in the window by (client,
+    start), and the new ones, whose chases are queued together at the end."""
+
+    on_file: dict[tuple[uuid.UUID, datetime], Appointment]
+    new: list[tuple[Appointment, Client]] = field(default_factory=list)
+
+
 def apply_feed(uow: UnitOfWork, policy: ClinicPolicy, feed: CalendarFeed, mapped: MappedFeed, *,
                window: Window, content_hash: str, etag: str | None, last_modified: str | None,
                owner: str, now: datetime, accept_drop: bool = False) -> FeedSync:
@@ -194,48 +203,51 @@ def apply_feed(uow: UnitOfWork, policy: ClinicPolicy, feed: CalendarFeed, mapped
 
 def _apply(uow: UnitOfWork, policy: ClinicPolicy, feed: CalendarFeed, events: list[MappedEvent],
            clients: Mapping[str, Client], window: Window, now: datetime) -> _Counts:
+    """Two reads (the feed's links with their appointments, the clients' appointments in the
+    window), then writes the session sends in batches: no look-up per event."""
     counts = _Counts()
     links = uow.calendars.links(feed.name)
-    on_file = {(a.client_id, a.start_at): a for a in uow.appointments.between(
-        [c.id for c in clients.values()], window.start, window.end)}
+    batch = _Batch({(a.client_id, a.start_at): a for a in uow.appointments.between(
+        [c.id for c in clients.values()], window.start, window.end)})
     for event in events:
         client = clients[code_key(event.code)]
         found = links.pop(event.key, None)
         if found is None:
-            _new(uow, policy, feed, event, client, on_file, None, counts, now)
+            _new(uow, policy, feed, event, client, batch, None, counts, now)
             continue
         link, appointment = found
         if appointment.client_id == client.id and appointment.start_at == event.start:
             _same(uow, policy, appointment, client, event, counts, now)
         elif appointment.client_id == client.id and appointment.start_at > now and \
-                (appointment.client_id, event.start) not in on_file:
-            _move(uow, policy, appointment, client, event, on_file, counts, now)
+                (appointment.client_id, event.start) not in batch.on_file:
+            _move(uow, policy, appointment, client, event, batch.on_file, counts, now)
             uow.calendars.relink(link, appointment)
         else:  # another client, or moved onto an appointment already on file, or from the past
             if appointment.start_at > now and appointment.status == SCHEDULED:
                 cancel_appointment(uow, appointment, reason=f"moved in calendar {feed.name}")
-            _new(uow, policy, feed, event, client, on_file, link, counts, now)
+            _new(uow, policy, feed, event, client, batch, link, counts, now)
     for _link, appointment in links.values():  # no longer in the feed
         if (appointment.status == SCHEDULED and appointment.start_at > now
                 and window.start <= appointment.start_at < window.end):
             cancel_appointment(uow, appointment, reason=f"cancelled in calendar {feed.name}")
             counts.cancelled += 1
     uow.calendars.forget_before(feed.name, window.start)
+    schedule_chases(uow, policy, batch.new, now)
     return counts
 
 
 def _new(uow: UnitOfWork, policy: ClinicPolicy, feed: CalendarFeed, event: MappedEvent,
-         client: Client, on_file: dict[tuple[uuid.UUID, datetime], Appointment],
-         link: CalendarEventLink | None, counts: _Counts, now: datetime) -> None:
-    existing = on_file.get((client.id, event.start))
+         client: Client, batch: _Batch, link: CalendarEventLink | None, counts: _Counts,
+         now: datetime) -> None:
+    existing = batch.on_file.get((client.id, event.start))
     if existing is not None:
         _same(uow, policy, existing, client, event, counts, now)
         appointment = existing
-    else:
-        appointment, _ = uow.appointments.save(client, event.start, event.minutes,
-                                               clinician=feed.clinician)
-        on_file[(client.id, event.start)] = appointment
-        schedule_chase(uow, policy, appointment, client, now)
+    else:  # the window's appointments are all in on_file: this one is not on file
+        appointment = uow.appointments.add(client, event.start, event.minutes,
+                                           clinician=feed.clinician)
+        batch.on_file[(client.id, event.start)] = appointment
+        batch.new.append((appointment, client))
         counts.created += 1
     if link is None:
         uow.calendars.link(feed.name, event.key, appointment)

@@ -60,6 +60,16 @@ class AppointmentRepository:
             .limit(1)
         ).first()
 
+    def add(self, client: Client, start_at: datetime, minutes: int, *,
+            clinician: str | None = None) -> Appointment:
+        """A new appointment, with no look-up first: for a caller that has read the client's
+        appointments around ``start_at`` already (a calendar feed's sync, ``between``). Written
+        with the next flush, together with the others added."""
+        row = Appointment(client_id=client.id, start_at=start_at, minutes=minutes,
+                          clinician=clinician if clinician is not None else client.clinician)
+        self.session.add(row)
+        return row
+
     def between(self, client_ids: Sequence[uuid.UUID], start: datetime,
                 end: datetime) -> list[Appointment]:
         """The clients' appointments starting in [start, end), whatever their status."""

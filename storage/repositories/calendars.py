@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import delete, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -102,13 +102,12 @@ class CalendarRepository:
 
     def forget_before(self, feed: str, before: datetime) -> int:
         """Drop links of events that started before ``before`` (the window left them behind)."""
-        stale = self.session.exec(
-            select(CalendarEventLink).where(CalendarEventLink.feed == feed,
-                                            col(CalendarEventLink.start_at) < before)
-        ).all()
-        for row in stale:
-            self.session.delete(row)
-        return len(stale)
+        result = self.session.exec(  # type: ignore[call-overload]
+            delete(CalendarEventLink)
+            .where(col(CalendarEventLink.feed) == feed, col(CalendarEventLink.start_at) < before)
+            .execution_options(synchronize_session="fetch")
+        )
+        return int(result.rowcount or 0)
 
     def appointment_ids(self, feed: str) -> list[uuid.UUID]:
         return list(self.session.exec(
