@@ -733,7 +733,6 @@ _SECTIONS: Mapping[str, Parser[Any]] = {
 
 FEED_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}")
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
-MIN_FEED_EVERY = timedelta(minutes=1)
 MAX_CODE_PATTERN = 200  # characters of a client_code regex
 _FEED_NAME_RULE = ("1 to 64 letters, digits, spaces, '.', '_' or '-' (admins see it; the URL is "
                    "never shown)")
@@ -769,30 +768,19 @@ def _client_code_pattern(value: object) -> re.Pattern[str]:
     return pattern
 
 
-def _feed_every(value: object) -> timedelta:
-    every = _duration(value)
-    if every < MIN_FEED_EVERY:
-        _fail(f"must be at least 1m (a feed is fetched at most once a minute), not {_kind(value)}")
-    return every
+_ONE_SOURCE = ("give either url_env (the environment variable holding the feed's secret URL) or "
+               "file (a local .ics file), exactly one of them")
 
-
-def _feed(**values: Any) -> CalendarFeed:
-    if ("url_env" in values) == ("file" in values):
-        _fail("give either url_env (the environment variable holding the feed's secret URL) or "
-              "file (a local .ics file), exactly one of them")
-    return CalendarFeed(**values)
-
-
-_FEED = _record(
+_FEED_FIELDS = _record(
     {
         "name": _feed_name,
         "url_env": _env_name,
         "file": _text,
         "clinician": _slack_id,
         "client_code": _client_code_pattern,
-        "every": _feed_every,
+        "every": _duration,  # whole minutes or hours: at least 1m
     },
-    _feed,
+    CalendarFeed,
     required={
         "name": _FEED_NAME_RULE,
         "client_code": r"a regular expression whose group 1 is the client code, such as "
@@ -801,10 +789,25 @@ _FEED = _record(
 )
 
 
+def _feed(value: object) -> CalendarFeed:
+    """One feed. Neither or both of url_env and file is reported with the other mistakes of the
+    entry, whatever they are."""
+    source: list[_Problem] = []
+    if isinstance(value, Mapping) and ("url_env" in value) == ("file" in value):
+        source.append(("", _ONE_SOURCE))
+    try:
+        feed = _FEED_FIELDS(value)
+    except _Bad as bad:
+        raise _Bad(*source, *bad.problems) from None
+    if source:
+        raise _Bad(*source)
+    return feed
+
+
 def _calendars(value: object) -> tuple[CalendarFeed, ...]:
     if value is None:
         return ()
-    feeds = _list_of(_FEED, "feeds, each with name, url_env or file, and client_code")(value)
+    feeds = _list_of(_feed, "feeds, each with name, url_env or file, and client_code")(value)
     seen: dict[str, int] = {}
     problems: list[_Problem] = []
     for index, feed in enumerate(feeds):
@@ -818,17 +821,25 @@ def _calendars(value: object) -> tuple[CalendarFeed, ...]:
 
 
 def _calendar_clinician_problems(calendars: object, team: object) -> list[_Problem]:
-    """A feed's ``clinician`` must be on the team as someone who treats clients."""
+    """A feed's ``clinician`` must be on the team as someone who treats clients (a clinician
+    or a supervisor), as a client's clinician must."""
     if not isinstance(calendars, list) or not (team is None or isinstance(team, list)):
         return []
-    declared = _declared_ids(team)
-    return [
-        (f".calendars[{index}].clinician",
-         f"{feed['clinician']} is not on the team; name a team member or add them under team")
-        for index, feed in enumerate(calendars)
-        if isinstance(feed, Mapping) and isinstance(feed.get("clinician"), str)
-        and SLACK_ID_PATTERN.fullmatch(feed["clinician"]) and feed["clinician"] not in declared
-    ]
+    roles = {entry["slack_id"]: entry.get("role") for entry in team or []
+             if isinstance(entry, Mapping) and isinstance(entry.get("slack_id"), str)}
+    problems: list[_Problem] = []
+    for index, feed in enumerate(calendars):
+        clinician = feed.get("clinician") if isinstance(feed, Mapping) else None
+        if not isinstance(clinician, str) or not SLACK_ID_PATTERN.fullmatch(clinician):
+            continue
+        if clinician not in roles:
+            problems.append((f".calendars[{index}].clinician", f"{clinician} is not on the "
+                             "team; name a team member or add them under team"))
+        elif roles[clinician] in ("front_desk", "admin"):
+            problems.append((f".calendars[{index}].clinician", f"{clinician} is on the team as "
+                             f"{str(roles[clinician]).replace('_', ' ')}; name a clinician or "
+                             "a supervisor (who sees the appointments and their chases)"))
+    return problems
 
 
 def calendar_setting_problems(policy: ClinicPolicy,

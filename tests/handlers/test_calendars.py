@@ -4,6 +4,7 @@ applies and commits; appointments, chases, notices, the lease and the secret URL
 from __future__ import annotations
 
 import http.server
+import json
 import logging
 import re
 import threading
@@ -13,17 +14,23 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from slack_sdk.models.views import View
 from sqlmodel import select
 
-from bot.calendars.fetch import FeedError, fetch_feed
+from bot.calendars.fetch import MAX_REDIRECTS, FeedError, fetch_feed
 from bot.clock import ManualClock
 from bot.deps import Deps
+from bot.dispatcher import Dispatcher
 from bot.policy.clinic import CalendarFeed, ClinicPolicy, TeamMember
 from bot.policy.model import ClientRecord
 from bot.policy_file import load_policy
+from bot.sandbox.standin import SlackStandIn
+from bot.scheduling import PERIODIC, Jobs
 from bot.services.calendar_notices import notice_still_wanted, render_notice
 from bot.services.calendars import FeedFailure, FeedSync, feed_statuses
-from handlers.calendars import Skipped, sync_feed
+from bot.services.pending import what_i_owe
+from bot.slack_ui.home import home_view
+from handlers.calendars import Skipped, sync_feed, sync_feeds_job
 from storage.tables import Appointment, AuditEvent, OutboxMessage
 from storage.uow import Store
 from tests.calendars.feeds import NY, feed
@@ -276,3 +283,111 @@ def test_the_feed_token_is_never_logged_or_printed(deps: Deps, server, caplog, c
     out = capsys.readouterr()
     assert TOKEN not in caplog.text + out.out + out.err
     assert "front-office" in caplog.text
+
+
+# --- what admins see on App Home -----------------------------------------------------------------
+
+
+def test_admins_see_each_feed_s_last_sync_and_error_on_home(deps: Deps, store: Store,
+                                                            server) -> None:
+    served, url = server
+    served.body = feed("google", _sessions(25))
+    _sync(deps, url)
+    with store.unit_of_work() as uow:
+        fine = json.dumps(home_view(what_i_owe(uow, deps.policy, "U0ADMIN", NOW), NY))
+    assert "Calendar feeds" in fine
+    assert ":white_check_mark: *front-office*: last synced Tue 24 Nov 10:00" in fine
+    deps.clock.advance(timedelta(minutes=7))  # type: ignore[attr-defined]
+    served.status = 404
+    _sync(deps, url)
+    with store.unit_of_work() as uow:
+        admin = what_i_owe(uow, deps.policy, "U0ADMIN", NOW)
+        clinician = what_i_owe(uow, deps.policy, "U0ANA", NOW)
+    assert admin is not None and clinician is not None
+    view = home_view(admin, NY)
+    assert View(**view).to_dict() == view
+    text = json.dumps(view)
+    assert ":warning: *front-office*: last synced Tue 24 Nov 10:00; last error Tue 24 Nov " \
+           "10:07: the server has no feed at that address (HTTP 404)" in text
+    assert TOKEN not in text and "127.0.0.1" not in text
+    assert clinician.feeds == () and "Calendar feeds" not in json.dumps(home_view(clinician, NY))
+
+
+# --- redirects ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def redirects() -> Iterator[str]:
+    """``/hop/N/...`` redirects to ``/hop/N-1/...``; ``/hop/0/...`` serves a feed;
+    ``/away/...`` redirects to plain http on another host."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            parts = self.path.split("/")
+            if parts[1] == "away":
+                self.send_response(302)
+                self.send_header("Location", f"http://calendar.example.org/{TOKEN}.ics")
+            elif parts[1] == "hop" and parts[2] != "0":
+                self.send_response(301)
+                self.send_header("Location", f"/hop/{int(parts[2]) - 1}/{TOKEN}.ics")
+            else:
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(feed("google", _sessions(25)))
+                return
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_port}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def _fetch(url: str) -> bytes | None:
+    return fetch_feed(FEED, environ={"TEST_CALENDAR_URL": url}).body
+
+
+def test_redirects_are_followed_up_to_the_limit_and_each_is_checked(redirects: str) -> None:
+    assert b"BEGIN:VCALENDAR" in (_fetch(f"{redirects}/hop/{MAX_REDIRECTS}/{TOKEN}.ics") or b"")
+    with pytest.raises(FeedError, match=f"redirected more than {MAX_REDIRECTS} times") as many:
+        _fetch(f"{redirects}/hop/{MAX_REDIRECTS + 1}/{TOKEN}.ics")
+    with pytest.raises(FeedError, match=r"redirected \(HTTP 302\) to an address that is not "
+                                        r"https://; not followed") as away:
+        _fetch(f"{redirects}/away/{TOKEN}.ics")
+    for caught in (many, away):
+        assert TOKEN not in str(caught.value) and caught.value.__cause__ is None
+        assert "example.org" not in str(caught.value)
+
+
+# --- the periodic job ----------------------------------------------------------------------------
+
+
+def test_serve_s_scheduler_syncs_at_start_and_then_when_each_feed_is_due(
+        deps: Deps, store: Store, server, monkeypatch: pytest.MonkeyPatch) -> None:
+    served, url = server
+    served.body = feed("google", _sessions(25, 26))
+    monkeypatch.setenv("TEST_CALENDAR_URL", url)
+    (job,) = [p for p in PERIODIC if p[2] is sync_feeds_job]
+    with SlackStandIn() as slack:
+        deps.slack_api_url, deps.bot_token = slack.api_url, "xoxb-test"
+        jobs = Jobs(deps, dispatcher=Dispatcher(deps, per_channel_interval=0.0),
+                    wake_every=60, periodic=(job,))
+        jobs.start()  # as serve starts them: every periodic job runs at once
+        try:
+            deadline = time.monotonic() + 10
+            while len(_appointments(store)) < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+        finally:
+            jobs.stop()
+    assert len(_appointments(store)) == 2 and served.requests == 1
+    sync_feeds_job(deps)  # 30 s later: not due before `every` (5m)
+    assert served.requests == 1
+    deps.clock.advance(FEED.every)  # type: ignore[attr-defined]
+    sync_feeds_job(deps)
+    assert served.requests == 2
