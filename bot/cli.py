@@ -65,6 +65,13 @@ def cmd_keygen(_args: argparse.Namespace) -> int:
 
 def cmd_check_policy(args: argparse.Namespace) -> int:
     errors = check_policy_file(args.file)
+    if not errors and args.serve:
+        import os
+
+        from bot.policy_file import load_policy
+        from bot.policy_file.validation import calendar_setting_problems
+
+        errors = [str(e) for e in calendar_setting_problems(load_policy(args.file), os.environ)]
     if errors:
         _fail(policy_refused(args.file, errors))
         return EXIT_BAD_INPUT
@@ -86,6 +93,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     require_team(settings, load_clinic_policy(settings))
     deps = _deps(settings, create=True)
+    _refuse_unready_feeds(deps)
     _warn_if_others_may_read(settings.database_url)
     from bot import server
     from bot.scheduling import build_jobs
@@ -104,6 +112,17 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
     shown = make_url(settings.database_url).render_as_string(hide_password=True)
     print(f"The database at {shown} is ready: every migration applied.")
     return EXIT_OK
+
+
+def _refuse_unready_feeds(deps: Deps) -> None:
+    """A feed whose URL variable is unset (or file missing) stops serve, naming the key."""
+    import os
+
+    from bot.policy_file.validation import calendar_setting_problems
+
+    problems = calendar_setting_problems(deps.policy, os.environ)
+    if problems:
+        raise ConfigError([str(p) for p in problems])
 
 
 def _warn_if_others_may_read(database_url: str) -> None:
@@ -218,6 +237,66 @@ def cmd_verify_audit(args: argparse.Namespace) -> int:
     for problem in report.problems:
         print(f"  {problem}", file=sys.stderr)
     return EXIT_BAD_INPUT
+
+
+def cmd_calendars(args: argparse.Namespace) -> int:
+    """``calendars check``: read every feed and report; ``calendars sync``: apply them once."""
+    from bot.calendars.check import check_report_lines, feed_readiness
+    from bot.services.calendars import known_codes
+
+    deps = _deps()
+    names = {feed.name for feed in deps.policy.calendars}
+    unknown = sorted(set(args.accept_drop) - names)
+    if unknown:
+        raise BadInput(f"--accept-drop: there is no feed named {unknown[0]!r} in the policy "
+                       f"(feeds: {', '.join(sorted(names)) or 'none'})")
+    if not deps.policy.calendars:
+        print("The policy has no calendars: nothing to read (see README, Calendar feeds).")
+        return EXIT_OK
+    if args.action == "sync":
+        return _sync_calendars(deps, frozenset(args.accept_drop))
+    now = deps.clock.now()
+    failing = []
+    for report in feed_readiness(deps.policy, now):
+        if report.mapped is None:
+            failing.append(report.name)
+            print(f"{report.name}: NOT READABLE: {report.text}")
+            continue
+        with deps.store.unit_of_work(read_only=True) as uow:
+            known = known_codes(uow, {e.code for e in report.mapped.events})
+        for line in check_report_lines(report.name, report.mapped, known, now,
+                                       deps.policy.clinic.timezone):
+            print(line)
+    if failing:
+        print(f"Not readable: {', '.join(failing)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return EXIT_OK
+
+
+def _sync_calendars(deps: Deps, accept_drop: frozenset[str]) -> int:
+    from bot.services.calendars import FeedFailure, FeedSync
+    from handlers.calendars import sync_all
+
+    failing = []
+    for outcome in sync_all(deps, force=True, accept_drop=accept_drop):
+        if isinstance(outcome, FeedFailure):
+            failing.append(outcome.feed)
+            print(f"{outcome.feed}: NOT APPLIED: {outcome.problem}")
+        elif isinstance(outcome, FeedSync) and outcome.outcome == "held":
+            failing.append(outcome.feed)
+            print(f"{outcome.feed}: HELD: it lists {outcome.future} appointment(s) ahead where "
+                  f"it listed {outcome.previous_future}; nothing was changed. If that is right: "
+                  f"calendars sync --accept-drop \"{outcome.feed}\"")
+        elif isinstance(outcome, FeedSync):
+            print(f"{outcome.feed}: {outcome.outcome}: {outcome.created} new, {outcome.moved} "
+                  f"moved, {outcome.updated} updated, {outcome.cancelled} cancelled, "
+                  f"{outcome.restored} restored, {outcome.unchanged} unchanged")
+        else:
+            print(f"{outcome.feed}: skipped: {outcome.reason}")
+    if failing:
+        print(f"Not applied: {', '.join(failing)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return EXIT_OK
 
 
 def _reached(seq: int | None) -> str:
@@ -365,6 +444,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check-policy", help="validate a clinic policy file (YAML)")
     check.add_argument("file", metavar="FILE")
+    check.add_argument("--serve", action="store_true",
+                       help="also check what serve needs of this machine: each calendar feed's "
+                            "url_env set (never printed), each feed file present")
     check.set_defaults(run=cmd_check_policy)
 
     imp = commands.add_parser("import", help="import clients or appointments from CSV; all rows "
@@ -388,6 +470,15 @@ def build_parser() -> argparse.ArgumentParser:
     verify.set_defaults(run=cmd_verify_audit)
     _audit_parsers(commands)
     add_commands(commands, _actor())  # doctor, backup, restore, purge: bot/ops_commands.py
+
+    calendars = commands.add_parser(
+        "calendars", help="the policy's iCalendar feeds: check reads each and reports per feed "
+                          "name (exit 2 naming a failing feed); sync applies them once")
+    calendars.add_argument("action", choices=["check", "sync"])
+    calendars.add_argument("--accept-drop", metavar="NAME", action="append", default=[],
+                           help="sync: apply the feed NAME even though it lists far fewer "
+                                "appointments ahead than before (it was held)")
+    calendars.set_defaults(run=cmd_calendars)
     return parser
 
 

@@ -25,9 +25,19 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.policy.clinic import ClinicPolicy
-from bot.services import appointments, approvals, callbacks, deliveries, reports, runins, witness
+from bot.services import (
+    appointments,
+    approvals,
+    calendars,
+    callbacks,
+    deliveries,
+    reports,
+    runins,
+    witness,
+)
 from bot.services.deliveries import StillWanted, always_wanted
 from bot.slack_ui import approvals as approval_ui
+from bot.slack_ui.calendars import notice_dm
 from bot.slack_ui.outbox import Rendered
 from bot.slack_ui.reminders import (
     callback_reminder_message,
@@ -92,4 +102,6 @@ OUTBOX_KINDS: Mapping[str, OutboxKind] = _table(
                late_after=timedelta(days=1)),
     OutboxKind(reports.DIGEST_KIND, reports.digest_still_wanted, reports.digest_facts,
                digest_dm, late_after=timedelta(days=1)),
+    OutboxKind(calendars.NOTICE_KIND, calendars.notice_still_wanted, calendars.notice_facts,
+               notice_dm, late_after=timedelta(days=1)),
 )

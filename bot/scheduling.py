@@ -25,6 +25,7 @@ from bot.services.reports import queue_digests
 from bot.services.runins import sweep_followups
 from bot.services.witness import queue_witness
 from handlers.approvals import nudge_approvals
+from handlers.calendars import JOB_EVERY, sync_feeds_job
 from handlers.home import refresh_homes
 
 log = logging.getLogger("contact_check.jobs")
@@ -63,6 +64,7 @@ PERIODIC: tuple[tuple[str, float, Callable[[Deps], object]], ...] = (
     ("home-refresh", 30.0, _home_refresh_tick),
     ("audit-witness", 600.0, _audit_witness_tick),
     ("weekly-digest", 600.0, _weekly_digest_tick),
+    ("calendar-feeds", JOB_EVERY, sync_feeds_job),  # each feed at its own `every`, from start
 )
 
 

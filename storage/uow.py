@@ -14,6 +14,7 @@ from storage.db import READ_ONLY, read_only
 from storage.keycheck import KeyHealth
 from storage.repositories.appointments import AppointmentRepository
 from storage.repositories.approvals import ApprovalRepository
+from storage.repositories.calendars import CalendarRepository
 from storage.repositories.callbacks import CallbackRepository
 from storage.repositories.clients import ClientRepository
 from storage.repositories.keys import KeyRepository
@@ -101,6 +102,7 @@ class UnitOfWork:
         self.retention = RetentionRepository(self.session)
         self.pending = PendingQueries(self.session)
         self.keys = KeyRepository(self.session, self.sealer)
+        self.calendars = CalendarRepository(self.session)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -672,3 +672,54 @@ def test_the_home_tab_refresh_button_redraws_it() -> None:
     assert "(pressed [1] Refresh as Ana)" in refresh
     assert "Home tab of Ana" in refresh and "16:00 C-1005" in refresh
     assert "`home` shows it" not in refresh
+
+
+# --- the practice system's calendar feed (issue 14) --------------------------------------------
+
+
+def test_the_sample_calendar_feed_brings_appointments_and_chases() -> None:
+    """The sample clinic's EHR-style export (client IDs, no names) is synced by the job: its
+    sessions are appointments with chases, lunch and the staff meeting are ignored, the unknown
+    code is reported to the admin by code."""
+    out = io.StringIO()
+    script = io.StringIO("calendar\nclients C-1011\nwait until 11:55\nas Lee\ndms\nhome\n")
+    with Sandbox(out, _reader(script, False), interactive=False) as box:
+        box.run()
+        feed_file = Path(box.policy.calendars[0].file or "")
+        assert feed_file.parent == box.workdir  # the sample's own folder, gone afterwards
+        exported = feed_file.read_text(encoding="utf-8")
+    text = out.getvalue()
+    sections = _sections(text)
+    calendar = next(s for s in sections if s.startswith("Ana · Tue 17 Nov 09:40: calendar"))
+    assert "Calendar feed front-office (file riverside-calendar.ics, read every 5m): last " \
+           "synced Tue 17 Nov 09:40" in calendar
+    assert "ignored: 1 cancelled, 1 client not on file, 2 no client code" in calendar
+    for line in ("Tue 17 Nov 11:30  C-1011    50 min  scheduled",
+                 "Tue 17 Nov 13:30  C-1017    50 min  scheduled",  # the weekly series
+                 "Tue 17 Nov 16:00  C-1014    50 min  scheduled",
+                 "Wed 18 Nov 10:00  C-1003    50 min  scheduled",
+                 "Tue 24 Nov 13:30  C-1017    50 min  scheduled"):
+        assert line in calendar, line
+    assert "C-1018" not in calendar and "C-1099" not in calendar.split("appointments it")[1]
+    assert "today 11:30" in next(s for s in sections if ": clients C-1011" in s)
+    # the feed's 11:30 session was never marked arrived: River is chased like any other
+    assert "DM to River · Tue 17 Nov 11:50" in text
+    assert "C-1011 has not been marked arrived for the 11:30 AM appointment" in text
+    lee = next(s for s in sections if s.startswith("Lee · Tue 17 Nov 11:55: dms"))
+    assert "Calendar feed front-office has appointments for C-1099, who is not on file" in lee
+    assert "\u2705 front-office: last synced" in next(s for s in sections if ": home\n" in s)
+    assert "Client ID: C-1011" in exported and "Robin" not in exported  # codes, no names
+
+
+def test_a_session_started_after_a_feed_session_finds_it_marked_arrived() -> None:
+    out = in_process("calendar\nquit\n", sample_setup(parse_start("2026-11-20 16:30",
+                                                                  sample.TIMEZONE)))
+    assert "Fri 20 Nov 11:30  C-1011    50 min  arrived" in out  # the morning went smoothly
+    assert "Fri 20 Nov 16:00  C-1014    50 min  arrived" in out
+    assert "C-1011 has not been marked arrived" not in out
+
+
+def test_a_rehearsal_without_feeds_says_how_to_add_one(clinic_files: dict[str, Path]) -> None:
+    out = rehearse(clinic_files, "calendar\nquit\n")
+    assert "the policy has no calendar feed; `calendars:` in the README says how to add one" \
+        in out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
@@ -126,6 +127,23 @@ class TeamMember:
 
 
 @dataclass(frozen=True)
+class CalendarFeed:
+    """One iCalendar feed of appointments (issue 14): a secret URL in ``url_env`` or a ``file``.
+
+    ``name`` is what admins see and logs carry; the URL itself is never shown. ``client_code``'s
+    group 1 is the client code, searched in SUMMARY, then DESCRIPTION. ``clinician``: None, each
+    client's clinician on file.
+    """
+
+    name: str
+    client_code: re.Pattern[str]
+    url_env: str | None = None
+    file: str | None = None
+    clinician: str | None = None
+    every: timedelta = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
 class ClinicPolicy:
     clinic: Clinic
     callbacks: CallbackPolicy = field(default_factory=CallbackPolicy)
@@ -134,6 +152,7 @@ class ClinicPolicy:
     reports: ReportsPolicy = field(default_factory=ReportsPolicy)
     team: tuple[TeamMember, ...] = ()
     scripts: Mapping[str, str] = field(default_factory=dict)
+    calendars: tuple[CalendarFeed, ...] = ()
 
     def member(self, slack_id: str) -> TeamMember | None:
         return next((m for m in self.team if m.slack_id == slack_id), None)

@@ -9,6 +9,7 @@ path ``(file)``.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 
@@ -52,7 +53,19 @@ def load_policy(path: str | os.PathLike[str] | None = None) -> ClinicPolicy:
     Raises ``PolicyInvalid`` when the file cannot be read, is not YAML, or breaks any rule.
     """
     text = _default_text() if path is None else _read(Path(path))
-    return parse_policy(_parse_yaml(text))
+    policy = parse_policy(_parse_yaml(text))
+    return policy if path is None else _feed_files_beside(policy, Path(path).parent)
+
+
+def _feed_files_beside(policy: ClinicPolicy, folder: Path) -> ClinicPolicy:
+    """A calendar feed's relative ``file`` is read from beside the policy file, wherever the bot
+    was started."""
+    feeds = tuple(
+        replace(feed, file=str(folder / feed.file))
+        if feed.file is not None and not Path(feed.file).is_absolute() else feed
+        for feed in policy.calendars
+    )
+    return replace(policy, calendars=feeds) if feeds != policy.calendars else policy
 
 
 def check_policy_file(path: str | os.PathLike[str] | None) -> list[str]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,11 +27,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import holidays as holidays_lib
 
+from bot.calendars.urls import url_problem
 from bot.policy.clinic import (
     ROLES,
     WEEKDAY_KEYS,
     WEEKDAY_NAMES,
     ApprovalPolicy,
+    CalendarFeed,
     CallbackPolicy,
     Clinic,
     ClinicPolicy,
@@ -117,6 +120,7 @@ def parse_policy(data: object) -> ClinicPolicy:
     values, problems = _read_fields(data, _SECTIONS, required)
     problems += _approver_problems(data.get("approvals"), data.get("team"))
     problems += _override_problems(data.get("scripts"), values.get("clinic"), data.get("clinic"))
+    problems += _calendar_clinician_problems(data.get("calendars"), data.get("team"))
     if problems:
         raise PolicyInvalid(PolicyError(at.removeprefix("."), message) for at, message in problems)
     return ClinicPolicy(**values)
@@ -730,4 +734,138 @@ _SECTIONS: Mapping[str, Parser[Any]] = {
     "reports": _record({"weekly_digest": _flag}, ReportsPolicy),
     "team": _team,
     "scripts": _scripts,
+    "calendars": lambda value: _calendars(value),
 }
+
+
+# --- calendars (issue 14) ---------------------------------------------------------------------
+
+FEED_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}")
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+MAX_CODE_PATTERN = 200  # characters of a client_code regex
+_FEED_NAME_RULE = ("1 to 64 letters, digits, spaces, '.', '_' or '-' (admins see it; the URL is "
+                   "never shown)")
+
+
+def _feed_name(value: object) -> str:
+    if not isinstance(value, str) or not FEED_NAME.fullmatch(value.strip()):
+        _fail(f"must be a name of {_FEED_NAME_RULE}, not {_kind(value)}")
+    return value.strip()
+
+
+def _env_name(value: object) -> str:
+    if not isinstance(value, str) or not ENV_NAME.fullmatch(value):
+        _fail("must be the name of an environment variable (letters, digits and _, such as "
+              f"CLINIC_CALENDAR_URL) holding the feed's secret URL, not {_kind(value)}; never "
+              "write the URL itself in the policy")
+    return value
+
+
+def _client_code_pattern(value: object) -> re.Pattern[str]:
+    if not isinstance(value, str) or not value:
+        _fail(f"must be a regular expression in quotes, not {_kind(value)}")
+    if len(value) > MAX_CODE_PATTERN:
+        _fail(f"keep the regular expression to {MAX_CODE_PATTERN} characters")
+    try:
+        pattern = re.compile(value)
+    except re.error as error:
+        _fail(f"is not a valid regular expression ({error}); for example "
+              r"'\b([A-Z]-\d{3,4})\b'")
+    if pattern.groups < 1:
+        _fail("has no group: put the client code in parentheses, as in "
+              r"'\b([A-Z]-\d{3,4})\b' (group 1 is the code)")
+    return pattern
+
+
+_ONE_SOURCE = ("give either url_env (the environment variable holding the feed's secret URL) or "
+               "file (a local .ics file), exactly one of them")
+
+_FEED_FIELDS = _record(
+    {
+        "name": _feed_name,
+        "url_env": _env_name,
+        "file": _text,
+        "clinician": _slack_id,
+        "client_code": _client_code_pattern,
+        "every": _duration,  # whole minutes or hours: at least 1m
+    },
+    CalendarFeed,
+    required={
+        "name": _FEED_NAME_RULE,
+        "client_code": r"a regular expression whose group 1 is the client code, such as "
+                       r"'\b([A-Z]-\d{3,4})\b'",
+    },
+)
+
+
+def _feed(value: object) -> CalendarFeed:
+    """One feed. Neither or both of url_env and file is reported with the other mistakes of the
+    entry, whatever they are."""
+    source: list[_Problem] = []
+    if isinstance(value, Mapping) and ("url_env" in value) == ("file" in value):
+        source.append(("", _ONE_SOURCE))
+    try:
+        feed = _FEED_FIELDS(value)
+    except _Bad as bad:
+        raise _Bad(*source, *bad.problems) from None
+    if source:
+        raise _Bad(*source)
+    return feed
+
+
+def _calendars(value: object) -> tuple[CalendarFeed, ...]:
+    if value is None:
+        return ()
+    feeds = _list_of(_feed, "feeds, each with name, url_env or file, and client_code")(value)
+    seen: dict[str, int] = {}
+    problems: list[_Problem] = []
+    for index, feed in enumerate(feeds):
+        first = seen.setdefault(feed.name.lower(), index)
+        if first != index:
+            problems.append((f"[{index}].name", f"{feed.name!r} is already the name of "
+                                                f"calendars[{first}]; give each feed its own name"))
+    if problems:
+        raise _Bad(*problems)
+    return feeds
+
+
+def _calendar_clinician_problems(calendars: object, team: object) -> list[_Problem]:
+    """A feed's ``clinician`` must be on the team as someone who treats clients (a clinician
+    or a supervisor), as a client's clinician must."""
+    if not isinstance(calendars, list) or not (team is None or isinstance(team, list)):
+        return []
+    roles = {entry["slack_id"]: entry.get("role") for entry in team or []
+             if isinstance(entry, Mapping) and isinstance(entry.get("slack_id"), str)}
+    problems: list[_Problem] = []
+    for index, feed in enumerate(calendars):
+        clinician = feed.get("clinician") if isinstance(feed, Mapping) else None
+        if not isinstance(clinician, str) or not SLACK_ID_PATTERN.fullmatch(clinician):
+            continue
+        if clinician not in roles:
+            problems.append((f".calendars[{index}].clinician", f"{clinician} is not on the "
+                             "team; name a team member or add them under team"))
+        elif roles[clinician] in ("front_desk", "admin"):
+            problems.append((f".calendars[{index}].clinician", f"{clinician} is on the team as "
+                             f"{str(roles[clinician]).replace('_', ' ')}; name a clinician or "
+                             "a supervisor (who sees the appointments and their chases)"))
+    return problems
+
+
+def calendar_setting_problems(policy: ClinicPolicy,
+                              environ: Mapping[str, str]) -> list[PolicyError]:
+    """What ``serve`` needs of the feeds beyond the file itself: each ``url_env`` set to an
+    address that may be fetched (never quoted back), each ``file`` present."""
+    problems: list[PolicyError] = []
+    for index, feed in enumerate(policy.calendars):
+        if feed.url_env is not None:
+            url = environ.get(feed.url_env, "").strip()
+            problem = (f"the environment variable {feed.url_env} is not set; set it to the "
+                       "feed's secret URL" if not url else
+                       (f"the environment variable {feed.url_env} {p}" if (p := url_problem(url))
+                        else None))
+            if problem:
+                problems.append(PolicyError(f"calendars[{index}].url_env", problem))
+        elif feed.file is not None and not os.path.isfile(feed.file):
+            problems.append(PolicyError(f"calendars[{index}].file",
+                                        f"there is no file at {feed.file}; check the path"))
+    return problems

@@ -3,6 +3,10 @@
 Everything here is invented. The phone numbers are in the 555-01xx range reserved for fiction;
 the names are made up. The clinic's day is Tuesday 17 November 2026 (no holiday near it) and the
 sandbox starts at 09:40 clinic time, a few minutes before the first appointment's chase.
+
+Besides the appointments the front desk types, the clinic's practice-management system publishes
+a calendar feed (``FEED_EVENTS``): an EHR-style export with a client ID in each description and
+no names, written as a file the bot reads (``calendars:`` in the policy).
 """
 
 from __future__ import annotations
@@ -39,6 +43,11 @@ POLICY = {
          "supervisor": "U0BEDICS"},
         {"slack_id": "U0SAM", "role": "front_desk", "first_name": "Sam"},
         {"slack_id": "U0LEE", "role": "admin", "first_name": "Lee"},
+    ],
+    # the practice system's calendar export; the file is written in the sandbox's own folder
+    "calendars": [
+        {"name": "front-office", "file": "riverside-calendar.ics",
+         "client_code": r"Client ID: ([A-Z]-\d{4})", "every": "5m"},
     ],
 }
 
@@ -137,3 +146,20 @@ MISSED_CALLS = (  # (when, client code or phone, voicemail left, logged by)
 COACHING_REQUEST = (datetime(2026, 11, 16, 16, 0, tzinfo=TIMEZONE), "C-1007", "U0BEN")
 RUN_IN = (datetime(2026, 11, 12, 12, 15, tzinfo=TIMEZONE), "C-1015", "U0BEN",
           "coffee shop on Main St")
+
+# The calendar feed (clinic time, days after the session's day): (UID, day, HH:MM, minutes,
+# SUMMARY, DESCRIPTION, status). Lunch and the staff meeting carry no client ID (ignored); C-1099
+# is not on file (reported to the admin by code); C-1018's session is cancelled.
+FEED_EVENTS = (
+    ("ehr-5101@riverside", 0, "11:30", 50, "Individual session", "Client ID: C-1011", None),
+    ("ehr-5102@riverside", 0, "16:00", 50, "Individual session", "Client ID: C-1014", None),
+    ("ehr-5103@riverside", 1, "10:00", 50, "Individual session", "Client ID: C-1003", None),
+    ("ehr-5104@riverside", 1, "12:00", 60, "Lunch", "", None),
+    ("ehr-5105@riverside", 1, "14:00", 90, "Intake", "Client ID: C-1099", None),
+    ("ehr-5106@riverside", 1, "15:00", 50, "Individual session", "Client ID: C-1018",
+     "CANCELLED"),
+    ("ehr-5107@riverside", 2, "09:00", 60, "Staff meeting", "", None),
+)
+# A weekly session on the session's weekday, begun the week before, eight times.
+FEED_WEEKLY = ("ehr-series-17@riverside", "13:30", 50, "Individual session",
+               "Client ID: C-1017")

@@ -1,4 +1,5 @@
-"""The sandbox's ``team`` and ``clients`` listings: pure, from the policy and what is on file.
+"""The sandbox's ``team``, ``clients`` and ``calendar`` listings: pure, from the policy and what
+is on file.
 
 ``clients`` says what is on file now (after consent changes, imports and status changes), never
 what the session started with: each client's status, treating clinician, the verdict the card
@@ -10,13 +11,16 @@ note or a third party's name, so a rehearsal on real clients shows nothing priva
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from pathlib import PurePath
 
-from bot.policy.clinic import ClinicPolicy, TeamMember
+from bot.policy.clinic import CalendarFeed, ClinicPolicy, TeamMember
 from bot.policy.consent import Guidance, Verdict, window_for
 from bot.policy.model import ClientRecord
 from bot.sandbox.render import WIDTH
+from bot.services.outcomes import FeedStatus
 
 ROLE_DUTIES = {
     "clinician": "clinician",
@@ -129,3 +133,36 @@ def _parties(record: ClientRecord) -> str:
 
 def _and(names: Sequence[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+@dataclass(frozen=True)
+class FeedAppointment:
+    """An appointment a calendar feed brought, as on file now."""
+
+    code: str
+    start_at: datetime
+    minutes: int
+    status: str
+
+
+def calendar_lines(feed: CalendarFeed, status: FeedStatus, now_lines: Sequence[str],
+                   brought: Sequence[FeedAppointment],
+                   local: Callable[[datetime], str]) -> list[str]:
+    """One feed for ``calendar``: where it is read from (a file's name; never a URL, only the
+    variable holding it), its last sync and error, what it holds now, and its appointments."""
+    source = (f"file {PurePath(feed.file).name}" if feed.file else
+              f"the URL in ${feed.url_env}")
+    every = int(feed.every.total_seconds() // 60)
+    synced = local(status.last_success_at) if status.last_success_at else "never"
+    lines = [f"Calendar feed {feed.name} ({source}, read every {every}m): last synced {synced}"]
+    if status.failing_since is not None:
+        lines.append(f"  failing since {local(status.failing_since)}: {status.last_error}")
+    lines += [f"  now: {line.split(': ', 1)[1]}" if i == 0 else line
+              for i, line in enumerate(now_lines)]
+    if not brought:
+        lines.append("  no appointment on file came from it yet")
+        return lines
+    lines.append("  appointments it brought, as on file now:")
+    lines += [f"    {local(a.start_at)}  {a.code:<8} {a.minutes:>3} min  "
+              f"{a.status.replace('_', '-')}" for a in brought]
+    return lines

@@ -34,7 +34,7 @@ _EMOJI_CODE = re.compile(r":(?=[a-z0-9_+-]*[a-z])[a-z0-9_+-]+:")
 # that none is missing); a code not listed (one a person typed) is shown as typed.
 EMOJI = {
     ":alarm_clock:": "\u23f0", ":bust_in_silhouette:": "\U0001f464", ":calendar:": "\U0001f4c6",
-    ":construction:": "\U0001f6a7", ":hourglass:": "\u231b",
+    ":construction:": "\U0001f6a7", ":grey_question:": "\u2754", ":hourglass:": "\u231b",
     ":large_green_circle:": "\U0001f7e2", ":large_yellow_circle:": "\U0001f7e1",
     ":ledger:": "\U0001f4d2", ":lock:": "\U0001f512", ":memo:": "\U0001f4dd",
     ":red_circle:": "\U0001f534", ":shushing_face:": "\U0001f92b",

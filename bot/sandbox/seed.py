@@ -12,12 +12,19 @@ marked arrived by the front desk a few minutes after it began (the morning went 
 Each event runs in time order: the clock is set to its moment, the same use case the slash
 command calls runs then, and the dispatcher sends what falls due on the way, so the stand-in's DM
 history is what Slack's would be. Nothing here is shown: the session starts after it.
+
+The practice system's calendar feed (``sample.FEED_EVENTS``) is written as a file before the
+history begins, its days moved to the session's like the rest; the periodic job reads it on the
+first tick after the clients are imported, as ``serve`` would, so its appointments and chases are
+the bot's own. Its appointments of the session's day that began before the start are marked
+arrived like the front desk's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Protocol
 
 from bot.clock import ManualClock
@@ -54,12 +61,16 @@ def shifted(moment: datetime, start: datetime) -> datetime:
 def seed(box: Stage, start: datetime) -> None:
     """The sample clinic's past up to ``start`` (clinic time); the clock is left at ``start``."""
     start = start.astimezone(sample.TIMEZONE)
+    for feed in box.policy.calendars:
+        if feed.file is not None:
+            Path(feed.file).write_bytes(sample_feed(box.policy, start))
     events = sorted(_history(box, start) + _today(box, start), key=lambda event: event[0])
-    for moment, happen in events:
+    for index, (moment, happen) in enumerate(events):
         if moment > start:
             continue
         box.clock.set(moment)
-        box.tick()
+        if index:  # before the first (the clients' import) there is nothing to do
+            box.tick()
         happen(box.clock.now())
         box.tick()
     box.clock.set(start)
@@ -135,6 +146,8 @@ def _today(box: Stage, start: datetime) -> list[Event]:
     if policy.clinic.hours_on(start.date()) is None:
         return []  # a weekend or a holiday: nobody is booked
     schedule = [(code, _at(start.date(), hhmm), minutes) for code, hhmm, minutes in sample.TODAY]
+    from_feed = [session for session in _feed_sessions(box.policy, start)
+                 if session[1].date() == start.date()]
 
     def book(now: datetime) -> None:
         with store.unit_of_work() as uow:
@@ -154,9 +167,57 @@ def _today(box: Stage, start: datetime) -> list[Event]:
     chased = timedelta(minutes=policy.no_show.wait_minutes)
     booked_at = min(shifted(sample.START.replace(hour=8, minute=30), start), start)
     return [(booked_at, book), *((begins + ARRIVED_AFTER, arrived(code))
-                                 for code, begins, _ in schedule if begins + chased <= start)]
+                                 for code, begins, _ in schedule + from_feed
+                                 if begins + chased <= start)]
 
 
 def _at(day: date, hhmm: str) -> datetime:
     hour, minute = (int(part) for part in hhmm.split(":"))
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=sample.TIMEZONE)
+
+
+# --- the practice system's calendar feed ------------------------------------------------------
+
+_CODE_IN = "Client ID: "
+
+
+def _feed_sessions(policy: ClinicPolicy, start: datetime) -> list[tuple[str, datetime, int]]:
+    """The feed's sessions of clients on file, not cancelled, on days the clinic is open, with
+    the weekly series' instance of the session's day: (code, start, minutes)."""
+    on_file = {client.code for client in sample.CLIENTS}
+    sessions = [(description.removeprefix(_CODE_IN),
+                 _at(start.date() + timedelta(days=days), hhmm), minutes)
+                for _uid, days, hhmm, minutes, _summary, description, status
+                in sample.FEED_EVENTS if status is None]
+    _uid, hhmm, minutes, _summary, description = sample.FEED_WEEKLY
+    sessions.append((description.removeprefix(_CODE_IN), _at(start.date(), hhmm), minutes))
+    return [(code, begins, minutes) for code, begins, minutes in sessions
+            if code in on_file and policy.clinic.hours_on(begins.date()) is not None]
+
+
+def sample_feed(policy: ClinicPolicy, start: datetime) -> bytes:
+    """The sample's calendar export for a session starting at ``start``: each session in UTC as
+    an EHR writes it, the weekly series in the clinic's zone; nothing on a day it is closed."""
+    zone = sample.TIMEZONE.key
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Riverside//Practice calendar 1.0//EN",
+             "X-WR-CALNAME:Riverside front office"]
+    for uid, days, hhmm, minutes, summary, description, status in sample.FEED_EVENTS:
+        begins = _at(start.date() + timedelta(days=days), hhmm)
+        if policy.clinic.hours_on(begins.date()) is None:
+            continue
+        lines += ["BEGIN:VEVENT", f"UID:{uid}", f"DTSTART:{_utc(begins)}",
+                  f"DTEND:{_utc(begins + timedelta(minutes=minutes))}", f"SUMMARY:{summary}",
+                  *([f"DESCRIPTION:{description}"] if description else []),
+                  *([f"STATUS:{status}"] if status else []), "END:VEVENT"]
+    uid, hhmm, minutes, summary, description = sample.FEED_WEEKLY
+    if policy.clinic.hours_on(start.date()) is not None:
+        first = _at(start.date() - timedelta(days=7), hhmm)
+        lines += ["BEGIN:VEVENT", f"UID:{uid}", f"DTSTART;TZID={zone}:{first:%Y%m%dT%H%M%S}",
+                  f"DURATION:PT{minutes}M", "RRULE:FREQ=WEEKLY;COUNT=8", f"SUMMARY:{summary}",
+                  f"DESCRIPTION:{description}", "END:VEVENT"]
+    lines.append("END:VCALENDAR")
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def _utc(moment: datetime) -> str:
+    return f"{moment.astimezone(UTC):%Y%m%dT%H%M%SZ}"

@@ -39,16 +39,25 @@ from sqlmodel import col, func, select
 
 from bot import logs
 from bot.app import create_app
+from bot.calendars.check import check_report_lines, feed_readiness
 from bot.clock import ManualClock
 from bot.deps import Deps
 from bot.dispatcher import Dispatcher
 from bot.input_files import import_refused
-from bot.policy.clinic import TeamMember
+from bot.policy.clinic import ClinicPolicy, TeamMember
 from bot.policy.consent import check_contact
 from bot.policy.model import ClientRecord, ImportErrors
 from bot.runtime import sync_team
 from bot.sandbox import clinic as sample
-from bot.sandbox.listing import ClientNow, client_lines, duties, role_text, team_lines
+from bot.sandbox.listing import (
+    ClientNow,
+    FeedAppointment,
+    calendar_lines,
+    client_lines,
+    duties,
+    role_text,
+    team_lines,
+)
 from bot.sandbox.render import (
     Style,
     buttons_of,
@@ -64,11 +73,18 @@ from bot.sandbox.standin import ApiCall, SlackRequests, SlackStandIn, sign
 from bot.scheduling import PERIODIC
 from bot.services import imports
 from bot.services.appointments import CHASE_KIND
+from bot.services.calendars import feed_statuses, known_codes
 from storage.crypto import Keyring, generate_key
 from storage.db import make_engine
 from storage.keycheck import ensure_keys
 from storage.migrate import upgrade
-from storage.tables import Appointment, CallbackDuty, Client, OutboxMessage
+from storage.tables import (
+    Appointment,
+    CalendarEventLink,
+    CallbackDuty,
+    Client,
+    OutboxMessage,
+)
 from storage.uow import Store
 
 SIGNING_SECRET = "sandbox-signing-secret-4e1f9b"  # noqa: S105 - a local stand-in's secret
@@ -93,6 +109,8 @@ Type what a team member would do in Slack:
   team                the team: first names, roles, Slack ids, who supervises and approves
   clients [PREFIX]    every client as on file now: status, clinician, the verdict right now
                       and the consent behind it, today's appointments (PREFIX: codes starting so)
+  calendar            the clinic's calendar feeds: when each was last read, what it holds now
+                      (events ignored, and why) and the appointments it brought
   time                the clinic's clock
   help / quit
 In a modal you are asked for each field in turn; Enter keeps the value shown, `-` clears it,
@@ -162,7 +180,8 @@ class Sandbox:
         self.log_path = self.workdir / "sandbox.log"
         self._quiet_logs()
         self._closing.callback(logging.getLogger().handlers.clear)
-        self.policy = self.setup.policy
+        self.policy = (_feeds_in(self.setup.policy, self.workdir) if self.setup.sample
+                       else self.setup.policy)
         self.tz = self.policy.clinic.timezone
         self.stranger = _stranger_id(self.policy.team)
         self.names = {**_display_names(self.policy.team), self.stranger: "Stranger"}
@@ -649,6 +668,8 @@ class Sandbox:
             self.show_team()
         elif word == "clients":
             self.show_clients(rest)
+        elif word in ("calendar", "calendars"):
+            self.show_calendars()
         elif word in ("time", "now"):
             self.say(f"It is {self.local()} clinic time.")
         else:
@@ -757,6 +778,39 @@ class Sandbox:
             self.say(f"… and {len(records) - CLIENTS_SHOWN} more: `clients PREFIX` lists the codes "
                      f"starting with PREFIX, e.g. `clients {records[CLIENTS_SHOWN].code[:3]}`.")
 
+    def show_calendars(self) -> None:
+        """Each feed of the policy: its last sync, what a read of it gives now (as ``calendars
+        check`` prints it), and the appointments it brought, as on file now."""
+        if not self.policy.calendars:
+            self.say("(the policy has no calendar feed; `calendars:` in the README says how to "
+                     "add one)")
+            return
+        now = self.clock.now()
+        readings = {r.name: r for r in feed_readiness(self.policy, now)}
+        with self.deps.store.unit_of_work() as uow:
+            statuses = {status.name: status for status in feed_statuses(uow, self.policy)}
+            for feed in self.policy.calendars:
+                reading = readings[feed.name]
+                now_lines = [f"{feed.name}: NOT READABLE now: {reading.text}"]
+                if reading.mapped is not None:
+                    known = known_codes(uow, {e.code for e in reading.mapped.events})
+                    now_lines = check_report_lines(feed.name, reading.mapped, known, now,
+                                                   self.tz)[:2]
+                for line in calendar_lines(feed, statuses[feed.name], now_lines,
+                                           self._brought_by(uow.session, feed.name),
+                                           self.local):
+                    self.say(line)
+
+    def _brought_by(self, session: Any, feed: str) -> list[FeedAppointment]:
+        rows = session.exec(
+            select(Client.code, Appointment.start_at, Appointment.minutes, Appointment.status)
+            .join(Client, col(Appointment.client_id) == col(Client.id))
+            .where(col(Appointment.id).in_(
+                select(CalendarEventLink.appointment_id).where(CalendarEventLink.feed == feed)))
+            .order_by(col(Appointment.start_at))).all()
+        return [FeedAppointment(code, start_at, minutes, status)
+                for code, start_at, minutes, status in rows]
+
     def _appointments_on(self, session: Any, day: date) -> dict[str, list[str]]:
         begins = datetime.combine(day, time(0), tzinfo=self.tz).astimezone(UTC)
         ends = datetime.combine(day + timedelta(days=1), time(0), tzinfo=self.tz).astimezone(UTC)
@@ -798,6 +852,13 @@ class Sandbox:
 
 
 # --- helpers ---------------------------------------------------------------------------------
+
+
+def _feeds_in(policy: ClinicPolicy, folder: Path) -> ClinicPolicy:
+    """The sample clinic's calendar files, read from the session's own folder."""
+    return replace(policy, calendars=tuple(
+        replace(feed, file=str(folder / feed.file)) if feed.file is not None else feed
+        for feed in policy.calendars))
 
 
 def _stranger_id(team: Sequence[TeamMember]) -> str:

@@ -18,6 +18,7 @@ enough withdraws it.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -39,7 +40,7 @@ from bot.services.approvals import (
 from bot.services.authorise import Refused, authorise, client_on_file
 from bot.services.deliveries import CHASE_PRIORITY
 from bot.services.outcomes import AppointmentDetails, Chase, RequestResult
-from storage.repositories.outbox import outbox_row
+from storage.repositories.outbox import NewMessage, outbox_row
 from storage.tables import Appointment, Client, OutboxMessage
 from storage.uow import UnitOfWork
 
@@ -139,13 +140,62 @@ def schedule_chase(uow: UnitOfWork, policy: ClinicPolicy, appointment: Appointme
     Nothing is queued for an appointment already marked, already over, or with no clinician to
     remind. Queuing twice (a re-import) changes nothing.
     """
+    chase = chase_for(policy, appointment, client, now)
+    if chase is None:
+        return None
+    uow.outbox.enqueue(chase.kind, chase.recipient, chase.due_at, chase.payload,
+                       priority=chase.priority, subject_kind=chase.subject_kind,
+                       subject_id=chase.subject_id, dedupe_key=chase.dedupe_key)
+    return chase.due_at
+
+
+def schedule_chases(uow: UnitOfWork, policy: ClinicPolicy,
+                    appointments: Sequence[tuple[Appointment, Client]], now: datetime) -> int:
+    """``schedule_chase`` for many appointments at once (a calendar feed's new ones): one
+    look-up of the chases already queued and one batch of inserts. How many were queued."""
+    chases = [chase for appointment, client in appointments
+              if (chase := chase_for(policy, appointment, client, now)) is not None]
+    return uow.outbox.enqueue_many(chases) if chases else 0
+
+
+def chase_for(policy: ClinicPolicy, appointment: Appointment, client: Client,
+              now: datetime) -> NewMessage | None:
+    """The chase an appointment wants (see ``schedule_chase``), or None."""
     clinician = appointment.clinician or client.clinician
     chase_at = chase_time(policy, appointment.start_at, appointment.minutes, appointment.status,
                           clinician, now)
     if chase_at is None or clinician is None:
         return None
-    uow.outbox.enqueue(CHASE_KIND, clinician, chase_at, **_chase(appointment.id, client.code))
-    return chase_at
+    return NewMessage(CHASE_KIND, clinician, chase_at, **_chase(appointment.id, client.code))
+
+
+def reschedule_chase(uow: UnitOfWork, policy: ClinicPolicy, appointment: Appointment,
+                     client: Client, now: datetime) -> datetime | None:
+    """The chase moved with its appointment (a calendar feed moved it, or brought it back);
+    withdrawn when no chase is wanted any more. When it falls due now."""
+    chase_at = chase_time(policy, appointment.start_at, appointment.minutes, appointment.status,
+                          appointment.clinician or client.clinician, now)
+    if chase_at is None:
+        uow.outbox.cancel(SUBJECT_KIND, appointment.id, kinds=[CHASE_KIND],
+                          reason="the appointment moved")
+        return None
+    if uow.outbox.reschedule(f"{CHASE_KIND}:{appointment.id}", chase_at):
+        return chase_at
+    return schedule_chase(uow, policy, appointment, client, now)
+
+
+def cancel_appointment(uow: UnitOfWork, appointment: Appointment, *, reason: str) -> None:
+    """Cancelled by the clinic's calendar: the appointment stays on file as cancelled, its chase
+    is withdrawn. Marks (arrived, no-show) are never undone here."""
+    uow.appointments.set_status(appointment, CANCELLED)
+    uow.outbox.cancel(SUBJECT_KIND, appointment.id, kinds=[CHASE_KIND], reason=reason)
+
+
+def restore_appointment(uow: UnitOfWork, policy: ClinicPolicy, appointment: Appointment,
+                        client: Client, now: datetime) -> datetime | None:
+    """A cancelled appointment is back on the calendar: scheduled again, its chase queued."""
+    uow.appointments.set_status(appointment, SCHEDULED)
+    return reschedule_chase(uow, policy, appointment, client, now)
 
 
 def chase_message(policy: ClinicPolicy, appointment_id: uuid.UUID, start_at: datetime,

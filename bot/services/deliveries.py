@@ -17,8 +17,8 @@ the same unit of work as the fact behind it. Each kind is declared once, in the 
 A message sent more than ``late_after`` past its ``due_at`` is marked late by the dispatcher,
 never dropped. Payloads and rendered DMs carry client codes, times, ids and generic scripts only.
 
-Priorities (lower first): the no-show chase 1, delivery-failure reports 2, approvals 3, run-in
-follow-ups 4, call-back reminders 5, the audit witness 6.
+Priorities (lower first): the no-show chase 1, delivery-failure reports 2, approvals 3,
+run-in follow-ups and calendar-feed notices 4, call-back reminders 5, the audit witness 6.
 """
 
 from __future__ import annotations

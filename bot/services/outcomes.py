@@ -358,6 +358,7 @@ class Pending:
     runins: tuple[RunInItem, ...] = ()
     whole_clinic_day: bool = False  # front desk and admins see everyone's appointments
     team_overdue: tuple[TeamOverdue, ...] = ()  # supervisors: supervisees' overdue call-backs
+    feeds: tuple[FeedStatus, ...] = ()  # admins: each calendar feed's last sync and error
 
     @property
     def overdue_callbacks(self) -> int:
@@ -433,3 +434,31 @@ class AccessReport:
     since: date | None
     entries: tuple[AccessEntry, ...]  # newest first
     now: datetime
+
+
+# --- calendar feeds (bot.services.calendars) ----------
+
+
+@dataclass(frozen=True)
+class FeedStatus:
+    """What admins see of a feed on App Home (no client data)."""
+
+    name: str
+    last_success_at: datetime | None
+    last_error: str | None
+    last_error_at: datetime | None
+    failing_since: datetime | None
+
+
+DOWN, UP, HELD, UNKNOWN = "down", "up", "held", "unknown_code"  # what a feed notice tells
+
+
+@dataclass(frozen=True)
+class FeedNotice:
+    """A notice to the admins about a feed: ``event`` is down, held, up or unknown_code."""
+
+    feed: str
+    event: str
+    problem: str  # down, held: what went wrong, in our own words (never the URL)
+    code: str  # unknown_code: the code the feed names
+    since: datetime | None  # down, held, up: when the outage began

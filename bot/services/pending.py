@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.policy.clinic import ClinicPolicy
+from bot.services.calendars import feed_statuses
 from bot.services.outcomes import (
     AppointmentItem,
     ApprovalItem,
@@ -90,4 +91,5 @@ def what_i_owe(uow: UnitOfWork, policy: ClinicPolicy, user: str, now: datetime) 
                          q.approvals_requested(user, backup_told=not backup_decides)),
         decisions=decisions, runins=runins, whole_clinic_day=whole_day,
         team_overdue=team_overdue(uow, policy, member, now),
+        feeds=feed_statuses(uow, policy) if member.role == "admin" else (),
     )

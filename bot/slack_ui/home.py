@@ -21,6 +21,7 @@ from bot.services.outcomes import (
     RunInItem,
 )
 from bot.slack_ui import ids
+from bot.slack_ui.calendars import feed_home_lines
 from bot.slack_ui.reports import TEAM_OVERDUE_HEADING, team_overdue_lines
 
 MAX_LINES_PER_SECTION = 15  # Home holds 100 blocks; a long list is cut with "and N more"
@@ -113,6 +114,8 @@ def sections(pending: Pending, tz: ZoneInfo) -> list[tuple[str, list[str]]]:
         parts.append(("You are waiting on", [waiting_line(a, tz, now) for a in pending.waiting_on]))
     if pending.decisions:
         parts.append(("Recent decisions", [decision_line(d, tz, now) for d in pending.decisions]))
+    if pending.feeds:
+        parts.append(("Calendar feeds", feed_home_lines(pending.feeds, tz)))
     return parts
 
 

@@ -68,12 +68,19 @@ class AppointmentRepository:
             )
         ).first()
 
-    def save(self, client: Client, start_at: datetime, minutes: int) -> tuple[Appointment, bool]:
-        """Create the appointment or update its length; True when it is new."""
+    def save(self, client: Client, start_at: datetime, minutes: int, *,
+             clinician: str | None = None) -> tuple[Appointment, bool]:
+        """Create the appointment or update its length; True when it is new.
+
+        ``clinician``: who sees this appointment (a calendar feed's own clinician); None keeps
+        the client's clinician on file for a new one and leaves an existing one's.
+        """
         row = self.find(client, start_at)
         created = row is None
         if row is None:
             row = Appointment(client_id=client.id, start_at=start_at, clinician=client.clinician)
+        if clinician is not None:
+            row.clinician = clinician
         row.minutes = minutes
         self.session.add(row)
         self.session.flush()
@@ -162,3 +169,35 @@ class AppointmentRepository:
             .order_by(col(Appointment.start_at))
             .limit(1)
         ).first()
+
+    def add(self, client: Client, start_at: datetime, minutes: int, *,
+            clinician: str | None = None) -> Appointment:
+        """A new appointment, with no look-up first: for a caller that has read the client's
+        appointments around ``start_at`` already (a calendar feed's sync, ``between``). Written
+        with the next flush, together with the others added."""
+        row = Appointment(client_id=client.id, start_at=start_at, minutes=minutes,
+                          clinician=clinician if clinician is not None else client.clinician)
+        self.session.add(row)
+        return row
+
+    def between(self, client_ids: Sequence[uuid.UUID], start: datetime,
+                end: datetime) -> list[Appointment]:
+        """The clients' appointments starting in [start, end), whatever their status."""
+        ids = list(client_ids)
+        if not ids:
+            return []
+        return list(self.session.exec(
+            select(Appointment).where(col(Appointment.client_id).in_(ids),
+                                      col(Appointment.start_at) >= start,
+                                      col(Appointment.start_at) < end)
+        ).all())
+
+    def reschedule(self, row: Appointment, start_at: datetime, minutes: int) -> None:
+        row.start_at = start_at
+        row.minutes = minutes
+        self.session.add(row)
+
+    def set_status(self, row: Appointment, status: str) -> None:
+        """A status the feed decides (scheduled, cancelled); a person's marks go elsewhere."""
+        row.status = status
+        self.session.add(row)

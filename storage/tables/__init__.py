@@ -4,6 +4,7 @@
 from storage.tables.appointments import Appointment
 from storage.tables.approvals import Approval
 from storage.tables.audit import AuditEvent, AuditHead
+from storage.tables.calendars import CalendarEventLink, CalendarFeedState
 from storage.tables.callbacks import CallbackDuty
 from storage.tables.clients import Client, ConsentNumber, ConsentRow, ThirdPartyRow
 from storage.tables.events import ProcessedEvent
@@ -19,6 +20,8 @@ __all__ = [
     "Approval",
     "AuditEvent",
     "AuditHead",
+    "CalendarEventLink",
+    "CalendarFeedState",
     "CallbackDuty",
     "Client",
     "ConsentNumber",

@@ -14,6 +14,8 @@ searched for each canary. The test also checks that every message kind declared 
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import replace
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -23,6 +25,7 @@ from sqlmodel import select
 
 from bot.dispatcher import Dispatcher
 from bot.outbox_kinds import OUTBOX_KINDS
+from bot.policy.clinic import CalendarFeed
 from bot.services.reports import queue_digests
 from bot.services.runins import sweep_followups
 from bot.services.witness import queue_witness
@@ -30,6 +33,7 @@ from bot.slack_ui import ids
 from bot.slack_ui.approvals import REASON_ACTION, REASON_BLOCK
 from bot.slack_ui.runin_modal import BLOCKS
 from handlers.approvals import nudge_approvals
+from handlers.calendars import sync_feeds_job
 from handlers.home import refresh_homes
 from storage.tables import OutboxMessage
 from tests.handlers.conftest import TOKEN, Bot, wait_for
@@ -102,6 +106,7 @@ class Flow:
             queue_witness(uow, deps.policy, self.clock.now())
             queue_digests(uow, deps.policy, self.clock.now())
             uow.commit()
+        sync_feeds_job(deps)
         if not self.failure_injected and self.due_now("callback_reminder"):
             self.slack.fail("chat.postMessage", error="user_not_found",  # refused for good
                             when=_is_kind("callback_reminder"))
@@ -128,8 +133,14 @@ def _is_kind(kind: str):
     return matches
 
 
-def test_no_kept_message_of_any_kind_carries_a_private_value(bot: Bot, clock) -> None:
+def test_no_kept_message_of_any_kind_carries_a_private_value(bot: Bot, clock, tmp_path) -> None:
     record, values = client_record("C-1042")  # Ana's client, every private field a canary
+    # A calendar feed: missing at first (its admins are told), then an EHR export whose events
+    # carry the client's name next to the code, and a code that is not on file.
+    feed_file = tmp_path / "ana.ics"
+    bot.deps.policy = replace(bot.deps.policy, calendars=(CalendarFeed(
+        name="front-office", file=str(feed_file),
+        client_code=re.compile(r"\b([A-Z]-\d{3,4})\b")),))
     with bot.deps.store.unit_of_work() as uow:
         uow.clients.save(record, now=clock.now())
         uow.commit()
@@ -163,6 +174,12 @@ def test_no_kept_message_of_any_kind_carries_a_private_value(bot: Bot, clock) ->
     }))
     assert saved.json()["response_action"] == "update"
     flow.tick()
+    feed_file.write_text(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:e1\r\n"
+        f"SUMMARY:Session {values['preferred_name']} C-1042\r\n"
+        "DTSTART:20261124T180000Z\r\nDURATION:PT50M\r\nEND:VEVENT\r\n"
+        "BEGIN:VEVENT\r\nUID:e2\r\nSUMMARY:Session C-7777\r\n"
+        "DTSTART:20261124T190000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
 
     flow.until(hours=1)  # 11:00: the follow-up (10:20) and the chase (10:50) are in
     flow.click("U0ANA", "Details", on_kept=False)  # modals: the positive control below

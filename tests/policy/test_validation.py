@@ -729,3 +729,104 @@ def test_bad_clinic_phone_is_reported_at_its_key(phone: object) -> None:
     errors = errors_of(policy_with(clinic={"phone": phone}))
     assert [e.path for e in errors] == ["clinic.phone"]
     assert "phone number" in errors[0].message
+
+
+# --- calendars (issue 14) -----------------------------------------------------------------------
+
+FEED = {"name": "front-office", "url_env": "CLINIC_CALENDAR_URL",
+        "client_code": r"\b([A-Z]-\d{3,4})\b"}
+
+
+def feeds(*changes: dict[str, Any], drop: str | None = None) -> list[dict[str, Any]]:
+    """One feed per change, each FEED with the change applied (and ``drop`` left out)."""
+    return [{k: v for k, v in {**FEED, **change}.items() if k != drop} for change in changes]
+
+
+# (calendars, the one error's path, a fragment of its message naming what is allowed)
+BAD_CALENDARS = {
+    "not a list": ({"name": "x"}, "calendars", "must be a list of feeds"),
+    "feed not a mapping": (["front-office"], "calendars[0]", "must be a mapping with the keys"),
+    "unknown key": (feeds({"url": "x"}), "calendars[0].url", "did you mean 'url_env'?"),
+    "name missing": (feeds({}, drop="name"), "calendars[0].name", "missing; required"),
+    "name with a slash": (feeds({"name": "front/office"}), "calendars[0].name",
+                          "1 to 64 letters"),
+    "name too long": (feeds({"name": "x" * 65}), "calendars[0].name", "1 to 64 letters"),
+    "name twice": (feeds({}, {"name": "Front-Office", "url_env": "OTHER_URL"}),
+                   "calendars[1].name", "already the name of calendars[0]"),
+    "the URL itself in url_env": (feeds({"url_env": "https://example.org/feed.ics"}),
+                                  "calendars[0].url_env", "never write the URL itself"),
+    "file empty": (feeds({"file": " "}, drop="url_env"), "calendars[0].file", "non-empty text"),
+    "neither url_env nor file": (feeds({}, drop="url_env"), "calendars[0]",
+                                 "give either url_env"),
+    "both url_env and file": (feeds({"file": "a.ics"}), "calendars[0]", "exactly one of them"),
+    "clinician not an id": (feeds({"clinician": "Ana"}), "calendars[0].clinician",
+                            "Slack user id"),
+    "clinician not on the team": (feeds({"clinician": "U0NOBODY"}), "calendars[0].clinician",
+                                  "not on the team"),
+    "clinician at the front desk": (feeds({"clinician": "U0DESK"}), "calendars[0].clinician",
+                                    "on the team as front desk; name a clinician or a "
+                                    "supervisor"),
+    "client_code missing": (feeds({}, drop="client_code"), "calendars[0].client_code",
+                            "missing; required: a regular expression whose group 1"),
+    "client_code not text": (feeds({"client_code": 5}), "calendars[0].client_code",
+                             "regular expression in quotes"),
+    "client_code too long": (feeds({"client_code": "(" + "a" * 200 + ")"}),
+                             "calendars[0].client_code", "to 200 characters"),
+    "client_code does not compile": (feeds({"client_code": "([A-Z]-"}),
+                                     "calendars[0].client_code",
+                                     "is not a valid regular expression"),
+    "client_code without a group": (feeds({"client_code": r"[A-Z]-\d{4}"}),
+                                    "calendars[0].client_code", "has no group"),
+    "every under a minute": (feeds({"every": "30s"}), "calendars[0].every",
+                             'a duration such as "4h", "90m"'),
+    "every zero": (feeds({"every": "0m"}), "calendars[0].every", "more than zero"),
+}
+
+
+@pytest.mark.parametrize(("calendars", "path", "fragment"), BAD_CALENDARS.values(),
+                         ids=BAD_CALENDARS.keys())
+def test_bad_calendars_are_reported_at_their_key(calendars: object, path: str,
+                                                 fragment: str) -> None:
+    errors = errors_of(policy_with(calendars=calendars))
+    assert [e.path for e in errors] == [path], errors
+    assert fragment in errors[0].message
+
+
+@pytest.mark.parametrize("sources", [{"url_env": "CLINIC_CALENDAR_URL", "file": "a.ics"}, {}],
+                         ids=["both given", "neither given"])
+def test_the_feed_source_is_reported_with_every_other_mistake_of_the_feed(
+        sources: dict[str, str]) -> None:
+    bad = [{"name": "a/b", "client_code": "[A-Z]", "every": "0m", **sources}]
+    errors = errors_of(policy_with(calendars=bad))
+    assert sorted(e.path for e in errors) == ["calendars[0]", "calendars[0].client_code",
+                                              "calendars[0].every", "calendars[0].name"]
+    assert "exactly one of them" in next(e.message for e in errors if e.path == "calendars[0]")
+
+
+def test_feeds_are_read_with_their_defaults() -> None:
+    policy = parse_policy(policy_with(calendars=[FEED, {
+        "name": "ana", "file": "exports/ana.ics", "clinician": "U0ANA", "every": "1m",
+        "client_code": r"ID (\d+)"}]))
+    first, second = policy.calendars
+    assert (first.url_env, first.file, first.clinician, first.every) == \
+        ("CLINIC_CALENDAR_URL", None, None, timedelta(minutes=5))
+    assert (second.file, second.clinician, second.every) == \
+        ("exports/ana.ics", "U0ANA", timedelta(minutes=1))
+    assert second.client_code.search("Session ID 42").group(1) == "42"
+    assert parse_policy(policy_with(calendars=None)).calendars == ()
+
+
+def test_the_default_policy_s_calendar_example_is_valid() -> None:
+    """The commented example in default_policy.yaml, uncommented, is a valid feed."""
+    import re
+    from importlib import resources
+
+    import yaml
+
+    text = resources.files("bot.policy_file").joinpath("default_policy.yaml").read_text()
+    example = text[text.index("# calendars:\n"):text.index("calendars: []")]
+    lines = [re.sub(r"^# ?", "", line) for line in example.splitlines()]
+    data = yaml.safe_load("\n".join(line for line in lines if not line.lstrip().startswith("#")))
+    (feed,) = parse_policy(policy_with(**data)).calendars
+    assert (feed.name, feed.url_env, feed.clinician) == ("front-office", "CLINIC_CALENDAR_URL",
+                                                         "U0ANA")

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import inspect
 
-from storage.repositories.outbox import Claimed
+from storage.repositories.outbox import Claimed, NewMessage, OutboxRepository
 from storage.uow import Store
 
 T0 = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
@@ -209,3 +209,43 @@ def test_the_claim_index_exists(store: Store) -> None:
     indexes = {ix["name"]: ix["column_names"] for ix in inspect(store.engine).get_indexes("outbox")}
     assert indexes["ix_outbox_claim"] == ["status", "priority", "available_at"]
     assert indexes["ix_outbox_subject"] == ["subject_kind", "subject_id"]
+
+
+def _new(key: str | None, n: int = 0) -> NewMessage:
+    return NewMessage("no_show_chase", "U0ANA", T0 + timedelta(minutes=n), {"n": n},
+                      priority=1, dedupe_key=key)
+
+
+def test_enqueue_many_skips_keys_queued_already_and_twice_in_the_batch(store: Store) -> None:
+    enqueue(store, dedupe_key="chase:1")
+    with store.unit_of_work() as uow:
+        queued = uow.outbox.enqueue_many([_new("chase:1"), _new("chase:2"), _new("chase:2", 1),
+                                          _new(None, 2), _new(None, 3)])
+        uow.commit()
+    assert queued == 3
+    with store.unit_of_work() as uow:
+        assert uow.outbox.count_by_status() == {"pending": 4}
+        assert uow.outbox.by_dedupe_key("chase:2").payload == {"n": 0}
+        with pytest.raises(ValueError, match="aware"):
+            uow.outbox.enqueue_many([NewMessage("k", "U1", datetime(2026, 1, 1), {})])
+
+
+def test_enqueue_many_looks_keys_up_in_chunks(store: Store) -> None:
+    with store.unit_of_work() as uow:
+        assert uow.outbox.enqueue_many([_new(f"chase:{n}", n) for n in range(1200)]) == 1200
+        uow.commit()
+    with store.unit_of_work() as uow:
+        assert len(uow.outbox.queued_keys([f"chase:{n}" for n in range(0, 2400, 2)])) == 600
+        assert uow.outbox.enqueue_many([_new(f"chase:{n}", n) for n in range(1199, 1201)]) == 1
+
+
+def test_enqueue_many_falls_back_one_by_one_when_a_key_raced_in(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    enqueue(store, dedupe_key="chase:raced")  # as if another transaction got there first
+    monkeypatch.setattr(OutboxRepository, "queued_keys", lambda self, keys: set())
+    with store.unit_of_work() as uow:
+        uow.outbox.enqueue_many([_new("chase:new"), _new("chase:raced"), _new(None)])
+        uow.commit()
+    with store.unit_of_work() as uow:
+        assert uow.outbox.count_by_status() == {"pending": 3}
+        assert uow.outbox.by_dedupe_key("chase:new") is not None
