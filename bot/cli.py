@@ -18,7 +18,7 @@ from bot import logs
 from bot.config import ConfigError, Settings, load_settings
 from bot.deps import Deps
 from bot.input_files import InputFileError, import_refused, policy_refused, read_csv_file
-from bot.ops_commands import OperationRefused, add_commands
+from bot.ops.commands import OperationRefused, add_commands
 from bot.policy.model import ImportErrors
 from bot.policy_file import check_policy_file
 from bot.version import version
@@ -469,7 +469,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "daily): exit 2 unless the trail still reaches it")
     verify.set_defaults(run=cmd_verify_audit)
     _audit_parsers(commands)
-    add_commands(commands, _actor())  # doctor, backup, restore, purge: bot/ops_commands.py
+    add_commands(commands, _actor())  # doctor, backup, restore, purge: bot/ops/commands.py
 
     calendars = commands.add_parser(
         "calendars", help="the policy's iCalendar feeds: check reads each and reports per feed "

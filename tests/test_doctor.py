@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import load_settings
-from bot.doctor import CHECKS, Finding, Probe, run_checks
-from bot.manifest import bot_scopes
+from bot.ops.doctor import CHECKS, Finding, Probe, run_checks
+from bot.ops.manifest import bot_scopes
 from bot.runtime import build_deps
 from bot.sandbox.standin import SlackStandIn
 from storage.crypto import generate_key

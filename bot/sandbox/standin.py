@@ -49,7 +49,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from bot.manifest import bot_scopes
+from bot.ops.manifest import bot_scopes
 from bot.sandbox.standin_websocket import (
     CLOSE_GOING_AWAY,
     WebSocket,

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, func, select
 
-from bot.ops_commands import OperationRefused, closed_before_date
+from bot.ops.commands import OperationRefused, closed_before_date
 from bot.policy.clinic import ClinicPolicy
 from bot.policy_file import load_policy
 from bot.services.retention import PURGED_EVENT, cutoff_instant, purge_closed

@@ -23,7 +23,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.manifest import MANIFEST_PATH, ManifestUnreadable, bot_scopes
+from bot.ops.manifest import MANIFEST_PATH, ManifestUnreadable, bot_scopes
 from bot.policy.clinic import ClinicPolicy
 from storage.crypto import Keyring
 from storage.db import DatabaseConfigError, make_engine, read_only, sqlite_file

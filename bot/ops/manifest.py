@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-MANIFEST_PATH = Path(__file__).resolve().parents[1] / "manifest.yml"
+MANIFEST_PATH = Path(__file__).resolve().parents[2] / "manifest.yml"
 
 
 class ManifestUnreadable(Exception):

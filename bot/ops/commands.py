@@ -12,10 +12,10 @@ import re
 import sys
 from datetime import date
 
-from bot.backup import BackupRefused, backup, restore
 from bot.clock import SystemClock
 from bot.config import load_settings
-from bot.doctor import doctor
+from bot.ops.backup import BackupRefused, backup, restore
+from bot.ops.doctor import doctor
 from bot.private_file import PrivateFileError
 
 EXIT_OK = 0
