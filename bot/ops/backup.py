@@ -160,6 +160,7 @@ def restore(database_url: str, source: str | Path, keyring: Keyring, *, force: b
         try:
             raw = engine.raw_connection()
             try:
+                # SQLAlchemy types the driver connection loosely; on SQLite it is sqlite3.Connection
                 reader.backup(raw.driver_connection)  # type: ignore[arg-type]
             finally:
                 raw.close()
