@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -68,7 +69,8 @@ def test_all_checks_pass_against_the_standin(served: dict[str, str], tmp_path: P
     result = doctor(served, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     found = lines(result)
-    assert list(found) == ["settings", "database", "keys", "policy", "Slack", "scopes", "team"]
+    assert list(found) == ["settings", "database", "keys", "policy", "Slack", "scopes", "team",
+                           "calendars"]
     assert all(v.startswith("✔") for v in found.values()), result.stdout
     assert "T0STANDIN" in found["Slack"]
     assert "users:read" in found["scopes"]
@@ -166,4 +168,44 @@ def test_a_check_that_raises_is_a_cross_not_a_traceback() -> None:
 
     found = list(run_checks(Probe(load=lambda: None), (check_broken,)))  # type: ignore[arg-type]
     assert [f.line() for f in found] == ["✘ broken: the check itself failed (RuntimeError)"]
-    assert len(CHECKS) == 7
+    assert len(CHECKS) == 8  # with the calendar feeds
+
+
+FEED = """BEGIN:VCALENDAR\r
+VERSION:2.0\r
+PRODID:-//Clinic EHR//EN\r
+BEGIN:VEVENT\r
+UID:one@ehr\r
+DTSTAMP:20261101T000000Z\r
+DTSTART:{start}\r
+DTEND:{end}\r
+SUMMARY:Session C-1042\r
+END:VEVENT\r
+END:VCALENDAR\r
+"""
+
+
+def _with_feeds(env: dict[str, str], tmp_path: Path, *files: str) -> dict[str, str]:
+    feeds = "".join(f"  - {{name: {Path(f).stem}, file: {f}, client_code: '([A-Z]-[0-9]{{4}})'}}\n"
+                    for f in files)
+    policy = POLICY_YAML.replace("team:\n", f"calendars:\n{feeds}team:\n", 1)
+    (tmp_path / "policy.yaml").write_text(policy, encoding="utf-8")
+    return env
+
+
+def test_calendar_feeds_are_read_and_a_broken_one_is_named(served: dict[str, str],
+                                                           tmp_path: Path) -> None:
+    start = datetime.now(UTC) + timedelta(days=1)
+    (tmp_path / "front-office.ics").write_text(FEED.format(
+        start=f"{start:%Y%m%dT%H0000Z}", end=f"{start + timedelta(hours=1):%Y%m%dT%H0000Z}"),
+        encoding="utf-8")
+    env = _with_feeds(served, tmp_path, "front-office.ics")
+    result = doctor(env, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert lines(result)["calendars"].startswith("✔ front-office readable: 1 event(s)")
+    (tmp_path / "broken.ics").write_text("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n", encoding="utf-8")
+    result = doctor(_with_feeds(served, tmp_path, "front-office.ics", "broken.ics"), tmp_path)
+    assert result.returncode == 2
+    calendars = lines(result)["calendars"]
+    assert calendars.startswith("✘ broken: ") and "front-office" not in calendars
+    assert "calendars check" in calendars

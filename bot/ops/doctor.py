@@ -14,6 +14,7 @@ from __future__ import annotations
 import http.client
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, TextIO
 from urllib.error import URLError
 
@@ -22,6 +23,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
+from bot.calendars.check import feed_readiness
 from bot.config import ConfigError, Settings, load_settings
 from bot.ops.manifest import MANIFEST_PATH, ManifestUnreadable, bot_scopes
 from bot.policy.clinic import ClinicPolicy
@@ -280,9 +282,22 @@ def check_team(probe: Probe) -> Finding:
                    "workspace")
 
 
-# The checks, in order. A check of the calendar feeds (every feed of the policy's `calendars:`
-# readable) belongs after check_team: write it beside the feed reader (bot/calendars/) as
-# ``check_calendar_feeds(probe) -> Finding`` and add it to this tuple.
+def check_calendar_feeds(probe: Probe) -> Finding:
+    """Every feed of the policy's ``calendars:`` fetched and parsed now (nothing is applied);
+    a feed is named, its URL never."""
+    policy = probe.policy()
+    if not policy.calendars:
+        return Finding(True, "calendars", "no calendar feeds in the policy (appointments come "
+                       "from `appt` and `import appointments`)")
+    read = feed_readiness(policy, datetime.now(UTC))
+    failing = [f"{feed.name}: {feed.text}" for feed in read if not feed.ok]
+    if failing:
+        return Finding(False, "calendars", "; ".join(failing) + "; fix the feed's url_env "
+                       "variable or file (python -m bot calendars check says more)")
+    return Finding(True, "calendars", "; ".join(f"{feed.name} {feed.text}" for feed in read))
+
+
+# The checks, in order.
 CHECKS: tuple[Callable[[Probe], Finding], ...] = (
     check_settings,
     check_database,
@@ -291,6 +306,7 @@ CHECKS: tuple[Callable[[Probe], Finding], ...] = (
     check_slack,
     check_scopes,
     check_team,
+    check_calendar_feeds,
 )
 
 
