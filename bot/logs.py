@@ -12,7 +12,9 @@ libraries log request details at their discretion. So every line passes through
 - lines from other libraries are kept when they come from ones known not to log request data
   (the WSGI server, the scheduler); from any other library, only the logger name and level remain.
 
-``Throttled`` keeps what strangers can trigger (refused requests) to one line a minute.
+``Throttled`` keeps what strangers can trigger (refused requests) to one line a minute;
+``throttle_logger`` does the same for a library's line that any traffic can cause (the WSGI
+server's "Task queue depth is N", one per queued request under a flood).
 """
 
 from __future__ import annotations
@@ -159,17 +161,51 @@ class Throttled:
         self._next_at: float | None = None
         self._left_out = 0
 
-    def log(self, message: str, *args: object) -> bool:
-        """Log ``message % args`` unless a line went out less than ``every`` seconds ago; True
-        when it was logged."""
+    def admit(self) -> int | None:
+        """None when a line went out less than ``every`` seconds ago (this one is counted as left
+        out); otherwise how many were left out since the last line."""
         now = self.clock()
         with self._lock:
             if self._next_at is not None and now < self._next_at:
                 self._left_out += 1
-                return False
+                return None
             left_out, self._left_out = self._left_out, 0
             self._next_at = now + self.every
-        if left_out:
-            message += f" ({left_out} more left out of the log since the last such line)"
-        self.logger.log(self.level, message, *args)
+        return left_out
+
+    def log(self, message: str, *args: object) -> bool:
+        """Log ``message % args`` unless a line went out less than ``every`` seconds ago; True
+        when it was logged."""
+        left_out = self.admit()
+        if left_out is None:
+            return False
+        self.logger.log(self.level, message + _left_out_note(left_out), *args)
         return True
+
+
+def _left_out_note(left_out: int) -> str:
+    return f" ({left_out} more left out of the log since the last such line)" if left_out else ""
+
+
+class _ThrottleFilter(logging.Filter):
+    """Lets one record through every ``every`` seconds; the next one says how many were dropped."""
+
+    def __init__(self, every: float, clock: Callable[[], float]):
+        super().__init__()
+        self._gate = Throttled(logging.getLogger(__name__), every=every, clock=clock)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        left_out = self._gate.admit()
+        if left_out is None:
+            return False
+        record.msg = f"{record.msg}{_left_out_note(left_out)}"
+        return True
+
+
+def throttle_logger(name: str, every: float = 60.0,
+                    clock: Callable[[], float] = time.monotonic) -> None:
+    """At most one line every ``every`` seconds from logger ``name`` (once per logger: calling
+    again changes nothing)."""
+    logger = logging.getLogger(name)
+    if not any(isinstance(f, _ThrottleFilter) for f in logger.filters):
+        logger.addFilter(_ThrottleFilter(every, clock))

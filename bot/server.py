@@ -39,6 +39,7 @@ from bot.app import create_app
 from bot.config import ConfigError, ServeMode, Settings
 from bot.deps import Deps
 from bot.gate import MAX_BODY, ReplayGuard, SlackGate
+from bot.logs import throttle_logger
 from bot.metrics import METRICS_PATH, metrics_wsgi
 from bot.version import version
 from storage.audit import appends_would_wait
@@ -139,6 +140,9 @@ class HttpServer:
     and has no public way to hand it back)."""
 
     def __init__(self, application: Any, *, host: str, port: int, threads: int):
+        # Any request, signed or not, can queue behind busy threads, and waitress says so at
+        # WARNING once per queued request: a flood must not become a flood of lines.
+        throttle_logger("waitress.queue")
         self.sockets: dict[int, Any] = {}
         # Any: waitress types the result as a union, but one address always gives a TCP server
         # (effective_port, trigger and task_dispatcher, pinned in test_dependency_surface.py).

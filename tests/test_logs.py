@@ -91,3 +91,21 @@ def test_throttled_lines_come_once_a_minute_and_count_what_was_left_out(caplog):
         "refused later (500 more left out of the log since the last such line)",
     ]
     assert all(r.levelno == logging.WARNING for r in caplog.records)
+
+
+def test_a_throttled_library_logger_says_one_line_a_minute(caplog):
+    now = [1000.0]
+    name = "contact_check.test.library_queue"
+    logs.throttle_logger(name, every=60, clock=lambda: now[0])
+    logs.throttle_logger(name, every=60, clock=lambda: now[0])  # a second server: no second filter
+    library = logging.getLogger(name)
+    caplog.set_level(logging.WARNING, logger=name)
+    for depth in range(1, 200):
+        library.warning("Task queue depth is %d", depth)
+    now[0] += 61
+    library.warning("Task queue depth is %d", 1)
+    assert [r.getMessage() for r in caplog.records] == [
+        "Task queue depth is 1",
+        "Task queue depth is 1 (198 more left out of the log since the last such line)",
+    ]
+    assert len(library.filters) == 1

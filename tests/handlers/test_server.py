@@ -269,6 +269,11 @@ def test_a_flood_of_unsigned_requests_logs_one_line(bot, caplog):
         forged = {**headers, **sign(body, f"guess-{attempt}")}
         assert bot.post((body, forged)).status == 401
     lines = _our_lines(caplog, logging.INFO)
+    # Requests arriving faster than threads free up also make waitress say its queue is deep:
+    # that line is throttled too (once a minute), and says nothing about the requests.
+    queue_lines = [r for r in lines if r.name == "waitress.queue"]
+    lines = [r for r in lines if r.name != "waitress.queue"]
+    assert len(queue_lines) <= 1
     assert len(lines) == 1 and lines[0].levelno == logging.WARNING
     assert "C-1042" not in lines[0].getMessage() and "U0ANA" not in lines[0].getMessage()
 
