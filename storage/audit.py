@@ -38,10 +38,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, insert, select, text, update
+from sqlalchemy import Connection, Dialect, Engine, bindparam, select, text, update
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
+from storage.bulk import BoundRows
 from storage.crypto import KEYS_VARIABLE, Keyring
 from storage.db import READ_ONLY, read_only
 from storage.tables import AuditEvent, AuditHead, KeyRecord
@@ -153,7 +154,6 @@ _LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: FOR UPDATE NOWAIT found the row loc
 _SET_HEAD = update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(
     events=bindparam("head_events"), hash=bindparam("head_hash"),
     key_id=bindparam("head_key_id"), mac=bindparam("head_mac"))
-_INSERT_EVENTS = insert(_EVENTS)
 # Built once: these run in every append's transaction, and building a statement costs more than
 # running it.
 
@@ -264,25 +264,64 @@ def _tail(conn: Connection, keyring: Keyring) -> tuple[int, str]:
     return head.events, head.hash
 
 
+class BoundEvents:
+    """Events made ready to append before the head is locked, so that appending thousands (an
+    import's) holds the lock only to link them: each event's row converted for the driver, and
+    its canonical text (``chain_hash``'s) hashed up to where its place in the chain begins. Under
+    the lock each event then costs one hash of a few bytes and one signature, and the rows go in
+    one ``executemany``. Appending the same ``BoundEvents`` twice (a retried transaction) is safe:
+    nothing of it changes as it is appended."""
+
+    _LATE = ("seq", "prev_hash", "hash", "key_id", "mac")
+
+    def __init__(self, entries: Iterable[AuditEntry], dialect: Dialect):
+        self.rows = BoundRows(_EVENTS, dialect)
+        self._ready = [(self.rows.template({
+            "id": uuid.uuid4(), "at": e.at, "actor": e.actor, "action": e.action,
+            "client_code": e.client_code, "details": e.details}), _hashed_up_to_place(e))
+            for e in entries]
+
+    def __len__(self) -> int:
+        return len(self._ready)
+
+
+def _hashed_up_to_place(e: AuditEntry) -> Any:
+    """SHA-256 fed ``chain_hash``'s text of ``e`` up to its place: the keys sort as ``action``,
+    ``actor``, ``at``, ``client_code``, ``details``, then ``prev`` and ``seq`` (the place), so the
+    text without them, less its closing brace, is where the place begins."""
+    body = json.dumps(
+        {"at": e.at.isoformat(timespec="microseconds"), "actor": e.actor, "action": e.action,
+         "client_code": e.client_code, "details": e.details},
+        sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(body[:-1].encode())
+
+
+def _linked(hashed: Any, seq: int, prev: str) -> str:
+    """``chain_hash`` of the event whose text ``hashed`` holds up to its place, at ``seq`` after
+    ``prev`` (a hex digest: nothing in it needs escaping)."""
+    hashed = hashed.copy()
+    hashed.update(f',"prev":"{prev}","seq":{seq}}}'.encode())
+    return str(hashed.hexdigest())
+
+
 def _write(conn: Connection, keyring: Keyring, tail: tuple[int, str],
-           entries: Sequence[AuditEntry]) -> list[Appended]:
-    """Insert ``entries`` after ``tail`` in one statement and advance the head (the caller holds
+           events: BoundEvents) -> list[Appended]:
+    """Insert ``events`` after ``tail`` in one statement and advance the head (the caller holds
     the head's lock)."""
     seq, prev = tail
     key_id = keyring.primary_id
-    rows: list[dict[str, Any]] = []
+    params: list[Any] = []
     placed: list[Appended] = []
-    for e in entries:
+    for template, hashed in events._ready:
         seq += 1
-        digest = chain_hash(seq, e.at, e.actor, e.action, e.client_code, e.details, prev)
-        rows.append({"id": uuid.uuid4(), "seq": seq, "at": e.at, "actor": e.actor,
-                     "action": e.action, "client_code": e.client_code, "details": e.details,
-                     "prev_hash": prev, "hash": digest, "key_id": key_id,
-                     "mac": keyring.chain_mac(_event_message(digest))})
+        digest = _linked(hashed, seq, prev)
+        params.append(events.rows.filled(template, {
+            "seq": seq, "prev_hash": prev, "hash": digest, "key_id": key_id,
+            "mac": keyring.chain_mac(_event_message(digest))}))
         placed.append(Appended(seq, digest))
         prev = digest
-    if rows:
-        conn.execute(_INSERT_EVENTS, rows)
+    if params:
+        events.rows.execute(conn, params)
         _set_head(conn, keyring, seq, prev)
     return placed
 
@@ -311,10 +350,16 @@ class AuditLog:
         return self.append_many([AuditEntry(actor, action, client_code, details or {},
                                             at or utcnow())])[0]
 
-    def append_many(self, entries: Iterable[AuditEntry]) -> list[Appended]:
-        """Append ``entries`` in order, in one insert (imports of thousands of clients)."""
-        entries = list(entries)
-        if not entries:
+    def bind(self, entries: Iterable[AuditEntry]) -> BoundEvents:
+        """``entries`` made ready to append (``BoundEvents``): for many events prepared before
+        the transaction that appends them."""
+        return BoundEvents(entries, self.session.get_bind().dialect)
+
+    def append_many(self, entries: Iterable[AuditEntry] | BoundEvents) -> list[Appended]:
+        """Append ``entries`` in order, in one insert (imports of thousands of clients: bound
+        beforehand with ``bind``)."""
+        events = entries if isinstance(entries, BoundEvents) else self.bind(entries)
+        if not len(events):
             return []
         if self.session.info.get(READ_ONLY):
             raise RuntimeError("audit events cannot be appended in a read-only unit of work")
@@ -324,7 +369,7 @@ class AuditLog:
             tail = self._tail[1], self._tail[2]
         else:
             tail = _tail(conn, self.keyring)
-        placed = _write(conn, self.keyring, tail, entries)
+        placed = _write(conn, self.keyring, tail, events)
         self._tail = (transaction, placed[-1].seq, placed[-1].hash)
         return placed
 
@@ -439,7 +484,8 @@ class AuditWriter:
 
     def _transaction(self, entries: list[AuditEntry]) -> list[Appended]:
         with self.engine.connect() as conn, conn.begin():
-            placed = _write(conn, self.keyring, _tail(conn, self.keyring), entries)
+            placed = _write(conn, self.keyring, _tail(conn, self.keyring),
+                            BoundEvents(entries, conn.dialect))
         self.batches += 1
         return placed
 
@@ -753,5 +799,6 @@ def sign_unkeyed_trail(conn: Connection, keyring: Keyring, *, at: datetime,
     if report.events:
         entry = AuditEntry(actor, KEYED_ACTION, None,
                            {"unkeyed_events": report.events, "unkeyed_head": report.head}, at)
-        _write(conn, keyring, (report.events, report.head), [entry])
+        _write(conn, keyring, (report.events, report.head),
+               BoundEvents([entry], conn.dialect))
     return report

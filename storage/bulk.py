@@ -8,6 +8,7 @@ transaction; ``insert`` then hands the ready rows to the driver's ``executemany`
 
 from __future__ import annotations
 
+import functools
 import secrets
 import threading
 import time
@@ -22,15 +23,9 @@ class BoundRows:
     """Whole rows of ``table``, each converted for ``dialect``'s driver as it is added."""
 
     def __init__(self, table: Table, dialect: Dialect):
-        compiled = insert(table).compile(dialect=dialect)
         self.table = table
-        self.sql = str(compiled)
-        self.positional = bool(dialect.positional)
-        self.names: list[str] = list(compiled.positiontup or []) if self.positional else [
-            column.key for column in table.c]
-        self._convert: list[tuple[str, Callable[[Any], Any] | None]] = [
-            (name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
-            for name in self.names]
+        self.sql, self.positional, self.names, self._convert, self._position = _shape(table,
+                                                                                     dialect)
         self.params: list[Any] = []
 
     def __len__(self) -> int:
@@ -38,15 +33,57 @@ class BoundRows:
 
     def add(self, row: Mapping[str, Any]) -> None:
         """Add a row (every column named); raises KeyError for a column left out."""
-        values = [row[name] if convert is None else convert(row[name])
-                  for name, convert in self._convert]
-        self.params.append(tuple(values) if self.positional else dict(zip(self.names, values,
-                                                                           strict=True)))
+        self.params.append(self._param([
+            row[name] if convert is None else convert(row[name])
+            for name, convert in self._convert]))
+
+    def template(self, row: Mapping[str, Any]) -> list[Any]:
+        """The converted values of ``row`` in the statement's order, with None in the place of
+        each column it leaves out: for ``filled`` to complete when those values are known."""
+        return [None if name not in row else row[name] if convert is None else convert(row[name])
+                for name, convert in self._convert]
+
+    def filled(self, template: list[Any], late: Mapping[str, Any]) -> tuple[Any, ...] | dict[
+            str, Any]:
+        """``template`` (left as it is) completed with the values of ``late``: one row's
+        parameters for ``execute``."""
+        values = list(template)
+        for name, value in late.items():
+            position, convert = self._position[name]
+            values[position] = value if convert is None else convert(value)
+        return self._param(values)
 
     def insert(self, conn: Connection) -> None:
-        """Insert every row in one ``executemany`` (nothing when there is none)."""
-        if self.params:
-            conn.exec_driver_sql(self.sql, self.params)
+        """Insert every row added in one ``executemany`` (nothing when there is none)."""
+        self.execute(conn, self.params)
+
+    def execute(self, conn: Connection, params: list[Any]) -> None:
+        """Insert ``params`` (from ``filled``) in one ``executemany`` (nothing when empty)."""
+        if params:
+            conn.exec_driver_sql(self.sql, params)
+
+    def _param(self, values: list[Any]) -> tuple[Any, ...] | dict[str, Any]:
+        return tuple(values) if self.positional else dict(zip(self.names, values, strict=True))
+
+_Converter = Callable[[Any], Any] | None
+
+
+@functools.lru_cache(maxsize=64)
+def _shape(table: Table, dialect: Dialect) -> tuple[str, bool, list[str],
+                                                   list[tuple[str, _Converter]],
+                                                   dict[str, tuple[int, _Converter]]]:
+    """``table``'s insert for ``dialect``: its SQL, whether parameters are positional, the column
+    names in parameter order, each one's converter and (by name) its position and converter.
+    Made once per table and database: compiling costs more than a small insert."""
+    compiled = insert(table).compile(dialect=dialect)
+    positional = bool(dialect.positional)
+    names: list[str] = list(compiled.positiontup or []) if positional else [
+        column.key for column in table.c]
+    convert: list[tuple[str, _Converter]] = [
+        (name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+        for name in names]
+    position = {name: (i, converter) for i, (name, converter) in enumerate(convert)}
+    return str(compiled), positional, names, convert, position
 
 
 _last = [0, 0]  # the last ordered id's (milliseconds, counter)

@@ -38,7 +38,7 @@ from bot.policy.model import (
 )
 from bot.services.appointments import SCHEDULED, chase_message
 from bot.services.callbacks import release_refused
-from storage.audit import AuditEntry
+from storage.audit import AuditEntry, BoundEvents
 from storage.repositories.appointments import AppointmentBatch
 from storage.repositories.clients import ClientBatch, OnFile
 from storage.uow import UnitOfWork
@@ -133,7 +133,7 @@ class PreparedClients:
     updated: int
     unchanged: int
     consent_changed: int
-    viewed: tuple[AuditEntry, ...] = field(repr=False)  # one client.imported per client written
+    viewed: BoundEvents = field(repr=False)  # one client.imported per client written
     warnings: tuple[ImportProblem, ...]
     actor: str
     source: str
@@ -186,7 +186,7 @@ def prepare_clients(uow: UnitOfWork, policy: ClinicPolicy, rows: Sequence[Number
     return PreparedClients(batch=batch, refusing=tuple(refusing), created=created,
                            updated=len(batch) - created, unchanged=unchanged,
                            consent_changed=consent_changed,
-                           viewed=tuple(
+                           viewed=uow.audit.bind(
                                AuditEntry(actor, "client.imported", code,
                                           {"source": source, "new": new,
                                            "consent_changed": changed}, now)

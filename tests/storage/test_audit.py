@@ -17,6 +17,7 @@ from sqlmodel import select
 
 from storage.audit import (
     GENESIS,
+    AuditEntry,
     AuditRefused,
     ChainReport,
     chain_hash,
@@ -84,6 +85,33 @@ def test_an_intact_chain_verifies_and_the_head_follows_it(started: Store) -> Non
         head = read_head(conn)
     assert head is not None and (head.events, head.hash) == (6, events[-1].hash) == (
         6, report.head)
+
+
+@pytest.mark.parametrize("details", [
+    {}, {"n": 1},
+    {"reason": "Zoë — \"quoted\" \\ back\nline", "nested": {"b": [1, None], "a": True}},
+    {"prev": "x", "seq": 99, "~": "keys that sort after prev and seq, inside details"},
+    {"emoji": "\U0001f4de", "control": "\u0007"},
+])
+@pytest.mark.parametrize("client_code", [None, "C-1042", "Ç-ünïcode"])
+def test_events_bound_ahead_link_exactly_as_the_chain_defines(started: Store, details: dict,
+                                                                client_code: str | None) -> None:
+    # An import binds its events before the lock and links them under it: each stored hash
+    # must be chain_hash's, or verify-audit would call a good trail broken.
+    with started.unit_of_work() as uow:
+        bound = uow.audit.bind(AuditEntry("U0ANA", "client.imported", client_code, details,
+                                          T0 + timedelta(microseconds=i)) for i in range(3))
+    with started.unit_of_work() as uow:
+        uow.audit.append("U0BEN", "card.viewed", "C-1")
+        placed = uow.audit.append_many(bound)
+        uow.commit()
+    events = _events(started)
+    assert [e.seq for e in events] == [1, 2, 3, 4] and [p.seq for p in placed] == [2, 3, 4]
+    for event in events:
+        assert event.hash == chain_hash(event.seq, event.at, event.actor, event.action,
+                                        event.client_code, event.details, event.prev_hash)
+    assert [e.details for e in events[1:]] == [details] * 3
+    assert _verify(started).ok
 
 
 def test_an_uncommitted_event_leaves_no_trace(started: Store) -> None:
