@@ -40,7 +40,7 @@ from bot.services.approvals import (
 from bot.services.authorise import Refused, authorise, client_on_file
 from bot.services.deliveries import CHASE_PRIORITY
 from bot.services.outcomes import AppointmentDetails, Chase, RequestResult
-from storage.repositories.outbox import NewMessage, outbox_row
+from storage.repositories.outbox import NewMessage
 from storage.tables import Appointment, Client, OutboxMessage
 from storage.uow import UnitOfWork
 
@@ -161,12 +161,19 @@ def schedule_chases(uow: UnitOfWork, policy: ClinicPolicy,
 def chase_for(policy: ClinicPolicy, appointment: Appointment, client: Client,
               now: datetime) -> NewMessage | None:
     """The chase an appointment wants (see ``schedule_chase``), or None."""
-    clinician = appointment.clinician or client.clinician
-    chase_at = chase_time(policy, appointment.start_at, appointment.minutes, appointment.status,
-                          clinician, now)
+    return wanted_chase(policy, appointment.id, appointment.start_at, appointment.minutes,
+                        appointment.status, appointment.clinician or client.clinician,
+                        client.code, now)
+
+
+def wanted_chase(policy: ClinicPolicy, appointment_id: uuid.UUID, start_at: datetime,
+                 minutes: int, status: str, clinician: str | None, client_code: str,
+                 now: datetime) -> NewMessage | None:
+    """``chase_for`` from the appointment's values (an import has them before its rows exist)."""
+    chase_at = chase_time(policy, start_at, minutes, status, clinician, now)
     if chase_at is None or clinician is None:
         return None
-    return NewMessage(CHASE_KIND, clinician, chase_at, **_chase(appointment.id, client.code))
+    return NewMessage(CHASE_KIND, clinician, chase_at, **_chase(appointment_id, client_code))
 
 
 def reschedule_chase(uow: UnitOfWork, policy: ClinicPolicy, appointment: Appointment,
@@ -196,18 +203,6 @@ def restore_appointment(uow: UnitOfWork, policy: ClinicPolicy, appointment: Appo
     """A cancelled appointment is back on the calendar: scheduled again, its chase queued."""
     uow.appointments.set_status(appointment, SCHEDULED)
     return reschedule_chase(uow, policy, appointment, client, now)
-
-
-def chase_message(policy: ClinicPolicy, appointment_id: uuid.UUID, start_at: datetime,
-                  minutes: int, clinician: str | None, client_code: str,
-                  now: datetime) -> dict[str, Any] | None:
-    """The outbox row of a scheduled appointment's chase (``schedule_chase``'s, for a bulk
-    import to queue with ``OutboxRepository.enqueue_new``); None when there is none."""
-    chase_at = chase_time(policy, start_at, minutes, SCHEDULED, clinician, now)
-    if chase_at is None or clinician is None:
-        return None
-    return outbox_row(CHASE_KIND, clinician, chase_at, **_chase(appointment_id, client_code),
-                      now=now)
 
 
 def chase_time(policy: ClinicPolicy, start_at: datetime, minutes: int, status: str,

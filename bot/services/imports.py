@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from bot.csv_formats import parse_appointments_csv, parse_clients_csv, write_clients_csv
 from bot.policy.access import may_be_treating_clinician
@@ -36,11 +36,12 @@ from bot.policy.model import (
     Provenance,
     code_key,
 )
-from bot.services.appointments import SCHEDULED, chase_message
+from bot.services.appointments import SCHEDULED, wanted_chase
 from bot.services.callbacks import release_refused
 from storage.audit import AuditEntry, BoundEvents
 from storage.repositories.appointments import AppointmentBatch
 from storage.repositories.clients import ClientBatch, OnFile
+from storage.repositories.outbox import NewMessage
 from storage.uow import UnitOfWork
 
 R = TypeVar("R")
@@ -269,10 +270,10 @@ class PreparedAppointments:
     """An appointments file checked against the database: what ``write_appointments`` writes."""
 
     batch: AppointmentBatch = field(repr=False)
-    chases: tuple[dict[str, Any], ...] = field(repr=False)  # outbox rows of new appointments
+    chases: tuple[NewMessage, ...] = field(repr=False)  # the chases of new appointments
     # appointments on file the file names: their chase, when still scheduled (an earlier import
     # or `appt` queued it, or it was not due then)
-    chases_on_file: tuple[dict[str, Any], ...] = field(repr=False)
+    chases_on_file: tuple[NewMessage, ...] = field(repr=False)
     appointments: tuple[tuple[uuid.UUID, bool], ...]
     created: int
     updated: int
@@ -298,8 +299,8 @@ def prepare_appointments(uow: UnitOfWork, policy: ClinicPolicy,
         raise ImportErrors(problems)
     on_file = uow.appointments.on_file(c.id for c in clients.values())
     batch = AppointmentBatch()
-    chases: list[dict[str, Any]] = []
-    chases_on_file: list[dict[str, Any]] = []
+    chases: list[NewMessage] = []
+    chases_on_file: list[NewMessage] = []
     stored: list[tuple[uuid.UUID, bool]] = []
     unchanged = updated = 0
     for numbered in rows:
@@ -319,8 +320,8 @@ def prepare_appointments(uow: UnitOfWork, policy: ClinicPolicy,
         stored.append((appointment_id, before is None))
         if before is not None and before.status != SCHEDULED:
             continue
-        chase = chase_message(policy, appointment_id, appointment.start, appointment.minutes,
-                              clinician, client.code, now)
+        chase = wanted_chase(policy, appointment_id, appointment.start, appointment.minutes,
+                             SCHEDULED, clinician, client.code, now)
         if chase is not None:
             (chases if before is None else chases_on_file).append(chase)
     return PreparedAppointments(
@@ -337,9 +338,9 @@ def write_appointments(uow: UnitOfWork, prepared: PreparedAppointments) -> Impor
     its client removed, meanwhile."""
     uow.appointments.write_batch(prepared.batch)
     scheduled = uow.appointments.still_scheduled(
-        [row["subject_id"] for row in prepared.chases_on_file])
-    uow.outbox.enqueue_new([*prepared.chases, *(row for row in prepared.chases_on_file
-                                                if row["subject_id"] in scheduled)])
+        [m.subject_id for m in prepared.chases_on_file if m.subject_id is not None])
+    uow.outbox.enqueue_many([*prepared.chases, *(m for m in prepared.chases_on_file
+                                                 if m.subject_id in scheduled)])
     uow.audit.append(prepared.actor, "appointments.imported", None,
                      {"source": prepared.source, "created": prepared.created,
                       "updated": prepared.updated, "unchanged": prepared.unchanged},

@@ -28,9 +28,9 @@ from sqlalchemy import func, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from storage.repositories import StaleBatch
 from storage.tables import OutboxMessage
 from storage.tables.base import plain_defaults, table_of
+from storage.types import utcnow
 
 PRIORITIES = range(0, 10)  # 0 goes first; see bot.services.deliveries for who uses which
 PENDING, SENDING, SENT, CANCELLED, FAILED = "pending", "sending", "sent", "cancelled", "failed"
@@ -62,18 +62,6 @@ class Claimed:
 
     row: OutboxMessage
     uncertain: bool
-
-
-def outbox_row(kind: str, recipient: str, due_at: datetime, payload: Mapping[str, Any], *,
-               priority: int, subject_kind: str, subject_id: uuid.UUID, dedupe_key: str,
-               now: datetime) -> dict[str, Any]:
-    """A whole outbox row for ``OutboxRepository.enqueue_new`` (what ``enqueue`` would store)."""
-    if priority not in PRIORITIES:
-        raise ValueError(f"priority must be 0-9, got {priority}")
-    return {**_DEFAULTS, "id": uuid.uuid4(), "kind": kind, "recipient": recipient,
-            "due_at": due_at, "available_at": due_at, "payload": dict(payload),
-            "priority": priority, "subject_kind": subject_kind, "subject_id": subject_id,
-            "dedupe_key": dedupe_key, "created_at": now}
 
 
 class OutboxRepository:
@@ -123,57 +111,42 @@ class OutboxRepository:
             return existing
         return row
 
-    def enqueue_new(self, rows: Sequence[Mapping[str, Any]]) -> int:
-        """Queue, in one bulk insert, those of ``rows`` (whole rows of ``outbox_row``) whose
-        ``dedupe_key`` is not queued yet; how many. ``StaleBatch`` when one is queued meanwhile
-        by another transaction (PostgreSQL)."""
-        keys = [row["dedupe_key"] for row in rows]
-        queued: set[str] = set()
-        for start in range(0, len(keys), 500):
-            queued.update(self.session.execute(
-                select(OutboxMessage.dedupe_key).where(
-                    col(OutboxMessage.dedupe_key).in_(keys[start:start + 500]))).scalars())
-        fresh = [row for row in rows if row["dedupe_key"] not in queued]
-        if fresh:
-            try:
-                self.session.execute(insert(_OUTBOX), fresh)
-            except IntegrityError as error:
-                raise StaleBatch("a message was queued") from error
-        return len(fresh)
-
     def enqueue_many(self, messages: Sequence[NewMessage]) -> int:
-        """Queue ``messages`` together: one look-up of their dedupe keys, one batch of inserts
-        (rather than a look-up and a savepoint each). A message whose key is already queued is
-        skipped, as ``enqueue`` would. How many were queued.
+        """Queue ``messages`` together: one look-up of their dedupe keys and one bulk insert
+        (rather than a look-up and a savepoint each: an import queues thousands of chases under
+        the write lock). A message whose key is already queued is skipped, as ``enqueue`` would.
+        How many were queued.
 
-        Should another transaction queue one of the keys meanwhile, the batch is undone and the
+        Should another transaction queue one of the keys meanwhile, the insert is undone and the
         messages are queued one by one (``enqueue``), so nothing is lost or doubled.
         """
         for message in messages:
             _check(message.priority, message.due_at)
         queued = self.queued_keys([m.dedupe_key for m in messages if m.dedupe_key is not None])
-        rows = []
+        fresh: list[NewMessage] = []
         for message in messages:
             if message.dedupe_key is not None:
                 if message.dedupe_key in queued:
                     continue
                 queued.add(message.dedupe_key)  # the same key twice in the batch: queued once
-            rows.append(OutboxMessage(
-                kind=message.kind, recipient=message.recipient, due_at=message.due_at,
-                available_at=message.due_at, payload=dict(message.payload),
-                priority=message.priority, subject_kind=message.subject_kind,
-                subject_id=message.subject_id, dedupe_key=message.dedupe_key))
-        if not rows:
+            fresh.append(message)
+        if not fresh:
             return 0
+        now = utcnow()
         try:
             with self.session.begin_nested():
-                self.session.add_all(rows)
+                self.session.execute(insert(_OUTBOX), [{
+                    **_DEFAULTS, "id": uuid.uuid4(), "kind": m.kind, "recipient": m.recipient,
+                    "due_at": m.due_at, "available_at": m.due_at, "payload": dict(m.payload),
+                    "priority": m.priority, "subject_kind": m.subject_kind,
+                    "subject_id": m.subject_id, "dedupe_key": m.dedupe_key, "created_at": now,
+                } for m in fresh])
         except IntegrityError:
-            for row in rows:
-                self.enqueue(row.kind, row.recipient, row.due_at, row.payload,
-                             priority=row.priority, subject_kind=row.subject_kind,
-                             subject_id=row.subject_id, dedupe_key=row.dedupe_key)
-        return len(rows)
+            for m in fresh:
+                self.enqueue(m.kind, m.recipient, m.due_at, m.payload, priority=m.priority,
+                             subject_kind=m.subject_kind, subject_id=m.subject_id,
+                             dedupe_key=m.dedupe_key)
+        return len(fresh)
 
     def queued_keys(self, dedupe_keys: Sequence[str]) -> set[str]:
         """Which of ``dedupe_keys`` a message already carries (whatever its status)."""
