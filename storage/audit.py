@@ -31,7 +31,6 @@ import hmac
 import json
 import sqlite3
 import threading
-import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -149,8 +148,7 @@ class Head:
 _READ_HEAD = select(_HEAD.c.events, _HEAD.c.hash, _HEAD.c.key_id, _HEAD.c.mac).where(
     _HEAD.c.id == HEAD_ID)
 _LOCK_HEAD = _READ_HEAD.with_for_update()
-_LOCK_HEAD_NOWAIT = _READ_HEAD.with_for_update(nowait=True)
-_LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: FOR UPDATE NOWAIT found the row locked
+_LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: the row stayed locked past lock_timeout
 _SET_HEAD = update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(
     events=bindparam("head_events"), hash=bindparam("head_hash"),
     key_id=bindparam("head_key_id"), mac=bindparam("head_mac"))
@@ -165,26 +163,18 @@ def read_head(conn: Connection, *, lock: bool = False) -> Head | None:
     return None if row is None else Head(row[0], row[1], row[2], row[3])
 
 
-def appends_would_wait(engine: Engine, *, looks: int = 3, apart: float = 0.01) -> bool:
-    """True when another transaction holds what an append needs (SQLite's write lock; the head's
-    row lock on PostgreSQL), so an append, and a card's look, would wait for it now: a long write
-    such as an import (``/healthz`` says ``busy``). Never queues for the lock itself: it tries to
-    take it without waiting and lets it go at once, ``looks`` times ``apart`` seconds apart, and
-    says busy only when every look found it held (the few milliseconds of a card's audit commit
-    are not a long write)."""
-    for look in range(looks):
-        if look:
-            time.sleep(apart)
-        if not _lock_held(engine):
-            return False
-    return True
-
-
-def _lock_held(engine: Engine) -> bool:
+def appends_would_wait(engine: Engine, *, patience: float = 0.25) -> bool:
+    """True when an append, and so a card's look, would wait longer than ``patience`` seconds
+    for what it needs (SQLite's write lock; the head's row lock on PostgreSQL): a long write such
+    as an import holds it (``/healthz`` says ``busy``). It queues for the lock as an append
+    would, for ``patience`` at most, and lets it go at once: the few milliseconds of the cards'
+    own commits, however many clinicians are looking, do not make it busy."""
+    millis = max(1, int(patience * 1000))
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn, conn.begin():
+            conn.execute(text(f"SET LOCAL lock_timeout = {millis}"))
             try:
-                conn.execute(_LOCK_HEAD_NOWAIT)
+                conn.execute(_LOCK_HEAD)
             except OperationalError as error:
                 if getattr(error.orig, "sqlstate", None) == _LOCK_NOT_AVAILABLE:
                     return True
@@ -196,7 +186,7 @@ def _lock_held(engine: Engine) -> bool:
         cursor.execute("PRAGMA busy_timeout")
         row = cursor.fetchone()
         timeout = row[0] if row else 0
-        cursor.execute("PRAGMA busy_timeout=0")
+        cursor.execute(f"PRAGMA busy_timeout={millis}")
         try:
             cursor.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as error:
