@@ -65,7 +65,8 @@ def figure_lines(f: Figures, turnaround: float | None, *, callbacks_only: bool =
     against = f" (turnaround {hours_text(turnaround)})" if turnaround is not None else ""
     lines = [
         f"Call-backs: {c.owed} owed · {c.on_time} on time · {c.late} late · "
-        f"{c.overdue} overdue · {c.open} open · median return {_hours(c.median_hours)}{against}",
+        f"{c.overdue} overdue · {c.open} not yet due · "
+        f"median return {_hours(c.median_hours)}{against}",
     ]
     if callbacks_only:
         return lines
@@ -110,7 +111,8 @@ def team_report_message(report: TeamReport) -> Message:
     blocks.append(context(
         "On time: returned by the due time the clinician was given. Median return: call to "
         "return on the call-back clock (days the clinic is closed all day do not count). "
-        "Overdue: still open past its due time now."))
+        "Overdue: not returned, past its due time now. Not yet due: not returned, its due time "
+        "still ahead."))
     total = report.figures.total.callbacks
     text = (f"Team report {report.period.text()}: {total.owed} call-backs owed, "
             f"{total.on_time} on time, {total.late} late, {total.overdue} overdue")
