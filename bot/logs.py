@@ -148,22 +148,18 @@ def configure(level: int = logging.INFO, stream: TextIO | None = None,
     return handler
 
 
-class Throttled:
-    """One log line per ``every`` seconds at most, for something anyone can make happen (a
-    request refused before it is known to come from Slack): a flood of them cannot flood the log.
-    The first is logged at once; the next line after a quiet spell says how many were left out.
-    """
+class _OncePer:
+    """Lets one thing through every ``every`` seconds and counts the ones it held back."""
 
-    def __init__(self, logger: logging.Logger, level: int = logging.WARNING, every: float = 60.0,
-                 clock: Callable[[], float] = time.monotonic):
-        self.logger, self.level, self.every, self.clock = logger, level, every, clock
+    def __init__(self, every: float, clock: Callable[[], float]):
+        self.every, self.clock = every, clock
         self._lock = threading.Lock()
         self._next_at: float | None = None
         self._left_out = 0
 
     def admit(self) -> int | None:
-        """None when a line went out less than ``every`` seconds ago (this one is counted as left
-        out); otherwise how many were left out since the last line."""
+        """None when one went through less than ``every`` seconds ago (this one is counted as
+        left out); otherwise how many were left out since the last one went through."""
         now = self.clock()
         with self._lock:
             if self._next_at is not None and now < self._next_at:
@@ -173,26 +169,38 @@ class Throttled:
             self._next_at = now + self.every
         return left_out
 
+
+def _left_out_note(left_out: int) -> str:
+    return f" ({left_out} more left out of the log since the last such line)" if left_out else ""
+
+
+class Throttled:
+    """One log line per ``every`` seconds at most, for something anyone can make happen (a
+    request refused before it is known to come from Slack): a flood of them cannot flood the log.
+    The first is logged at once; the next line after a quiet spell says how many were left out.
+    """
+
+    def __init__(self, logger: logging.Logger, level: int = logging.WARNING, every: float = 60.0,
+                 clock: Callable[[], float] = time.monotonic):
+        self.logger, self.level = logger, level
+        self._gate = _OncePer(every, clock)
+
     def log(self, message: str, *args: object) -> bool:
         """Log ``message % args`` unless a line went out less than ``every`` seconds ago; True
         when it was logged."""
-        left_out = self.admit()
+        left_out = self._gate.admit()
         if left_out is None:
             return False
         self.logger.log(self.level, message + _left_out_note(left_out), *args)
         return True
 
 
-def _left_out_note(left_out: int) -> str:
-    return f" ({left_out} more left out of the log since the last such line)" if left_out else ""
-
-
 class _ThrottleFilter(logging.Filter):
-    """Lets one record through every ``every`` seconds; the next one says how many were dropped."""
+    """``Throttled`` for a logger we do not call ourselves: one record every ``every`` seconds."""
 
     def __init__(self, every: float, clock: Callable[[], float]):
         super().__init__()
-        self._gate = Throttled(logging.getLogger(__name__), every=every, clock=clock)
+        self._gate = _OncePer(every, clock)
 
     def filter(self, record: logging.LogRecord) -> bool:
         left_out = self._gate.admit()
