@@ -259,10 +259,8 @@ class BoundEvents:
     import's) holds the lock only to link them: each event's row converted for the driver, and
     its canonical text (``chain_hash``'s) hashed up to where its place in the chain begins. Under
     the lock each event then costs one hash of a few bytes and one signature, and the rows go in
-    one ``executemany``. Appending the same ``BoundEvents`` twice (a retried transaction) is safe:
-    nothing of it changes as it is appended."""
-
-    _LATE = ("seq", "prev_hash", "hash", "key_id", "mac")
+    one ``executemany``. Appending is repeatable after a rollback (an import prepared against a
+    client that changed meanwhile tries again): nothing of it changes as it is appended."""
 
     def __init__(self, entries: Iterable[AuditEntry], dialect: Dialect):
         self.rows = BoundRows(_EVENTS, dialect)
