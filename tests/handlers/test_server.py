@@ -178,7 +178,7 @@ def test_healthz_is_not_busy_for_the_short_writes_of_clinicians_at_work(deps, se
     holder = engine.connect()
     transaction = holder.begin()
     read_head(holder, lock=True)
-    release = threading.Timer(0.08, transaction.rollback)
+    release = threading.Timer(0.03, transaction.rollback)
     release.start()
     try:
         started = time.monotonic()
