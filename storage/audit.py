@@ -69,6 +69,11 @@ def is_hash(value: object) -> bool:
     return isinstance(value, str) and len(value) == 64 and set(value) <= _HEX
 
 
+# The one canonical JSON of the chain's text (``chain_hash``; ``BoundEvents`` hashes it ahead).
+_CANONICAL: dict[str, Any] = {"sort_keys": True, "separators": (",", ":"), "ensure_ascii": False,
+                              "default": str}
+
+
 def chain_hash(seq: int, at: datetime, actor: str, action: str, client_code: str | None,
                details: Mapping[str, Any], prev_hash: str) -> str:
     """The SHA-256 link of one event (the same as the unkeyed trail had, so old heads stay
@@ -83,12 +88,10 @@ def chain_hash(seq: int, at: datetime, actor: str, action: str, client_code: str
             "details": details,
             "prev": prev_hash,
         },
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-        default=str,
+        **_CANONICAL,
     )
     return hashlib.sha256(body.encode()).hexdigest()
+
 
 
 def _event_message(digest: str) -> bytes:
@@ -272,6 +275,10 @@ class BoundEvents:
     def __len__(self) -> int:
         return len(self._ready)
 
+    def __iter__(self) -> Iterator[tuple[list[Any], Any]]:
+        """Each event's row template and its text hashed up to its place, in order."""
+        return iter(self._ready)
+
 
 def _hashed_up_to_place(e: AuditEntry) -> Any:
     """SHA-256 fed ``chain_hash``'s text of ``e`` up to its place: the keys sort as ``action``,
@@ -280,7 +287,7 @@ def _hashed_up_to_place(e: AuditEntry) -> Any:
     body = json.dumps(
         {"at": e.at.isoformat(timespec="microseconds"), "actor": e.actor, "action": e.action,
          "client_code": e.client_code, "details": e.details},
-        sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+        **_CANONICAL)
     return hashlib.sha256(body[:-1].encode())
 
 
@@ -300,7 +307,7 @@ def _write(conn: Connection, keyring: Keyring, tail: tuple[int, str],
     key_id = keyring.primary_id
     params: list[Any] = []
     placed: list[Appended] = []
-    for template, hashed in events._ready:
+    for template, hashed in events:
         seq += 1
         digest = _linked(hashed, seq, prev)
         params.append(events.rows.filled(template, {

@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Dialect, Table, insert
 
@@ -24,8 +24,8 @@ class BoundRows:
 
     def __init__(self, table: Table, dialect: Dialect):
         self.table = table
-        self.sql, self.positional, self.names, self._convert, self._position = _shape(table,
-                                                                                     dialect)
+        self._shape = shape = _shape(table, dialect)
+        self.sql, self.positional, self.names = shape.sql, shape.positional, shape.names
         self.params: list[Any] = []
 
     def __len__(self) -> int:
@@ -35,13 +35,13 @@ class BoundRows:
         """Add a row (every column named); raises KeyError for a column left out."""
         self.params.append(self._param([
             row[name] if convert is None else convert(row[name])
-            for name, convert in self._convert]))
+            for name, convert in self._shape.convert]))
 
     def template(self, row: Mapping[str, Any]) -> list[Any]:
         """The converted values of ``row`` in the statement's order, with None in the place of
         each column it leaves out: for ``filled`` to complete when those values are known."""
         return [None if name not in row else row[name] if convert is None else convert(row[name])
-                for name, convert in self._convert]
+                for name, convert in self._shape.convert]
 
     def filled(self, template: list[Any], late: Mapping[str, Any]) -> tuple[Any, ...] | dict[
             str, Any]:
@@ -49,7 +49,7 @@ class BoundRows:
         parameters for ``execute``."""
         values = list(template)
         for name, value in late.items():
-            position, convert = self._position[name]
+            position, convert = self._shape.position[name]
             values[position] = value if convert is None else convert(value)
         return self._param(values)
 
@@ -65,16 +65,25 @@ class BoundRows:
     def _param(self, values: list[Any]) -> tuple[Any, ...] | dict[str, Any]:
         return tuple(values) if self.positional else dict(zip(self.names, values, strict=True))
 
+
 _Converter = Callable[[Any], Any] | None
 
 
+class _Shape(NamedTuple):
+    """A table's insert for one database: its SQL, whether its parameters are positional, the
+    column names in parameter order, each one's converter, and each one's (position, converter)
+    by name."""
+
+    sql: str
+    positional: bool
+    names: list[str]
+    convert: list[tuple[str, _Converter]]
+    position: dict[str, tuple[int, _Converter]]
+
+
 @functools.lru_cache(maxsize=64)
-def _shape(table: Table, dialect: Dialect) -> tuple[str, bool, list[str],
-                                                   list[tuple[str, _Converter]],
-                                                   dict[str, tuple[int, _Converter]]]:
-    """``table``'s insert for ``dialect``: its SQL, whether parameters are positional, the column
-    names in parameter order, each one's converter and (by name) its position and converter.
-    Made once per table and database: compiling costs more than a small insert."""
+def _shape(table: Table, dialect: Dialect) -> _Shape:
+    """Made once per table and database: compiling costs more than a small insert."""
     compiled = insert(table).compile(dialect=dialect)
     positional = bool(dialect.positional)
     names: list[str] = list(compiled.positiontup or []) if positional else [
@@ -83,7 +92,7 @@ def _shape(table: Table, dialect: Dialect) -> tuple[str, bool, list[str],
         (name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
         for name in names]
     position = {name: (i, converter) for i, (name, converter) in enumerate(convert)}
-    return str(compiled), positional, names, convert, position
+    return _Shape(str(compiled), positional, names, convert, position)
 
 
 _last = [0, 0]  # the last ordered id's (milliseconds, counter)

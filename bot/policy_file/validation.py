@@ -419,7 +419,7 @@ def _country(value: object) -> str:
     code = _code(value)
     try:
         return holidays_lib.country_holidays(code.upper()).country
-    except NotImplementedError:
+    except NotImplementedError:  # how the holidays package says it has no such country
         _fail(
             f'"{code}" is not a country the holidays package knows; use an ISO 3166 code '
             "such as US, CA or GB"
