@@ -27,6 +27,7 @@ from bot.services.witness import queue_witness
 from handlers.approvals import nudge_approvals
 from handlers.calendars import JOB_EVERY, sync_feeds_job
 from handlers.home import refresh_homes
+from handlers.imports import sweep_abandoned_imports_job
 
 log = logging.getLogger("contact_check.jobs")
 
@@ -65,6 +66,7 @@ PERIODIC: tuple[tuple[str, float, Callable[[Deps], object]], ...] = (
     ("audit-witness", 600.0, _audit_witness_tick),
     ("weekly-digest", 600.0, _weekly_digest_tick),
     ("calendar-feeds", JOB_EVERY, sync_feeds_job),  # each feed at its own `every`, from start
+    ("abandoned-imports", 600.0, sweep_abandoned_imports_job),
 )
 
 

@@ -279,6 +279,13 @@ class BoundEvents:
         """Each event's row template and its text hashed up to its place, in order."""
         return iter(self._ready)
 
+    def part(self, start: int, stop: int) -> BoundEvents:
+        """Events ``start`` to ``stop``, to append on their own (an import's, a part at a
+        time)."""
+        part = BoundEvents((), self.rows.dialect)
+        part._ready = self._ready[start:stop]
+        return part
+
 
 def _hashed_up_to_place(e: AuditEntry) -> Any:
     """SHA-256 fed ``chain_hash``'s text of ``e`` up to its place: the keys sort as ``action``,

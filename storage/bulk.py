@@ -23,7 +23,7 @@ class BoundRows:
     """Whole rows of ``table``, each converted for ``dialect``'s driver as it is added."""
 
     def __init__(self, table: Table, dialect: Dialect):
-        self.table = table
+        self.table, self.dialect = table, dialect
         self._shape = shape = _shape(table, dialect)
         self.sql, self.positional, self.names = shape.sql, shape.positional, shape.names
         self.params: list[Any] = []

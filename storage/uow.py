@@ -17,6 +17,7 @@ from storage.repositories.approvals import ApprovalRepository
 from storage.repositories.calendars import CalendarRepository
 from storage.repositories.callbacks import CallbackRepository
 from storage.repositories.clients import ClientRepository
+from storage.repositories.import_batches import ImportBatchRepository
 from storage.repositories.keys import KeyRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.pending import PendingQueries
@@ -90,6 +91,7 @@ class UnitOfWork:
             self.session = Session(self.bind, expire_on_commit=False,
                                    info={KEYRING_INFO: self.store.keyring})
         self.clients = ClientRepository(self.session, self.sealer)
+        self.import_batches = ImportBatchRepository(self.session)
         self.appointments = AppointmentRepository(self.session)
         self.callbacks = CallbackRepository(self.session, self.sealer)
         self.outbox = OutboxRepository(self.session)

@@ -85,6 +85,7 @@ from storage.tables import (
     Client,
     OutboxMessage,
 )
+from storage.tables.clients import visible
 from storage.uow import Store
 
 SIGNING_SECRET = "sandbox-signing-secret-4e1f9b"  # noqa: S105 - a local stand-in's secret
@@ -596,7 +597,7 @@ class Sandbox:
 
     def _first_code(self) -> str | None:
         with self.deps.store.unit_of_work() as uow:
-            return uow.session.exec(select(func.min(Client.code))).one()
+            return uow.session.exec(select(func.min(Client.code)).where(visible)).one()
 
     def _next_chase(self) -> str | None:
         """The hint for the next no-show chase to come, if there is one within two weeks."""

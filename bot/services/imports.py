@@ -41,6 +41,7 @@ from bot.services.callbacks import release_refused
 from storage.audit import AuditEntry, BoundEvents
 from storage.repositories.appointments import AppointmentBatch
 from storage.repositories.clients import ClientBatch, OnFile
+from storage.repositories.import_batches import Batch
 from storage.repositories.outbox import NewMessage
 from storage.uow import UnitOfWork
 
@@ -125,8 +126,11 @@ def _numbered(text: str, records: Sequence[R]) -> list[Numbered[R]]:
 
 @dataclass(frozen=True)
 class PreparedClients:
-    """A clients file checked against the database and sealed: ``write_clients`` only writes it
-    (a few bulk statements and the audit events), so the write lock is held briefly."""
+    """A clients file checked against the database and sealed: writing it is only inserting.
+
+    Its new clients may be written ahead, hidden, in short transactions (``stage_clients``);
+    ``write_clients`` writes what is left and shows them all at once, so the write lock is
+    never held for long."""
 
     batch: ClientBatch = field(repr=False)
     refusing: tuple[OnFile, ...]  # clients on file who now refuse calls: no call back is owed
@@ -134,7 +138,10 @@ class PreparedClients:
     updated: int
     unchanged: int
     consent_changed: int
-    viewed: BoundEvents = field(repr=False)  # one client.imported per client written
+    # one client.imported per client written: the new clients' in the batch's order, then the
+    # replaced clients'
+    created_events: BoundEvents = field(repr=False)
+    replaced_events: BoundEvents = field(repr=False)
     warnings: tuple[ImportProblem, ...]
     actor: str
     source: str
@@ -154,8 +161,15 @@ def prepare_clients(uow: UnitOfWork, policy: ClinicPolicy, rows: Sequence[Number
     warnings: list[ImportProblem] = []
     batch = uow.clients.batch()
     refusing: list[OnFile] = []
-    changes: list[tuple[str, bool, bool]] = []
-    unchanged = created = consent_changed = 0
+    created_events: list[AuditEntry] = []
+    replaced_events: list[AuditEntry] = []
+
+    def imported_event(code: str, new: bool, changed: bool) -> AuditEntry:
+        return AuditEntry(actor, "client.imported", code,
+                          {"source": source, "batch": str(batch.id), "new": new,
+                           "consent_changed": changed}, now)
+
+    unchanged = consent_changed = 0
     for numbered in rows:
         imported = numbered.record
         if team and imported.clinician and imported.clinician not in team:
@@ -171,9 +185,8 @@ def prepare_clients(uow: UnitOfWork, policy: ClinicPolicy, rows: Sequence[Number
         record = _merged(imported, before, f"import:{source}", now)
         if on_file is None:
             batch.create(record, now)
-            created += 1
             consent_changed += 1
-            changes.append((record.code, True, True))
+            created_events.append(imported_event(record.code, True, True))
             continue
         if record == before:
             unchanged += 1
@@ -183,45 +196,86 @@ def prepare_clients(uow: UnitOfWork, policy: ClinicPolicy, rows: Sequence[Number
             refusing.append(on_file)
         terms_changed = _consent_terms(record) != _consent_terms(on_file.record)
         consent_changed += terms_changed
-        changes.append((record.code, False, terms_changed))
-    return PreparedClients(batch=batch, refusing=tuple(refusing), created=created,
-                           updated=len(batch) - created, unchanged=unchanged,
+        replaced_events.append(imported_event(record.code, False, terms_changed))
+    return PreparedClients(batch=batch, refusing=tuple(refusing), created=batch.new,
+                           updated=len(batch) - batch.new, unchanged=unchanged,
                            consent_changed=consent_changed,
-                           viewed=uow.audit.bind(
-                               AuditEntry(actor, "client.imported", code,
-                                          {"source": source, "new": new,
-                                           "consent_changed": changed}, now)
-                               for code, new, changed in changes),
+                           created_events=uow.audit.bind(created_events),
+                           replaced_events=uow.audit.bind(replaced_events),
                            warnings=tuple(warnings),
                            actor=actor, source=source, now=now)
 
 
-def write_clients(uow: UnitOfWork, prepared: PreparedClients) -> ImportReport:
-    """Write a prepared file in ``uow`` (the caller commits): the clients, the call backs no
-    longer owed, one ``client.imported`` audit event per client written (its code, whether it
-    is new and whether its consent changed: the access report lists an import among the reads
-    of a client's details) and one ``clients.imported`` event with the counts. No client detail
-    is in any event; the events are made while preparing and only chained here, under the lock,
-    in one bulk append.
+def stage_clients(uow: UnitOfWork, prepared: PreparedClients, upto: int) -> int:
+    """Write the file's new clients not written yet, up to the ``upto``-th, hidden, with their
+    ``client.imported`` events, in ``uow`` (the caller commits); how many. They are on no card
+    and in no count until ``write_clients`` shows them. The import's batch records that it is
+    alive (``uow.import_batches.beat``): one that stops half-way is found and discarded
+    (``discard_imported``).
 
-    Raises ``StaleBatch`` (roll back, prepare again) when a client it was prepared against
-    changed meanwhile."""
+    The events are true from this moment: the clients' details were read from the file and
+    are in the database. An import that does not finish says so in the trail
+    (``clients.import_abandoned``)."""
+    batch = prepared.batch
+    if upto <= batch.staged or batch.staged >= batch.new:
+        return 0
+    uow.import_batches.beat(batch.id, actor=prepared.actor, source=prepared.source)
+    return _write_new(uow, prepared, upto)
+
+
+def _write_new(uow: UnitOfWork, prepared: PreparedClients, upto: int) -> int:
+    start = prepared.batch.staged
+    written = uow.clients.stage(prepared.batch, upto)
+    uow.audit.append_many(prepared.created_events.part(start, start + written))
+    return written
+
+
+def write_clients(uow: UnitOfWork, prepared: PreparedClients) -> ImportReport:
+    """Finish a prepared file in ``uow`` (the caller commits): the new clients ``stage_clients``
+    has not written, the clients it replaces, the call backs no longer owed, one
+    ``client.imported`` audit event per client written (its code, the import's batch, whether it
+    is new and whether its consent changed: the access report lists an import among the reads
+    of a client's details) and one ``clients.imported`` event with the counts; then every new
+    client is shown. No client detail is in any event; the events are made while preparing and
+    only chained under the lock, in bulk appends.
+
+    Raises ``StaleBatch`` (roll back, discard what was staged, prepare again) when a client it
+    was prepared against changed meanwhile."""
+    staged_before = prepared.batch.staged > 0
+    _write_new(uow, prepared, prepared.batch.new)
     uow.clients.write_batch(prepared.batch)
+    if staged_before:
+        uow.import_batches.finished(prepared.batch.id)
     release_refused(uow, prepared.refusing, actor=prepared.actor, now=prepared.now)
-    uow.audit.append_many(prepared.viewed)
+    uow.audit.append_many(prepared.replaced_events)
     uow.audit.append(prepared.actor, "clients.imported", None,
-                     {"source": prepared.source, "created": prepared.created,
-                      "updated": prepared.updated, "unchanged": prepared.unchanged,
+                     {"source": prepared.source, "batch": str(prepared.batch.id),
+                      "created": prepared.created, "updated": prepared.updated,
+                      "unchanged": prepared.unchanged,
                       "consent_changed": prepared.consent_changed}, at=prepared.now)
     return ImportReport(created=prepared.created, updated=prepared.updated,
                         unchanged=prepared.unchanged, warnings=prepared.warnings)
+
+
+def discard_imported(uow: UnitOfWork, batch: Batch, *, limit: int, actor: str, reason: str,
+                     now: datetime) -> int:
+    """Delete up to ``limit`` of the clients an unfinished import left hidden (``batch``), in
+    ``uow`` (the caller commits, and calls again while it returns ``limit``); how many. With
+    the last, the trail records that the import was abandoned: its ``client.imported`` events
+    name clients that never showed."""
+    removed = uow.import_batches.discard(batch.id, limit=limit)
+    if removed < limit:
+        uow.audit.append(actor, "clients.import_abandoned", None,
+                         {"source": batch.source, "batch": str(batch.id), "by": batch.actor,
+                          "removed": batch.hidden, "reason": reason}, at=now)
+    return removed
 
 
 def import_clients(uow: UnitOfWork, policy: ClinicPolicy, rows: Sequence[Numbered[ClientRecord]],
                    *, actor: str, source: str, now: datetime) -> ImportReport:
     """``prepare_clients`` and ``write_clients`` in one unit of work (the caller commits): for
     small files read with other writes (the sandbox's start). ``handlers.imports`` prepares a
-    file outside the write transaction instead."""
+    file outside the write transaction and writes its new clients in short transactions."""
     return write_clients(uow, prepare_clients(uow, policy, rows, actor=actor, source=source,
                                               now=now))
 

@@ -29,7 +29,7 @@ from storage.repositories import StaleBatch
 from storage.sealing import Sealer
 from storage.tables import Client, ConsentNumber, ConsentRow, ThirdPartyRow
 from storage.tables.base import plain_defaults, table_of
-from storage.tables.clients import lowered_code
+from storage.tables.clients import lowered_code, visible
 from storage.types import utcnow
 
 # Reading a client runs on every card look-up, so its statements are built once and read
@@ -59,13 +59,16 @@ _CLIENT_WITH_CONSENT = (
         .outerjoin(_NUMBERS, _NUMBERS.c.client_id == _CLIENTS.c.id)
         .outerjoin(_PARTIES, _PARTIES.c.client_id == _CLIENTS.c.id)
     )
-    .where(func.lower(_CLIENTS.c.code) == bindparam("key"))
+    .where(func.lower(_CLIENTS.c.code) == bindparam("key"), visible)
 )
 
 
 class ClientRepository:
     """Codes are looked up without regard to case (``code_key``; the ``lower(code)`` index) and
-    come back as stored: a record's ``code`` is the spelling on file, whatever was typed."""
+    come back as stored: a record's ``code`` is the spelling on file, whatever was typed.
+
+    Every read keeps to ``visible`` clients: one an import is still writing is not on file yet
+    (``stage`` / ``write_batch``)."""
 
     def __init__(self, session: Session, sealer: Sealer):
         self.session = session
@@ -74,10 +77,12 @@ class ClientRepository:
     # -- reading -----------------------------------------------------------------------------
 
     def row(self, code: str) -> Client | None:
-        return self.session.exec(select(Client).where(lowered_code == code_key(code))).first()
+        return self.session.exec(
+            select(Client).where(lowered_code == code_key(code), visible)).first()
 
     def row_by_id(self, client_id: uuid.UUID) -> Client | None:
-        return self.session.get(Client, client_id)
+        client = self.session.get(Client, client_id)
+        return client if client is not None and client.import_batch is None else None
 
     def get_by_id(self, client_id: uuid.UUID) -> ClientRecord | None:
         """The record of the client with this id (None: gone)."""
@@ -98,17 +103,17 @@ class ClientRepository:
                             list(numbers.values()), list(parties.values()))
 
     def codes(self) -> set[str]:
-        return set(self.session.exec(select(Client.code)).all())
+        return set(self.session.exec(select(Client.code).where(visible)).all())
 
     def count(self) -> int:
-        return self.session.exec(select(func.count()).select_from(Client)).one()
+        return self.session.exec(select(func.count()).select_from(Client).where(visible)).one()
 
     def iter_all(self, batch: int = 1000) -> Iterator[ClientRecord]:
         """Every client in code order, fetched in batches (exports of tens of thousands)."""
         last = ""
         while True:
             rows = self.session.exec(
-                select(Client).where(col(Client.code) > last)
+                select(Client).where(col(Client.code) > last, visible)
                 .order_by(col(Client.code)).limit(batch)
             ).all()
             if not rows:
@@ -123,7 +128,7 @@ class ClientRepository:
             self.session.exec(
                 select(Client.code)
                 .join(ConsentNumber, col(ConsentNumber.client_id) == col(Client.id))
-                .where(col(ConsentNumber.number_index).in_(indexes))
+                .where(col(ConsentNumber.number_index).in_(indexes), visible)
                 .distinct()
             ).all()
         )
@@ -286,7 +291,7 @@ class ClientRepository:
         found: dict[str, Client] = {}
         for start in range(0, len(keys), 500):
             chunk = keys[start : start + 500]
-            for c in self.session.exec(select(Client).where(lowered_code.in_(chunk))):
+            for c in self.session.exec(select(Client).where(lowered_code.in_(chunk), visible)):
                 found[code_key(c.code)] = c
         return found
 
@@ -332,14 +337,35 @@ class ClientRepository:
 
     def batch(self) -> ClientBatch:
         """An empty batch to fill with ``ClientBatch.create`` / ``replace`` (sealing as it goes,
-        outside any transaction) and write with ``write_batch``."""
+        outside any transaction) and write with ``stage`` and ``write_batch``."""
         return ClientBatch(self.sealer, self.session.get_bind().dialect)
 
-    def write_batch(self, batch: ClientBatch) -> None:
-        """Write ``batch`` in a handful of bulk statements in the current transaction.
+    def stage(self, batch: ClientBatch, upto: int) -> int:
+        """Write ``batch``'s new clients that are not written yet, up to the ``upto``-th, hidden
+        (``storage.tables.clients.visible``) in the current transaction; how many. An import of
+        many new clients writes them this way in several short transactions, and
+        ``write_batch`` shows them all at once; until then they are on no card, in no count
+        and block no code.
 
-        Raises ``StaleBatch`` (roll back, prepare again) when a client it
-        replaces is no longer as it was read, or a client it creates has meanwhile been created.
+        A transaction that wrote part of a batch and then failed leaves the batch unusable
+        (``staged`` counts what it wrote): abandon it (``ImportBatchRepository.discard``)."""
+        start, stop = batch.staged, min(upto, batch.new)
+        if stop <= start:
+            return 0
+        conn = self.session.connection()
+        for rows, params in batch.rows_of_new(start, stop):
+            rows.execute(conn, params)
+        batch.staged = stop
+        return stop - start
+
+    def write_batch(self, batch: ClientBatch) -> None:
+        """Finish ``batch`` in the current transaction, in a handful of bulk statements: replace
+        the clients it replaces, write the new clients ``stage`` has not written, and show
+        every new client.
+
+        Raises ``StaleBatch`` (roll back, prepare again) when a client it replaces is no longer
+        as it was read, a client with one of its new codes has meanwhile been created, or some
+        of its staged clients are gone (the batch was taken for abandoned and discarded).
         """
         replaced = list(batch.replaced)
         now_on_file = self._states(replaced)
@@ -355,16 +381,23 @@ class ClientRepository:
             for statement in _DELETE_CONSENT_ROWS:
                 execute(statement, chunk)
         conn = self.session.connection()
+        for rows in batch.replacing:
+            rows.insert(conn)
+        self.stage(batch, batch.new)
+        if not batch.new:
+            return
         try:
-            for rows in (batch.clients, batch.consents, batch.numbers, batch.parties):
-                rows.insert(conn)
+            shown = getattr(execute(_SHOW, {"batch": batch.id}), "rowcount", 0)
         except IntegrityError as error:  # a code created meanwhile (the unique lower(code))
             raise StaleBatch("a client with one of its codes was created") from error
+        if shown != batch.new:
+            raise StaleBatch(f"{batch.new - shown} of the import's new clients are gone (the "
+                             "import was taken for abandoned)")
 
 
 _CHUNK = 500
 _CLIENTS_BY_KEY = core_select(_CLIENTS).where(func.lower(_CLIENTS.c.code).in_(
-    bindparam("keys", expanding=True)))
+    bindparam("keys", expanding=True)), visible)
 _CLIENTS_OF = core_select(_CLIENTS).where(_CLIENTS.c.id.in_(bindparam("ids", expanding=True)))
 _UPDATE_CLIENT = (
     update(_CLIENTS).where(_CLIENTS.c.id == bindparam("b_id"))
@@ -375,6 +408,8 @@ _DELETE_CONSENT_ROWS = tuple(
     sa_delete(table).where(table.c.client_id.in_(bindparam("ids", expanding=True)))
     for table in (_NUMBERS, _PARTIES, _CONSENTS)
 )
+_SHOW = update(_CLIENTS).where(_CLIENTS.c.import_batch == bindparam("batch")).values(
+    import_batch=None)
 _State = tuple[Any, Any, tuple[Any, ...], tuple[Any, ...]]
 
 
@@ -393,19 +428,34 @@ class OnFile:
 
 class ClientBatch:
     """Clients to create or replace, as rows ready to insert: every value is sealed (and each
-    number's blind index computed) when it is added, so writing it is only inserting."""
+    number's blind index computed) when it is added, so writing it is only inserting.
+
+    New clients are written hidden under the batch's ``id`` (``ClientRepository.stage``, in
+    parts if need be) and shown together by ``ClientRepository.write_batch``."""
 
     def __init__(self, sealer: Sealer, dialect: Dialect):
         self.sealer = sealer
+        self.id = ordered_id()  # the import batch its new clients are hidden under
+        # the new clients' rows, and the consent rows of the clients on file it replaces
         self.clients = BoundRows(_CLIENTS, dialect)
         self.consents = BoundRows(_CONSENTS, dialect)
         self.numbers = BoundRows(_NUMBERS, dialect)
         self.parties = BoundRows(_PARTIES, dialect)
+        self.replacing = (BoundRows(_CONSENTS, dialect), BoundRows(_NUMBERS, dialect),
+                          BoundRows(_PARTIES, dialect))
         self.updates: list[dict[str, Any]] = []  # client columns of clients on file
         self.replaced: dict[uuid.UUID, _State] = {}  # clients on file, as read
+        # how many consent, number and third-party rows the first n new clients have
+        self._ends: list[tuple[int, int, int]] = [(0, 0, 0)]
+        self.staged = 0  # new clients written (hidden) so far
 
     def __len__(self) -> int:
         return len(self.clients) + len(self.updates)
+
+    @property
+    def new(self) -> int:
+        """How many clients it creates."""
+        return len(self.clients)
 
     def create(self, record: ClientRecord, now: datetime) -> uuid.UUID:
         client_id = ordered_id()
@@ -414,9 +464,11 @@ class ClientBatch:
             "clinician": record.clinician, "status": record.status,
             "preferred_name_enc": self._seal("clients", "preferred_name", client_id,
                                              record.preferred_name),
-            "created_at": now, "updated_at": now,
+            "created_at": now, "updated_at": now, "import_batch": self.id,
         })
-        self._consent(client_id, record.consent)
+        children = (self.consents, self.numbers, self.parties)
+        self._consent(client_id, record.consent, children)
+        self._ends.append((len(self.consents), len(self.numbers), len(self.parties)))
         return client_id
 
     def replace(self, on_file: OnFile, record: ClientRecord, now: datetime) -> None:
@@ -428,19 +480,30 @@ class ClientBatch:
             "b_name": self._seal("clients", "preferred_name", on_file.id, record.preferred_name),
             "b_at": now,
         })
-        self._consent(on_file.id, record.consent)
+        self._consent(on_file.id, record.consent, self.replacing)
+
+    def rows_of_new(self, start: int, stop: int) -> Iterator[tuple[BoundRows, list[Any]]]:
+        """The rows of new clients ``start`` to ``stop`` (in the order they were created), each
+        table's with the table's rows, parents first."""
+        yield self.clients, self.clients.params[start:stop]
+        first, last = self._ends[start], self._ends[stop]
+        for at, rows in enumerate((self.consents, self.numbers, self.parties)):
+            yield rows, rows.params[first[at]:last[at]]
 
     def _seal(self, table: str, field: str, row_id: uuid.UUID, value: str | None) -> bytes | None:
         return self.sealer.seal_column(table, field, row_id, value)
 
-    def _consent(self, client_id: uuid.UUID, consent: Consent | None) -> None:
+    def _consent(self, client_id: uuid.UUID, consent: Consent | None,
+                 into: tuple[BoundRows, BoundRows, BoundRows]) -> None:
+        """Add the rows of ``consent`` to ``into`` (consents, numbers, third parties)."""
         if consent is None:
             return
+        consents, numbers, parties = into
         provenance = consent.provenance
         if provenance is None:
             raise ValueError("a consent is stored only with its provenance")
         consent_id = ordered_id()
-        self.consents.add({
+        consents.add({
             "id": consent_id, "client_id": client_id, "may_call": consent.may_call,
             "preferred_kind": consent.preferred_kind, "clinic_name_ok": consent.clinic_name_ok,
             "earliest": consent.earliest, "latest": consent.latest,
@@ -451,7 +514,7 @@ class ClientBatch:
         })
         for number in consent.numbers:
             number_id = ordered_id()
-            self.numbers.add({
+            numbers.add({
                 "id": number_id, "client_id": client_id, "kind": number.kind,
                 "number_enc": self._seal("consent_numbers", "number", number_id, number.number),
                 "number_index": self.sealer.phone_index(number.number) if number.number else None,
@@ -463,7 +526,7 @@ class ClientBatch:
             })
         for party in consent.third_parties:
             party_id = ordered_id()
-            self.parties.add({
+            parties.add({
                 "id": party_id, "client_id": client_id,
                 "name_enc": self._seal("third_parties", "name", party_id, party.name),
                 "written_permission": party.written_permission,

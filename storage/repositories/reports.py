@@ -27,6 +27,7 @@ from storage.tables import (
     TeamMemberRow,
 )
 from storage.tables import RunIn as RunInRow
+from storage.tables.clients import visible
 
 _EVENT = (col(AuditEvent.seq), col(AuditEvent.at), col(AuditEvent.actor), col(AuditEvent.action),
           col(AuditEvent.client_code), col(AuditEvent.details))
@@ -156,7 +157,7 @@ class ReportQueries:
         """(the code as on file, when the client was first put on file), matched in any case."""
         row = self.session.execute(
             core_select(col(Client.code), col(Client.created_at)).where(
-                func.lower(col(Client.code)) == code.lower())).first()
+                func.lower(col(Client.code)) == code.lower(), visible)).first()
         return None if row is None else (row[0], row[1])
 
     def client_views(self, code: str, since: datetime | None) -> list[AccessEvent]:

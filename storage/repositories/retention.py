@@ -33,6 +33,7 @@ from storage.tables import (
     RunIn,
     ThirdPartyRow,
 )
+from storage.tables.clients import visible
 
 CLOSED_STATUSES = ("former", "closed")
 _CHUNK = 500  # ids per IN (...) list
@@ -77,7 +78,8 @@ class RetentionRepository:
         """(id, code) of every client whose file closed before ``cutoff``, by code."""
         candidates = self.session.execute(
             select(col(Client.id), col(Client.code))
-            .where(col(Client.status).in_(CLOSED_STATUSES), col(Client.updated_at) < cutoff)
+            .where(col(Client.status).in_(CLOSED_STATUSES), col(Client.updated_at) < cutoff,
+                   visible)
             .order_by(col(Client.code))
         ).all()
         ids = [row.id for row in candidates]

@@ -6,7 +6,13 @@ from storage.tables.approvals import Approval
 from storage.tables.audit import AuditEvent, AuditHead
 from storage.tables.calendars import CalendarEventLink, CalendarFeedState
 from storage.tables.callbacks import CallbackDuty
-from storage.tables.clients import Client, ConsentNumber, ConsentRow, ThirdPartyRow
+from storage.tables.clients import (
+    Client,
+    ConsentNumber,
+    ConsentRow,
+    ImportBatch,
+    ThirdPartyRow,
+)
 from storage.tables.events import ProcessedEvent
 from storage.tables.keys import KeyRecord
 from storage.tables.outbox import OutboxMessage
@@ -26,6 +32,7 @@ __all__ = [
     "Client",
     "ConsentNumber",
     "ConsentRow",
+    "ImportBatch",
     "KeyRecord",
     "OutboxMessage",
     "ProcessedEvent",

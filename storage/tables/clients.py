@@ -5,6 +5,12 @@ Columns ending in ``_enc`` are sealed; ``_index`` columns are keyed blind indexe
 A client code is kept as the clinic wrote it and matched without regard to case: the unique
 index on ``lower(code)`` (``lowered_code``) makes ``C-1004`` and ``c-1004`` one client, on SQLite
 and PostgreSQL alike (codes are ASCII, which both lower-case the same way).
+
+A client an import is still writing is on file but hidden: its ``import_batch`` names the
+import (``ImportBatch``) until the import's last transaction clears it for all its clients at
+once. Every read of clients keeps to ``visible`` (the repositories' business), and the unique
+index on codes holds among visible clients only, so a half-written import neither shows nor
+blocks anyone; clearing the mark is where a code taken meanwhile is found.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import uuid
 from datetime import datetime, time
 
 from sqlalchemy import Index, UniqueConstraint, func
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from storage.tables.base import sealed, timestamp, uuid_key
 
@@ -22,7 +28,7 @@ class Client(SQLModel, table=True):
     __tablename__ = "clients"
 
     id: uuid.UUID = uuid_key()
-    code: str = Field(max_length=32, unique=True, index=True)
+    code: str = Field(max_length=32, index=True)
     clinician: str | None = Field(default=None, max_length=32, index=True)
     status: str = Field(default="active", max_length=16)  # bot.policy.model.CLIENT_STATUSES
     preferred_name_enc: bytes | None = sealed()
@@ -30,10 +36,31 @@ class Client(SQLModel, table=True):
     coaching_approved_at: datetime | None = timestamp(nullable=True)
     created_at: datetime = timestamp(default_now=True)
     updated_at: datetime = timestamp(default_now=True)
+    import_batch: uuid.UUID | None = None  # hidden while an import writes it (ImportBatch.id)
 
 
 lowered_code = func.lower(Client.code)
-Index("ix_clients_code_key", lowered_code, unique=True)
+visible = col(Client.import_batch).is_(None)
+"""The condition every read of clients keeps to: not hidden by an import still writing."""
+Index("ix_clients_code_key", lowered_code, unique=True,
+      sqlite_where=visible, postgresql_where=visible)
+Index("ix_clients_import_batch", col(Client.import_batch),
+      sqlite_where=col(Client.import_batch).is_not(None),
+      postgresql_where=col(Client.import_batch).is_not(None))
+
+
+class ImportBatch(SQLModel, table=True):
+    """An import writing its new clients hidden, over several short transactions. Its row lives
+    from its first transaction to its last; one left behind (a process that stopped, or gave
+    up) whose ``heartbeat_at`` is old is abandoned, and its hidden clients are deleted."""
+
+    __tablename__ = "import_batches"
+
+    id: uuid.UUID = uuid_key()
+    actor: str = Field(max_length=200)
+    source: str = Field(max_length=255)  # the file's name
+    started_at: datetime = timestamp(default_now=True)
+    heartbeat_at: datetime = timestamp(default_now=True)
 
 
 class ConsentRow(SQLModel, table=True):

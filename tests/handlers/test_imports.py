@@ -143,6 +143,8 @@ def test_an_import_audits_each_client_it_wrote_by_code_and_the_counts(deps):
         events = [(e.action, e.client_code, e.details) for e in
                   uow.session.exec(select(AuditEvent).order_by(AuditEvent.seq)).all()]
         assert verify_chain(uow.session).ok
+    batches = [details.pop("batch") for _, _, details in events if "batch" in details]
+    assert len(batches) == 77 and len(set(batches)) == 2  # which import wrote each client
     first = {"source": "clients.csv", "new": True, "consent_changed": True}
     counts = [e for e in events if e[0] == "clients.imported"]
     assert counts == [

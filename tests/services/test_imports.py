@@ -95,6 +95,8 @@ def test_import_creates_clients_with_import_provenance(store: Store, policy: Cli
     assert [e.client_code for e in imported] == ["C-1042", "C-1043", "P-7"]
     assert all(e.actor == "cli:admin" and e.details["new"] for e in imported)
     summary = _events(store, "clients.imported")
+    batch = summary[0].details.pop("batch")  # the import's, in each of its events
+    assert {e.details["batch"] for e in imported} == {batch}
     assert [e.details for e in summary] == [
         {"source": "clients.csv", "created": 3, "updated": 0, "unchanged": 0,
          "consent_changed": 3}]
