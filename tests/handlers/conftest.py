@@ -9,11 +9,12 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import time
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine, event
 from sqlmodel import select
 
 from bot.app import create_app
@@ -25,6 +26,7 @@ from bot.policy.model import ClientRecord, Consent, NumberPermission, Provenance
 from bot.policy_file.validation import parse_policy
 from bot.sandbox.standin import SlackRequests, SlackStandIn, sign
 from bot.server import make_http_server, stop_http_server
+from storage.db import READ_ONLY
 from storage.tables import AuditEvent
 from storage.uow import Store
 from tests.views.blockkit import assert_valid_message
@@ -265,3 +267,49 @@ def assert_no_private_details(bot: Bot) -> None:
         shown = json.dumps(call.params)
         for private in PRIVATE:
             assert private not in shown
+
+
+@dataclass
+class WriteWatch:
+    """Every write transaction on the engine (not the read-only or consistent reads): how many
+    began, which are open now, and the statements each ran (with executemany's row counts)."""
+
+    began: int = 0
+    open: int = 0
+    statements: list[tuple[str, int]] = field(default_factory=list)
+    _writing: set[int] = field(default_factory=set)
+
+    @staticmethod
+    def _is_write(conn: Any) -> bool:
+        options = conn.get_execution_options()
+        return not options.get(READ_ONLY) and "isolation_level" not in options
+
+    def begin(self, conn: Any) -> None:
+        if self._is_write(conn):
+            self.began += 1
+            self.open += 1
+            self._writing.add(id(conn))
+
+    def end(self, conn: Any) -> None:
+        if id(conn) in self._writing:
+            self._writing.discard(id(conn))
+            self.open -= 1
+
+    def statement(self, conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any,
+                  executemany: bool) -> None:
+        if id(conn) in self._writing:
+            self.statements.append((statement.split("(")[0].strip(),
+                                    len(parameters) if executemany else 1))
+
+
+@pytest.fixture
+def writes(engine: Engine) -> Iterator[WriteWatch]:
+    watch = WriteWatch()
+    listeners = [(engine, "begin", watch.begin), (engine, "commit", watch.end),
+                 (engine, "rollback", watch.end),
+                 (engine, "before_cursor_execute", watch.statement)]
+    for listener in listeners:
+        event.listen(*listener)
+    yield watch
+    for listener in listeners:
+        event.remove(*listener)

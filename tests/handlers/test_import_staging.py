@@ -21,7 +21,7 @@ from storage.tables import AuditEvent, Client, ConsentNumber, ImportBatch
 from storage.types import utcnow
 from storage.uow import Store
 from tests.handlers.conftest import add_client, maria
-from tests.handlers.test_imports import WriteWatch, _import, clients_csv, writes  # noqa: F401
+from tests.handlers.test_imports import _import, clients_csv
 
 
 @pytest.fixture(autouse=True)

@@ -5,12 +5,11 @@ team is answered meanwhile (issue 12, item 9)."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, func
+from sqlalchemy import func
 from sqlmodel import select
 
 from bot.csv_formats import CLIENT_COLUMNS
@@ -19,7 +18,6 @@ from bot.services import imports
 from bot.services.appointments import CHASE_KIND
 from handlers.imports import ATTEMPTS, ImportKeptChanging, run_import
 from storage.audit import verify_chain
-from storage.db import READ_ONLY
 from storage.tables import Appointment, AuditEvent, Client, ConsentNumber, OutboxMessage
 from storage.uow import Store
 from tests.handlers.conftest import add_client, eventually, maria
@@ -50,52 +48,6 @@ def _import(deps: Any, text: str, what: str = "clients") -> imports.ImportReport
             else imports.read_appointments_csv(text, deps.policy, now))
     return run_import(deps.store, deps.policy, what, rows, actor="cli:admin", source=f"{what}.csv",
                       now=now)
-
-
-@dataclass
-class WriteWatch:
-    """Every write transaction on the engine (not the read-only or consistent reads): how many
-    began, which are open now, and the statements each ran (with executemany's row counts)."""
-
-    began: int = 0
-    open: int = 0
-    statements: list[tuple[str, int]] = field(default_factory=list)
-    _writing: set[int] = field(default_factory=set)
-
-    @staticmethod
-    def _is_write(conn: Any) -> bool:
-        options = conn.get_execution_options()
-        return not options.get(READ_ONLY) and "isolation_level" not in options
-
-    def begin(self, conn: Any) -> None:
-        if self._is_write(conn):
-            self.began += 1
-            self.open += 1
-            self._writing.add(id(conn))
-
-    def end(self, conn: Any) -> None:
-        if id(conn) in self._writing:
-            self._writing.discard(id(conn))
-            self.open -= 1
-
-    def statement(self, conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any,
-                  executemany: bool) -> None:
-        if id(conn) in self._writing:
-            self.statements.append((statement.split("(")[0].strip(),
-                                    len(parameters) if executemany else 1))
-
-
-@pytest.fixture
-def writes(engine: Engine) -> Iterator[WriteWatch]:
-    watch = WriteWatch()
-    listeners = [(engine, "begin", watch.begin), (engine, "commit", watch.end),
-                 (engine, "rollback", watch.end),
-                 (engine, "before_cursor_execute", watch.statement)]
-    for listener in listeners:
-        event.listen(*listener)
-    yield watch
-    for listener in listeners:
-        event.remove(*listener)
 
 
 def test_nothing_is_sealed_or_merged_while_the_write_transaction_is_open(
