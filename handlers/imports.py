@@ -18,7 +18,8 @@ client or appointment created with one of its codes or times), the write finds i
 (``StaleBatch``), nothing is written, what was staged is discarded, and the file is prepared
 again, up to ``ATTEMPTS`` times. An import that fails or is stopped half-way leaves hidden
 clients: it discards them itself when it can, and ``sweep_abandoned_imports`` (a periodic job,
-and the start of every import) discards those of an import silent for ``ABANDONED_AFTER``.
+and the start of every import) discards those of an import silent for
+``storage.repositories.import_batches.SILENT_FOR``.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import logging
 import time
 import uuid
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal
 
 from bot.deps import Deps
@@ -40,11 +41,11 @@ from storage.uow import Store
 log = logging.getLogger("contact_check.imports")
 
 ATTEMPTS = 3
-STAGE_FOR = 0.2  # seconds: how long each staging transaction aims to hold the write lock
-PAUSE = 0.1  # seconds between staging transactions: SQLite's waiting writers poll this often
+STAGE_FOR = 0.1  # seconds of write lock each staging transaction aims at
+PAUSE = 0.2  # seconds between them, for the team's writes (SQLite's waiting writers try again
+# every 100 ms at most); both chosen by measuring cards during an import (bench_import.py)
 FIRST_PART = 500  # new clients in the first staging transaction; later ones sized by its time
 SMALLEST_PART, LARGEST_PART = 100, 50_000
-ABANDONED_AFTER = timedelta(minutes=15)  # an import silent this long has stopped
 DISCARD_PART = 2000  # hidden clients deleted per transaction when discarding
 
 
@@ -134,11 +135,11 @@ def _discard(store: Store, batch_id: uuid.UUID, *, actor: str, reason: str,
 
 
 def sweep_abandoned_imports(store: Store, now: datetime) -> int:
-    """Discard the clients left hidden by imports silent for ``ABANDONED_AFTER`` (a process
-    killed half-way); how many. Safe on any replica at any time: an import's last transaction
+    """Discard the clients left hidden by imports silent for ``SILENT_FOR`` (a process killed
+    half-way); how many. Safe on any replica at any time: an import's last transaction
     and a discard of its batch cannot both succeed."""
     with store.unit_of_work(read_only=True) as uow:
-        stopped = uow.import_batches.abandoned(silent_for=ABANDONED_AFTER)
+        stopped = uow.import_batches.abandoned()
     removed = 0
     for batch in stopped:
         removed += _discard(store, batch.id, actor=SYSTEM_ACTOR, reason="stopped", now=now)

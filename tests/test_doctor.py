@@ -10,13 +10,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
 from bot.config import load_settings
 from bot.ops.doctor import CHECKS, Finding, Probe, run_checks
 from bot.ops.manifest import bot_scopes
 from bot.runtime import build_deps
 from bot.sandbox.standin import SlackStandIn
+from bot.services import imports
 from storage.crypto import generate_key
+from storage.tables import ImportBatch
+from storage.types import utcnow
+from tests.handlers.test_imports import clients_csv
 from tests.policy_yaml import POLICY_YAML
 
 TOKEN = "xoxb-doctor-1"
@@ -70,7 +75,8 @@ def test_all_checks_pass_against_the_standin(served: dict[str, str], tmp_path: P
     assert result.returncode == 0, result.stdout + result.stderr
     found = lines(result)
     assert list(found) == ["settings", "database", "keys", "policy", "Slack", "scopes", "team",
-                           "calendars"]
+                           "calendars", "imports"]
+    assert found["imports"] == "✔ no import is half-written"
     assert all(v.startswith("✔") for v in found.values()), result.stdout
     assert "T0STANDIN" in found["Slack"]
     assert "users:read" in found["scopes"]
@@ -168,7 +174,7 @@ def test_a_check_that_raises_is_a_cross_not_a_traceback() -> None:
 
     found = list(run_checks(Probe(load=lambda: None), (check_broken,)))  # type: ignore[arg-type]
     assert [f.line() for f in found] == ["✘ broken: the check itself failed (RuntimeError)"]
-    assert len(CHECKS) == 8  # with the calendar feeds
+    assert len(CHECKS) == 9  # with the calendar feeds and the imports
 
 
 FEED = """BEGIN:VCALENDAR\r
@@ -209,3 +215,26 @@ def test_calendar_feeds_are_read_and_a_broken_one_is_named(served: dict[str, str
     calendars = lines(result)["calendars"]
     assert calendars.startswith("✘ broken: ") and "front-office" not in calendars
     assert "calendars check" in calendars
+
+
+def test_an_import_half_written_is_told_with_what_becomes_of_it(served: dict[str, str],
+                                                                tmp_path: Path) -> None:
+    deps = build_deps(load_settings())
+    rows = imports.read_clients_csv(clients_csv(30), deps.policy)
+    with deps.store.unit_of_work(consistent=True) as uow:
+        prepared = imports.prepare_clients(uow, deps.policy, rows, actor="cli:admin",
+                                           source="clients.csv", now=deps.clock.now())
+    with deps.store.unit_of_work() as uow:
+        imports.stage_clients(uow, prepared, 20)
+        uow.commit()
+    said = lines(doctor(served, tmp_path))["imports"]
+    assert said == ("✔ clients.csv by cli:admin, 20 new client(s) hidden, last wrote 0 min ago: "
+                    "being written now")
+    with deps.store.unit_of_work() as uow:
+        uow.session.execute(update(ImportBatch).values(
+            heartbeat_at=utcnow() - timedelta(minutes=20)))
+        uow.commit()
+    deps.store.engine.dispose()
+    said = lines(doctor(served, tmp_path))["imports"]
+    assert said.endswith("last wrote 20 min ago: stopped half-way: `serve` deletes its clients "
+                         "within 10 minutes")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import http.client
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 from urllib.error import URLError
 
@@ -22,6 +22,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
+from sqlmodel import Session
 
 from bot.calendars.check import feed_readiness
 from bot.config import ConfigError, Settings, load_settings
@@ -31,6 +32,7 @@ from storage.crypto import Keyring
 from storage.db import DatabaseConfigError, make_engine, read_only, sqlite_file
 from storage.keycheck import key_problem
 from storage.migrate import pending
+from storage.repositories.import_batches import SILENT_FOR, ImportBatchRepository
 from storage.sealing import Sealer
 
 OK_MARK = "✔"
@@ -297,6 +299,25 @@ def check_calendar_feeds(probe: Probe) -> Finding:
     return Finding(True, "calendars", "; ".join(f"{feed.name} {feed.text}" for feed in read))
 
 
+def check_imports(probe: Probe) -> Finding:
+    """Imports whose new clients are still hidden: one writing now, or one that stopped half-way
+    (``serve`` and the next import delete what it left)."""
+    engine = probe.engine()
+    with Session(read_only(engine)) as session:
+        unfinished = ImportBatchRepository(session).abandoned(silent_for=timedelta(0))
+    if not unfinished:
+        return Finding(True, "imports", "no import is half-written")
+    now = datetime.now(UTC)
+    said = []
+    for batch in unfinished:
+        quiet = int((now - batch.heartbeat_at).total_seconds() // 60)
+        state = ("stopped half-way: `serve` deletes its clients within 10 minutes"
+                 if now - batch.heartbeat_at >= SILENT_FOR else "being written now")
+        said.append(f"{batch.source} by {batch.actor}, {batch.hidden} new client(s) hidden, "
+                    f"last wrote {quiet} min ago: {state}")
+    return Finding(True, "imports", "; ".join(said))
+
+
 # The checks, in order.
 CHECKS: tuple[Callable[[Probe], Finding], ...] = (
     check_settings,
@@ -307,6 +328,7 @@ CHECKS: tuple[Callable[[Probe], Finding], ...] = (
     check_scopes,
     check_team,
     check_calendar_feeds,
+    check_imports,
 )
 
 

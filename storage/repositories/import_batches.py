@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, text, update
 from sqlmodel import Session, col
@@ -20,14 +20,20 @@ from sqlmodel import Session, col
 from storage.tables import Client, ImportBatch
 from storage.types import utcnow
 
+SILENT_FOR = timedelta(minutes=15)
+"""An import that has not written for this long has stopped: no live import's transaction, nor
+the pause between two, comes near it."""
+
 
 @dataclass(frozen=True)
 class Batch:
-    """An unfinished import: who started it, from which file, and how many clients it hides."""
+    """An unfinished import: who started it, from which file, when it last wrote, and how many
+    clients it hides."""
 
     id: uuid.UUID
     actor: str
     source: str
+    heartbeat_at: datetime
     hidden: int
 
 
@@ -53,17 +59,21 @@ class ImportBatchRepository:
         beat: a batch written in one transaction)."""
         self.session.execute(delete(ImportBatch).where(col(ImportBatch.id) == batch_id))
 
-    def abandoned(self, *, silent_for: timedelta) -> list[Batch]:
-        """The imports that have not beaten for ``silent_for``, oldest first."""
+    def abandoned(self, *, silent_for: timedelta = SILENT_FOR) -> list[Batch]:
+        """The imports that have not beaten for ``silent_for``, oldest first (all unfinished
+        imports with ``timedelta(0)``)."""
         silent_since = utcnow() - silent_for
         batches = self.session.execute(
             select(ImportBatch).where(col(ImportBatch.heartbeat_at) < silent_since)
             .order_by(col(ImportBatch.started_at))).scalars().all()
-        return [Batch(b.id, b.actor, b.source, self._hidden(b.id)) for b in batches]
+        return [self._batch(b) for b in batches]
 
     def get(self, batch_id: uuid.UUID) -> Batch | None:
         row = self.session.get(ImportBatch, batch_id)
-        return Batch(row.id, row.actor, row.source, self._hidden(row.id)) if row else None
+        return self._batch(row) if row is not None else None
+
+    def _batch(self, row: ImportBatch) -> Batch:
+        return Batch(row.id, row.actor, row.source, row.heartbeat_at, self._hidden(row.id))
 
     def discard(self, batch_id: uuid.UUID, *, limit: int) -> int:
         """Delete up to ``limit`` of the clients hidden under ``batch_id`` (their consent rows
