@@ -119,19 +119,23 @@ def _discard_own(store: Store, prepared: imports.PreparedClients | imports.Prepa
 
 def _discard(store: Store, batch_id: uuid.UUID, *, actor: str, reason: str,
              now: datetime) -> int:
-    """Discard the hidden clients of ``batch_id``, a part per transaction; how many."""
+    """Discard the hidden clients of ``batch_id``, a part per transaction; how many. Another
+    process discarding it too (a sweep on another replica) is harmless: whoever finds it gone
+    stops."""
+    with store.unit_of_work(read_only=True) as uow:
+        batch = uow.import_batches.get(batch_id)  # as it was: its events name what it hid
     removed = 0
-    while True:
+    while batch is not None:
         with store.unit_of_work() as uow:
-            batch = uow.import_batches.get(batch_id)
-            if batch is None:
-                return removed
+            if uow.import_batches.get(batch_id) is None:
+                break
             part = imports.discard_imported(uow, batch, limit=DISCARD_PART, actor=actor,
                                             reason=reason, now=now)
             uow.commit()
         removed += part
         if part < DISCARD_PART:
-            return removed
+            break
+    return removed
 
 
 def sweep_abandoned_imports(store: Store, now: datetime) -> int:

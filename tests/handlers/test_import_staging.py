@@ -115,6 +115,7 @@ def test_an_import_that_fails_half_way_leaves_nothing_on_file(deps, clock, monke
         return stage(uow, prepared, upto)
 
     monkeypatch.setattr(imports, "stage_clients", third_part_fails)
+    monkeypatch.setattr(import_handler, "DISCARD_PART", 30)  # deleted in 3 transactions
     with pytest.raises(OSError, match="disk full"):
         _import(deps, clients_csv(200))
     with deps.store.unit_of_work(read_only=True) as uow:
