@@ -6,9 +6,9 @@ so a long file never stalls the team.
    (``bot.services.imports.prepare_clients`` / ``prepare_appointments``). This is the long part
    (tens of seconds for tens of thousands of clients); cards, ``missed`` and ``/healthz`` are
    answered meanwhile.
-2. **Staged** (clients only): the new clients written hidden, in transactions of about
-   ``STAGE_FOR`` seconds each (the size of the next is set from how long the last took), with a
-   pause of ``PAUSE`` between them for the team's own writes (``stage_clients``).
+2. **Staged** (clients only): the new clients written hidden, in short transactions whose length
+   ``PACE`` sets for each database (the size of the next part is set from how long the last
+   took), with a pause between them for the team's own writes on SQLite (``stage_clients``).
 3. **Written** in one short transaction: the rest, the clients it replaces, and every new
    client shown at once (``write_clients`` / ``write_appointments``). All or nothing, as before:
    until this commits, no client of the file is on file.
@@ -28,6 +28,7 @@ import logging
 import time
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
@@ -41,9 +42,19 @@ from storage.uow import Store
 log = logging.getLogger("contact_check.imports")
 
 ATTEMPTS = 3
-STAGE_FOR = 0.1  # seconds of write lock each staging transaction aims at
-PAUSE = 0.2  # seconds between them, for the team's writes (SQLite's waiting writers try again
-# every 100 ms at most); both chosen by measuring cards during an import (bench_import.py)
+
+
+@dataclass(frozen=True)
+class Pace:
+    part: float  # seconds each staging transaction aims at
+    pause: float  # seconds between two, when the team's writes go first
+
+
+# SQLite has one write lock for the whole database: short parts, and pauses longer than the
+# 100 ms its waiting writers sleep between tries. PostgreSQL's writers wait on one another only
+# for the audit trail's head, which a part takes at its end and waiters get in turn: longer
+# parts, no pause. Chosen by measuring cards during an import (tests/perf/bench_import.py).
+PACE = {"sqlite": Pace(part=0.1, pause=0.2), "postgresql": Pace(part=0.5, pause=0.0)}
 FIRST_PART = 500  # new clients in the first staging transaction; later ones sized by its time
 SMALLEST_PART, LARGEST_PART = 100, 50_000
 DISCARD_PART = 2000  # hidden clients deleted per transaction when discarding
@@ -93,6 +104,7 @@ def run_import(store: Store, policy: ClinicPolicy, what: Literal["clients", "app
 
 def _stage(store: Store, prepared: imports.PreparedClients) -> None:
     """Write the new clients hidden, a part per short transaction, pausing between parts."""
+    pace = PACE.get(store.engine.dialect.name, PACE["sqlite"])
     part = FIRST_PART
     while prepared.batch.new - prepared.batch.staged > part:
         started = time.perf_counter()
@@ -100,8 +112,9 @@ def _stage(store: Store, prepared: imports.PreparedClients) -> None:
             imports.stage_clients(uow, prepared, prepared.batch.staged + part)
             uow.commit()
         took = max(time.perf_counter() - started, 0.001)
-        part = max(SMALLEST_PART, min(int(part * STAGE_FOR / took), LARGEST_PART))
-        time.sleep(PAUSE)
+        part = max(SMALLEST_PART, min(int(part * pace.part / took), LARGEST_PART))
+        if pace.pause:
+            time.sleep(pace.pause)
 
 
 def _discard_own(store: Store, prepared: imports.PreparedClients | imports.PreparedAppointments,

@@ -15,7 +15,12 @@ from sqlalchemy import func, select, update
 from bot.scheduling import PERIODIC
 from bot.services import imports
 from handlers import imports as import_handler
-from handlers.imports import run_import, sweep_abandoned_imports, sweep_abandoned_imports_job
+from handlers.imports import (
+    Pace,
+    run_import,
+    sweep_abandoned_imports,
+    sweep_abandoned_imports_job,
+)
 from storage.audit import verify_chain
 from storage.tables import AuditEvent, Client, ConsentNumber, ImportBatch
 from storage.types import utcnow
@@ -28,8 +33,12 @@ from tests.handlers.test_imports import _import, clients_csv
 def parts_of_40(monkeypatch: pytest.MonkeyPatch) -> None:
     """Parts of 40 clients, whatever the machine's speed, and no pause between them."""
     for name, value in (("FIRST_PART", 40), ("SMALLEST_PART", 40), ("LARGEST_PART", 40),
-                        ("PAUSE", 0)):
+                        ("PACE", _paced(part=0.1, pause=0))):
         monkeypatch.setattr(import_handler, name, value)
+
+
+def _paced(part: float, pause: float) -> dict[str, Pace]:
+    return dict.fromkeys(("sqlite", "postgresql"), Pace(part=part, pause=pause))
 
 
 def _rows(store: Store, table: Any, *where: Any) -> int:
@@ -81,7 +90,7 @@ def test_new_clients_are_written_in_parts_and_shown_only_at_the_end(deps, clock,
 
 
 def test_the_parts_are_sized_from_how_long_the_last_one_took(deps, monkeypatch):
-    """Each part aims at ``STAGE_FOR`` seconds of the write lock, within the bounds."""
+    """Each part aims at its database's ``Pace.part`` seconds, within the bounds."""
     sizes: list[int] = []
     stage = imports.stage_clients
 
@@ -94,7 +103,7 @@ def test_the_parts_are_sized_from_how_long_the_last_one_took(deps, monkeypatch):
         perf_counter=lambda: next(ticks) * 0.1, sleep=lambda _seconds: None))
     monkeypatch.setattr(imports, "stage_clients", recorded)
     for name, value in (("FIRST_PART", 100), ("SMALLEST_PART", 100), ("LARGEST_PART", 300),
-                        ("STAGE_FOR", 0.2)):
+                        ("PACE", _paced(part=0.2, pause=0))):
         monkeypatch.setattr(import_handler, name, value)
     assert _import(deps, clients_csv(1000)).created == 1000
     # 100 written, 200, then 300 (the largest), 300 again; the last 100 go with the last
@@ -141,6 +150,7 @@ def test_a_code_put_on_file_while_the_import_writes_is_updated_not_duplicated(
         if len(pauses) == 1:
             add_client(deps.store, replace(maria(clock), code="c-00001"), clock)
 
+    monkeypatch.setattr(import_handler, "PACE", _paced(part=0.1, pause=0.5))
     monkeypatch.setattr(import_handler, "time", SimpleNamespace(
         perf_counter=import_handler.time.perf_counter,
         sleep=clinician_adds_a_client_in_the_first_pause))
