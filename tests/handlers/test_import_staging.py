@@ -4,6 +4,7 @@ nothing, even when it fails, finds a clash or is killed half-way (issue 12, item
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import timedelta
 from types import SimpleNamespace
@@ -15,6 +16,7 @@ from sqlalchemy import func, select, update
 from bot.scheduling import PERIODIC
 from bot.services import imports
 from handlers import imports as import_handler
+from handlers.consent import consent_view
 from handlers.imports import (
     Pace,
     run_import,
@@ -215,3 +217,18 @@ def test_a_small_file_is_still_one_transaction(deps, writes):
                         actor="cli:admin", source="clients.csv", now=deps.clock.now())
     assert report.created == 30 and writes.began == 1
     assert not [s for s, _ in writes.statements if "import_batches" in s]
+
+
+def test_a_clinician_asking_for_a_hidden_client_is_told_it_is_not_on_file(bot, clock):
+    """Half-way through an import, its clients are on no card, and the consent form for one of
+    their codes is the blank form of a new client (nothing disclosed, no view audited)."""
+    _killed_half_way(bot.deps, clients_csv(100))
+    assert _rows(bot.deps.store, Client) == 40
+    said = json.dumps(bot.answers("U0ANA", "C-00001"))
+    assert "is not on file" in said, said
+    form = json.dumps(consent_view(bot.deps, "U0ANA", "C-00001"))
+    for private in ("Client 1", "2152000001", "2672000001", "asked not to"):
+        assert private not in said and private not in form
+    views = [(a, d) for a, d in _actions(bot.deps.store) if a.endswith("viewed")]
+    assert [a for a, _ in views] == ["card.viewed"]  # the look-up, as for any code
+    assert "Client 1" not in json.dumps(views)
