@@ -376,8 +376,9 @@ class ClientRepository:
         execute = self.session.execute
         if batch.updates:
             execute(_UPDATE_CLIENT, batch.updates)
-        for start in range(0, len(replaced), _CHUNK):
-            chunk = {"ids": replaced[start:start + _CHUNK]}
+        reconsented = batch.reconsented
+        for start in range(0, len(reconsented), _CHUNK):
+            chunk = {"ids": reconsented[start:start + _CHUNK]}
             for statement in _DELETE_CONSENT_ROWS:
                 execute(statement, chunk)
         conn = self.session.connection()
@@ -445,6 +446,7 @@ class ClientBatch:
                           BoundRows(_PARTIES, dialect))
         self.updates: list[dict[str, Any]] = []  # client columns of clients on file
         self.replaced: dict[uuid.UUID, _State] = {}  # clients on file, as read
+        self.reconsented: list[uuid.UUID] = []  # those of them whose consent rows it replaces
         # how many consent, number and third-party rows the first n new clients have
         self._ends: list[tuple[int, int, int]] = [(0, 0, 0)]
         self.staged = 0  # new clients written (hidden) so far
@@ -472,15 +474,17 @@ class ClientBatch:
         return client_id
 
     def replace(self, on_file: OnFile, record: ClientRecord, now: datetime) -> None:
-        """Replace a client on file (its consent rows too); what is not in ``record``'s client
-        columns (the coaching approval) stays."""
+        """Replace a client on file (its consent rows too, when its consent changes); what is
+        not in ``record``'s client columns (the coaching approval) stays."""
         self.replaced[on_file.id] = on_file.state
         self.updates.append({
             "b_id": on_file.id, "b_clinician": record.clinician, "b_status": record.status,
             "b_name": self._seal("clients", "preferred_name", on_file.id, record.preferred_name),
             "b_at": now,
         })
-        self._consent(on_file.id, record.consent, self.replacing)
+        if record.consent != on_file.record.consent:
+            self.reconsented.append(on_file.id)
+            self._consent(on_file.id, record.consent, self.replacing)
 
     def rows_of_new(self, start: int, stop: int) -> Iterator[tuple[BoundRows, list[Any]]]:
         """The rows of new clients ``start`` to ``stop`` (in the order they were created), each

@@ -296,3 +296,30 @@ def test_a_client_created_with_one_of_the_codes_meanwhile_is_updated_not_duplica
     with deps.store.unit_of_work(read_only=True) as uow:
         assert uow.clients.get("C-00001").preferred_name == "Client 1"
     assert _count(deps.store, Client) == 3
+
+
+def test_a_file_that_changes_only_names_leaves_the_consent_rows_as_they_are(deps, writes):
+    """Updating many clients holds the lock for all of them: their consent rows are replaced
+    only when their consent changed."""
+    _import(deps, clients_csv(60))
+
+    def number_ids() -> set[Any]:
+        with deps.store.unit_of_work(read_only=True) as uow:
+            return set(uow.session.execute(select(ConsentNumber.id)).scalars())
+
+    before = number_ids()
+    writes.statements = []
+    renamed = clients_csv(60).replace(",Client ", ",Person ")
+    assert _import(deps, renamed).updated == 60
+    assert number_ids() == before
+    assert not [s for s, _ in writes.statements
+                if "consent_numbers" in s and not s.startswith("SELECT")]  # read, not written
+    new_cell = renamed.replace("+12152000007,", "+12155550107,")
+    assert _import(deps, new_cell).updated == 1
+    after = number_ids()
+    assert len(after) == len(before) and len(after - before) == 2  # C-00007's two numbers
+    with deps.store.unit_of_work(read_only=True) as uow:
+        c7 = uow.clients.get("C-00007")
+        assert c7.preferred_name == "Person 7"
+        assert c7.consent.number("cell").number == "+12155550107"
+        assert uow.clients.get("C-00008").preferred_name == "Person 8"
