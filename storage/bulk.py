@@ -1,9 +1,10 @@
-"""Rows bound for the database driver ahead of time, for bulk inserts under a short lock.
+"""Rows bound for the database driver ahead of time, for bulk writes under a short lock.
 
 SQLAlchemy converts every value of every row as it executes a statement (UUIDs to the dialect's
 form, times to text on SQLite, JSON to text): for an import of 100,000 clients that is most of
 the statement's time. ``BoundRows`` does that conversion when a row is added, before the
-transaction; ``insert`` then hands the ready rows to the driver's ``executemany`` as they are.
+transaction; ``write`` then hands the ready rows to the driver's ``executemany`` as they are.
+The statement is the table's insert, or any statement with bound parameters (an update).
 """
 
 from __future__ import annotations
@@ -17,14 +18,17 @@ from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Dialect, Table, insert
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 
 
 class BoundRows:
-    """Whole rows of ``table``, each converted for ``dialect``'s driver as it is added."""
+    """Whole rows of ``table`` (the parameters of ``statement``, when given, instead of the
+    table's insert), each converted for ``dialect``'s driver as it is added."""
 
-    def __init__(self, table: Table, dialect: Dialect):
+    def __init__(self, table: Table, dialect: Dialect, statement: ClauseElement | None = None):
         self.table, self.dialect = table, dialect
-        self._shape = shape = _shape(table, dialect)
+        self._shape = shape = _shape(_insert(table) if statement is None else statement, dialect)
         self.sql, self.positional, self.names = shape.sql, shape.positional, shape.names
         self.params: list[Any] = []
 
@@ -53,12 +57,13 @@ class BoundRows:
             values[position] = value if convert is None else convert(value)
         return self._param(values)
 
-    def insert(self, conn: Connection) -> None:
-        """Insert every row added in one ``executemany`` (nothing when there is none)."""
+    def write(self, conn: Connection) -> None:
+        """Write every row added in one ``executemany`` (nothing when there is none)."""
         self.execute(conn, self.params)
 
     def execute(self, conn: Connection, params: list[Any]) -> None:
-        """Insert ``params`` (from ``filled``) in one ``executemany`` (nothing when empty)."""
+        """Write ``params`` (rows added, or from ``filled``) in one ``executemany`` (nothing
+        when empty)."""
         if params:
             conn.exec_driver_sql(self.sql, params)
 
@@ -70,9 +75,9 @@ _Converter = Callable[[Any], Any] | None
 
 
 class _Shape(NamedTuple):
-    """A table's insert for one database: its SQL, whether its parameters are positional, the
-    column names in parameter order, each one's converter, and each one's (position, converter)
-    by name."""
+    """A statement for one database: its SQL, whether its parameters are positional, their
+    names in parameter order, each one's converter, and each one's (position, converter) by
+    name."""
 
     sql: str
     positional: bool
@@ -81,15 +86,20 @@ class _Shape(NamedTuple):
     position: dict[str, tuple[int, _Converter]]
 
 
+@functools.cache
+def _insert(table: Table) -> ClauseElement:
+    return insert(table)
+
+
 @functools.lru_cache(maxsize=64)
-def _shape(table: Table, dialect: Dialect) -> _Shape:
-    """Made once per table and database: compiling costs more than a small insert."""
-    compiled = insert(table).compile(dialect=dialect)
+def _shape(statement: ClauseElement, dialect: Dialect) -> _Shape:
+    """Made once per statement and database: compiling costs more than a small insert."""
+    compiled = statement.compile(dialect=dialect)
+    assert isinstance(compiled, SQLCompiler)  # a DML statement compiles to SQL
     positional = bool(dialect.positional)
-    names: list[str] = list(compiled.positiontup or []) if positional else [
-        column.key for column in table.c]
+    names: list[str] = list(compiled.positiontup or []) if positional else list(compiled.binds)
     convert: list[tuple[str, _Converter]] = [
-        (name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+        (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
         for name in names]
     position = {name: (i, converter) for i, (name, converter) in enumerate(convert)}
     return _Shape(str(compiled), positional, names, convert, position)

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import uuid
 from collections import namedtuple
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Dialect, Table, bindparam, update
+from sqlalchemy import Dialect, Table, bindparam, type_coerce, update
 from sqlalchemy import delete as sa_delete
 from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.types import NullType
 from sqlmodel import Session, col, delete, func, select
 
 from bot.policy.model import (
@@ -305,33 +307,42 @@ class ClientRepository:
         found: dict[str, OnFile] = {}
         for start in range(0, len(keys), _CHUNK):
             rows = self.session.execute(_CLIENTS_BY_KEY, {"keys": keys[start:start + _CHUNK]}).all()
-            states = self._states([row.id for row in rows])
+            ids = [row.id for row in rows]
+            states, raw = self._states(ids, _TYPED), self._states(ids, _RAW)
             for row in rows:
                 client, consent, numbers, parties = states[row.id]
                 record = self._record(client, consent, list(numbers), list(parties))
-                found[code_key(row.code)] = OnFile(row.id, record, states[row.id])
+                found[code_key(row.code)] = OnFile(row.id, record, raw[row.id])
         return found
 
-    def _states(self, ids: list[uuid.UUID]) -> dict[uuid.UUID, _State]:
-        """Each client's rows (client, consent, numbers, parties) as plain tuples, by client id;
-        a client not on file is missing."""
+    def _states(self, ids: list[uuid.UUID], statements: _Statements) -> dict[uuid.UUID, _State]:
+        """Each client's rows (client, consent, numbers, parties), by client id, read with
+        ``statements`` (``_TYPED``: values as Python has them; ``_RAW``: as the database driver
+        gives them, which is cheaper to read and to compare); a client not on file is missing."""
         states: dict[uuid.UUID, _State] = {}
         execute = self.session.execute
+        as_bound = _bound_id(self.session.get_bind().dialect)
+        clients_of, consents_of, numbers_of, parties_of = statements
         for start in range(0, len(ids), _CHUNK):
-            chunk = {"ids": ids[start:start + _CHUNK]}
-            clients = {r.id: r for r in execute(_CLIENTS_OF, chunk)}
-            consents = {r.client_id: r for r in execute(_CONSENTS_OF, chunk)}
-            numbers: dict[uuid.UUID, list[Any]] = {}
-            for n in execute(_NUMBERS_OF, chunk):
+            chunk_ids = ids[start:start + _CHUNK]
+            chunk = {"ids": chunk_ids}
+            clients = {r.id: r for r in execute(clients_of, chunk)}
+            consents = {r.client_id: r for r in execute(consents_of, chunk)}
+            numbers: dict[Any, list[Any]] = {}
+            for n in execute(numbers_of, chunk):
                 numbers.setdefault(n.client_id, []).append(n)
-            parties: dict[uuid.UUID, list[Any]] = {}
-            for p in execute(_PARTIES_OF, chunk):
+            parties: dict[Any, list[Any]] = {}
+            for p in execute(parties_of, chunk):
                 parties.setdefault(p.client_id, []).append(p)
-            for client_id, client in clients.items():
+            for client_id in chunk_ids:
+                key = client_id if statements is _TYPED else as_bound(client_id)
+                client = clients.get(key)
+                if client is None:
+                    continue
                 states[client_id] = (
-                    client, consents.get(client_id),
-                    tuple(sorted(numbers.get(client_id, ()), key=lambda r: r.id)),
-                    tuple(sorted(parties.get(client_id, ()), key=lambda r: r.id)),
+                    client, consents.get(key),
+                    tuple(sorted(numbers.get(key, ()), key=lambda r: r.id)),
+                    tuple(sorted(parties.get(key, ()), key=lambda r: r.id)),
                 )
         return states
 
@@ -368,22 +379,21 @@ class ClientRepository:
         of its staged clients are gone (the batch was taken for abandoned and discarded).
         """
         replaced = list(batch.replaced)
-        now_on_file = self._states(replaced)
+        now_on_file = self._states(replaced, _RAW)
         changed = sum(1 for client_id in replaced
                       if now_on_file.get(client_id) != batch.replaced[client_id])
         if changed:
             raise StaleBatch(f"{changed} client(s) changed")
         execute = self.session.execute
-        if batch.updates:
-            execute(_UPDATE_CLIENT, batch.updates)
+        conn = self.session.connection()
+        batch.updates.write(conn)
         reconsented = batch.reconsented
         for start in range(0, len(reconsented), _CHUNK):
             chunk = {"ids": reconsented[start:start + _CHUNK]}
             for statement in _DELETE_CONSENT_ROWS:
                 execute(statement, chunk)
-        conn = self.session.connection()
         for rows in batch.replacing:
-            rows.insert(conn)
+            rows.write(conn)
         self.stage(batch, batch.new)
         if not batch.new:
             return
@@ -412,6 +422,26 @@ _DELETE_CONSENT_ROWS = tuple(
 _SHOW = update(_CLIENTS).where(_CLIENTS.c.import_batch == bindparam("batch")).values(
     import_batch=None)
 _State = tuple[Any, Any, tuple[Any, ...], tuple[Any, ...]]
+_Statements = tuple[Any, Any, Any, Any]  # a client's rows: clients, consents, numbers, parties
+_TYPED: _Statements = (_CLIENTS_OF, _CONSENTS_OF, _NUMBERS_OF, _PARTIES_OF)
+
+
+def _untyped_rows_of(table: Table, key: str) -> Any:
+    """``table``'s rows whose ``key`` is one of ``ids``, each value as the driver gives it."""
+    return core_select(*[type_coerce(c, NullType()).label(c.name) for c in table.c]).where(
+        table.c[key].in_(bindparam("ids", expanding=True)))
+
+
+_RAW: _Statements = (_untyped_rows_of(_CLIENTS, "id"), _untyped_rows_of(_CONSENTS, "client_id"),
+                     _untyped_rows_of(_NUMBERS, "client_id"),
+                     _untyped_rows_of(_PARTIES, "client_id"))
+
+
+@functools.cache
+def _bound_id(dialect: Dialect) -> Callable[[uuid.UUID], Any]:
+    """A client id as the database driver gives it back (the key of ``_RAW``'s rows)."""
+    convert = _CLIENTS.c.id.type.dialect_impl(dialect).bind_processor(dialect)
+    return convert if convert is not None else (lambda value: value)
 
 
 @dataclass(frozen=True)
@@ -444,7 +474,7 @@ class ClientBatch:
         self.parties = BoundRows(_PARTIES, dialect)
         self.replacing = (BoundRows(_CONSENTS, dialect), BoundRows(_NUMBERS, dialect),
                           BoundRows(_PARTIES, dialect))
-        self.updates: list[dict[str, Any]] = []  # client columns of clients on file
+        self.updates = BoundRows(_CLIENTS, dialect, _UPDATE_CLIENT)  # of clients on file
         self.replaced: dict[uuid.UUID, _State] = {}  # clients on file, as read
         self.reconsented: list[uuid.UUID] = []  # those of them whose consent rows it replaces
         # how many consent, number and third-party rows the first n new clients have
@@ -477,7 +507,7 @@ class ClientBatch:
         """Replace a client on file (its consent rows too, when its consent changes); what is
         not in ``record``'s client columns (the coaching approval) stays."""
         self.replaced[on_file.id] = on_file.state
-        self.updates.append({
+        self.updates.add({
             "b_id": on_file.id, "b_clinician": record.clinician, "b_status": record.status,
             "b_name": self._seal("clients", "preferred_name", on_file.id, record.preferred_name),
             "b_at": now,
