@@ -14,7 +14,7 @@ from __future__ import annotations
 import http.client
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, TextIO
 from urllib.error import URLError
 
@@ -304,7 +304,7 @@ def check_imports(probe: Probe) -> Finding:
     (``serve`` and the next import delete what it left)."""
     engine = probe.engine()
     with Session(read_only(engine)) as session:
-        unfinished = ImportBatchRepository(session).abandoned(silent_for=timedelta(0))
+        unfinished = ImportBatchRepository(session).unfinished()
     if not unfinished:
         return Finding(True, "imports", "no import is half-written")
     now = datetime.now(UTC)

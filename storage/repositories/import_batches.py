@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, func, select, text, update
 from sqlmodel import Session, col
@@ -59,14 +60,18 @@ class ImportBatchRepository:
         beat: a batch written in one transaction)."""
         self.session.execute(delete(ImportBatch).where(col(ImportBatch.id) == batch_id))
 
+    def unfinished(self) -> list[Batch]:
+        """Every import whose new clients are hidden still, oldest first."""
+        return self._listed(select(ImportBatch))
+
     def abandoned(self, *, silent_for: timedelta = SILENT_FOR) -> list[Batch]:
-        """The imports that have not beaten for ``silent_for``, oldest first (all unfinished
-        imports with ``timedelta(0)``)."""
-        silent_since = utcnow() - silent_for
-        batches = self.session.execute(
-            select(ImportBatch).where(col(ImportBatch.heartbeat_at) < silent_since)
-            .order_by(col(ImportBatch.started_at))).scalars().all()
-        return [self._batch(b) for b in batches]
+        """The imports that have not beaten for ``silent_for``, oldest first."""
+        return self._listed(select(ImportBatch).where(
+            col(ImportBatch.heartbeat_at) < utcnow() - silent_for))
+
+    def _listed(self, query: Any) -> list[Batch]:
+        rows = self.session.execute(query.order_by(col(ImportBatch.started_at))).scalars()
+        return [self._batch(row) for row in rows.all()]
 
     def get(self, batch_id: uuid.UUID) -> Batch | None:
         row = self.session.get(ImportBatch, batch_id)
