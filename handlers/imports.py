@@ -36,6 +36,7 @@ from bot.deps import Deps
 from bot.policy.clinic import ClinicPolicy
 from bot.runtime import SYSTEM_ACTOR
 from bot.services import imports
+from storage.crypto import KeyConfigError
 from storage.repositories import StaleBatch
 from storage.uow import Store
 
@@ -93,6 +94,13 @@ def run_import(store: Store, policy: ClinicPolicy, what: Literal["clients", "app
                 return report
         except StaleBatch:
             _discard_own(store, prepared, "changed", now)  # and prepared again
+        except KeyConfigError as error:
+            # Signing the trail's event of the discard needs a key this database still has:
+            # a process restarted with the new key first (serve's sweep) discards what was staged.
+            left = (" What it had written, hidden, is deleted by `serve` within 25 minutes."
+                    if isinstance(prepared, imports.PreparedClients) and prepared.batch.staged
+                    else "")
+            raise KeyConfigError(f"{error} Nothing was imported.{left}") from None
         except BaseException:
             _discard_own(store, prepared, "failed", now)
             raise

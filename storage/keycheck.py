@@ -26,11 +26,13 @@ CANARY = "contact-check key canary"
 _KEYS = table_of(KeyRecord)
 
 
-def key_problem(conn: Connection, sealer: Sealer) -> str | None:
+def key_problem(conn: Connection, sealer: Sealer, *, running: bool = False) -> str | None:
     """Why the configured keys cannot open this database's data, or None when they can.
 
     A key that sealed data here is missing from CONTACT_CHECK_KEYS, or a configured key with the
-    same id fails to open its canary. Reads only (the small ``encryption_keys`` table)."""
+    same id fails to open its canary. ``running`` (a process that started earlier, as
+    ``/healthz`` asks): also its first key retired since (``retired_first_key``). Reads only
+    (the small ``encryption_keys`` table, once)."""
     records = conn.execute(select(_KEYS.c.id, _KEYS.c.key_id, _KEYS.c.canary_enc)).all()
     configured = set(sealer.keyring.key_ids)
     missing = sorted(r.key_id for r in records if r.key_id not in configured)
@@ -49,7 +51,38 @@ def key_problem(conn: Connection, sealer: Sealer) -> str | None:
             ok = False
         if not ok:
             return f"{KEYS_VARIABLE}: key id {record.key_id} does not match this database."
-    return None
+    return _retired(sealer, {r.key_id for r in records}) if running else None
+
+
+def retired_first_key(conn: Connection, sealer: Sealer, *, hold: bool = False) -> str | None:
+    """Why this process must not seal anything more, or None: the first key of its
+    CONTACT_CHECK_KEYS is no longer one of this database's keys, because ``rotate-keys`` retired
+    it after the process started (it was not restarted with the new key first). What it sealed
+    now would be lost with the old key. ``ensure_keys`` registers a process's first key at its
+    start, so for a running process this only means a rotation it missed.
+
+    ``hold``: on PostgreSQL, keep the first key's record from being retired until this
+    transaction ends (``rotate-keys`` locks the records first, so it waits for this write, then
+    re-seals it too); on SQLite the write lock already keeps them apart."""
+    query = select(_KEYS.c.key_id)
+    if hold:
+        query = query.with_for_update(read=True)
+    return _retired(sealer, set(conn.execute(query).scalars()))
+
+
+def _retired(sealer: Sealer, registered: set[str]) -> str | None:
+    primary = sealer.keyring.primary_id
+    if not registered or primary in registered:
+        return None
+    return (f"{KEYS_VARIABLE}: its first key (key id {primary}) was retired by `rotate-keys` "
+            f"while this process ran; this database's key is now {', '.join(sorted(registered))}. "
+            f"Put the new key first in {KEYS_VARIABLE} and restart.")
+
+
+def lock_keys(conn: Connection) -> None:
+    """Before re-sealing everything (``rotate-keys``): wait for writes holding their first key
+    (``retired_first_key(hold=True)``) and keep new ones waiting until the rotation commits."""
+    conn.execute(select(_KEYS.c.key_id).with_for_update()).all()
 
 
 def ensure_keys(session: Session, sealer: Sealer) -> None:
@@ -95,7 +128,7 @@ class KeyHealth:
                 return self._checked[1]
             try:
                 with self._reader.connect() as conn:
-                    found = key_problem(conn, self.sealer)
+                    found = key_problem(conn, self.sealer, running=True)
             except Exception as error:  # the database check reports the database itself
                 found = f"the keys could not be checked ({type(error).__name__})"
             self._checked = (now, found)

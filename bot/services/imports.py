@@ -219,6 +219,7 @@ def stage_clients(uow: UnitOfWork, prepared: PreparedClients, upto: int) -> int:
     batch = prepared.batch
     if upto <= batch.staged or batch.staged >= batch.new:
         return 0
+    uow.keys.hold_first_key()
     uow.import_batches.beat(batch.id, actor=prepared.actor, source=prepared.source)
     return _write_new(uow, prepared, upto)
 
@@ -240,7 +241,9 @@ def write_clients(uow: UnitOfWork, prepared: PreparedClients) -> ImportReport:
     only chained under the lock, in bulk appends.
 
     Raises ``StaleBatch`` (roll back, discard what was staged, prepare again) when a client it
-    was prepared against changed meanwhile."""
+    was prepared against changed meanwhile, and ``KeyConfigError`` when ``rotate-keys`` retired
+    the key it sealed with (``stage_clients`` too)."""
+    uow.keys.hold_first_key()
     staged_before = prepared.batch.staged > 0
     _write_new(uow, prepared, prepared.batch.new)
     uow.clients.write_batch(prepared.batch)

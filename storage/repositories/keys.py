@@ -9,7 +9,8 @@ from sqlmodel import Session, col, delete, select
 
 import storage.tables as tables
 from storage.audit import rekey_chain
-from storage.keycheck import ensure_keys
+from storage.crypto import KeyConfigError
+from storage.keycheck import ensure_keys, lock_keys, retired_first_key
 from storage.sealing import SEALED_FIELDS, SealedRow, Sealer
 from storage.tables import KeyRecord
 
@@ -48,10 +49,20 @@ class KeyRepository:
         self.session = session
         self.sealer = sealer
 
+    def hold_first_key(self) -> None:
+        """Before a long job seals more in this transaction (an import's part): raise
+        ``KeyConfigError`` when ``rotate-keys`` retired this process's first key since it
+        started, else keep that key from being retired until this transaction ends
+        (``storage.keycheck.retired_first_key``)."""
+        problem = retired_first_key(self.session.connection(), self.sealer, hold=True)
+        if problem is not None:
+            raise KeyConfigError(problem)
+
     def reseal_everything(self) -> Resealed:
         """Re-seal every sealed value and blind index under the first key, re-sign the trail and
         retire the other key records, in this transaction (nothing committed)."""
         sealer, session = self.sealer, self.session
+        lock_keys(session.connection())
         ensure_keys(session, sealer)
         rows = resealed = indexes = 0
         for name, table in sealed_tables().items():

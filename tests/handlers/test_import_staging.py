@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 
 from bot.scheduling import PERIODIC
 from bot.services import imports
+from bot.services.keys import rotate_keys
 from handlers import imports as import_handler
 from handlers.consent import consent_view
 from handlers.imports import (
@@ -24,6 +25,7 @@ from handlers.imports import (
     sweep_abandoned_imports_job,
 )
 from storage.audit import verify_chain
+from storage.crypto import KeyConfigError, Keyring, generate_key
 from storage.tables import AuditEvent, Client, ConsentNumber, ImportBatch
 from storage.types import utcnow
 from storage.uow import Store
@@ -232,3 +234,41 @@ def test_a_clinician_asking_for_a_hidden_client_is_told_it_is_not_on_file(bot, c
     views = [(a, d) for a, d in _actions(bot.deps.store) if a.endswith("viewed")]
     assert [a for a, _ in views] == ["card.viewed"]  # the look-up, as for any code
     assert "Client 1" not in json.dumps(views)
+
+
+def test_keys_rotated_during_an_import_stop_it_before_it_seals_under_a_retired_key(
+        deps, clock, engine, key, monkeypatch):
+    """rotate-keys run while an import, started with the old key first, is writing: what it
+    wrote before is re-sealed by the rotation; it writes nothing more (it would be sealed under
+    the retired key, and lost with it), and says what to do. Its trail event would be signed by
+    the retired key too: serve's sweep, with the new key, discards what it left."""
+    new = generate_key()
+    rotated = Store(engine, Keyring.from_env(f"{new},{key}"))
+
+    def rotate_in_the_first_pause(_seconds: float) -> None:
+        if not pauses:
+            with rotated.unit_of_work() as uow:
+                rotate_keys(uow, actor="cli:admin", now=clock.now())
+                uow.commit()
+        pauses.append(_seconds)
+
+    pauses: list[float] = []
+    monkeypatch.setattr(import_handler, "PACE", _paced(part=0.1, pause=0.5))
+    monkeypatch.setattr(import_handler, "time", SimpleNamespace(
+        perf_counter=import_handler.time.perf_counter, sleep=rotate_in_the_first_pause))
+    with pytest.raises(KeyConfigError) as stopped:
+        _import(deps, clients_csv(100))
+    said = str(stopped.value)
+    assert "was retired by `rotate-keys` while this process ran" in said
+    assert "Nothing was imported. What it had written, hidden, is deleted by `serve`" in said
+    assert len(pauses) == 1 and _rows(deps.store, Client) == 40
+    only_new = Store(engine, Keyring.from_env(new))
+    with only_new.unit_of_work(read_only=True) as uow:
+        assert uow.clients.count() == 0
+        assert all(Keyring.key_id_of(bytes(blob)) == Keyring.from_env(new).primary_id
+                   for blob in uow.session.execute(select(Client.preferred_name_enc)).scalars())
+    _silence(only_new, 16)
+    assert sweep_abandoned_imports(only_new, clock.now()) == 40
+    assert _rows(only_new, Client) == 0
+    (abandoned,) = [d for a, d in _actions(only_new) if a == "clients.import_abandoned"]
+    assert abandoned["removed"] == 40

@@ -339,3 +339,25 @@ def test_a_signed_body_of_1_mb_is_read(bot):
     assert len(body) == MAX_BODY
     answer = bot.post((body, {**headers, **sign(body, SIGNING_SECRET)}))
     assert answer.status == 200 and "/contact-check" in answer.json()["text"]
+
+
+def test_a_bot_whose_first_key_was_rotated_away_is_unhealthy(store, engine, key, clock):
+    """A process still sealing with the old key after rotate-keys (it was given the new key
+    second and never restarted with it first): what it sealed would be lost with the old key."""
+    _started(store)
+    new = generate_key()
+    stale = Store(engine, Keyring.from_env(f"{key},{new}"))
+    health = KeyHealth(engine, stale.sealer, ttl=0)
+    assert health.problem() is None
+    with Store(engine, Keyring.from_env(f"{new},{key}")).unit_of_work() as uow:
+        ensure_keys(uow.session, uow.sealer)  # restarted with the new key first
+        uow.commit()
+    assert health.problem() is None  # both keys are the database's until the rotation
+    with Store(engine, Keyring.from_env(f"{new},{key}")).unit_of_work() as uow:
+        rotate_keys(uow, actor="cli:admin", now=clock.now())
+        uow.commit()
+    problem = health.problem() or ""
+    old_id, new_id = Keyring.from_env(key).primary_id, Keyring.from_env(new).primary_id
+    assert f"its first key (key id {old_id}) was retired by `rotate-keys`" in problem
+    assert f"this database's key is now {new_id}" in problem
+    assert key not in problem and new not in problem

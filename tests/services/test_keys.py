@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -220,3 +221,36 @@ def test_a_broken_trail_stops_the_rotation_with_nothing_changed(engine: Engine) 
         rotate_keys(uow, actor="cli:admin", now=NOW)
     assert _opened_tolerant(store) == before  # nothing re-sealed
     assert _key_ids(store) == {store.keyring.primary_id}  # nothing re-signed
+
+
+def test_a_rotation_waits_for_a_write_that_holds_the_old_key_then_reseals_it_too(
+        engine: Engine) -> None:
+    """An import's part seals under the key it started with and holds that key
+    (``KeyRepository.hold_first_key``): a rotation started meanwhile waits for it to commit,
+    then re-seals what it wrote, so nothing is left under the key the rotation retires."""
+    old, new = generate_key(), generate_key()
+    store = _store(engine, old)
+    _seed(store, ("C-1",))
+    rotated = threading.Event()
+
+    def rotate() -> None:
+        with _store(engine, f"{new},{old}").unit_of_work() as uow:
+            rotate_keys(uow, actor="cli:admin", now=NOW)
+            uow.commit()
+        rotated.set()
+
+    with store.unit_of_work() as uow:
+        uow.keys.hold_first_key()
+        seed_every_sealed_field(uow, "C-2")
+        rotation = threading.Thread(target=rotate)
+        rotation.start()
+        assert not rotated.wait(0.5)  # waiting for this write
+        uow.commit()
+    rotation.join(timeout=30)
+    assert rotated.is_set()
+    opened = _opened(_store(engine, new))  # the new key alone opens everything
+    new_id = Keyring.from_env(new).primary_id
+    assert {key_id for pairs in opened.values() for _, key_id in pairs} == {new_id}
+    assert sum(len(pairs) for pairs in opened.values()) > len(SEALED_FIELDS)  # C-1 and C-2
+    with store.unit_of_work() as uow, pytest.raises(KeyConfigError, match="was retired"):
+        uow.keys.hold_first_key()  # the old key's process writes nothing more
