@@ -76,7 +76,7 @@ def _retired(sealer: Sealer, registered: set[str]) -> str | None:
         return None
     return (f"{KEYS_VARIABLE}: its first key (key id {primary}) was retired by `rotate-keys` "
             f"while this process ran; this database's key is now {', '.join(sorted(registered))}. "
-            f"Put the new key first in {KEYS_VARIABLE} and restart.")
+            f"Put the new key first in {KEYS_VARIABLE} and start it again.")
 
 
 def lock_keys(conn: Connection) -> None:
