@@ -70,8 +70,9 @@ def run_import(store: Store, policy: ClinicPolicy, what: Literal["clients", "app
                now: datetime) -> imports.ImportReport:
     """Import ``rows`` (read with ``read_clients_csv`` / ``read_appointments_csv``); the report.
 
-    Raises ``ImportErrors`` (an appointment's client not on file) or ``ImportKeptChanging``,
-    with nothing written."""
+    Raises ``ImportErrors`` (an appointment's client not on file), ``ImportKeptChanging`` or
+    ``KeyConfigError`` (``rotate-keys`` retired this process's first key meanwhile), with
+    nothing imported."""
     sweep_abandoned_imports(store, now)
     for _attempt in range(ATTEMPTS):
         with store.unit_of_work(consistent=True) as uow:
