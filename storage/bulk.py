@@ -27,7 +27,7 @@ class BoundRows:
     table's insert), each converted for ``dialect``'s driver as it is added."""
 
     def __init__(self, table: Table, dialect: Dialect, statement: ClauseElement | None = None):
-        self.table, self.dialect = table, dialect
+        self.dialect = dialect
         self._shape = shape = _shape(_insert(table) if statement is None else statement, dialect)
         self.sql, self.positional, self.names = shape.sql, shape.positional, shape.names
         self.params: list[Any] = []

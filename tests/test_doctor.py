@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
 
 from bot.config import load_settings
 from bot.ops.doctor import CHECKS, Finding, Probe, run_checks
@@ -19,10 +18,9 @@ from bot.runtime import build_deps
 from bot.sandbox.standin import SlackStandIn
 from bot.services import imports
 from storage.crypto import generate_key
-from storage.tables import ImportBatch
-from storage.types import utcnow
 from tests.handlers.test_imports import clients_csv
 from tests.policy_yaml import POLICY_YAML
+from tests.storage.rows import silence_imports
 
 TOKEN = "xoxb-doctor-1"
 PEOPLE = {"U0JAMIE": {"name": "jamie"}, "U0ANA": {"name": "ana"}}
@@ -230,10 +228,7 @@ def test_an_import_half_written_is_told_with_what_becomes_of_it(served: dict[str
     said = lines(doctor(served, tmp_path))["imports"]
     assert said == ("✔ clients.csv by cli:admin, 20 new client(s) hidden, last wrote 0 min ago: "
                     "being written now")
-    with deps.store.unit_of_work() as uow:
-        uow.session.execute(update(ImportBatch).values(
-            heartbeat_at=utcnow() - timedelta(minutes=20)))
-        uow.commit()
+    silence_imports(deps.store, 20)
     deps.store.engine.dispose()
     said = lines(doctor(served, tmp_path))["imports"]
     assert said.endswith("last wrote 20 min ago: stopped half-way: `serve` deletes its clients "

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 
 from bot.scheduling import PERIODIC
 from bot.services import imports
@@ -27,10 +26,10 @@ from handlers.imports import (
 from storage.audit import verify_chain
 from storage.crypto import KeyConfigError, Keyring, generate_key
 from storage.tables import AuditEvent, Client, ConsentNumber, ImportBatch
-from storage.types import utcnow
 from storage.uow import Store
 from tests.handlers.conftest import add_client, maria
 from tests.handlers.test_imports import _import, clients_csv
+from tests.storage.rows import count_rows, silence_imports
 
 
 @pytest.fixture(autouse=True)
@@ -43,12 +42,6 @@ def parts_of_40(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _paced(part: float, pause: float) -> dict[str, Pace]:
     return dict.fromkeys(("sqlite", "postgresql"), Pace(part=part, pause=pause))
-
-
-def _rows(store: Store, table: Any, *where: Any) -> int:
-    with store.unit_of_work(read_only=True) as uow:
-        return uow.session.execute(
-            select(func.count()).select_from(table).where(*where)).scalar_one()
 
 
 def _actions(store: Store) -> list[tuple[str, dict[str, Any]]]:
@@ -70,8 +63,8 @@ def test_new_clients_are_written_in_parts_and_shown_only_at_the_end(deps, clock,
             assert reader.clients.get("C-00000") is None
             assert reader.clients.codes_for_phone("+12152000000") == []
             seen.append((reader.clients.count(),
-                         _rows(deps.store, Client, Client.import_batch.is_not(None)),
-                         _rows(deps.store, ConsentNumber)))
+                         count_rows(deps.store, Client, Client.import_batch.is_not(None)),
+                         count_rows(deps.store, ConsentNumber)))
         return written
 
     monkeypatch.setattr(imports, "stage_clients", watched)
@@ -85,8 +78,8 @@ def test_new_clients_are_written_in_parts_and_shown_only_at_the_end(deps, clock,
     with deps.store.unit_of_work(read_only=True) as uow:
         assert uow.clients.count() == 131
         assert uow.clients.get("C-00129").consent.number("cell").number == "+12152000129"
-    assert _rows(deps.store, Client, Client.import_batch.is_not(None)) == 0
-    assert _rows(deps.store, ImportBatch) == 0
+    assert count_rows(deps.store, Client, Client.import_batch.is_not(None)) == 0
+    assert count_rows(deps.store, ImportBatch) == 0
     actions = _actions(deps.store)
     imported = [d for a, d in actions if a == "client.imported"]
     assert len(imported) == 130 and len({d["batch"] for d in imported}) == 1
@@ -117,7 +110,7 @@ def test_the_parts_are_sized_from_how_long_the_last_one_took(deps, monkeypatch):
 
 def test_an_import_that_fails_half_way_leaves_nothing_on_file(deps, clock, monkeypatch):
     add_client(deps.store, maria(clock), clock)
-    numbers_before = _rows(deps.store, ConsentNumber)
+    numbers_before = count_rows(deps.store, ConsentNumber)
     stage = imports.stage_clients
     parts: list[int] = []
 
@@ -133,8 +126,9 @@ def test_an_import_that_fails_half_way_leaves_nothing_on_file(deps, clock, monke
         _import(deps, clients_csv(200))
     with deps.store.unit_of_work(read_only=True) as uow:
         assert uow.clients.codes() == {"C-1042"}
-    assert _rows(deps.store, Client) == 1 and _rows(deps.store, ConsentNumber) == numbers_before
-    assert _rows(deps.store, ImportBatch) == 0
+    assert count_rows(deps.store, Client) == 1
+    assert count_rows(deps.store, ConsentNumber) == numbers_before
+    assert count_rows(deps.store, ImportBatch) == 0
     actions = _actions(deps.store)
     assert sum(a == "client.imported" for a, _ in actions) == 80  # the two parts written
     (abandoned,) = [d for a, d in actions if a == "clients.import_abandoned"]
@@ -163,7 +157,7 @@ def test_a_code_put_on_file_while_the_import_writes_is_updated_not_duplicated(
     with deps.store.unit_of_work(read_only=True) as uow:
         assert uow.clients.count() == 100
         assert uow.clients.get("C-00001").preferred_name == "Client 1"
-    assert _rows(deps.store, Client) == 100 and _rows(deps.store, ImportBatch) == 0
+    assert count_rows(deps.store, Client) == 100 and count_rows(deps.store, ImportBatch) == 0
     reasons = [d["reason"] for a, d in _actions(deps.store) if a == "clients.import_abandoned"]
     assert reasons == ["changed"]
 
@@ -178,21 +172,14 @@ def _killed_half_way(deps: Any, text: str) -> None:
         uow.commit()
 
 
-def _silence(store: Store, minutes: int) -> None:
-    with store.unit_of_work() as uow:
-        uow.session.execute(update(ImportBatch).values(
-            heartbeat_at=utcnow() - timedelta(minutes=minutes)))
-        uow.commit()
-
-
 def test_an_import_killed_half_way_is_discarded_once_it_is_silent_long_enough(deps, caplog):
     _killed_half_way(deps, clients_csv(100))
     assert sweep_abandoned_imports(deps.store, deps.clock.now()) == 0  # it might be alive
-    assert _rows(deps.store, Client) == 40
-    _silence(deps.store, 16)
+    assert count_rows(deps.store, Client) == 40
+    silence_imports(deps.store, 16)
     with caplog.at_level("WARNING", logger="contact_check.imports"):
         assert sweep_abandoned_imports(deps.store, deps.clock.now()) == 40
-    assert _rows(deps.store, Client) == 0 and _rows(deps.store, ImportBatch) == 0
+    assert count_rows(deps.store, Client) == 0 and count_rows(deps.store, ImportBatch) == 0
     (abandoned,) = [d for a, d in _actions(deps.store) if a == "clients.import_abandoned"]
     assert (abandoned["reason"], abandoned["by"], abandoned["removed"]) == (
         "stopped", "cli:admin", 40)
@@ -203,14 +190,14 @@ def test_an_import_killed_half_way_is_discarded_once_it_is_silent_long_enough(de
 def test_the_next_import_and_a_periodic_job_sweep_what_a_killed_import_left(deps):
     assert "abandoned-imports" in [job_id for job_id, _seconds, _run in PERIODIC]
     _killed_half_way(deps, clients_csv(100))
-    _silence(deps.store, 16)
+    silence_imports(deps.store, 16)
     report = _import(deps, clients_csv(100))  # the same file again: all of it new
     assert report.created == 100
-    assert _rows(deps.store, Client) == 100
+    assert count_rows(deps.store, Client) == 100
     _killed_half_way(deps, clients_csv(100, start=500))
-    _silence(deps.store, 60)
+    silence_imports(deps.store, 60)
     sweep_abandoned_imports_job(deps)
-    assert _rows(deps.store, Client) == 100 and _rows(deps.store, ImportBatch) == 0
+    assert count_rows(deps.store, Client) == 100 and count_rows(deps.store, ImportBatch) == 0
 
 
 def test_a_small_file_is_still_one_transaction(deps, writes):
@@ -225,7 +212,7 @@ def test_a_clinician_asking_for_a_hidden_client_is_told_it_is_not_on_file(bot, c
     """Half-way through an import, its clients are on no card, and the consent form for one of
     their codes is the blank form of a new client (nothing disclosed, no view audited)."""
     _killed_half_way(bot.deps, clients_csv(100))
-    assert _rows(bot.deps.store, Client) == 40
+    assert count_rows(bot.deps.store, Client) == 40
     said = json.dumps(bot.answers("U0ANA", "C-00001"))
     assert "is not on file" in said, said
     form = json.dumps(consent_view(bot.deps, "U0ANA", "C-00001"))
@@ -261,14 +248,14 @@ def test_keys_rotated_during_an_import_stop_it_before_it_seals_under_a_retired_k
     said = str(stopped.value)
     assert "was retired by `rotate-keys` while this process ran" in said
     assert "Nothing was imported. What it had written, hidden, is deleted by `serve`" in said
-    assert len(pauses) == 1 and _rows(deps.store, Client) == 40
+    assert len(pauses) == 1 and count_rows(deps.store, Client) == 40
     only_new = Store(engine, Keyring.from_env(new))
     with only_new.unit_of_work(read_only=True) as uow:
         assert uow.clients.count() == 0
         assert all(Keyring.key_id_of(bytes(blob)) == Keyring.from_env(new).primary_id
                    for blob in uow.session.execute(select(Client.preferred_name_enc)).scalars())
-    _silence(only_new, 16)
+    silence_imports(only_new, 16)
     assert sweep_abandoned_imports(only_new, clock.now()) == 40
-    assert _rows(only_new, Client) == 0
+    assert count_rows(only_new, Client) == 0
     (abandoned,) = [d for a, d in _actions(only_new) if a == "clients.import_abandoned"]
     assert abandoned["removed"] == 40

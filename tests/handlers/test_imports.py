@@ -9,7 +9,6 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from sqlalchemy import func
 from sqlmodel import select
 
 from bot.csv_formats import CLIENT_COLUMNS
@@ -19,8 +18,8 @@ from bot.services.appointments import CHASE_KIND
 from handlers.imports import ATTEMPTS, ImportKeptChanging, run_import
 from storage.audit import verify_chain
 from storage.tables import Appointment, AuditEvent, Client, ConsentNumber, OutboxMessage
-from storage.uow import Store
 from tests.handlers.conftest import add_client, eventually, maria
+from tests.storage.rows import count_rows
 
 
 def clients_csv(count: int, *, clinician: str = "U0ANA", start: int = 0) -> str:
@@ -35,11 +34,6 @@ def clients_csv(count: int, *, clinician: str = "U0ANA", start: int = 0) -> str:
             f"Partner {i}" if i % 3 == 0 else "", "yes" if i % 3 == 0 else "", "active",
         ]))
     return "\n".join(lines) + "\n"
-
-
-def _count(store: Store, table: Any) -> int:
-    with store.unit_of_work(read_only=True) as uow:
-        return uow.session.execute(select(func.count()).select_from(table)).scalar_one()
 
 
 def _import(deps: Any, text: str, what: str = "clients") -> imports.ImportReport:
@@ -83,7 +77,7 @@ def test_nothing_is_sealed_or_merged_while_the_write_transaction_is_open(
     assert (report.created, report.updated) == (0, 300)
     assert sealed_while_writing == [] and writes.began == 1
     assert len(writes.statements) <= 30
-    assert _count(deps.store, ConsentNumber) == 600
+    assert count_rows(deps.store, ConsentNumber) == 600
 
 
 def test_an_import_audits_each_client_it_wrote_by_code_and_the_counts(deps):
@@ -125,7 +119,7 @@ def test_a_bad_row_in_the_middle_of_a_large_file_writes_nothing(deps, writes, ba
         _import(deps, "\n".join(lines))
     assert [str(p).split(":")[0] for p in refused.value.problems] == [f"line 1252, {column}"]
     assert writes.began == 0
-    assert _count(deps.store, Client) == 0 and _count(deps.store, AuditEvent) == 0
+    assert count_rows(deps.store, Client) == 0 and count_rows(deps.store, AuditEvent) == 0
 
 
 def test_an_appointment_for_a_client_not_on_file_mid_file_writes_nothing(deps, writes, clock):
@@ -137,7 +131,7 @@ def test_an_appointment_for_a_client_not_on_file_mid_file_writes_nothing(deps, w
         _import(deps, "client,start,minutes\n" + "\n".join(rows) + "\n", "appointments")
     assert [str(p).split(":")[0] for p in refused.value.problems] == ["line 202, column client"]
     assert writes.began == 0
-    assert _count(deps.store, Appointment) == 0 and _count(deps.store, OutboxMessage) == 0
+    assert count_rows(deps.store, Appointment) == 0 and count_rows(deps.store, OutboxMessage) == 0
 
 
 def test_appointments_are_written_in_one_bulk_transaction_with_their_chases(deps, writes):
@@ -148,13 +142,13 @@ def test_appointments_are_written_in_one_bulk_transaction_with_their_chases(deps
     report = _import(deps, text, "appointments")
     assert (report.created, writes.began) == (200, 1)
     assert len(writes.statements) <= 12
-    assert _count(deps.store, Appointment) == 200
+    assert count_rows(deps.store, Appointment) == 200
     with deps.store.unit_of_work(read_only=True) as uow:
         chases = uow.outbox.waiting(kinds=[CHASE_KIND])
     assert len(chases) == 200
     again = _import(deps, text.replace(",50\n", ",80\n"), "appointments")
     assert (again.created, again.updated) == (0, 200)
-    assert _count(deps.store, OutboxMessage) == 200  # each chase queued once
+    assert count_rows(deps.store, OutboxMessage) == 200  # each chase queued once
 
 
 # --- the team is answered while a long import is prepared -------------------------------------
@@ -275,7 +269,7 @@ def test_a_file_whose_clients_keep_changing_is_refused_with_nothing_written(deps
     with pytest.raises(ImportKeptChanging, match="nothing imported: the clients on file kept"):
         _import(deps, clients_csv(5) + "C-1042,U0ANA,Maria,no,,,,,,,,,,,,,former\n")
     assert len(calls) == ATTEMPTS
-    assert _count(deps.store, Client) == 1 and _count(deps.store, AuditEvent) == 0
+    assert count_rows(deps.store, Client) == 1 and count_rows(deps.store, AuditEvent) == 0
 
 
 def test_a_client_created_with_one_of_the_codes_meanwhile_is_updated_not_duplicated(
@@ -295,7 +289,7 @@ def test_a_client_created_with_one_of_the_codes_meanwhile_is_updated_not_duplica
     assert (report.created, report.updated, len(calls)) == (2, 1, 2)
     with deps.store.unit_of_work(read_only=True) as uow:
         assert uow.clients.get("C-00001").preferred_name == "Client 1"
-    assert _count(deps.store, Client) == 3
+    assert count_rows(deps.store, Client) == 3
 
 
 def test_a_file_that_changes_only_names_leaves_the_consent_rows_as_they_are(deps, writes):

@@ -8,16 +8,16 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from bot.clock import ManualClock
 from bot.policy.model import ClientRecord
 from storage.repositories import StaleBatch
 from storage.repositories.clients import ClientBatch
 from storage.tables import Client, ConsentNumber, ConsentRow, ImportBatch, ThirdPartyRow
-from storage.types import utcnow
 from storage.uow import Store
 from tests.handlers.conftest import add_client, maria
+from tests.storage.rows import count_rows, silence_imports
 
 
 def _hidden(store: Store, record: ClientRecord, clock: ManualClock) -> ClientBatch:
@@ -31,11 +31,6 @@ def _hidden(store: Store, record: ClientRecord, clock: ManualClock) -> ClientBat
     return batch
 
 
-def _rows(store: Store, table: object) -> int:
-    with store.unit_of_work(read_only=True) as uow:
-        return uow.session.execute(select(func.count()).select_from(table)).scalar_one()
-
-
 def test_no_read_of_clients_finds_one_an_import_is_still_writing(store: Store,
                                                                  clock: ManualClock) -> None:
     closed_long_ago = replace(maria(clock), status="closed")
@@ -43,7 +38,7 @@ def test_no_read_of_clients_finds_one_an_import_is_still_writing(store: Store,
     with store.unit_of_work() as uow:  # as old as the purge looks for
         uow.session.execute(update(Client).values(updated_at=clock.now() - timedelta(days=4000)))
         uow.commit()
-    assert _rows(store, Client) == 1 and _rows(store, ConsentNumber) == 2
+    assert count_rows(store, Client) == 1 and count_rows(store, ConsentNumber) == 2
     with store.unit_of_work(read_only=True) as uow:
         hidden_id = uow.session.execute(select(Client.id)).scalar_one()
         assert uow.clients.get("C-1042") is None and uow.clients.get("c-1042") is None
@@ -71,7 +66,7 @@ def test_showing_a_batch_puts_its_clients_on_file_at_once(store: Store,
         assert record is not None and record.consent is not None
         assert record.consent.safety_note == maria(clock).consent.safety_note  # type: ignore
         assert uow.clients.codes_for_phone("+12155550142") == ["C-1042"]
-    assert _rows(store, ImportBatch) == 0
+    assert count_rows(store, ImportBatch) == 0
 
 
 def test_a_hidden_client_holds_no_code_and_the_last_transaction_finds_the_clash(
@@ -96,9 +91,9 @@ def test_discarding_a_batch_deletes_its_hidden_clients_and_their_rows_only(
         assert found is not None and (found.hidden, found.source) == (1, "clients.csv")
         assert uow.import_batches.discard(batch.id, limit=10) == 1
         uow.commit()
-    assert _rows(store, Client) == 1 and _rows(store, ConsentRow) == 1
-    assert _rows(store, ConsentNumber) == 2 and _rows(store, ThirdPartyRow) == 1
-    assert _rows(store, ImportBatch) == 0
+    assert count_rows(store, Client) == 1 and count_rows(store, ConsentRow) == 1
+    assert count_rows(store, ConsentNumber) == 2 and count_rows(store, ThirdPartyRow) == 1
+    assert count_rows(store, ImportBatch) == 0
     with store.unit_of_work() as uow, pytest.raises(StaleBatch, match="are gone"):
         uow.clients.write_batch(batch)  # the import, back too late: it must start again
 
@@ -107,10 +102,7 @@ def test_an_import_silent_long_enough_is_found_abandoned(store: Store, clock: Ma
     batch = _hidden(store, maria(clock), clock)
     with store.unit_of_work(read_only=True) as uow:
         assert uow.import_batches.abandoned(silent_for=timedelta(minutes=15)) == []
-    with store.unit_of_work() as uow:
-        uow.session.execute(update(ImportBatch).values(
-            heartbeat_at=utcnow() - timedelta(minutes=16)))
-        uow.commit()
+    silence_imports(store, 16)
     with store.unit_of_work(read_only=True) as uow:
         (stopped,) = uow.import_batches.abandoned(silent_for=timedelta(minutes=15))
     assert (stopped.id, stopped.actor, stopped.hidden) == (batch.id, "cli:admin", 1)
